@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs the system packages Portent needs to build and test: a C++ toolchain for the native
+# modules (better-sqlite3, cap), libpcap headers for packet capture, iproute2's `ss` and
+# tcpdump that tests compare against, and Chromium with Xvfb for the UI's end-to-end tests.
+set -euo pipefail
+
+case "$(uname -s)" in
+  Darwin)
+    # libpcap ships with macOS; the native modules need Apple's command line tools.
+    if ! xcode-select -p >/dev/null 2>&1; then
+      echo "Installing Apple's command line tools (needed to build native modules)..."
+      xcode-select --install || true
+    fi
+    exit 0
+    ;;
+  Linux) ;;
+  *)
+    echo "Portent runs on Linux and macOS; $(uname -s) is not supported." >&2
+    exit 1
+    ;;
+esac
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "This script knows Debian and Ubuntu (apt). Install the equivalents of:" >&2
+  echo "  build tools (gcc, g++, make, python3), libpcap development headers, iproute2, tcpdump, chromium, xvfb" >&2
+  exit 1
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "Run this script as root (or install sudo): it installs apt packages." >&2
+    exit 1
+  fi
+fi
+
+packages=(build-essential python3 libpcap-dev iproute2 procps tcpdump libcap2-bin chromium xvfb)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "System packages already installed."
+  exit 0
+fi
+echo "Installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { PORTENT_VERSION } from '../../shared/version';
+import { DatabaseOpenError } from '../engine/store/database';
+import { UsageError, type Command, type CommandContext } from './command';
+import { runCommand } from './commands/run';
+
+const COMMANDS: Command[] = [runCommand];
+
+function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = [
+    `Portent ${PORTENT_VERSION}: learns what this machine's ports and traffic normally look like and says when something is off.`,
+    '',
+    'Usage: portent <command> [options]',
+    '       (from a checkout: npm run -s portent -- <command> [options])',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  --help, -h     Show this help, or a command\'s help after its name',
+    '  --version, -v  Print the version',
+    '',
+    'Data is kept in ~/.local/share/portent (Linux) or ~/Library/Application Support/Portent (macOS);',
+    'PORTENT_HOME or --db PATH choose another place.',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** parseArgs explains at length how to pass a dash-led positional; the first sentence is the point. */
+function firstSentence(message: string): string {
+  const line = message.split('\n')[0] ?? message;
+  const end = line.indexOf('. ');
+  return end === -1 ? line : line.slice(0, end + 1);
+}
+
+function commandHelp(c: Command): string {
+  return `Usage: portent ${c.name} ${c.usage}\n\n${c.summary}.\n`;
+}
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Runs one CLI invocation and resolves to its exit code; never calls process.exit itself. */
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    io.stdout.write(helpText());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '--version' || first === '-v') {
+    io.stdout.write(`${PORTENT_VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === first);
+  if (!command) {
+    const what = first.startsWith('-') ? `unknown option '${first}'` : `unknown command '${first}'`;
+    io.stderr.write(`portent: ${what}. Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See 'portent --help'.\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(commandHelp(command));
+    return 0;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: true });
+  } catch (err) {
+    io.stderr.write(`portent ${command.name}: ${firstSentence((err as Error).message)}\nUsage: portent ${command.name} ${command.usage}\n`);
+    return 2;
+  }
+  const ctx: CommandContext = { values: parsed.values, positionals: parsed.positionals, ...io };
+  try {
+    return await command.run(ctx);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`portent ${command.name}: ${err.message}\nUsage: portent ${command.name} ${command.usage}\n`);
+      return 2;
+    }
+    if (err instanceof DatabaseOpenError) {
+      io.stderr.write(`portent: ${err.message}\n`);
+      return 1;
+    }
+    io.stderr.write(`portent ${command.name}: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+function invokedDirectly(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`portent: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
