@@ -2,8 +2,8 @@
 -- Times are Unix epoch milliseconds (INTEGER). Once released, this file is never edited:
 -- later changes come as new numbered files.
 
--- One row per port-occupancy scan ("round"). A round that crashed midway stays 'running'
--- with no end time; a failed scan keeps its error text. Gaps in time are never filled in.
+-- One row per port-occupancy scan ("round"), written with its sockets in one transaction once
+-- the scan ends; a failed scan keeps its error text. Gaps in time are never filled in.
 CREATE TABLE rounds (
   id          INTEGER PRIMARY KEY,
   started_at  INTEGER NOT NULL,

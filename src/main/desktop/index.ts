@@ -59,5 +59,20 @@ if (!app.requestSingleInstanceLock()) {
     registerIpcHandlers({ getStatus: () => monitor.status() }, isTrustedSender);
     showWindow();
   }, (err: unknown) => log.error('startup failed', { error: String(err) }));
-  app.on('before-quit', () => monitor.stop());
+  // Quitting waits for the engine: a round in progress finishes its transaction first.
+  let stopped = false;
+  app.on('before-quit', (event) => {
+    if (stopped) return;
+    event.preventDefault();
+    monitor.stop().then(
+      () => {
+        stopped = true;
+        app.quit();
+      },
+      (err: unknown) => {
+        log.error('engine did not stop cleanly', { error: String(err) });
+        app.exit(1);
+      },
+    );
+  });
 }

@@ -1,5 +1,11 @@
 import os from 'node:os';
 import { openDatabase, type Db } from './store/database';
+import { RoundStore } from './store/rounds';
+import { collectRound, type CollectResult } from './collect/collectRound';
+import { createSocketScanner } from './collect/sockets';
+import type { SocketScanner } from './collect/sockets/types';
+import { Job } from './schedule/job';
+import { roundSchedule, Scheduler } from './schedule/scheduler';
 import type { Logger } from './log';
 import { PORTENT_VERSION } from '../../shared/version';
 import type { Status } from '../../shared/contract';
@@ -8,53 +14,78 @@ export interface MonitorOptions {
   dbPath: string;
   migrationsDir?: string;
   log: Logger;
+  /** Seconds between port-occupancy rounds: 60 in real use; shorter to compress time in tests. */
+  roundSeconds?: number;
+  scanner?: SocketScanner;
+}
+
+interface Running {
+  db: Db;
+  scheduler: Scheduler;
+  collect: Job<CollectResult>;
+  startedAt: number;
 }
 
 /**
- * The long-lived engine that both shells run: owns the database and, as later parts land, the
- * collection, detection and cleanup jobs. It imports nothing from Electron.
+ * The long-lived engine that both shells run: owns the database and the scheduled jobs. It
+ * imports nothing from Electron.
  */
 export class Monitor {
-  private db: Db | undefined;
-  private startedAt: number | undefined;
+  private state: Running | undefined;
 
   constructor(private readonly options: MonitorOptions) {}
 
   start(): void {
-    if (this.db) return;
-    this.db = openDatabase(this.options.dbPath, { migrationsDir: this.options.migrationsDir });
-    this.startedAt = Date.now();
-    this.options.log.info('monitor started', {
+    if (this.state) return;
+    const { log } = this.options;
+    const roundSeconds = this.options.roundSeconds ?? 60;
+    const schedule = roundSchedule(roundSeconds); // validates before anything is opened
+    const db = openDatabase(this.options.dbPath, { migrationsDir: this.options.migrationsDir });
+    const store = new RoundStore(db);
+    const scanner = this.options.scanner ?? createSocketScanner();
+    const host = os.hostname();
+    const collect = new Job('collect', () => collectRound({ scanner, store, host, log }), log);
+    const scheduler = new Scheduler(log);
+    scheduler.add(schedule, collect);
+    this.state = { db, scheduler, collect, startedAt: Date.now() };
+    log.info('monitor started', {
       version: PORTENT_VERSION,
       db: this.options.dbPath,
-      schema: this.db.pragma('user_version', { simple: true }),
-      host: os.hostname(),
+      schema: db.pragma('user_version', { simple: true }),
+      host,
+      roundSeconds,
     });
   }
 
   get running(): boolean {
-    return this.db !== undefined;
+    return this.state !== undefined;
   }
 
-  get since(): number | undefined {
-    return this.startedAt;
+  /** Runs a collection round now, outside the schedule; null when one is already running. */
+  collectNow(): Promise<CollectResult> | null {
+    return this.state ? this.state.collect.run('manual') : null;
   }
 
   status(): Status {
     return {
       version: PORTENT_VERSION,
       monitoring: this.running,
-      monitoringSince: this.startedAt ?? null,
+      monitoringSince: this.state?.startedAt ?? null,
       database: this.options.dbPath,
     };
   }
 
-  /** Stops jobs and closes the database; safe to call twice. */
-  stop(): void {
-    if (!this.db) return;
-    this.db.close();
-    this.db = undefined;
-    this.startedAt = undefined;
+  /**
+   * Stops the schedule, lets a round in progress finish its transaction, then closes the
+   * database. Safe to call twice.
+   */
+  async stop(): Promise<void> {
+    const state = this.state;
+    if (!state) return;
+    this.state = undefined;
+    await state.scheduler.stop();
+    await state.collect.idle();
+    state.db.close();
     this.options.log.info('monitor stopped');
   }
 }

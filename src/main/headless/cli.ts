@@ -4,9 +4,11 @@ import { realpathSync } from 'node:fs';
 import { PORTENT_VERSION } from '../../shared/version';
 import { DatabaseOpenError } from '../engine/store/database';
 import { UsageError, type Command, type CommandContext } from './command';
+import { portsCommand } from './commands/ports';
 import { runCommand } from './commands/run';
+import { scanCommand } from './commands/scan';
 
-const COMMANDS: Command[] = [runCommand];
+const COMMANDS: Command[] = [runCommand, scanCommand, portsCommand];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

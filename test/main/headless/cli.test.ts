@@ -45,6 +45,8 @@ describe('portent CLI', () => {
     const db = new Database(path.join(home, 'portent.db'), { readonly: true });
     expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'rounds'").pluck().get()).toBe(1);
     db.close();
+    const logged = fs.readFileSync(path.join(home, 'logs', 'portent.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    expect(logged.map((l) => l.msg)).toEqual(expect.arrayContaining(['monitor started', 'stopping', 'monitor stopped']));
   });
 
   it('honours --db and stops cleanly on SIGINT', async () => {

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { Monitor } from '../../engine/monitor';
+import { RotatingFile } from '../../engine/logFile';
 import { createLogger } from '../../engine/log';
-import type { Command } from '../command';
+import { UsageError, type Command, type CommandContext } from '../command';
 import { resolveDbPath } from '../dbOption';
 
 /** Resolves with the first of SIGINT or SIGTERM; listeners are installed at once, before any work. */
@@ -16,25 +18,44 @@ function nextStopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** `--round-seconds N` compresses time for tests and demos; rounds stay aligned to the clock. */
+function roundSecondsOption(ctx: CommandContext): number {
+  const raw = ctx.values['round-seconds'];
+  if (raw === undefined) return 60;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !Number.isInteger(n) || n < 1 || n > 60 || 60 % n !== 0) {
+    throw new UsageError(`--round-seconds must be a whole divisor of 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60); got '${String(raw)}'`);
+  }
+  return n;
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run the monitor in the foreground until SIGINT or SIGTERM',
-  usage: '[--db PATH]',
-  options: { db: { type: 'string' } },
+  usage: '[--db PATH] [--round-seconds N]',
+  options: { db: { type: 'string' }, 'round-seconds': { type: 'string' } },
   async run(ctx) {
-    const log = createLogger((line) => ctx.stderr.write(line + '\n'));
+    const dbPath = resolveDbPath(ctx);
+    const roundSeconds = roundSecondsOption(ctx);
+    // The service's log goes beside its database, rotated by size, and to stderr for the terminal.
+    const logFile = new RotatingFile(path.join(path.dirname(dbPath), 'logs', 'portent.log'));
+    const log = createLogger((line) => {
+      ctx.stderr.write(line + '\n');
+      logFile.write(line);
+    });
     const stopSignal = nextStopSignal();
     // Signal listeners do not keep Node's event loop alive; this timer does until a stop is asked.
     const keepAlive = setInterval(() => {}, 1 << 30);
     try {
-      const monitor = new Monitor({ dbPath: resolveDbPath(ctx), log });
+      const monitor = new Monitor({ dbPath, log, roundSeconds });
       monitor.start();
       const signal = await stopSignal;
       log.info('stopping', { signal });
-      monitor.stop();
+      await monitor.stop();
       return 0;
     } finally {
       clearInterval(keepAlive);
+      logFile.close();
     }
   },
 };

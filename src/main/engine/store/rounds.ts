@@ -1,0 +1,143 @@
+import type { Db } from './database';
+import type { ConnectionCount, SocketEntry } from '../collect/sockets/types';
+
+export interface RoundRecord {
+  host: string;
+  startedAt: number;
+  endedAt: number;
+  /** The scan's result, or the error that stopped it. */
+  outcome: { sockets: SocketEntry[]; connections: ConnectionCount[] } | { error: string };
+}
+
+export interface StoredRound {
+  id: number;
+  startedAt: number;
+  endedAt: number | null;
+  durationMs: number | null;
+  host: string;
+  status: 'running' | 'ok' | 'failed';
+  error: string | null;
+}
+
+export interface StoredSocket extends SocketEntry {
+  roundId: number;
+}
+
+export interface PortSummary {
+  proto: 'tcp' | 'udp';
+  port: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  /** Rounds in the asked period in which the port was occupied. */
+  rounds: number;
+  processes: string[];
+  addresses: string[];
+}
+
+/**
+ * Writes and reads port-occupancy rounds. A round and all its sockets go in one transaction, so
+ * a crash loses at most the round being written and never leaves half of one.
+ */
+export class RoundStore {
+  private readonly insertRound;
+  private readonly upsertPort;
+  private readonly upsertProcess;
+  private readonly insertSocket;
+  private readonly insertConnections;
+  private readonly writeRound;
+
+  constructor(private readonly db: Db) {
+    this.insertRound = db.prepare<[number, number, number, string, string, string | null]>(
+      'INSERT INTO rounds (started_at, ended_at, duration_ms, host, status, error) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.upsertPort = db.prepare<[string, number, number, number], { id: number }>(
+      `INSERT INTO ports (proto, port, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (proto, port) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at)
+       RETURNING id`,
+    );
+    // The no-op update makes RETURNING yield the existing row's id on conflict.
+    this.upsertProcess = db.prepare<[string, string | null, string | null, string | null, number], { id: number }>(
+      `INSERT INTO processes (identity, name, exe, user, first_seen_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (identity) DO UPDATE SET identity = excluded.identity
+       RETURNING id`,
+    );
+    this.insertSocket = db.prepare<[number, number, number, string, number | null, number | null]>(
+      'INSERT INTO rounds_ports (round_id, port_id, family, address, pid, process_id) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.insertConnections = db.prepare<[number, string, string, number]>(
+      'INSERT INTO round_connections (round_id, proto, remote_port_class, count) VALUES (?, ?, ?, ?)',
+    );
+    this.writeRound = db.transaction((r: RoundRecord): number => {
+      const failed = 'error' in r.outcome;
+      const roundId = Number(
+        this.insertRound.run(r.startedAt, r.endedAt, Math.max(0, r.endedAt - r.startedAt), r.host, failed ? 'failed' : 'ok', failed ? (r.outcome as { error: string }).error : null)
+          .lastInsertRowid,
+      );
+      if ('sockets' in r.outcome) {
+        for (const s of r.outcome.sockets) {
+          const portId = this.upsertPort.get(s.proto, s.port, r.startedAt, r.startedAt)!.id;
+          const known = s.process !== null || s.exe !== null || s.user !== null;
+          const processId = known ? this.upsertProcess.get(JSON.stringify([s.process, s.exe, s.user]), s.process, s.exe, s.user, r.startedAt)!.id : null;
+          this.insertSocket.run(roundId, portId, s.family, s.address, s.pid, processId);
+        }
+        for (const c of r.outcome.connections) this.insertConnections.run(roundId, c.proto, c.remotePortClass, c.count);
+      }
+      return roundId;
+    });
+  }
+
+  /** Records one finished round (successful or failed) and returns its id. */
+  record(round: RoundRecord): number {
+    return this.writeRound.immediate(round);
+  }
+
+  rounds(options: { since?: number; limit?: number } = {}): StoredRound[] {
+    return this.db
+      .prepare<[number, number], StoredRound>(
+        `SELECT id, started_at AS startedAt, ended_at AS endedAt, duration_ms AS durationMs, host, status, error
+         FROM rounds WHERE started_at >= ? ORDER BY started_at DESC LIMIT ?`,
+      )
+      .all(options.since ?? 0, options.limit ?? -1);
+  }
+
+  socketsOf(roundId: number): StoredSocket[] {
+    return this.db
+      .prepare<[number], StoredSocket>(
+        `SELECT rp.round_id AS roundId, p.proto, rp.family, rp.address, p.port, rp.pid,
+                pr.name AS process, pr.exe, pr.user
+         FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id LEFT JOIN processes pr ON pr.id = rp.process_id
+         WHERE rp.round_id = ? ORDER BY p.proto, p.port, rp.family, rp.address, rp.pid`,
+      )
+      .all(roundId);
+  }
+
+  connectionsOf(roundId: number): ConnectionCount[] {
+    return this.db
+      .prepare<[number], ConnectionCount>(
+        `SELECT proto, remote_port_class AS remotePortClass, count FROM round_connections WHERE round_id = ?
+         ORDER BY proto, CASE remote_port_class WHEN 'well-known' THEN 0 WHEN 'registered' THEN 1 ELSE 2 END`,
+      )
+      .all(roundId);
+  }
+
+  /** Every port occupied in a round that started at or after `since`, with who held it. */
+  ports(options: { since?: number } = {}): PortSummary[] {
+    const rows = this.db
+      .prepare<[number], { proto: 'tcp' | 'udp'; port: number; firstSeenAt: number; lastSeenAt: number; rounds: number; processes: string | null; addresses: string | null }>(
+        `SELECT p.proto, p.port, p.first_seen_at AS firstSeenAt, p.last_seen_at AS lastSeenAt,
+                count(DISTINCT rp.round_id) AS rounds,
+                json_group_array(DISTINCT pr.name) FILTER (WHERE pr.name IS NOT NULL) AS processes,
+                json_group_array(DISTINCT rp.address) AS addresses
+         FROM rounds r JOIN rounds_ports rp ON rp.round_id = r.id JOIN ports p ON p.id = rp.port_id
+         LEFT JOIN processes pr ON pr.id = rp.process_id
+         WHERE r.started_at >= ?
+         GROUP BY p.id ORDER BY p.proto, p.port`,
+      )
+      .all(options.since ?? 0);
+    return rows.map((r) => ({
+      ...r,
+      processes: (JSON.parse(r.processes ?? '[]') as string[]).sort(),
+      addresses: (JSON.parse(r.addresses ?? '[]') as string[]).sort(),
+    }));
+  }
+}

@@ -1,0 +1,62 @@
+import net from 'node:net';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../src/main/engine/store/database';
+import { exitOf, runCli, startCli, waitForOutput } from '../../support/cli';
+import { tempDir } from '../../support/tmp';
+
+describe.runIf(process.platform === 'linux')('portent run (accelerated)', () => {
+  it('records a round every second with a listener the test holds, then stops on SIGTERM', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const file = path.join(tempDir(), 'portent.db');
+    const child = startCli(['run', '--round-seconds', '1', '--db', file]);
+    const exit = exitOf(child);
+    try {
+      await waitForOutput(child.stderr, /"msg":"monitor started"/);
+      await new Promise((r) => setTimeout(r, 3500));
+    } finally {
+      child.kill('SIGTERM');
+      server.close();
+    }
+    expect((await exit).code).toBe(0);
+    const db = new Database(file, { readonly: true });
+    const rounds = db.prepare("SELECT started_at FROM rounds WHERE status = 'ok' ORDER BY started_at").pluck().all() as number[];
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    // Aligned to the clock: each round starts within the first part of its second.
+    for (const t of rounds) expect(t % 1000).toBeLessThan(500);
+    const held = db
+      .prepare("SELECT count(DISTINCT rp.round_id) FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id WHERE p.proto = 'tcp' AND p.port = ?")
+      .pluck()
+      .get(port);
+    expect(held).toBe(rounds.length);
+    db.close();
+  });
+
+  it('survives SIGKILL: the database opens cleanly and keeps every finished round', async () => {
+    const file = path.join(tempDir(), 'portent.db');
+    const child = startCli(['run', '--round-seconds', '1', '--db', file]);
+    const exit = exitOf(child);
+    await waitForOutput(child.stderr, /"msg":"monitor started"/);
+    await new Promise((r) => setTimeout(r, 2600));
+    child.kill('SIGKILL');
+    expect((await exit).signal).toBe('SIGKILL');
+    const db = openDatabase(file);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const rounds = db.prepare('SELECT status, ended_at FROM rounds').all() as { status: string; ended_at: number | null }[];
+    expect(rounds.length).toBeGreaterThanOrEqual(1);
+    // Rounds are written whole or not at all: none is left half-done.
+    for (const r of rounds) expect(r).toMatchObject({ status: 'ok', ended_at: expect.any(Number) });
+    const orphans = db.prepare('SELECT count(*) FROM rounds_ports WHERE round_id NOT IN (SELECT id FROM rounds)').pluck().get();
+    expect(orphans).toBe(0);
+    db.close();
+  });
+
+  it('refuses a round length that does not divide a minute', () => {
+    const r = runCli(['run', '--round-seconds', '7', '--db', path.join(tempDir(), 'x.db')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--round-seconds must be a whole divisor of 60/);
+  });
+});
