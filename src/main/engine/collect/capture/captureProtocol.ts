@@ -1,0 +1,23 @@
+/** Messages between the engine and its capture process. */
+import type { CaptureOffState } from './captureErrors';
+import type { CaptureReport } from './captureSummary';
+
+export interface CaptureStartOptions {
+  iface: string;
+  filter?: string;
+  snaplen?: number;
+  bufferSize?: number;
+  /** How often the capture process sends a report, ms. */
+  reportIntervalMs?: number;
+  maxFlows?: number;
+  maxDnsEvents?: number;
+}
+
+export type ParentMessage = { type: 'start'; options: CaptureStartOptions } | { type: 'stop' };
+
+export type ChildMessage =
+  | { type: 'started'; iface: string; filter: string; linkType: number; snaplen: number }
+  | { type: 'off'; state: CaptureOffState }
+  | { type: 'report'; report: CaptureReport }
+  | { type: 'stopped' }
+  | { type: 'failed'; message: string };

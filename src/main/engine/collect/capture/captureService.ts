@@ -1,0 +1,67 @@
+/**
+ * The capture process's side: opens the live capture, folds packets into interval summaries
+ * and sends one report per interval. Runs in its own process because cap can only live on a
+ * process's main loop and holds that loop for as long as packets keep coming.
+ */
+import { CaptureError } from './captureErrors';
+import type { ChildMessage, ParentMessage } from './captureProtocol';
+import { CaptureSummary } from './captureSummary';
+import { openLiveCapture, type LiveCapture } from './liveCapture';
+import { currentLocalAddresses } from './localAddresses';
+
+export interface Channel {
+  send(message: ChildMessage): void;
+  onMessage(listener: (message: ParentMessage) => void): void;
+  /** The parent went away: stop and let the process end. */
+  onClose(listener: () => void): void;
+}
+
+const DEFAULT_REPORT_INTERVAL_MS = 10_000;
+
+export function serveCapture(channel: Channel): void {
+  let capture: LiveCapture | null = null;
+  let summary: CaptureSummary | null = null;
+  let timer: NodeJS.Timeout | null = null;
+
+  const report = (): void => {
+    if (!capture || !summary) return;
+    capture.flush();
+    channel.send({ type: 'report', report: summary.take(Date.now(), capture.counters()) });
+    // Addresses come and go (DHCP, VPN); reclassify from the next interval on.
+    summary.setLocalAddresses(currentLocalAddresses());
+  };
+
+  const stop = (): void => {
+    if (timer) clearInterval(timer);
+    timer = null;
+    if (capture) {
+      capture.stop();
+      report();
+    }
+    capture = null;
+    channel.send({ type: 'stopped' });
+  };
+
+  channel.onMessage((message) => {
+    if (message.type === 'stop') return stop();
+    if (capture) return;
+    const o = message.options;
+    const s = new CaptureSummary(currentLocalAddresses(), Date.now(), { maxFlows: o.maxFlows, maxDnsEvents: o.maxDnsEvents });
+    try {
+      capture = openLiveCapture({ iface: o.iface, filter: o.filter, snaplen: o.snaplen, bufferSize: o.bufferSize, onBatch: (b) => s.add(b) });
+    } catch (e) {
+      if (e instanceof CaptureError) channel.send({ type: 'off', state: e.toState() });
+      else channel.send({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    summary = s;
+    timer = setInterval(report, o.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS);
+    channel.send({ type: 'started', iface: capture.iface, filter: capture.filter, linkType: capture.linkType, snaplen: capture.snaplen });
+  });
+
+  channel.onClose(() => {
+    if (timer) clearInterval(timer);
+    capture?.stop();
+    capture = null;
+  });
+}

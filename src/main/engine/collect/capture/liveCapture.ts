@@ -1,0 +1,233 @@
+/**
+ * A live libpcap capture that decodes every packet as it arrives and hands the results over in
+ * batches. Only headers and DNS names leave this module; payload bytes stay in one reused
+ * buffer that is overwritten by the next packet.
+ *
+ * Where it runs: cap registers its poll handle on the process's default libuv loop, so it
+ * cannot live in a worker thread, and it drains the kernel ring in one synchronous loop per
+ * wake-up, so a flood keeps the hosting event loop busy for as long as the flood outpaces the
+ * decoder. Decoding is therefore kept cheap (a few microseconds a packet, no payload copies) and
+ * the capture belongs in its own process (see captureProcess.ts), never in the process that
+ * draws the tray and window.
+ */
+import { decodePacket, type DecodedPacket, type Malformed } from './decode';
+import { loadCap, openHandle, type CapBinding, type CapHandle } from './capBinding';
+import { CaptureError, classifyOpenError } from './captureErrors';
+import { isSupportedLinkType, linkTypeFromCap } from './linkType';
+
+/**
+ * Bytes of each packet copied to JavaScript. The kernel side is fixed at 65535 by cap, so this
+ * costs a memcpy, not kernel memory. 1536 holds a full Ethernet frame, hence a whole DNS
+ * response of up to the 1232-byte EDNS size recommended since DNS Flag Day 2020 behind the
+ * largest usual headers (Ethernet + 2 VLAN tags + IPv6 + extension header + UDP < 120 bytes).
+ * 256 would hold every header but cut most DNS responses short, losing their answers.
+ */
+export const DEFAULT_SNAPLEN = 1536;
+/**
+ * Kernel ring size. cap's immediate mode makes libpcap use TPACKET_V2, whose frames are sized
+ * for the largest packet (about 64 KiB on loopback and on NICs with segmentation offload), so a
+ * ring holds bufferSize / 64 KiB packets whatever their size: 32 MiB is ~500 slots, about 5 ms
+ * of 100k packets/s before the kernel drops.
+ */
+export const DEFAULT_BUFFER_SIZE = 32 * 1024 * 1024;
+export const DEFAULT_BATCH_SIZE = 1024;
+export const DEFAULT_FLUSH_INTERVAL_MS = 250;
+
+export interface PacketBatch {
+  packets: DecodedPacket[];
+  malformed: Malformed[];
+}
+
+export interface CaptureCounters {
+  /** Packets libpcap delivered. */
+  seen: number;
+  decoded: number;
+  malformed: number;
+  /** Decoded packets longer than the snaplen (headers still decoded; DNS may be partial). */
+  truncated: number;
+  /** Always null with cap 0.2.1, which does not expose pcap_stats(). */
+  kernelDrops: number | null;
+  batches: number;
+  /** Errors thrown by the onBatch callback (caught so they cannot unwind into libpcap). */
+  callbackErrors: number;
+}
+
+export interface LiveCaptureOptions {
+  iface: string;
+  /** BPF filter expression; empty for everything. */
+  filter?: string;
+  snaplen?: number;
+  bufferSize?: number;
+  /** Packets per onBatch call at most. */
+  batchSize?: number;
+  /** Longest time a decoded packet waits before its batch is handed over. */
+  flushIntervalMs?: number;
+  onBatch: (batch: PacketBatch) => void;
+  onCallbackError?: (err: unknown) => void;
+  /** Source of packet timestamps (ms since the epoch); cap gives none, so arrival time is used. */
+  clock?: () => number;
+}
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Opens a capture. Throws a CaptureError (kind permission-denied, bad-filter,
+ * no-such-interface, binding-unavailable, unsupported-link-type or open-failed).
+ */
+export function openLiveCapture(options: LiveCaptureOptions): LiveCapture {
+  let binding: CapBinding;
+  try {
+    binding = loadCap();
+  } catch (e) {
+    const detail = e instanceof Error ? e.message : String(e);
+    throw new CaptureError('binding-unavailable', options.iface, `packet capture is off: the libpcap binding (cap) cannot be loaded (${detail})`, [
+      'Install libpcap (Debian/Ubuntu: apt install libpcap0.8) and reinstall Portent.',
+    ], detail);
+  }
+  return new LiveCapture(binding, options);
+}
+
+export class LiveCapture {
+  readonly iface: string;
+  readonly filter: string;
+  readonly snaplen: number;
+  readonly linkType: number;
+  private handle: CapHandle | null;
+  /** cap writes into this Buffer through a raw pointer; this reference is what keeps it alive. */
+  private readonly buffer: Buffer;
+  private readonly batchSize: number;
+  private readonly onBatch: (batch: PacketBatch) => void;
+  private readonly onCallbackError: ((err: unknown) => void) | undefined;
+  private readonly clock: () => number;
+  private readonly timer: NodeJS.Timeout;
+  private packets: DecodedPacket[] = [];
+  private faults: Malformed[] = [];
+  private readonly stats: CaptureCounters = {
+    seen: 0,
+    decoded: 0,
+    malformed: 0,
+    truncated: 0,
+    kernelDrops: null,
+    batches: 0,
+    callbackErrors: 0,
+  };
+
+  constructor(binding: CapBinding, options: LiveCaptureOptions) {
+    this.iface = options.iface;
+    this.filter = options.filter ?? '';
+    this.snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
+    if (!Number.isInteger(this.snaplen) || this.snaplen < 64 || this.snaplen > 65535) {
+      throw new RangeError(`snaplen must be an integer from 64 to 65535, got ${this.snaplen}`);
+    }
+    this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
+    this.onBatch = options.onBatch;
+    this.onCallbackError = options.onCallbackError;
+    this.clock = options.clock ?? nowMs;
+    this.buffer = Buffer.alloc(this.snaplen);
+
+    let known: string[];
+    try {
+      known = binding.Cap.deviceList().map((d) => d.name);
+    } catch (e) {
+      throw classifyOpenError(e, this.iface, this.filter, false);
+    }
+    if (!known.includes(this.iface)) {
+      throw new CaptureError('no-such-interface', this.iface, `packet capture is off: unknown interface "${this.iface}"; available: ${known.join(', ') || '(none)'}`);
+    }
+    const bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
+    // A failed open leaks its handle (see capBinding.ts), and one that failed on the filter
+    // leaks an active ring, so problems are found on a probe with a small ring first.
+    probe(binding, this.iface, this.filter);
+    let opened: { handle: CapHandle; linkName: string };
+    try {
+      opened = openHandle(binding, this.iface, this.filter, bufferSize, this.buffer);
+    } catch (e) {
+      throw classifyOpenError(e, this.iface, this.filter, false);
+    }
+    const { handle, linkName } = opened;
+    const dlt = linkTypeFromCap(linkName);
+    if (dlt === null || !isSupportedLinkType(dlt)) {
+      handle.close();
+      throw new CaptureError('unsupported-link-type', this.iface, `packet capture is off: ${this.iface} has link type ${linkName}, which Portent cannot decode`);
+    }
+    this.linkType = dlt;
+    this.handle = handle;
+    handle.on('packet', this.onPacket);
+    this.timer = setInterval(() => this.flush(), options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
+    // The open capture keeps the process alive by itself; the flush timer should not.
+    this.timer.unref();
+  }
+
+  get running(): boolean {
+    return this.handle !== null;
+  }
+
+  counters(): CaptureCounters {
+    return { ...this.stats };
+  }
+
+  /** Hands over whatever is decoded and waiting, now. */
+  flush(): void {
+    if (this.packets.length === 0 && this.faults.length === 0) return;
+    const batch: PacketBatch = { packets: this.packets, malformed: this.faults };
+    this.packets = [];
+    this.faults = [];
+    this.stats.batches++;
+    try {
+      this.onBatch(batch);
+    } catch (e) {
+      // An exception here would unwind into cap's native dispatch loop and end the process.
+      this.stats.callbackErrors++;
+      this.onCallbackError?.(e);
+    }
+  }
+
+  /** Closes the capture and delivers the last batch. Safe to call twice, and from onBatch. */
+  stop(): void {
+    const handle = this.handle;
+    if (!handle) return;
+    this.handle = null;
+    clearInterval(this.timer);
+    handle.removeListener('packet', this.onPacket);
+    handle.close();
+    this.flush();
+  }
+
+  private readonly onPacket = (nbytes: number, truncated: boolean): void => {
+    const stats = this.stats;
+    stats.seen++;
+    // cap reports only the copied length; when it had to cut, the wire length is unknown (0)
+    // and the decoder takes it from the IP header.
+    const r = decodePacket(this.buffer, this.linkType, nbytes, truncated ? 0 : nbytes, this.clock());
+    if (r.kind === 'packet') {
+      stats.decoded++;
+      if (r.truncated) stats.truncated++;
+      this.packets.push(r);
+    } else {
+      stats.malformed++;
+      this.faults.push(r);
+    }
+    if (this.packets.length + this.faults.length >= this.batchSize) this.flush();
+  };
+}
+
+const PROBE_RING_BYTES = 256 * 1024;
+
+/** Opens and closes a small capture, throwing the CaptureError the real open would cause. */
+function probe(binding: CapBinding, iface: string, filter: string): void {
+  try {
+    openHandle(binding, iface, filter, PROBE_RING_BYTES, Buffer.alloc(64)).handle.close();
+  } catch (e) {
+    throw classifyOpenError(e, iface, filter, filter !== '' && opensWithoutFilter(binding, iface));
+  }
+}
+
+/** Tells a bad filter from other failures: if the interface opens without it, the filter was the problem. */
+function opensWithoutFilter(binding: CapBinding, iface: string): boolean {
+  try {
+    openHandle(binding, iface, '', PROBE_RING_BYTES, Buffer.alloc(64)).handle.close();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,66 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleChild, type ChildBundle } from './support/childBundle';
+
+const LOOPBACK = process.platform === 'darwin' ? 'lo0' : 'lo';
+
+function whyNot(): string | null {
+  if (process.platform !== 'linux') return 'switches users with setpriv, which is Linux-only';
+  if (process.getuid?.() !== 0) return 'must run as root to drop to the nobody user';
+  try {
+    execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return 'setpriv (util-linux) is not installed';
+  }
+  return null;
+}
+const reason = whyNot();
+
+interface ChildReport {
+  opened: boolean;
+  uid?: number;
+  kind?: string;
+  message?: string;
+  state?: { capturing: boolean; kind: string; iface: string; message: string; remedy: string[] };
+  unexpected?: string;
+}
+
+describe.skipIf(reason !== null)(`capture without privileges (${reason ?? 'as nobody via setpriv'})`, () => {
+  let child: ChildBundle;
+
+  beforeAll(async () => {
+    // A world-readable copy, so the test does not depend on the permissions of the checkout.
+    child = await bundleChild('openCaptureChild.ts');
+  });
+
+  afterAll(() => child?.remove());
+
+  function runAsNobody(extra: string[]): ChildReport {
+    const out = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', ...extra, process.execPath, child.script, LOOPBACK], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      cwd: child.dir,
+    });
+    const line = out.stdout.trim().split('\n').pop() ?? '';
+    if (!line.startsWith('{')) throw new Error(`child printed no report (status ${out.status}): ${out.stdout}\n${out.stderr}`);
+    return JSON.parse(line) as ChildReport;
+  }
+
+  it('reports "packet capture is off: permission denied" with how to grant it', () => {
+    const report = runAsNobody([]);
+    expect(report.uid).toBe(65534);
+    expect(report.opened).toBe(false);
+    expect(report.kind).toBe('permission-denied');
+    expect(report.message).toMatch(new RegExp(`^packet capture is off: permission denied on ${LOOPBACK} \\(.+\\)\\. `));
+    expect(report.message).toContain('AmbientCapabilities=CAP_NET_RAW');
+    expect(report.message).toContain(`setcap cap_net_raw=eip ${process.execPath}`);
+    expect(report.state).toMatchObject({ capturing: false, kind: 'permission-denied', iface: LOOPBACK, message: expect.stringMatching(/^packet capture is off: permission denied on /) });
+    expect(report.state?.remedy.length).toBeGreaterThan(0);
+  });
+
+  it('the remedy is right: the same unprivileged process opens once CAP_NET_RAW alone is granted', () => {
+    // What systemd's AmbientCapabilities=CAP_NET_RAW does for a service.
+    const report = runAsNobody(['--inh-caps=+net_raw', '--ambient-caps=+net_raw']);
+    expect(report).toEqual({ opened: true, uid: 65534 });
+  });
+});
