@@ -9,7 +9,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(import.meta.dirname, 'src/main/desktop/index.ts') } },
+      rollupOptions: {
+        input: {
+          index: resolve(import.meta.dirname, 'src/main/desktop/index.ts'),
+          // Packet capture runs in its own process (see collect/capture/README.md).
+          captureChild: resolve(import.meta.dirname, 'src/main/engine/collect/capture/captureChild.ts'),
+        },
+      },
     },
   },
   preload: {

@@ -1,6 +1,8 @@
 import os from 'node:os';
 import { openDatabase, type Db } from './store/database';
 import { RoundStore } from './store/rounds';
+import { CaptureStore } from './store/captureStore';
+import { CaptureFeed, type CaptureFeedOptions, type CaptureStatus } from './collect/capture/captureFeed';
 import { collectRound, type CollectResult } from './collect/collectRound';
 import { createSocketScanner } from './collect/sockets';
 import type { SocketScanner } from './collect/sockets/types';
@@ -17,14 +19,19 @@ export interface MonitorOptions {
   /** Seconds between port-occupancy rounds: 60 in real use; shorter to compress time in tests. */
   roundSeconds?: number;
   scanner?: SocketScanner;
+  /** Packet capture beside each round: on by default (default-route interface); false turns it off. */
+  capture?: false | Omit<CaptureFeedOptions, 'log'>;
 }
 
 interface Running {
   db: Db;
   scheduler: Scheduler;
   collect: Job<CollectResult>;
+  capture: CaptureFeed | null;
   startedAt: number;
 }
+
+const CAPTURE_DISABLED: CaptureStatus = { state: 'off', iface: null, message: 'packet capture is off: disabled in settings', remedy: [] };
 
 /**
  * The long-lived engine that both shells run: owns the database and the scheduled jobs. It
@@ -44,10 +51,24 @@ export class Monitor {
     const store = new RoundStore(db);
     const scanner = this.options.scanner ?? createSocketScanner();
     const host = os.hostname();
-    const collect = new Job('collect', () => collectRound({ scanner, store, host, log }), log);
+    const capture = this.options.capture === false ? null : new CaptureFeed({ ...this.options.capture, log });
+    const captureStore = new CaptureStore(db);
+    const collect = new Job(
+      'collect',
+      async () => {
+        // Asked for at the round's start, so the report's interval ends where the round begins.
+        const traffic = capture?.take();
+        const result = await collectRound({ scanner, store, host, log });
+        // A second transaction: a crash between the two loses this round's traffic, nothing more.
+        if (traffic) captureStore.record(result.roundId, await traffic);
+        return result;
+      },
+      log,
+    );
+    void capture?.start();
     const scheduler = new Scheduler(log);
     scheduler.add(schedule, collect);
-    this.state = { db, scheduler, collect, startedAt: Date.now() };
+    this.state = { db, scheduler, collect, capture, startedAt: Date.now() };
     log.info('monitor started', {
       version: PORTENT_VERSION,
       db: this.options.dbPath,
@@ -64,6 +85,12 @@ export class Monitor {
   /** Runs a collection round now, outside the schedule; null when one is already running. */
   collectNow(): Promise<CollectResult> | null {
     return this.state ? this.state.collect.run('manual') : null;
+  }
+
+  /** Whether packet capture runs, on which interface, and if not why (for `status` and the UI). */
+  captureStatus(): CaptureStatus {
+    if (!this.state) return { state: 'off', iface: null, message: 'the monitor is not running', remedy: [] };
+    return this.state.capture?.status ?? CAPTURE_DISABLED;
   }
 
   status(): Status {
@@ -85,6 +112,7 @@ export class Monitor {
     this.state = undefined;
     await state.scheduler.stop();
     await state.collect.idle();
+    await state.capture?.stop();
     state.db.close();
     this.options.log.info('monitor stopped');
   }

@@ -4,11 +4,13 @@ import { realpathSync } from 'node:fs';
 import { PORTENT_VERSION } from '../../shared/version';
 import { DatabaseOpenError } from '../engine/store/database';
 import { UsageError, type Command, type CommandContext } from './command';
+import { captureCommand } from './commands/capture';
+import { interfacesCommand } from './commands/interfaces';
 import { portsCommand } from './commands/ports';
 import { runCommand } from './commands/run';
 import { scanCommand } from './commands/scan';
 
-const COMMANDS: Command[] = [runCommand, scanCommand, portsCommand];
+const COMMANDS: Command[] = [runCommand, scanCommand, portsCommand, interfacesCommand, captureCommand];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -29,14 +29,32 @@ function roundSecondsOption(ctx: CommandContext): number {
   return n;
 }
 
+/** Capture is on by default on the default-route interface; --iface picks another (the tests use lo). */
+function captureOption(ctx: CommandContext): false | { iface?: string; filter?: string } {
+  const { iface, filter } = ctx.values;
+  if (ctx.values['no-capture']) {
+    if (iface !== undefined || filter !== undefined) throw new UsageError('--no-capture cannot be combined with --iface or --filter');
+    return false;
+  }
+  if (iface !== undefined && (typeof iface !== 'string' || iface.trim() === '')) throw new UsageError('--iface needs an interface name (see `portent interfaces`)');
+  return { iface: iface as string | undefined, filter: filter as string | undefined };
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run the monitor in the foreground until SIGINT or SIGTERM',
-  usage: '[--db PATH] [--round-seconds N]',
-  options: { db: { type: 'string' }, 'round-seconds': { type: 'string' } },
+  usage: '[--db PATH] [--round-seconds N] [--iface NAME] [--filter BPF] [--no-capture]',
+  options: {
+    db: { type: 'string' },
+    'round-seconds': { type: 'string' },
+    iface: { type: 'string' },
+    filter: { type: 'string' },
+    'no-capture': { type: 'boolean' },
+  },
   async run(ctx) {
     const dbPath = resolveDbPath(ctx);
     const roundSeconds = roundSecondsOption(ctx);
+    const capture = captureOption(ctx);
     // The service's log goes beside its database, rotated by size, and to stderr for the terminal.
     const logFile = new RotatingFile(path.join(path.dirname(dbPath), 'logs', 'portent.log'));
     const log = createLogger((line) => {
@@ -47,7 +65,7 @@ export const runCommand: Command = {
     // Signal listeners do not keep Node's event loop alive; this timer does until a stop is asked.
     const keepAlive = setInterval(() => {}, 1 << 30);
     try {
-      const monitor = new Monitor({ dbPath, log, roundSeconds });
+      const monitor = new Monitor({ dbPath, log, roundSeconds, capture });
       monitor.start();
       const signal = await stopSignal;
       log.info('stopping', { signal });

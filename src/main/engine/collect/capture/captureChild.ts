@@ -7,6 +7,10 @@ import { serveCapture } from './captureService';
 
 if (!process.send) throw new Error('captureChild must be started by CaptureProcess (it needs an IPC channel)');
 
+// Ctrl-C in a terminal signals the whole process group; the parent decides when capture stops,
+// so that the last interval's report is still delivered.
+process.on('SIGINT', () => {});
+
 serveCapture({
   send: (message: ChildMessage) => process.send?.(message),
   onMessage: (listener) => process.on('message', (m) => listener(m as ParentMessage)),

@@ -75,6 +75,13 @@ export class CaptureProcess {
     });
   }
 
+  /** Asks for the report of the interval so far; it arrives through onReport. False when no capture runs. */
+  requestReport(): boolean {
+    if (this.current.state !== 'running' || !this.child?.connected) return false;
+    this.send({ type: 'report' });
+    return true;
+  }
+
   /** Stops the capture; the last report arrives before this resolves. */
   stop(): Promise<void> {
     const child = this.child;

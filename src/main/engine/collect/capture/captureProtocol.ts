@@ -7,13 +7,15 @@ export interface CaptureStartOptions {
   filter?: string;
   snaplen?: number;
   bufferSize?: number;
-  /** How often the capture process sends a report, ms. */
+  /** How often the capture process sends a report, ms; 0 for only when asked ({type: 'report'}). */
   reportIntervalMs?: number;
   maxFlows?: number;
+  /** Packet header rows per report (see packetSample.ts). */
+  maxPackets?: number;
   maxDnsEvents?: number;
 }
 
-export type ParentMessage = { type: 'start'; options: CaptureStartOptions } | { type: 'stop' };
+export type ParentMessage = { type: 'start'; options: CaptureStartOptions } | { type: 'report' } | { type: 'stop' };
 
 export type ChildMessage =
   | { type: 'started'; iface: string; filter: string; linkType: number; snaplen: number }

@@ -44,9 +44,10 @@ export function serveCapture(channel: Channel): void {
 
   channel.onMessage((message) => {
     if (message.type === 'stop') return stop();
+    if (message.type === 'report') return report();
     if (capture) return;
     const o = message.options;
-    const s = new CaptureSummary(currentLocalAddresses(), Date.now(), { maxFlows: o.maxFlows, maxDnsEvents: o.maxDnsEvents });
+    const s = new CaptureSummary(currentLocalAddresses(), Date.now(), { maxFlows: o.maxFlows, maxDnsEvents: o.maxDnsEvents, maxPackets: o.maxPackets });
     try {
       capture = openLiveCapture({ iface: o.iface, filter: o.filter, snaplen: o.snaplen, bufferSize: o.bufferSize, onBatch: (b) => s.add(b) });
     } catch (e) {
@@ -55,7 +56,9 @@ export function serveCapture(channel: Channel): void {
       return;
     }
     summary = s;
-    timer = setInterval(report, o.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS);
+    const every = o.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS;
+    // The monitor asks at each round instead, so that one report covers exactly one round.
+    if (every > 0) timer = setInterval(report, every);
     channel.send({ type: 'started', iface: capture.iface, filter: capture.filter, linkType: capture.linkType, snaplen: capture.snaplen });
   });
 

@@ -1,13 +1,14 @@
 /**
  * What one reporting interval of capture amounts to: exact flows, every DNS message (names,
- * not bytes), and counts of malformed frames by reason. This is what leaves the capture
- * process; per-packet records do not, because at 100k packets/s they would cost more to ship
- * and store than to produce.
+ * not bytes), counts of malformed frames by reason, and a bounded, prioritised sample of
+ * packet headers (packetSample.ts). This is what leaves the capture process; a record of every
+ * packet does not, because at 100k packets/s it would cost more to ship and store than to produce.
  */
 import type { DecodedPacket, Malformed, MalformedReason } from './decode';
 import type { DnsSummary } from './dns';
 import { FlowTable, type FlowSnapshot, type LocalAddresses } from './flows';
 import type { CaptureCounters, PacketBatch } from './liveCapture';
+import { PacketSampler, type PacketSampleResult } from './packetSample';
 
 export interface DnsEvent {
   ts: number;
@@ -28,6 +29,10 @@ export interface CaptureReport {
   /** DNS messages beyond maxDnsEvents, counted but not listed. */
   dnsOverflow: number;
   malformed: Partial<Record<MalformedReason, number>>;
+  /** Header rows to store, bounded by maxPackets; `sample.seen` counts decoded packets of the interval. */
+  sample: PacketSampleResult;
+  /** Frames of this interval that could not be decoded. */
+  malformedCount: number;
   /** Totals since the capture started. */
   counters: CaptureCounters;
 }
@@ -40,11 +45,14 @@ export class CaptureSummary {
   private dns: DnsEvent[] = [];
   private dnsOverflow = 0;
   private malformed: Partial<Record<MalformedReason, number>> = {};
+  private malformedCount = 0;
   private from: number;
   private readonly maxDnsEvents: number;
+  private readonly sampler: PacketSampler;
 
-  constructor(local: LocalAddresses, now: number, options: { maxFlows?: number; maxDnsEvents?: number } = {}) {
+  constructor(local: LocalAddresses, now: number, options: { maxFlows?: number; maxDnsEvents?: number; maxPackets?: number } = {}) {
     this.flows = new FlowTable(local, { maxFlows: options.maxFlows });
+    this.sampler = new PacketSampler(options.maxPackets);
     this.from = now;
     this.maxDnsEvents = options.maxDnsEvents ?? DEFAULT_MAX_DNS_EVENTS;
   }
@@ -58,9 +66,11 @@ export class CaptureSummary {
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i] as DecodedPacket;
       this.flows.add(p);
+      this.sampler.add(p);
       if (p.dns) this.addDns(p, p.dns);
     }
     for (const m of batch.malformed as Malformed[]) this.malformed[m.reason] = (this.malformed[m.reason] ?? 0) + 1;
+    this.malformedCount += batch.malformed.length;
   }
 
   /** Ends the interval at `now` and starts the next one. */
@@ -72,8 +82,11 @@ export class CaptureSummary {
       dns: this.dns,
       dnsOverflow: this.dnsOverflow,
       malformed: this.malformed,
+      sample: this.sampler.take(),
+      malformedCount: this.malformedCount,
       counters,
     };
+    this.malformedCount = 0;
     this.from = now;
     this.dns = [];
     this.dnsOverflow = 0;

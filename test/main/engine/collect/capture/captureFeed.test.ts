@@ -1,0 +1,77 @@
+import dgram from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaptureFeed } from '../../../../../src/main/engine/collect/capture/captureFeed';
+import type { Logger } from '../../../../../src/main/engine/log';
+import { bundleChild, type ChildBundle } from './support/childBundle';
+import { captureAllowed } from './support/privilege';
+
+const LOOPBACK = process.platform === 'darwin' ? 'lo0' : 'lo';
+const allowed = captureAllowed();
+
+function recordingLog(): Logger & { lines: { level: string; msg: string; fields?: Record<string, unknown> }[] } {
+  const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => lines.push({ level, msg, fields });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+describe('CaptureFeed', () => {
+  let child: ChildBundle;
+
+  beforeAll(async () => {
+    child = await bundleChild('../../../../../../src/main/engine/collect/capture/captureChild.ts');
+  });
+
+  afterAll(() => child?.remove());
+
+  it('when capture cannot start, every round gets the reason and the log says it once', async () => {
+    const log = recordingLog();
+    const feed = new CaptureFeed({ entry: child.script, iface: 'nosuch7', log });
+    await feed.start();
+    const rounds = [await feed.take(), await feed.take(), await feed.take()];
+    for (const r of rounds) expect(r).toEqual({ state: 'off', iface: 'nosuch7', message: expect.stringMatching(/^packet capture is off: unknown interface "nosuch7"; available: /) });
+    expect(feed.status).toMatchObject({ state: 'off', iface: 'nosuch7' });
+    expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+    await feed.stop();
+  });
+
+  it.skipIf(!allowed.ok)(`gives each round one report covering the time since the last (${allowed.reason || 'privileged'})`, async () => {
+    const sink = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+    const port = sink.address().port;
+    const feed = new CaptureFeed({ entry: child.script, iface: LOOPBACK, filter: `udp port ${port}`, log: recordingLog() });
+    await feed.start();
+    expect(feed.status).toEqual({ state: 'on', iface: LOOPBACK, message: null, remedy: [] });
+    const send = async (n: number) => {
+      const c = dgram.createSocket('udp4');
+      for (let i = 0; i < n; i++) await new Promise<void>((r) => c.send('x', port, '127.0.0.1', () => r()));
+      c.close();
+      await new Promise((r) => setTimeout(r, 300));
+    };
+    await send(3);
+    const first = await feed.take();
+    await send(5);
+    const second = await feed.take();
+    await feed.stop();
+    sink.close();
+    if (first.state !== 'on' || second.state !== 'on') throw new Error('capture was not on');
+    expect(second.report.from).toBe(first.report.to);
+    expect([first.report.sample.seen, second.report.sample.seen]).toEqual([3, 5]);
+    expect([first.report.flows.flows[0]?.packets, second.report.flows.flows[0]?.packets]).toEqual([3, 5]);
+  });
+
+  it.skipIf(!allowed.ok)('records a dead capture process as an error and starts a new one later', async () => {
+    const log = recordingLog();
+    let now = 0;
+    const feed = new CaptureFeed({ entry: child.script, iface: LOOPBACK, filter: 'udp port 9', restartAfterMs: 1000, now: () => now, log });
+    await feed.start();
+    const first = feed.pid;
+    process.kill(first!, 'SIGKILL');
+    while (feed.status.state === 'on') await new Promise((r) => setTimeout(r, 20));
+    expect(await feed.take()).toEqual({ state: 'error', iface: LOOPBACK, message: 'packet capture failed: capture process exited (SIGKILL)' });
+    now = 1000;
+    expect(await feed.take()).toMatchObject({ state: 'on', iface: LOOPBACK });
+    expect(feed.pid).not.toBe(first);
+    expect(log.lines.filter((l) => l.msg === 'packet capture on')).toHaveLength(2);
+    await feed.stop();
+  });
+});

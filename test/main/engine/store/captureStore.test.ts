@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CaptureSummary, type CaptureReport } from '../../../../src/main/engine/collect/capture/captureSummary';
+import type { DecodedPacket } from '../../../../src/main/engine/collect/capture/decode';
+import { countConnections, type SocketEntry } from '../../../../src/main/engine/collect/sockets/types';
+import { CaptureStore } from '../../../../src/main/engine/store/captureStore';
+import type { Db } from '../../../../src/main/engine/store/database';
+import { RoundStore } from '../../../../src/main/engine/store/rounds';
+import { openTestDb } from '../../../support/db';
+import { dnsAnswerPacket, dnsQueryPacket, tcpPacket } from '../collect/capture/support/frames';
+import { TCP } from '../collect/capture/support/packets';
+
+const ME = '192.168.1.10';
+const PEER = '192.168.1.77';
+const OTHER = '192.168.1.78';
+const T0 = Date.UTC(2026, 10, 20, 9, 0);
+const counters = { seen: 0, decoded: 0, malformed: 0, truncated: 0, kernelDrops: null, batches: 0, callbackErrors: 0 };
+const web: SocketEntry = { proto: 'tcp', family: 4, address: '0.0.0.0', port: 8080, pid: 900, process: 'web', exe: '/usr/bin/web', user: 'www' };
+const resolver: SocketEntry = { proto: 'udp', family: 4, address: ME, port: 53, pid: 400, process: 'dnsd', exe: '/usr/sbin/dnsd', user: 'root' };
+
+let db: Db;
+let rounds: RoundStore;
+let store: CaptureStore;
+beforeEach(() => {
+  db = openTestDb().db;
+  rounds = new RoundStore(db);
+  store = new CaptureStore(db);
+});
+afterEach(() => db.close());
+
+function report(packets: DecodedPacket[], maxPackets = 100): CaptureReport {
+  const s = new CaptureSummary({ addresses: new Set([ME]) }, T0, { maxPackets });
+  s.add({ packets, malformed: [] });
+  return s.take(T0 + 60_000, counters);
+}
+
+function round(sockets: SocketEntry[]): number {
+  return rounds.record({ host: 'box', startedAt: T0 + 60_000, endedAt: T0 + 60_010, outcome: { sockets, connections: countConnections([]) } });
+}
+
+describe('CaptureStore', () => {
+  it("stores a round's flows, sampled headers and counts, linked to the sockets its scan saw", () => {
+    const id = round([web, resolver]);
+    const traffic = [
+      tcpPacket({ src: PEER, dst: ME, sport: 50000, dport: 8080, flags: TCP.SYN, ts: T0 + 1.4 }),
+      tcpPacket({ src: ME, dst: PEER, sport: 8080, dport: 50000, flags: TCP.SYN | TCP.ACK, ts: T0 + 2 }),
+      tcpPacket({ src: PEER, dst: ME, sport: 50000, dport: 8080, flags: TCP.ACK, ts: T0 + 3 }),
+      tcpPacket({ src: ME, dst: PEER, sport: 41000, dport: 443, flags: TCP.SYN, ts: T0 + 4 }),
+      // Seen only because the interface is promiscuous: same port number, not our socket.
+      tcpPacket({ src: PEER, dst: OTHER, sport: 50001, dport: 8080, flags: TCP.SYN, ts: T0 + 5 }),
+      dnsQueryPacket({ src: PEER, dst: ME, sport: 5353, name: 'printer.lan', ts: T0 + 6 }),
+      dnsAnswerPacket({ src: ME, dst: PEER, dport: 5353, name: 'printer.lan', address: '192.168.1.50', ts: T0 + 7 }),
+    ];
+    store.record(id, { state: 'on', iface: 'eth0', report: report(traffic) });
+
+    const flows = store.flowsOf(id);
+    const byKey = (proto: string, localPort: number, direction: string) => flows.filter((f) => f.proto === proto && f.localPort === localPort && f.direction === direction);
+    expect(byKey('tcp', 8080, 'inbound')).toEqual([
+      expect.objectContaining({ localAddr: ME, remoteAddr: PEER, remotePort: 50000, packets: 2, firstTs: T0 + 1, lastTs: T0 + 3, tcpFlags: TCP.SYN | TCP.ACK, process: 'web' }),
+    ]);
+    expect(byKey('tcp', 8080, 'outbound')).toEqual([expect.objectContaining({ packets: 1, process: 'web' })]);
+    expect(byKey('tcp', 41000, 'outbound')).toEqual([expect.objectContaining({ portId: null, processId: null })]);
+    expect(flows.find((f) => f.direction === 'transit')).toMatchObject({ localAddr: PEER, remoteAddr: OTHER, portId: null });
+    expect(byKey('udp', 53, 'inbound')).toEqual([expect.objectContaining({ process: 'dnsd' })]);
+    expect(flows.reduce((n, f) => n + f.packets, 0)).toBe(traffic.length);
+
+    const packets = store.packetsOf(id);
+    expect(packets).toHaveLength(traffic.length);
+    const webPort = db.prepare("SELECT id FROM ports WHERE proto = 'tcp' AND port = 8080").pluck().get();
+    expect(packets.filter((p) => p.portId === webPort).map((p) => p.ts)).toEqual([T0 + 1, T0 + 2, T0 + 3]);
+    expect(packets.filter((p) => p.dnsQuery === 'printer.lan').map((p) => [p.dnsAnswer, p.processId !== null])).toEqual([
+      [null, true],
+      ['192.168.1.50', true],
+    ]);
+    expect(packets.find((p) => p.dstAddr === OTHER)).toMatchObject({ portId: null, processId: null });
+
+    expect(store.stateOf(id)).toEqual({
+      iface: 'eth0', state: 'on', message: null, fromTs: T0, toTs: T0 + 60_000,
+      packetsSeen: traffic.length, packetsKept: traffic.length, malformed: 0, kernelDrops: null, dnsOverflow: 0, flowOverflow: 0,
+    });
+  });
+
+  it('counts what the per-round bound dropped', () => {
+    const id = round([]);
+    const traffic = Array.from({ length: 50 }, (_, i) => tcpPacket({ src: ME, dst: PEER, sport: 41000, dport: 443, flags: TCP.ACK, ts: T0 + i }));
+    store.record(id, { state: 'on', iface: 'eth0', report: report(traffic, 8) });
+    expect(store.packetsOf(id)).toHaveLength(8);
+    expect(store.stateOf(id)).toMatchObject({ packetsSeen: 50, packetsKept: 8 });
+    expect(store.flowsOf(id)).toEqual([expect.objectContaining({ packets: 50 })]);
+  });
+
+  it('records capture being off with its reason', () => {
+    const id = round([web]);
+    store.record(id, { state: 'off', iface: 'eth0', message: 'packet capture is off: permission denied on eth0' });
+    expect(store.stateOf(id)).toMatchObject({ state: 'off', iface: 'eth0', message: 'packet capture is off: permission denied on eth0', packetsSeen: 0, kernelDrops: null });
+    expect(store.flowsOf(id)).toEqual([]);
+  });
+
+  it('writes a round capture all or nothing, and it goes when its round goes', () => {
+    const id = round([web]);
+    const bad = report([tcpPacket({ src: ME, dst: PEER, sport: 1, dport: 2, flags: TCP.SYN, ts: T0 })]);
+    bad.flows.flows.push({ ...bad.flows.flows[0]!, packets: 0 }); // violates the flows CHECK after rows were written
+    expect(() => store.record(id, { state: 'on', iface: 'eth0', report: bad })).toThrow(/CHECK/);
+    expect(db.prepare('SELECT (SELECT count(*) FROM flows) + (SELECT count(*) FROM packets) + (SELECT count(*) FROM round_capture)').pluck().get()).toBe(0);
+
+    store.record(id, { state: 'on', iface: 'eth0', report: report([tcpPacket({ src: ME, dst: PEER, sport: 1, dport: 2, flags: TCP.SYN, ts: T0 })]) });
+    db.prepare('DELETE FROM rounds WHERE id = ?').run(id);
+    expect(db.prepare('SELECT (SELECT count(*) FROM flows) + (SELECT count(*) FROM packets) + (SELECT count(*) FROM round_capture)').pluck().get()).toBe(0);
+  });
+});
