@@ -1,0 +1,91 @@
+/**
+ * Speed benchmark: one hourly detection (score the last hour's 60 rounds, then refit) at 65,536
+ * ports, on a generated history of a few days, run in the detection worker exactly as the
+ * scheduler runs it. Prints one JSON object:
+ *   {backend, rounds, ports, score_s, fit_s, epochs, total_s, peak_rss_mb, ...}
+ *   npx tsx bench/detect.ts --json [--days 3] [--backend node|wasm|cpu] [--ports 65536]
+ * peak_rss_mb is the whole process's resident set (the worker is a thread of it), sampled every
+ * 20 ms during the timed detection, and process_hwm_mb the kernel's high-water mark; the untimed
+ * preparation (writing the history, scoring it and training the model) runs in a child process
+ * (`--prepare <dir>`) so it counts in neither.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../src/main/engine/store/database';
+import { RoundStore } from '../src/main/engine/store/rounds';
+import { countConnections } from '../src/main/engine/collect/sockets/types';
+import { detectInWorker } from '../src/main/engine/detect/detectInWorker';
+import { silentLogger } from '../src/main/engine/log';
+import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';
+import { generate } from './quality/generator';
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const days = Number(opt('days', '3'));
+const ports = Number(opt('ports', '65536'));
+const backend = opt('backend', 'node') as BackendPreference;
+const HOUR = 3_600_000;
+
+const HISTORY_SEED = 11;
+const start = new Date(2026, 2, 2).getTime();
+const lastHour = start + days * 24 * HOUR - HOUR;
+const options = { config: { ports }, minTrainingRounds: 360, ...(args.includes('--batch') ? { batchSize: Number(opt('batch', '8')) } : {}) };
+
+function recordHistory(dbPath: string, from: number, to: number): number {
+  const db = openDatabase(dbPath);
+  const store = new RoundStore(db);
+  const { rounds } = generate({ start, days, seed: HISTORY_SEED, quietHours: 24 * days });
+  const noConnections = countConnections([]);
+  for (const r of rounds) if (r.startedAt >= from && r.startedAt < to) store.record({ host: 'bench', startedAt: r.startedAt, endedAt: r.startedAt + 200, outcome: { sockets: r.sockets, connections: noConnections } });
+  db.close();
+  return rounds.length;
+}
+
+if (args.includes('--prepare')) {
+  const dir = opt('prepare', '');
+  recordHistory(path.join(dir, 'portent.db'), start, lastHour);
+  await detectInWorker({ dbPath: path.join(dir, 'portent.db'), modelDir: path.join(dir, 'model'), backend, options, nowMs: lastHour, seed: 1 }, silentLogger).result;
+  process.exit(0);
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-bench-detect-'));
+try {
+  const dbPath = path.join(dir, 'portent.db');
+  const modelDir = path.join(dir, 'model');
+  execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, ...args, '--prepare', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const historyRounds = recordHistory(dbPath, lastHour, lastHour + HOUR);
+
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const t0 = performance.now();
+  const result = await detectInWorker({ dbPath, modelDir, backend, options, nowMs: lastHour + HOUR, seed: 2 }, silentLogger).result;
+  const totalS = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.existsSync('/proc/self/status') ? fs.readFileSync('/proc/self/status', 'utf8') : '');
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  const out = {
+    backend: result.backend,
+    rounds: result.roundsScored,
+    ports,
+    score_s: r3(result.scoreMs / 1000),
+    fit_s: r3(result.fitMs / 1000),
+    epochs: result.epochs,
+    total_s: r3(totalS),
+    peak_rss_mb: Math.round(peak / 1e6),
+    history_rounds: historyRounds,
+    rss_before_worker_mb: Math.round(before / 1e6),
+    process_hwm_mb: hwm ? Math.round((Number(hwm[1]) * 1024) / 1e6) : null,
+    backend_detail: result.backendDetail,
+    learning: result.learning.learning,
+  };
+  console.log(JSON.stringify(out, null, args.includes('--json') ? undefined : 2));
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

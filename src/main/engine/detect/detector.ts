@@ -1,0 +1,266 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Db } from '../store/database';
+import { DetectionStore, type IncidentPortRow, type IncidentRow, type RoundRef } from '../store/detectionStore';
+import type { Logger } from '../log';
+import { readFeatures, type FeatureOptions, type RoundFeatures } from './features';
+import { buildModel, compileModel, DEFAULT_MODEL_CONFIG, LOGIT_CAP, occupancyFrequency, windowSpan, type ModelConfig } from './model';
+import { discardModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel, type ModelMeta } from './modelStore';
+import { calibrateThreshold } from './threshold';
+import { directionOf, mergeAnomalous, sentence, topContributors, type ExplainedPort, type RoundGroup, type ScoredRound } from './incidents';
+import { fit, scoreWindows } from './training';
+import { windowsFor } from './windows';
+
+/** The hourly detection job: score what is new, record incidents, refit on what was normal. */
+export interface DetectorOptions {
+  db: Db;
+  /** Folder holding the saved model (replaced atomically on save). */
+  modelDir: string;
+  log: Logger;
+  /** The tf backend in use, as reported by backend selection. */
+  backend: string;
+  trigger?: 'schedule' | 'manual';
+  now?: () => number;
+  config?: Partial<ModelConfig>;
+  features?: Omit<FeatureOptions, 'ports'>;
+  /** Rounds of training before alerts: 360 = 6 hours of one-minute rounds. */
+  minTrainingRounds?: number;
+  /** Longest step between rounds still treated as consecutive (sleep and stops are gaps). */
+  maxStepMs?: number;
+  /** False alarms allowed per round (default one a day). */
+  budget?: number;
+  sensitivity?: number;
+  /** Older normal rounds replayed at each refit so daily and weekly rhythms are not forgotten. */
+  replayRounds?: number;
+  /**
+   * Most new rounds one refit trains on (a random sample when more are waiting, such as the
+   * backlog of a first run); keeps every refit's cost bounded.
+   */
+  maxFreshRounds?: number;
+  maxEpochs?: number;
+  /** Epochs for a model's first training, which starts from scratch. */
+  initialEpochs?: number;
+  /** Wall-clock budget of one refit (default 6 s: an hourly job should stay small). */
+  fitBudgetMs?: number;
+  batchSize?: number;
+  /** Days of recent out-of-sample normal scores the threshold is calibrated on. */
+  calibrationDays?: number;
+  random?: () => number;
+  shouldStop?: () => boolean;
+}
+
+export interface DetectionResult {
+  runId: number;
+  roundsScored: number;
+  incidents: IncidentRow[];
+  learning: { learning: boolean; roundsTrained: number; roundsNeeded: number };
+  modelVersion: number;
+  backend: string;
+  threshold: number | null;
+  scoreMs: number;
+  fitMs: number;
+  epochs: number;
+}
+
+export const DEFAULT_MIN_TRAINING_ROUNDS = 360;
+
+/** Runs one detection in the calling thread (the worker calls this). */
+export async function runDetection(o: DetectorOptions): Promise<DetectionResult> {
+  const now = o.now ?? Date.now;
+  const store = new DetectionStore(o.db);
+  const runId = store.startRun(o.trigger ?? 'schedule', now(), o.backend);
+  try {
+    const result = await detect(o, store, runId);
+    store.finishRun(runId, { endedAt: now(), status: 'ok', roundsScored: result.roundsScored, incidents: result.incidents.length, modelVersion: result.modelVersion });
+    return result;
+  } catch (err) {
+    const cancelled = (err as Error).name === 'CancelledError';
+    store.finishRun(runId, { endedAt: now(), status: cancelled ? 'cancelled' : 'failed', roundsScored: 0, incidents: 0, modelVersion: null, error: (err as Error).message });
+    throw err;
+  }
+}
+
+async function detect(o: DetectorOptions, store: DetectionStore, runId: number): Promise<DetectionResult> {
+  const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...o.config };
+  const now = o.now ?? Date.now;
+  const maxStepMs = o.maxStepMs ?? 150_000;
+  const minRounds = o.minTrainingRounds ?? DEFAULT_MIN_TRAINING_ROUNDS;
+  const random = o.random ?? Math.random;
+  const featureOptions: FeatureOptions = { ...o.features, ports: config.ports };
+  const w = windowSpan(config);
+
+  const unscored = store.unscoredRounds();
+  const loaded = await loadModel(o.modelDir, config);
+  if (!loaded.model && loaded.reason !== 'no saved model') {
+    o.log.warn('discarding the saved detection model; a new one will be trained', { reason: loaded.reason, dir: o.modelDir });
+    discardModel(o.modelDir);
+  } else if (!loaded.model && unscored.length > 0) {
+    o.log.info('no saved detection model yet; training a new one', { dir: o.modelDir });
+  }
+  const previous = store.latestModel();
+  if (unscored.length === 0) {
+    const meta = loaded.model ? loaded.meta : null;
+    loaded.model?.dispose();
+    return {
+      runId, roundsScored: 0, incidents: [], modelVersion: meta?.version ?? 0, backend: o.backend, threshold: meta?.threshold ?? null, scoreMs: 0, fitMs: 0, epochs: 0,
+      learning: { learning: !meta || meta.threshold === null, roundsTrained: meta?.roundsTrained ?? 0, roundsNeeded: minRounds },
+    };
+  }
+
+  const context = store.roundsBefore(unscored[0]!.startedAt, w - 1);
+  const rounds = [...context, ...unscored];
+  const features = readFeatures(o.db, rounds, featureOptions);
+  const byId = new Map(features.map((f) => [f.roundId, f]));
+
+  let model: tf.LayersModel;
+  let meta: ModelMeta;
+  if (loaded.model) {
+    model = loaded.model;
+    meta = loaded.meta;
+  } else {
+    model = buildModel(config, occupancyFrequency(features.slice(context.length), config.ports));
+    meta = {
+      format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: (previous?.version ?? 0) + 1, createdAt: now(), backend: o.backend,
+      config, threshold: null, thresholdMethod: null, roundsTrained: 0, history: [],
+    };
+  }
+  compileModel(model, config);
+  try {
+    const learning = meta.threshold === null || meta.roundsTrained < minRounds;
+    const threshold = learning ? null : meta.threshold;
+
+    // Score.
+    const t0 = performance.now();
+    const windows = windowsFor(rounds, w, maxStepMs, context.length);
+    const scores = await scoreWindows(model, config, features, windows, {
+      batchSize: o.batchSize,
+      explain: (_i, s) => threshold !== null && s > threshold,
+      shouldStop: o.shouldStop,
+    });
+    const scored: ScoredRound[] = unscored.map((r, i) => ({ roundId: r.id, startedAt: r.startedAt, score: scores[i]!.score, anomalous: threshold !== null && scores[i]!.score > threshold, cells: scores[i]!.cells }));
+    const scoreMs = performance.now() - t0;
+    store.saveScores(runId, meta.version, scored.map((s) => ({ roundId: s.roundId, score: s.score, threshold, anomalous: s.anomalous })));
+    const incidents = threshold === null ? [] : recordIncidents(store, runId, scored, context, threshold, maxStepMs);
+
+    // Refit on what was normal, plus approved rounds, plus replay of older normal rounds. If the
+    // refit is cancelled, this hour's scores stay and the model stays as it was; those rounds
+    // can still come back through the replay sample.
+    const t1 = performance.now();
+    const normal = scored.filter((s) => !s.anomalous).map((s) => ({ id: s.roundId, startedAt: s.startedAt }));
+    const fresh = sample(normal, o.maxFreshRounds ?? 240, random);
+    const approved = store.expectedSince(meta.history.at(-1)?.at ?? 0);
+    const replay = store.replaySample(o.replayRounds ?? 60, unscored[0]!.id, random);
+    const trainWindows = trainingWindows(store, o.db, [...fresh, ...approved, ...replay], byId, w, maxStepMs, featureOptions);
+    const allFeatures = [...byId.values()];
+    const index = new Map(allFeatures.map((f, i) => [f.roundId, i]));
+    const idxWindows = trainWindows.map((win) => win.map((id) => index.get(id)!));
+    const history = await fit(model, config, allFeatures, idxWindows, {
+      maxEpochs: meta.roundsTrained === 0 ? (o.initialEpochs ?? 8) : (o.maxEpochs ?? 4),
+      batchSize: o.batchSize,
+      budgetMs: o.fitBudgetMs ?? 6_000,
+      random,
+      shouldStop: o.shouldStop,
+    });
+    const fitMs = performance.now() - t1;
+    meta.roundsTrained += normal.length + approved.length;
+    meta.history.push({ at: now(), epochs: history.epochs });
+    if (meta.history.length > 200) meta.history.splice(0, meta.history.length - 200);
+
+    // Recalibrate on out-of-sample scores of normal rounds: held-out windows of this fit, plus
+    // recent rounds scored before the model trained on them.
+    if (meta.roundsTrained >= minRounds) {
+      const pool = [...history.validationScores, ...store.recentNormalScores(now() - (o.calibrationDays ?? 7) * 86_400_000)];
+      if (pool.length >= 2) {
+        const t = calibrateThreshold(pool, { budget: o.budget, sensitivity: o.sensitivity, ceiling: 0.9 * LOGIT_CAP });
+        meta.threshold = t.value;
+        meta.thresholdMethod = t.method;
+      }
+    }
+    meta.backend = o.backend;
+    meta.createdAt = now();
+    meta.version = Math.max(meta.version, previous?.version ?? 0) + 1;
+    await saveModel(o.modelDir, model, meta);
+    store.recordModel({ version: meta.version, createdAt: meta.createdAt, backend: o.backend, threshold: meta.threshold, architecture: config, history: meta.history.at(-1), roundsTrained: meta.roundsTrained });
+    const nowLearning = meta.threshold === null || meta.roundsTrained < minRounds;
+    o.log.info('detection finished', {
+      backend: o.backend, scored: scored.length, incidents: incidents.length, learning: nowLearning, roundsTrained: meta.roundsTrained,
+      threshold: meta.threshold, epochs: history.epochs.length, scoreMs: Math.round(scoreMs), fitMs: Math.round(fitMs),
+    });
+    return {
+      runId, roundsScored: scored.length, incidents, modelVersion: meta.version, backend: o.backend, threshold: meta.threshold, scoreMs, fitMs, epochs: history.epochs.length,
+      learning: { learning: nowLearning, roundsTrained: meta.roundsTrained, roundsNeeded: minRounds },
+    };
+  } finally {
+    // The optimizer is passed in, not owned by the model, so model.dispose() leaves its moments
+    // (two tensors per weight, 44 MB) behind: one leak an hour until wasm memory runs out.
+    model.optimizer?.dispose();
+    model.dispose();
+  }
+}
+
+function sample<T>(items: readonly T[], n: number, random: () => number): T[] {
+  if (items.length <= n) return [...items];
+  const copy = [...items];
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (copy.length - i));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy.slice(0, n);
+}
+
+/**
+ * Windows (as round ids) for training targets, loading features of rounds not yet loaded. A
+ * window containing a round that was anomalous and not approved is dropped: an intrusion is
+ * never learned as normal, not even as context.
+ */
+export function trainingWindows(store: DetectionStore, db: Db, targets: readonly RoundRef[], byId: Map<number, RoundFeatures>, w: number, maxStepMs: number, featureOptions: FeatureOptions): number[][] {
+  const seen = new Set<number>();
+  const chains: RoundRef[][] = [];
+  for (const t of targets) {
+    if (seen.has(t.id)) continue;
+    seen.add(t.id);
+    chains.push([...store.roundsBefore(t.startedAt, w - 1), t]);
+  }
+  const missing = new Map<number, RoundRef>();
+  for (const chain of chains) for (const r of chain) if (!byId.has(r.id)) missing.set(r.id, r);
+  for (const f of readFeatures(db, [...missing.values()], featureOptions)) byId.set(f.roundId, f);
+  const out = chains.map((chain) => windowsFor(chain, w, maxStepMs, chain.length - 1)[0]!.map((i) => chain[i]!.id));
+  const bad = store.unapprovedAnomalous([...new Set(out.flat())]);
+  return out.filter((win) => !win.some((id) => bad.has(id)));
+}
+
+function recordIncidents(store: DetectionStore, runId: number, scored: ScoredRound[], context: readonly RoundRef[], threshold: number, maxStepMs: number): IncidentRow[] {
+  const groups = mergeAnomalous(scored, maxStepMs);
+  const out: IncidentRow[] = [];
+  groups.forEach((g, gi) => {
+    const first = g.rounds[0]!;
+    const last = g.rounds[g.rounds.length - 1]!;
+    const peak = g.rounds.reduce((a, b) => (b.score > a.score ? b : a));
+    const ports = explain(store, g, peak.roundId);
+    const before = context.at(-1);
+    const continues = gi === 0 && first === scored[0] && before && first.startedAt - before.startedAt <= maxStepMs ? store.incidentEndingAt(before.id) : undefined;
+    if (continues) {
+      const rounds = continues.rounds + g.rounds.length;
+      const peakScore = Math.max(continues.peakScore, peak.score);
+      const text = sentence(ports, first.startedAt);
+      store.extendIncident(continues.id, { endRoundId: last.roundId, endedAt: last.startedAt, rounds, peakScore, sentence: text, ports });
+      out.push(store.incident(continues.id)!);
+      return;
+    }
+    const id = store.insertIncident(runId, {
+      startRoundId: first.roundId, endRoundId: last.roundId, startedAt: first.startedAt, endedAt: last.startedAt, rounds: g.rounds.length,
+      peakScore: peak.score, threshold, sentence: sentence(ports, first.startedAt), ports,
+    });
+    out.push(store.incident(id)!);
+  });
+  return out;
+}
+
+function explain(store: DetectionStore, group: RoundGroup, peakRoundId: number): IncidentPortRow[] {
+  return topContributors(group).map(({ cell, share }): ExplainedPort => {
+    const facts = store.portFacts(cell.proto, cell.port, peakRoundId);
+    return {
+      proto: cell.proto, port: cell.port, direction: directionOf(cell, facts), share, expected: cell.expected,
+      process: facts.process, exe: facts.exe, pid: facts.pid, firstSeenAt: facts.firstSeenAt,
+    };
+  });
+}

@@ -1,0 +1,223 @@
+import * as tf from '@tensorflow/tfjs';
+import { CHANNELS, CONTEXT_SIZE, FULL_PORTS, TARGET_TIME_SIZE, targetTime, type RoundFeatures } from './features';
+
+/**
+ * The CNN-LSTM autoencoder. Every choice is explained in docs/detection.md; in short:
+ * a non-overlapping strided Conv1D compresses each round's 65,536 × 2 occupancy into blocks,
+ * a second small conv mixes neighbouring blocks, a per-round Dense summarises the round, the
+ * LSTM runs over the W rounds of the window (time), a 12-wide bottleneck squeezes it, and a
+ * Dense layer with one weight row and one bias per (port, channel) reconstructs, at full
+ * resolution, the round that follows the window (`target: 'next'`, the default) or the window's
+ * own last round (`'last'`, a plain autoencoder, which copies a known port through whatever the
+ * hour and so cannot see a service running at an unusual time).
+ */
+export interface ModelConfig {
+  ports: number;
+  window: number;
+  blockSize: number;
+  blockFilters: number;
+  groupSize: number;
+  groupFilters: number;
+  roundUnits: number;
+  lstmUnits: number;
+  bottleneck: number;
+  /** Weight of an occupied cell in the loss, against the ~1 : 2,600 imbalance. */
+  positiveWeight: number;
+  learningRate: number;
+  /**
+   * How the non-overlapping strided convolutions are computed: 'conv1d' is tf's Conv1D;
+   * 'blocks' is the same arithmetic (kernel = stride, valid padding) as a reshape to
+   * [blocks, kernel·channels] and a shared Dense, whose gradient is a plain matMul rather than
+   * a Conv2DBackpropFilter (see docs/detection.md for the measurements).
+   */
+  front: 'conv1d' | 'blocks';
+  target: 'next' | 'last';
+}
+
+export const DEFAULT_MODEL_CONFIG: ModelConfig = {
+  ports: FULL_PORTS,
+  window: 4,
+  blockSize: 512,
+  blockFilters: 8,
+  groupSize: 8,
+  groupFilters: 16,
+  roundUnits: 32,
+  lstmUnits: 32,
+  bottleneck: 12,
+  positiveWeight: 4,
+  learningRate: 1e-2,
+  front: 'blocks',
+  target: 'next',
+};
+
+/** Rounds per window as windowsFor builds them: the W inputs, plus the target when it follows them. */
+export function windowSpan(config: Pick<ModelConfig, 'window' | 'target'>): number {
+  return config.target === 'next' ? config.window + 1 : config.window;
+}
+
+export function validateConfig(c: ModelConfig): void {
+  if (c.ports % (c.blockSize * c.groupSize) !== 0) {
+    throw new Error(`ports (${c.ports}) must be a multiple of blockSize × groupSize (${c.blockSize * c.groupSize})`);
+  }
+  if (c.window < 1) throw new Error('window must be at least 1');
+}
+
+/**
+ * A Conv1D with kernel = stride over `length` positions of `channels`, either as tf's Conv1D or
+ * as the equivalent per-block Dense with shared weights.
+ */
+function stridedConv(x: tf.SymbolicTensor, length: number, channels: number, kernel: number, filters: number, name: string, front: ModelConfig['front']): tf.SymbolicTensor {
+  if (front === 'conv1d') {
+    return tf.layers.conv1d({ filters, kernelSize: kernel, strides: kernel, activation: 'relu', name }).apply(x) as tf.SymbolicTensor;
+  }
+  const blocks = tf.layers.reshape({ targetShape: [length / kernel, kernel * channels], name: `${name}_blocks` }).apply(x) as tf.SymbolicTensor;
+  return tf.layers.dense({ units: filters, activation: 'relu', name }).apply(blocks) as tf.SymbolicTensor;
+}
+
+export function buildModel(config: ModelConfig, portPrior?: Float32Array): tf.LayersModel {
+  validateConfig(config);
+  const { ports, window: w } = config;
+  const occupancy = tf.input({ shape: [w, ports, CHANNELS], name: 'occupancy' });
+  const context = tf.input({ shape: [w, CONTEXT_SIZE], name: 'context' });
+  const when = tf.input({ shape: [TARGET_TIME_SIZE], name: 'target_time' });
+  // The W rounds laid end to end: kernel = stride, and ports is a multiple of it, so no block
+  // ever straddles two rounds.
+  let x = tf.layers.reshape({ targetShape: [w * ports, CHANNELS], name: 'rounds_end_to_end' }).apply(occupancy) as tf.SymbolicTensor;
+  x = stridedConv(x, w * ports, CHANNELS, config.blockSize, config.blockFilters, 'block_conv', config.front);
+  x = stridedConv(x, (w * ports) / config.blockSize, config.blockFilters, config.groupSize, config.groupFilters, 'group_conv', config.front);
+  const perRound = (ports / (config.blockSize * config.groupSize)) * config.groupFilters;
+  x = tf.layers.reshape({ targetShape: [w, perRound], name: 'per_round' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.timeDistributed({ layer: tf.layers.dense({ units: config.roundUnits, activation: 'relu' }), name: 'round_summary' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.concatenate({ name: 'with_time' }).apply([x, context]) as tf.SymbolicTensor;
+  x = tf.layers.lstm({ units: config.lstmUnits, recurrentInitializer: 'glorotUniform', name: 'over_time' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: config.bottleneck, activation: 'tanh', name: 'bottleneck' }).apply(x) as tf.SymbolicTensor;
+  // The decoder also sees the target's hour and weekend flag directly: per port, a learned
+  // hour-of-day profile, so a known service at an hour it never runs is a surprise.
+  x = tf.layers.concatenate({ name: 'with_target_time' }).apply([x, when]) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({
+      units: ports * CHANNELS,
+      // Logits: the loss and the score take them directly, which is stabler and cheaper than
+      // clipping probabilities (the clip's gradient was a fifth of a training step on wasm).
+      activation: 'linear',
+      name: 'per_port_decoder',
+      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01 }),
+    })
+    .apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: [occupancy, context, when], outputs: out, name: 'portent_cnn_lstm_ae' });
+  if (portPrior) setDecoderBias(model, portPrior);
+  return model;
+}
+
+/**
+ * Starts each cell's bias at the logit of how often it was occupied in the first training data.
+ * With Adam a bias moves about one learning rate per step, so from 0 it would take thousands of
+ * steps to reach "port 22 is always open" or "port 4444 never is"; from the prior it starts there
+ * and the latent only has to learn the deviations. Clamped to [1e-6, 1 − 1e-6]: a port never
+ * seen is a ~14-nat surprise when it opens (an always-open one as much when it closes), well
+ * above the ~7 nats of a normal once-a-day event such as a nightly job starting.
+ */
+export function setDecoderBias(model: tf.LayersModel, frequency: Float32Array): void {
+  const layer = model.getLayer('per_port_decoder');
+  const [kernel, bias] = layer.getWeights();
+  if (!kernel || !bias || bias.size !== frequency.length) throw new Error('decoder bias does not match the prior');
+  const logits = new Float32Array(frequency.length);
+  for (let i = 0; i < frequency.length; i++) {
+    const p = Math.min(1 - PRIOR_CLAMP, Math.max(PRIOR_CLAMP, frequency[i]!));
+    logits[i] = Math.log(p / (1 - p));
+  }
+  const b = tf.tensor1d(logits);
+  layer.setWeights([kernel, b]);
+  b.dispose();
+}
+
+const PRIOR_CLAMP = 1e-6;
+
+/** Per-cell occupancy frequency over some rounds (0 for never, 1 for always). */
+export function occupancyFrequency(rounds: readonly RoundFeatures[], ports: number): Float32Array {
+  const freq = new Float32Array(ports * CHANNELS);
+  for (const r of rounds) for (const c of r.active) freq[c]! += 1;
+  const n = Math.max(1, rounds.length);
+  for (let i = 0; i < freq.length; i++) freq[i] = freq[i]! / n;
+  return freq;
+}
+
+/**
+ * Logits are clipped to ±14 (probabilities within [8e-7, 1 − 8e-7]) in the loss and in scoring.
+ * Adam takes full-size steps on tiny but consistent gradients, so without a bound the logits of
+ * never-seen ports (and of ports at hours they never occur) run away linearly, and a single
+ * surprise grows to hundreds of nats (measured: the threshold climbed from 5 to 300 nats in four
+ * simulated days). Clipped, the gradient stops at the bound, and no cell can cost more than 14
+ * nats, so scores stay comparable across days.
+ */
+export const LOGIT_CAP = 14;
+
+export function capLogits(logits: tf.Tensor): tf.Tensor {
+  return tf.clipByValue(logits, -LOGIT_CAP, LOGIT_CAP);
+}
+
+/**
+ * Binary cross-entropy on (capped) logits z, occupied cells weighted `positiveWeight` times:
+ * w·y·softplus(−z) + (1−y)·softplus(z) = softplus(−z)·(1 + (w−1)·y) + (1−y)·z.
+ */
+export function weightedBce(positiveWeight: number) {
+  return (yTrue: tf.Tensor, raw: tf.Tensor): tf.Tensor =>
+    tf.tidy(() => {
+      const logits = capLogits(raw);
+      const sp = tf.softplus(tf.neg(logits));
+      const weight = tf.add(1, tf.mul(yTrue, positiveWeight - 1));
+      return tf.mean(tf.add(tf.mul(sp, weight), tf.mul(tf.sub(1, yTrue), logits)), -1);
+    });
+}
+
+export function compileModel(model: tf.LayersModel, config: ModelConfig): void {
+  model.compile({ optimizer: tf.train.adam(config.learningRate), loss: weightedBce(config.positiveWeight) });
+}
+
+/** A batch of windows as tensors-to-be: occupancy [B, W, ports, 2], context [B, W, 5], target time [B, 25], target [B, ports·2]. */
+export interface Batch {
+  occupancy: Float32Array;
+  context: Float32Array;
+  targetTime: Float32Array;
+  target: Float32Array;
+  size: number;
+}
+
+export function makeBatch(features: readonly RoundFeatures[], windows: readonly number[][], config: Pick<ModelConfig, 'ports' | 'window' | 'target'>, reuse?: Batch): Batch {
+  const { ports, window: w } = config;
+  const cells = ports * CHANNELS;
+  const b = windows.length;
+  const batch =
+    reuse && reuse.occupancy.length >= b * w * cells
+      ? reuse
+      : { occupancy: new Float32Array(b * w * cells), context: new Float32Array(b * w * CONTEXT_SIZE), targetTime: new Float32Array(b * TARGET_TIME_SIZE), target: new Float32Array(b * cells), size: b };
+  batch.size = b;
+  batch.occupancy.fill(0, 0, b * w * cells);
+  batch.target.fill(0, 0, b * cells);
+  windows.forEach((win, i) => {
+    const inputs = config.target === 'next' ? win.slice(0, w) : win;
+    inputs.forEach((idx, k) => {
+      const f = features[idx]!;
+      const base = (i * w + k) * cells;
+      for (const c of f.active) batch.occupancy[base + c] = 1;
+      batch.context.set(f.context, (i * w + k) * CONTEXT_SIZE);
+    });
+    const last = features[win[win.length - 1]!]!;
+    targetTime(last.startedAt, batch.targetTime, i * TARGET_TIME_SIZE);
+    for (const c of last.active) batch.target[i * cells + c] = 1;
+  });
+  return batch;
+}
+
+export function batchTensors(batch: Batch, config: ModelConfig): { x: tf.Tensor[]; y: tf.Tensor } {
+  const { size: b, window: w } = { size: batch.size, window: config.window };
+  const cells = config.ports * CHANNELS;
+  return {
+    x: [
+      tf.tensor4d(batch.occupancy.subarray(0, b * w * cells), [b, w, config.ports, CHANNELS]),
+      tf.tensor3d(batch.context.subarray(0, b * w * CONTEXT_SIZE), [b, w, CONTEXT_SIZE]),
+      tf.tensor2d(batch.targetTime.subarray(0, b * TARGET_TIME_SIZE), [b, TARGET_TIME_SIZE]),
+    ],
+    y: tf.tensor2d(batch.target.subarray(0, b * cells), [b, cells]),
+  };
+}

@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs';
+import { CHANNELS, type RoundFeatures } from './features';
+import { batchTensors, capLogits, makeBatch, type Batch, type ModelConfig } from './model';
+import { topCells, type CellError } from './score';
+
+import { CancelledError } from './cancelled';
+
+export { CancelledError };
+
+export interface Scored {
+  /** The round's score: its largest per-cell error (see docs/detection.md, "Score"). */
+  score: number;
+  /** Sum of all per-cell errors: the reconstruction loss, used for early stopping. */
+  total: number;
+  cells?: CellError[];
+}
+
+/**
+ * Scores windows in batches. `explain(i, score)` says whether window i's top cells are wanted
+ * (only anomalous rounds need them; finding them reads all 131,072 logits).
+ */
+export async function scoreWindows(
+  model: tf.LayersModel,
+  config: ModelConfig,
+  features: readonly RoundFeatures[],
+  windows: readonly number[][],
+  options: { batchSize?: number; explain?: (i: number, score: number) => boolean; topK?: number; shouldStop?: () => boolean } = {},
+): Promise<Scored[]> {
+  const batchSize = options.batchSize ?? 6;
+  const cells = config.ports * CHANNELS;
+  const out: Scored[] = [];
+  let reuse: Batch | undefined;
+  for (let start = 0; start < windows.length; start += batchSize) {
+    if (options.shouldStop?.()) throw new CancelledError();
+    const wins = windows.slice(start, start + batchSize);
+    reuse = makeBatch(features, wins, config, reuse);
+    const { x, y } = batchTensors(reuse, config);
+    const logits = tf.tidy(() => capLogits(model.predict(x) as tf.Tensor)) as tf.Tensor2D;
+    // Per-cell error −log p(y|z) = softplus(z) − y·z.
+    const [maxT, sumT] = tf.tidy(() => {
+      const err = tf.sub(tf.softplus(logits), tf.mul(y, logits));
+      return [tf.max(err, 1), tf.sum(err, 1)];
+    });
+    const [maxData, sumData] = await Promise.all([maxT.data() as Promise<Float32Array>, sumT.data() as Promise<Float32Array>]);
+    for (let i = 0; i < wins.length; i++) {
+      const win = wins[i]!;
+      const target = features[win[win.length - 1]!]!;
+      const scored: Scored = { score: maxData[i]!, total: sumData[i]! };
+      if (options.explain?.(start + i, scored.score)) {
+        const row = tf.slice(logits, [i, 0], [1, cells]);
+        scored.cells = topCells(await row.data(), target.active, cells, options.topK ?? 10);
+        row.dispose();
+      }
+      out.push(scored);
+    }
+    tf.dispose([...x, y, logits, maxT, sumT]);
+  }
+  return out;
+}
+
+export interface FitOptions {
+  maxEpochs: number;
+  batchSize?: number;
+  /** Epochs without improvement of the validation score before stopping. */
+  patience?: number;
+  /** Share of windows held out for early stopping and threshold calibration. */
+  validationShare?: number;
+  /** Wall-clock budget; no epoch starts that would likely end past it. */
+  budgetMs?: number;
+  random?: () => number;
+  shouldStop?: () => boolean;
+}
+
+export interface FitResult {
+  /** valScore: mean reconstruction loss (summed per-cell error) of the held-out windows. */
+  epochs: { loss: number; valScore: number }[];
+  /** Out-of-sample scores of the held-out windows under the kept weights. */
+  validationScores: number[];
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+/**
+ * Trains on `windows` with a held-out share for early stopping. The weights of the best epoch
+ * by validation score are kept, so a refit can never leave the model worse on held-out normal
+ * data than it found it.
+ */
+export async function fit(model: tf.LayersModel, config: ModelConfig, features: readonly RoundFeatures[], windows: readonly number[][], options: FitOptions): Promise<FitResult> {
+  const random = options.random ?? Math.random;
+  const batchSize = options.batchSize ?? 6;
+  const patience = options.patience ?? 1;
+  const started = performance.now();
+  const all = shuffle([...windows], random);
+  const nVal = all.length >= 10 ? Math.max(2, Math.round(all.length * (options.validationShare ?? 0.2))) : 0;
+  const val = all.slice(0, nVal);
+  const train = all.slice(nVal);
+  const epochs: FitResult['epochs'] = [];
+  const valScores = async () => (val.length ? (await scoreWindows(model, config, features, val, { batchSize, shouldStop: options.shouldStop })) : []);
+  let bestScored = await valScores();
+  let best = mean(bestScored.map((s) => s.total));
+  let bestWeights: tf.Tensor[] | null = val.length ? model.getWeights().map((w) => w.clone()) : null;
+  let sinceBest = 0;
+  let reuse: Batch | undefined;
+  for (let epoch = 0; epoch < options.maxEpochs && train.length > 0; epoch++) {
+    const elapsed = performance.now() - started;
+    const perEpoch = epochs.length ? elapsed / (epochs.length + 0.5) : 0;
+    if (options.budgetMs !== undefined && epochs.length > 0 && elapsed + perEpoch > options.budgetMs) break;
+    shuffle(train, random);
+    const losses: number[] = [];
+    for (let s = 0; s < train.length; s += batchSize) {
+      if (options.shouldStop?.()) throw new CancelledError();
+      reuse = makeBatch(features, train.slice(s, s + batchSize), config, reuse);
+      const { x, y } = batchTensors(reuse, config);
+      const loss = (await model.trainOnBatch(x, y)) as number;
+      tf.dispose([...x, y]);
+      losses.push(loss);
+    }
+    const scored = await valScores();
+    const valScore = mean(scored.map((s) => s.total));
+    epochs.push({ loss: mean(losses), valScore });
+    if (!val.length || valScore < best || !Number.isFinite(best)) {
+      best = valScore;
+      bestScored = scored;
+      sinceBest = 0;
+      bestWeights?.forEach((w) => w.dispose());
+      bestWeights = val.length ? model.getWeights().map((w) => w.clone()) : null;
+    } else if (++sinceBest >= patience) break;
+  }
+  if (bestWeights) {
+    model.setWeights(bestWeights);
+    bestWeights.forEach((w) => w.dispose());
+  }
+  return { epochs, validationScores: bestScored.map((s) => s.score) };
+}

@@ -1,0 +1,43 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase } from '../store/database';
+import type { Logger, LogFields } from '../log';
+import { selectDetectionBackend } from './backendChoice';
+import { runDetection } from './detector';
+import { seededRandom } from './random';
+import type { WorkerInput, WorkerMessage } from './workerProtocol';
+
+/**
+ * The detection worker: owns its own database connection (WAL lets it read and write while the
+ * main process keeps collecting rounds) and its own tf engine, so nothing here blocks the
+ * process that draws the tray and window.
+ */
+const input = workerData as WorkerInput;
+const port = parentPort!;
+const flag = new Int32Array(input.cancel);
+const post = (m: WorkerMessage) => port.postMessage(m);
+const log: Logger = Object.fromEntries(
+  (['debug', 'info', 'warn', 'error'] as const).map((level) => [level, (msg: string, fields?: LogFields) => post({ type: 'log', level, msg, fields })]),
+) as unknown as Logger;
+
+try {
+  const backend = await selectDetectionBackend(input.backend ?? 'node', log);
+  const db = openDatabase(input.dbPath, input.migrationsDir ? { migrationsDir: input.migrationsDir } : {});
+  try {
+    const result = await runDetection({
+      ...input.options,
+      db,
+      modelDir: input.modelDir,
+      log,
+      backend: backend.name,
+      random: input.seed === undefined ? undefined : seededRandom(input.seed),
+      now: input.nowMs === undefined ? undefined : () => input.nowMs!,
+      shouldStop: () => Atomics.load(flag, 0) === 1,
+    });
+    post({ type: 'result', result, backendDetail: backend.detail });
+  } finally {
+    db.close();
+  }
+} catch (err) {
+  const e = err as Error;
+  post({ type: 'error', name: e.name, message: e.message });
+}

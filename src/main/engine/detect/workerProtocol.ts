@@ -1,0 +1,24 @@
+import type { LogFields, LogLevel } from '../log';
+import type { BackendPreference } from './backend/selectBackend';
+import type { DetectionResult, DetectorOptions } from './detector';
+
+/** What can cross the thread boundary: plain data only (no db handle, logger or callbacks). */
+export type SerializableDetectorOptions = Omit<DetectorOptions, 'db' | 'modelDir' | 'log' | 'backend' | 'random' | 'shouldStop' | 'now'>;
+
+export interface WorkerInput {
+  dbPath: string;
+  migrationsDir?: string;
+  modelDir: string;
+  backend?: BackendPreference;
+  options: SerializableDetectorOptions;
+  /** Fixed "now" for simulated time (benchmarks); real time otherwise. */
+  nowMs?: number;
+  seed?: number;
+  /** Int32 flag: 1 = stop at the next batch boundary. */
+  cancel: SharedArrayBuffer;
+}
+
+export type WorkerMessage =
+  | { type: 'log'; level: LogLevel; msg: string; fields?: LogFields }
+  | { type: 'result'; result: DetectionResult; backendDetail: string }
+  | { type: 'error'; name: string; message: string };

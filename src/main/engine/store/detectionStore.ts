@@ -1,0 +1,278 @@
+import type { Db } from './database';
+
+/** Reads and writes what the detector produces (migration 003). */
+export interface RoundRef {
+  id: number;
+  startedAt: number;
+}
+
+export interface ScoreRow {
+  roundId: number;
+  score: number;
+  threshold: number | null;
+  anomalous: boolean;
+}
+
+export interface IncidentPortRow {
+  proto: 'tcp' | 'udp';
+  port: number;
+  direction: 'appeared' | 'vanished' | 'unusual-hour';
+  share: number;
+  expected: number;
+  process: string | null;
+  exe: string | null;
+  pid: number | null;
+  firstSeenAt: number | null;
+}
+
+export interface IncidentRow {
+  id: number;
+  runId: number | null;
+  startRoundId: number;
+  endRoundId: number;
+  startedAt: number;
+  endedAt: number;
+  rounds: number;
+  peakScore: number;
+  threshold: number;
+  status: 'new' | 'seen' | 'expected' | 'dismissed';
+  sentence: string;
+  ports: IncidentPortRow[];
+}
+
+export interface NewIncident {
+  startRoundId: number;
+  endRoundId: number;
+  startedAt: number;
+  endedAt: number;
+  rounds: number;
+  peakScore: number;
+  threshold: number;
+  sentence: string;
+  ports: IncidentPortRow[];
+}
+
+export interface ModelRecord {
+  version: number;
+  createdAt: number;
+  backend: string;
+  threshold: number | null;
+  architecture: unknown;
+  history: unknown;
+  roundsTrained: number;
+}
+
+const INCIDENT_COLUMNS = `SELECT id, run_id AS runId, start_round_id AS startRoundId, end_round_id AS endRoundId, started_at AS startedAt,
+  ended_at AS endedAt, rounds, peak_score AS peakScore, threshold, status, sentence FROM incidents`;
+
+export class DetectionStore {
+  constructor(private readonly db: Db) {}
+
+  startRun(trigger: 'schedule' | 'manual', startedAt: number, backend: string | null): number {
+    return Number(this.db.prepare('INSERT INTO detection_runs (trigger, started_at, backend) VALUES (?, ?, ?)').run(trigger, startedAt, backend).lastInsertRowid);
+  }
+
+  finishRun(id: number, r: { endedAt: number; status: 'ok' | 'failed' | 'cancelled'; roundsScored: number; incidents: number; modelVersion: number | null; error?: string | null }): void {
+    this.db
+      .prepare('UPDATE detection_runs SET ended_at = ?, status = ?, rounds_scored = ?, incidents = ?, model_version = ?, error = ? WHERE id = ?')
+      .run(r.endedAt, r.status, r.roundsScored, r.incidents, r.modelVersion, r.error ?? null, id);
+  }
+
+  /** Successful rounds without a score, oldest first. */
+  unscoredRounds(limit = -1): RoundRef[] {
+    return this.db
+      .prepare<[number], RoundRef>(
+        `SELECT r.id, r.started_at AS startedAt FROM rounds r
+         WHERE r.status = 'ok' AND NOT EXISTS (SELECT 1 FROM round_scores s WHERE s.round_id = r.id)
+         ORDER BY r.started_at, r.id LIMIT ?`,
+      )
+      .all(limit);
+  }
+
+  /** The `count` successful rounds just before `startedAt` (oldest first), for window context. */
+  roundsBefore(startedAt: number, count: number): RoundRef[] {
+    if (count <= 0) return [];
+    return this.db
+      .prepare<[number, number], RoundRef>(
+        `SELECT id, started_at AS startedAt FROM rounds WHERE status = 'ok' AND started_at < ? ORDER BY started_at DESC, id DESC LIMIT ?`,
+      )
+      .all(startedAt, count)
+      .reverse();
+  }
+
+  saveScores(runId: number, modelVersion: number, rows: readonly ScoreRow[]): void {
+    const insert = this.db.prepare('INSERT INTO round_scores (round_id, run_id, score, threshold, anomalous, model_version) VALUES (?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const r of rows) insert.run(r.roundId, runId, r.score, r.threshold, r.anomalous ? 1 : 0, modelVersion);
+    })();
+  }
+
+  /** Rounds that must never be learned as normal: anomalous and not approved by the user. */
+  unapprovedAnomalous(roundIds: readonly number[]): Set<number> {
+    const rows = this.db
+      .prepare<[string], { round_id: number }>(
+        `SELECT s.round_id FROM round_scores s WHERE s.anomalous = 1 AND s.round_id IN (SELECT value FROM json_each(?))
+         AND NOT EXISTS (SELECT 1 FROM expected_rounds e WHERE e.round_id = s.round_id)`,
+      )
+      .all(JSON.stringify(roundIds));
+    return new Set(rows.map((r) => r.round_id));
+  }
+
+  /** Rounds the user approved that the model has not trained on yet (approved after `since`). */
+  expectedSince(since: number): RoundRef[] {
+    return this.db
+      .prepare<[number], RoundRef>(
+        `SELECT r.id, r.started_at AS startedAt FROM expected_rounds e JOIN rounds r ON r.id = e.round_id WHERE e.marked_at > ? ORDER BY r.started_at`,
+      )
+      .all(since);
+  }
+
+  /** A uniform random sample of older normal (or approved) rounds, for replay during refit. */
+  replaySample(count: number, beforeRoundId: number, random: () => number = Math.random): RoundRef[] {
+    if (count <= 0) return [];
+    // Sampling ids in JS keeps the query an index range scan rather than ORDER BY random().
+    const all = this.db
+      .prepare<[number, number], { id: number }>(
+        `SELECT round_id AS id FROM round_scores WHERE anomalous = 0 AND round_id < ?
+         UNION SELECT round_id AS id FROM expected_rounds WHERE round_id < ?`,
+      )
+      .all(beforeRoundId, beforeRoundId)
+      .map((r) => r.id);
+    for (let i = all.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [all[i], all[j]] = [all[j]!, all[i]!];
+    }
+    const chosen = all.slice(0, count);
+    return this.db
+      .prepare<[string], RoundRef>(`SELECT id, started_at AS startedAt FROM rounds WHERE id IN (SELECT value FROM json_each(?)) ORDER BY started_at`)
+      .all(JSON.stringify(chosen));
+  }
+
+  /** Scores of normal rounds scored by an alerting (non-learning) model since `since`. */
+  recentNormalScores(since: number): number[] {
+    return this.db
+      .prepare<[number], number>(
+        `SELECT s.score FROM round_scores s JOIN rounds r ON r.id = s.round_id
+         WHERE s.anomalous = 0 AND s.threshold IS NOT NULL AND r.started_at >= ?`,
+      )
+      .pluck()
+      .all(since);
+  }
+
+  /** The newest incident if it ends at `roundId` (so the next anomalous round continues it). */
+  incidentEndingAt(roundId: number): { id: number; rounds: number; peakScore: number } | undefined {
+    return this.db
+      .prepare<[number], { id: number; rounds: number; peakScore: number }>('SELECT id, rounds, peak_score AS peakScore FROM incidents WHERE end_round_id = ? ORDER BY id DESC LIMIT 1')
+      .get(roundId);
+  }
+
+  insertIncident(runId: number, i: NewIncident): number {
+    return this.db.transaction(() => {
+      const id = Number(
+        this.db
+          .prepare(
+            `INSERT INTO incidents (run_id, start_round_id, end_round_id, started_at, ended_at, rounds, peak_score, threshold, sentence)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(runId, i.startRoundId, i.endRoundId, i.startedAt, i.endedAt, i.rounds, i.peakScore, i.threshold, i.sentence).lastInsertRowid,
+      );
+      this.writePorts(id, i.ports);
+      return id;
+    })();
+  }
+
+  /** Continues an incident into this run's rounds; its explanation is replaced by the wider one. */
+  extendIncident(id: number, i: Pick<NewIncident, 'endRoundId' | 'endedAt' | 'rounds' | 'peakScore' | 'sentence' | 'ports'>): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('UPDATE incidents SET end_round_id = ?, ended_at = ?, rounds = ?, peak_score = ?, sentence = ? WHERE id = ?')
+        .run(i.endRoundId, i.endedAt, i.rounds, i.peakScore, i.sentence, id);
+      this.db.prepare('DELETE FROM incident_ports WHERE incident_id = ?').run(id);
+      this.writePorts(id, i.ports);
+    })();
+  }
+
+  private writePorts(id: number, ports: readonly IncidentPortRow[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO incident_ports (incident_id, rank, proto, port, direction, share, expected, process, exe, pid, first_seen_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    ports.forEach((p, rank) => insert.run(id, rank, p.proto, p.port, p.direction, p.share, p.expected, p.process, p.exe, p.pid, p.firstSeenAt));
+  }
+
+  incident(id: number): IncidentRow | undefined {
+    return this.withPorts(this.db.prepare<[number], Omit<IncidentRow, 'ports'>>(`${INCIDENT_COLUMNS} WHERE id = ?`).all(id))[0];
+  }
+
+  incidents(options: { limit?: number; since?: number } = {}): IncidentRow[] {
+    const rows = this.db
+      .prepare<[number, number], Omit<IncidentRow, 'ports'>>(`${INCIDENT_COLUMNS} WHERE started_at >= ? ORDER BY started_at DESC LIMIT ?`)
+      .all(options.since ?? 0, options.limit ?? -1);
+    return this.withPorts(rows);
+  }
+
+  private withPorts(rows: Omit<IncidentRow, 'ports'>[]): IncidentRow[] {
+    const ports = this.db.prepare<[number], IncidentPortRow>(
+      `SELECT proto, port, direction, share, expected, process, exe, pid, first_seen_at AS firstSeenAt
+       FROM incident_ports WHERE incident_id = ? ORDER BY rank`,
+    );
+    return rows.map((r) => ({ ...r, ports: ports.all(r.id) }));
+  }
+
+  /** The user says an incident was expected: its rounds become training data at the next refit. */
+  markIncidentExpected(id: number, at: number): void {
+    this.db.transaction(() => {
+      const inc = this.db.prepare<[number], { s: number; e: number }>('SELECT started_at AS s, ended_at AS e FROM incidents WHERE id = ?').get(id);
+      if (!inc) throw new Error(`no incident ${id}`);
+      this.db.prepare("UPDATE incidents SET status = 'expected' WHERE id = ?").run(id);
+      this.db
+        .prepare(`INSERT OR IGNORE INTO expected_rounds (round_id, marked_at) SELECT id, ? FROM rounds WHERE started_at BETWEEN ? AND ? AND status = 'ok'`)
+        .run(at, inc.s, inc.e);
+    })();
+  }
+
+  markRoundsExpected(roundIds: readonly number[], at: number): void {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO expected_rounds (round_id, marked_at) VALUES (?, ?)');
+    this.db.transaction(() => roundIds.forEach((id) => insert.run(id, at)))();
+  }
+
+  setIncidentStatus(id: number, status: 'new' | 'seen' | 'dismissed'): void {
+    this.db.prepare('UPDATE incidents SET status = ? WHERE id = ?').run(status, id);
+  }
+
+  /** What the explanation needs to know about a port, from its history. */
+  portFacts(proto: 'tcp' | 'udp', port: number, atRoundId: number): { normalRounds: number; firstSeenAt: number | null; process: string | null; exe: string | null; pid: number | null } {
+    const p = this.db.prepare<[string, number], { id: number; firstSeenAt: number }>('SELECT id, first_seen_at AS firstSeenAt FROM ports WHERE proto = ? AND port = ?').get(proto, port);
+    if (!p) return { normalRounds: 0, firstSeenAt: null, process: null, exe: null, pid: null };
+    const normalRounds = this.db
+      .prepare<[number, number], number>(
+        `SELECT count(DISTINCT rp.round_id) FROM rounds_ports rp JOIN round_scores s ON s.round_id = rp.round_id
+         WHERE rp.port_id = ? AND rp.round_id < ? AND s.anomalous = 0`,
+      )
+      .pluck()
+      .get(p.id, atRoundId)!;
+    // Who holds it now, or for a port that vanished, who held it last.
+    const holder = this.db
+      .prepare<[number, number], { pid: number | null; process: string | null; exe: string | null }>(
+        `SELECT rp.pid, pr.name AS process, pr.exe FROM rounds_ports rp LEFT JOIN processes pr ON pr.id = rp.process_id
+         WHERE rp.port_id = ? AND rp.round_id <= ? ORDER BY rp.round_id DESC, rp.pid IS NULL LIMIT 1`,
+      )
+      .get(p.id, atRoundId);
+    return { normalRounds, firstSeenAt: p.firstSeenAt, process: holder?.process ?? null, exe: holder?.exe ?? null, pid: holder?.pid ?? null };
+  }
+
+  latestModel(): ModelRecord | undefined {
+    const r = this.db
+      .prepare<[], { version: number; createdAt: number; backend: string; threshold: number | null; architecture: string; history: string; roundsTrained: number }>(
+        `SELECT version, created_at AS createdAt, backend, threshold, architecture, history, rounds_trained AS roundsTrained FROM models ORDER BY version DESC LIMIT 1`,
+      )
+      .get();
+    return r ? { ...r, architecture: JSON.parse(r.architecture), history: JSON.parse(r.history) } : undefined;
+  }
+
+  recordModel(m: ModelRecord): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO models (version, created_at, backend, threshold, architecture, history, rounds_trained) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(m.version, m.createdAt, m.backend, m.threshold, JSON.stringify(m.architecture), JSON.stringify(m.history), m.roundsTrained);
+  }
+}

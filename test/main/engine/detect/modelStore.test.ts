@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { selectDetectionBackend } from '../../../../src/main/engine/detect/backendChoice';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../../../src/main/engine/detect/model';
+import { discardModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel, type ModelMeta } from '../../../../src/main/engine/detect/modelStore';
+import { CHANNELS, CONTEXT_SIZE, TARGET_TIME_SIZE } from '../../../../src/main/engine/detect/features';
+import { tempDir } from '../../../support/tmp';
+import { SMALL } from './support';
+
+const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...SMALL };
+const meta = (over: Partial<ModelMeta> = {}): ModelMeta => ({
+  format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: 3, createdAt: 1, backend: 'cpu', config, threshold: 4.2, thresholdMethod: 'empirical-max', roundsTrained: 500,
+  history: [{ at: 1, epochs: [{ loss: 0.5, valScore: 3 }] }], ...over,
+});
+
+beforeAll(async () => {
+  await selectDetectionBackend('cpu');
+});
+
+function predict(model: tf.LayersModel): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.ones([1, config.window, config.ports, CHANNELS]);
+    const c = tf.zeros([1, config.window, CONTEXT_SIZE]);
+    const t = tf.ones([1, TARGET_TIME_SIZE]);
+    return (model.predict([x, c, t]) as tf.Tensor).dataSync() as Float32Array;
+  });
+}
+
+describe('model save and load', () => {
+  it('round-trips weights, threshold, history and backend through a folder', async () => {
+    const dir = path.join(tempDir(), 'model');
+    const model = buildModel(config);
+    await saveModel(dir, model, meta());
+    const loaded = await loadModel(dir, config);
+    if (!loaded.model) throw new Error(loaded.reason);
+    expect(loaded.meta).toMatchObject({ version: 3, threshold: 4.2, backend: 'cpu', roundsTrained: 500, history: meta().history });
+    expect(predict(loaded.model)).toEqual(predict(model));
+    expect(fs.readdirSync(path.dirname(dir)).sort()).toEqual(['model']); // no temp folders left over
+  });
+
+  it('replaces a saved model atomically, leaving only the new one', async () => {
+    const dir = path.join(tempDir(), 'model');
+    await saveModel(dir, buildModel(config), meta({ version: 1 }));
+    await saveModel(dir, buildModel(config), meta({ version: 2 }));
+    const loaded = await loadModel(dir, config);
+    expect(loaded.model && loaded.meta.version).toBe(2);
+    expect(fs.readdirSync(path.dirname(dir))).toEqual(['model']);
+  });
+
+  it('reports a truncated weights file, a corrupt model.json and a different architecture instead of crashing', async () => {
+    const dir = path.join(tempDir(), 'model');
+    await saveModel(dir, buildModel(config), meta());
+    expect((await loadModel(dir, { ...config, bottleneck: 12 })) as { reason: string }).toMatchObject({ model: null, reason: expect.stringMatching(/different bottleneck/) });
+    const weights = path.join(dir, 'weights.bin');
+    fs.truncateSync(weights, fs.statSync(weights).size - 100);
+    expect(await loadModel(dir, config)).toMatchObject({ model: null, reason: expect.stringMatching(/weights.bin has .* bytes/) });
+    fs.writeFileSync(path.join(dir, 'model.json'), '{"meta": {');
+    expect(await loadModel(dir, config)).toMatchObject({ model: null, reason: expect.stringMatching(/unreadable/) });
+    discardModel(dir);
+    expect(await loadModel(dir, config)).toMatchObject({ model: null, reason: 'no saved model' });
+  });
+});
