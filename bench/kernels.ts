@@ -16,6 +16,7 @@ import {
   type BackpropFilterPath,
 } from '../src/main/engine/detect/backend/conv2dBackpropFilter';
 import { initBackend } from '../src/main/engine/detect/backend/selectBackend';
+import { seededRandom } from '../src/shared/random';
 
 type Shape4 = [number, number, number, number];
 
@@ -44,16 +45,7 @@ const cases: Case[] = [
   { name: 'decoder conv2dTranspose filter grad, 65536 x 4, k16 s4', x: [1, PORTS, 4], filter: [1, 16, 4, 16], stride: 4, pad: 'same' },
 ];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function values(size: number, seed: number, density?: number): Float32Array {
   const next = rng(seed);

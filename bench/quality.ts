@@ -12,7 +12,7 @@ import { RoundStore } from '../src/main/engine/store/rounds';
 import { countConnections } from '../src/main/engine/collect/sockets/types';
 import { selectDetectionBackend } from '../src/main/engine/detect/backendChoice';
 import { runDetection } from '../src/main/engine/detect/detector';
-import { seededRandom } from '../src/main/engine/detect/random';
+import { seededRandom } from '../src/shared/random';
 import { DEFAULT_EPHEMERAL_UDP } from '../src/main/engine/detect/features';
 import { silentLogger, createLogger } from '../src/main/engine/log';
 import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';

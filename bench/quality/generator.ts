@@ -1,5 +1,5 @@
 import type { SocketEntry } from '../../src/main/engine/collect/sockets/types';
-import { seededRandom } from '../../src/main/engine/detect/random';
+import { seededRandom } from '../../src/shared/random';
 
 /**
  * A simulated desktop's port history, one round a minute, and the incidents injected into it.

@@ -3,7 +3,7 @@ import { openDatabase } from '../store/database';
 import type { Logger, LogFields } from '../log';
 import { selectDetectionBackend } from './backendChoice';
 import { runDetection } from './detector';
-import { seededRandom } from './random';
+import { seededRandom } from '../../../shared/random';
 import type { WorkerInput, WorkerMessage } from './workerProtocol';
 
 /**

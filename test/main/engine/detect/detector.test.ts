@@ -6,7 +6,7 @@ import type { Db } from '../../../../src/main/engine/store/database';
 import { DetectionStore } from '../../../../src/main/engine/store/detectionStore';
 import { selectDetectionBackend } from '../../../../src/main/engine/detect/backendChoice';
 import { runDetection, trainingWindows, type DetectorOptions } from '../../../../src/main/engine/detect/detector';
-import { seededRandom } from '../../../../src/main/engine/detect/random';
+import { seededRandom } from '../../../../src/shared/random';
 import { createLogger } from '../../../../src/main/engine/log';
 import { openTestDb } from '../../../support/db';
 import { tempDir } from '../../../support/tmp';

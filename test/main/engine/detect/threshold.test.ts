@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { calibrateThreshold, normalQuantile } from '../../../../src/main/engine/detect/threshold';
-import { seededRandom } from '../../../../src/main/engine/detect/random';
+import { seededRandom } from '../../../../src/shared/random';
 
 function logNormal(n: number, mu: number, sigma: number, random: () => number): number[] {
   return Array.from({ length: n }, () => Math.exp(mu + sigma * normalQuantile(Math.min(1 - 1e-12, Math.max(1e-12, random())))));

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { selectDetectionBackend } from '../../../../src/main/engine/detect/backendChoice';
-import { seededRandom } from '../../../../src/main/engine/detect/random';
+import { seededRandom } from '../../../../src/shared/random';
 
 function random(shape: number[], seed: number): { data: Float32Array; shape: number[] } {
   const r = seededRandom(seed);

@@ -3,7 +3,7 @@ import * as dnsPacket from 'dns-packet';
 import { decodePacket, type DecodeResult } from '../../../../../src/main/engine/collect/capture/decode';
 import { LinkType } from '../../../../../src/main/engine/collect/capture/linkType';
 import { TCP, arpRequest, bsdLoop, bsdNull, ethernet, icmp, ipv4, ipv6, ipv6FragmentHeader, ipv6OptionsHeader, sll, sll2, tcp, udp } from './support/packets';
-import { randomInt, seededRandom } from './support/random';
+import { randomInt, seededRandom } from '../../../../../src/shared/random';
 
 const SEED = 20_240_601;
 

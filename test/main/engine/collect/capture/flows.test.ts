@@ -5,7 +5,7 @@ import { FlowTable, isMulticastOrBroadcast, type Flow, type LocalAddresses } fro
 import { LinkType } from '../../../../../src/main/engine/collect/capture/linkType';
 import { ipv4Broadcast, localAddressesFrom } from '../../../../../src/main/engine/collect/capture/localAddresses';
 import { TCP, ethernet, icmp, ipv4, ipv6, tcp, udp } from './support/packets';
-import { randomInt, seededRandom } from './support/random';
+import { randomInt, seededRandom } from '../../../../../src/shared/random';
 
 const ME = '10.0.0.2';
 const ME6 = 'fd00::2';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4, formatIPv6 } from '../../../../../src/main/engine/collect/capture/ipAddress';
 import { ipv6Bytes } from './support/packets';
-import { randomInt, seededRandom } from './support/random';
+import { randomInt, seededRandom } from '../../../../../src/shared/random';
 
 /** libuv's inet_ntop, the formatter behind os.networkInterfaces(), used as the reference. */
 function libuvText(groups: number[]): string {

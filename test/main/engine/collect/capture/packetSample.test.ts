@@ -3,7 +3,7 @@ import { CaptureSummary } from '../../../../../src/main/engine/collect/capture/c
 import { PacketSampler } from '../../../../../src/main/engine/collect/capture/packetSample';
 import { dnsAnswerPacket, dnsQueryPacket, tcpPacket, udpPacket } from './support/frames';
 import { TCP } from './support/packets';
-import { seededRandom as seeded } from './support/random';
+import { seededRandom as seeded } from '../../../../../src/shared/random';
 
 const ME = '10.0.0.2';
 const THEM = '10.0.0.9';

@@ -1,17 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
+import { seededRandom } from '../../../../../src/shared/random';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce with the same numbers. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so failures reproduce with the same numbers. */
+export const rng = seededRandom;
 
 export function randomValues(size: number, seed: number): Float32Array {
   const next = rng(seed);

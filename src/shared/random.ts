@@ -1,4 +1,7 @@
-/** A seeded generator (mulberry32) so a failing fuzz case can be replayed from its seed. */
+/**
+ * A small seeded generator (mulberry32): benchmarks, simulations and fuzz tests replay exactly
+ * from their seed.
+ */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -10,6 +13,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** A whole number in [0, maxExclusive) drawn from `rand`. */
 export function randomInt(rand: () => number, maxExclusive: number): number {
   return Math.floor(rand() * maxExclusive);
 }
