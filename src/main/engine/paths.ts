@@ -15,3 +15,8 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.P
 export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = os.homedir()): string {
   return path.join(dataDir(env, platform, home), 'portent.db');
 }
+
+/** The detector's model folder, kept beside the database it was trained on. */
+export function modelDirFor(dbPath: string): string {
+  return path.join(path.dirname(dbPath), 'model');
+}

@@ -6,11 +6,13 @@ import { DatabaseOpenError } from '../engine/store/database';
 import { UsageError, type Command, type CommandContext } from './command';
 import { captureCommand } from './commands/capture';
 import { interfacesCommand } from './commands/interfaces';
+import { anomaliesCommand } from './commands/anomalies';
+import { detectCommand } from './commands/detect';
 import { portsCommand } from './commands/ports';
 import { runCommand } from './commands/run';
 import { scanCommand } from './commands/scan';
 
-const COMMANDS: Command[] = [runCommand, scanCommand, portsCommand, interfacesCommand, captureCommand];
+const COMMANDS: Command[] = [runCommand, scanCommand, portsCommand, interfacesCommand, captureCommand, detectCommand, anomaliesCommand];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
