@@ -7,7 +7,10 @@ import { collectRound, type CollectResult } from './collect/collectRound';
 import { createSocketScanner } from './collect/sockets';
 import type { SocketScanner } from './collect/sockets/types';
 import { Job } from './schedule/job';
-import { roundSchedule, Scheduler } from './schedule/scheduler';
+import { periodSchedule, roundSchedule, Scheduler } from './schedule/scheduler';
+import { detectInWorker, type DetectionHandle } from './detect/detectInWorker';
+import type { DetectionResult } from './detect/detector';
+import { modelDirFor } from './paths';
 import type { Logger } from './log';
 import { PORTENT_VERSION } from '../../shared/version';
 import type { Status } from '../../shared/contract';
@@ -21,12 +24,17 @@ export interface MonitorOptions {
   scanner?: SocketScanner;
   /** Packet capture beside each round: on by default (default-route interface); false turns it off. */
   capture?: false | Omit<CaptureFeedOptions, 'log'>;
+  /** Rounds between scheduled detections: 60 (hourly) in real use; fewer to compress time. */
+  detectEvery?: number;
 }
+
+export type DetectOutcome = DetectionResult & { backendDetail: string };
 
 interface Running {
   db: Db;
   scheduler: Scheduler;
   collect: Job<CollectResult>;
+  detect: Job<DetectOutcome>;
   capture: CaptureFeed | null;
   startedAt: number;
 }
@@ -39,6 +47,7 @@ const CAPTURE_DISABLED: CaptureStatus = { state: 'off', iface: null, message: 'p
  */
 export class Monitor {
   private state: Running | undefined;
+  private detection: DetectionHandle | null = null;
 
   constructor(private readonly options: MonitorOptions) {}
 
@@ -46,7 +55,11 @@ export class Monitor {
     if (this.state) return;
     const { log } = this.options;
     const roundSeconds = this.options.roundSeconds ?? 60;
-    const schedule = roundSchedule(roundSeconds); // validates before anything is opened
+    const detectEvery = this.options.detectEvery ?? 60;
+    // Both validated before anything is opened. Detection runs half a round after its tick so
+    // the round written at that tick is there to be scored.
+    const schedule = roundSchedule(roundSeconds);
+    const detectSchedule = periodSchedule(roundSeconds * detectEvery, roundSeconds / 2);
     const db = openDatabase(this.options.dbPath, { migrationsDir: this.options.migrationsDir });
     const store = new RoundStore(db);
     const scanner = this.options.scanner ?? createSocketScanner();
@@ -65,17 +78,49 @@ export class Monitor {
       },
       log,
     );
+    const detect = new Job('detect', (trigger) => this.runDetection(trigger), log);
     void capture?.start();
     const scheduler = new Scheduler(log);
     scheduler.add(schedule, collect);
-    this.state = { db, scheduler, collect, capture, startedAt: Date.now() };
+    scheduler.add(detectSchedule, detect);
+    this.state = { db, scheduler, collect, detect, capture, startedAt: Date.now() };
     log.info('monitor started', {
       version: PORTENT_VERSION,
       db: this.options.dbPath,
       schema: db.pragma('user_version', { simple: true }),
       host,
       roundSeconds,
+      detectEvery,
     });
+  }
+
+  /** One detection in its worker thread; the same job serves the schedule and detectNow(). */
+  private async runDetection(trigger: 'schedule' | 'manual'): Promise<DetectOutcome> {
+    const { dbPath, migrationsDir, log } = this.options;
+    const handle = detectInWorker({ dbPath, migrationsDir, modelDir: modelDirFor(dbPath), options: { trigger } }, log);
+    this.detection = handle;
+    try {
+      const r = await handle.result;
+      log.debug('detection job done', {
+        trigger,
+        roundsScored: r.roundsScored,
+        incidents: r.incidents.length,
+        learning: r.learning.learning,
+        roundsTrained: r.learning.roundsTrained,
+        backend: r.backend,
+      });
+      return r;
+    } finally {
+      this.detection = null;
+    }
+  }
+
+  /**
+   * Runs the detection job now (the CLI, tray and window use this). Resolves to null, politely,
+   * when a detection is already running or the monitor is stopped.
+   */
+  detectNow(): Promise<DetectOutcome> | null {
+    return this.state ? this.state.detect.run('manual') : null;
   }
 
   get running(): boolean {
@@ -111,7 +156,9 @@ export class Monitor {
     if (!state) return;
     this.state = undefined;
     await state.scheduler.stop();
-    await state.collect.idle();
+    // A detection stops at its next batch boundary; what it scored is kept, the rest waits.
+    this.detection?.cancel();
+    await Promise.all([state.collect.idle(), state.detect.idle()]);
     await state.capture?.stop();
     state.db.close();
     this.options.log.info('monitor stopped');

@@ -54,6 +54,33 @@ describe.runIf(process.platform === 'linux')('portent run (accelerated)', () => 
     db.close();
   });
 
+  it('runs detection on its schedule in a worker, skipping ticks while one runs, and stops cleanly', async () => {
+    const file = path.join(tempDir(), 'portent.db');
+    const child = startCli(['run', '--round-seconds', '1', '--detect-every', '2', '--no-capture', '--db', file]);
+    const exit = exitOf(child);
+    try {
+      await waitForOutput(child.stderr, /"msg":"detection finished"/, 90_000);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect((await exit).code).toBe(0);
+    const db = new Database(file, { readonly: true });
+    const runs = db.prepare("SELECT trigger, status FROM detection_runs WHERE status = 'ok'").all();
+    expect(runs.length).toBeGreaterThanOrEqual(1);
+    expect(runs[0]).toEqual({ trigger: 'schedule', status: 'ok' });
+    // Every scored round is a real, finished round.
+    const orphans = db.prepare("SELECT count(*) FROM round_scores s JOIN rounds r ON r.id = s.round_id WHERE r.status != 'ok'").pluck().get();
+    expect(orphans).toBe(0);
+    expect(db.prepare('SELECT count(*) FROM round_scores').pluck().get()).toBeGreaterThanOrEqual(1);
+    db.close();
+  }, 120_000);
+
+  it('refuses a detection period that does not divide a minute or an hour', () => {
+    const r = runCli(['run', '--round-seconds', '1', '--detect-every', '7', '--db', path.join(tempDir(), 'x.db')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--detect-every must be a number of rounds/);
+  });
+
   it('refuses a round length that does not divide a minute', () => {
     const r = runCli(['run', '--round-seconds', '7', '--db', path.join(tempDir(), 'x.db')]);
     expect(r.status).toBe(2);

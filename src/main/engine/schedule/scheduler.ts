@@ -15,6 +15,23 @@ export function roundSchedule(seconds: number): string {
   return seconds === 1 ? '* * * * * *' : `*/${seconds} * * * * *`;
 }
 
+/**
+ * The cron expression for a job every `seconds` seconds (detection: every N rounds), starting
+ * `offsetSeconds` into each period so that it follows the round written at the same tick.
+ * Hourly is `30 0 * * * *`: half a minute past each hour.
+ */
+export function periodSchedule(seconds: number, offsetSeconds = 0): string {
+  if (Number.isInteger(seconds) && seconds >= 1 && seconds < 60 && 60 % seconds === 0) {
+    return seconds === 1 ? '* * * * * *' : `*/${seconds} * * * * *`;
+  }
+  const minutes = seconds / 60;
+  if (Number.isInteger(minutes) && minutes >= 1 && minutes <= 60 && 60 % minutes === 0) {
+    const second = Math.min(59, Math.max(0, Math.floor(offsetSeconds)));
+    return minutes === 60 ? `${second} 0 * * * *` : `${second} */${minutes} * * * *`;
+  }
+  throw new RangeError(`a job period must divide a minute or an hour evenly; got ${seconds} seconds`);
+}
+
 /** Runs jobs on cron schedules. Ticks that find their job busy are skipped by the job itself. */
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];

@@ -18,6 +18,19 @@ function nextStopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** `--detect-every N`: rounds between detections (60, hourly, by default). */
+function detectEveryOption(ctx: CommandContext, roundSeconds: number): number {
+  const raw = ctx.values['detect-every'];
+  if (raw === undefined) return 60;
+  const n = Number(raw);
+  const period = n * roundSeconds;
+  const fits = Number.isInteger(n) && n >= 1 && ((period < 60 && 60 % period === 0) || (period % 60 === 0 && period <= 3600 && 3600 % period === 0));
+  if (typeof raw !== 'string' || !fits) {
+    throw new UsageError(`--detect-every must be a number of rounds whose length (${roundSeconds} s each) divides a minute or an hour evenly; got '${String(raw)}'`);
+  }
+  return n;
+}
+
 /** `--round-seconds N` compresses time for tests and demos; rounds stay aligned to the clock. */
 function roundSecondsOption(ctx: CommandContext): number {
   const raw = ctx.values['round-seconds'];
@@ -43,10 +56,11 @@ function captureOption(ctx: CommandContext): false | { iface?: string; filter?: 
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run the monitor in the foreground until SIGINT or SIGTERM',
-  usage: '[--db PATH] [--round-seconds N] [--iface NAME] [--filter BPF] [--no-capture]',
+  usage: '[--db PATH] [--round-seconds N] [--detect-every N] [--iface NAME] [--filter BPF] [--no-capture]',
   options: {
     db: { type: 'string' },
     'round-seconds': { type: 'string' },
+    'detect-every': { type: 'string' },
     iface: { type: 'string' },
     filter: { type: 'string' },
     'no-capture': { type: 'boolean' },
@@ -54,6 +68,7 @@ export const runCommand: Command = {
   async run(ctx) {
     const dbPath = resolveDbPath(ctx);
     const roundSeconds = roundSecondsOption(ctx);
+    const detectEvery = detectEveryOption(ctx, roundSeconds);
     const capture = captureOption(ctx);
     // The service's log goes beside its database, rotated by size, and to stderr for the terminal.
     const logFile = new RotatingFile(path.join(path.dirname(dbPath), 'logs', 'portent.log'));
@@ -65,7 +80,7 @@ export const runCommand: Command = {
     // Signal listeners do not keep Node's event loop alive; this timer does until a stop is asked.
     const keepAlive = setInterval(() => {}, 1 << 30);
     try {
-      const monitor = new Monitor({ dbPath, log, roundSeconds, capture });
+      const monitor = new Monitor({ dbPath, log, roundSeconds, detectEvery, capture });
       monitor.start();
       const signal = await stopSignal;
       log.info('stopping', { signal });

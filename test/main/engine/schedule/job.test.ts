@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, type LogFields } from '../../../../src/main/engine/log';
 import { Job } from '../../../../src/main/engine/schedule/job';
-import { roundSchedule } from '../../../../src/main/engine/schedule/scheduler';
+import { periodSchedule, roundSchedule } from '../../../../src/main/engine/schedule/scheduler';
 
 function recordingLogger() {
   const lines: LogFields[] = [];
@@ -65,5 +65,17 @@ describe('roundSchedule', () => {
 
   it('refuses lengths that would drift against the minute', () => {
     for (const bad of [0, 7, 45, 61, 1.5, -5]) expect(() => roundSchedule(bad)).toThrow(/whole divisor of 60/);
+  });
+});
+
+describe('periodSchedule', () => {
+  it('runs detection hourly half a minute past the hour, or on compressed periods', () => {
+    expect(periodSchedule(3600, 30)).toBe('30 0 * * * *');
+    expect(periodSchedule(600, 30)).toBe('30 */10 * * * *');
+    expect(periodSchedule(3)).toBe('*/3 * * * * *');
+  });
+
+  it('refuses periods that do not divide a minute or an hour', () => {
+    for (const bad of [7, 90, 7200, 0]) expect(() => periodSchedule(bad)).toThrow(/divide a minute or an hour/);
   });
 });
