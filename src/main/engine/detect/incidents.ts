@@ -1,4 +1,5 @@
 import type { CellError } from './score';
+import type { IncidentPortRow } from '../store/detectionStore';
 
 /**
  * Anomalous rounds become incidents, and incidents get their explanation. Pure: the caller
@@ -51,17 +52,8 @@ export interface PortFacts {
   pid: number | null;
 }
 
-export interface ExplainedPort {
-  proto: 'tcp' | 'udp';
-  port: number;
-  direction: Direction;
-  share: number;
-  expected: number;
-  process: string | null;
-  exe: string | null;
-  pid: number | null;
-  firstSeenAt: number | null;
-}
+/** A port in an incident's explanation, as it is stored. */
+export type ExplainedPort = IncidentPortRow;
 
 /** A port is "known" once it was occupied in this many normal rounds. */
 export const KNOWN_PORT_ROUNDS = 3;

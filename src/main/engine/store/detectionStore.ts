@@ -40,17 +40,7 @@ export interface IncidentRow {
   ports: IncidentPortRow[];
 }
 
-export interface NewIncident {
-  startRoundId: number;
-  endRoundId: number;
-  startedAt: number;
-  endedAt: number;
-  rounds: number;
-  peakScore: number;
-  threshold: number;
-  sentence: string;
-  ports: IncidentPortRow[];
-}
+export type NewIncident = Omit<IncidentRow, 'id' | 'runId' | 'status'>;
 
 export interface ModelRecord {
   version: number;
