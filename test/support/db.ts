@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { defaultMigrationsDir, loadMigrations } from '../../src/main/engine/store/migrations';
 import { openDatabase, type Db } from '../../src/main/engine/store/database';
+import { RoundStore } from '../../src/main/engine/store/rounds';
 import { tempDir } from './tmp';
 
 /** A migrations folder holding only the first `version` of the real migrations. */
@@ -18,4 +19,10 @@ export function openTestDb(version?: number): { db: Db; file: string } {
   const file = path.join(tempDir(), 'portent.db');
   const db = openDatabase(file, version === undefined ? {} : { migrationsDir: migrationsUpTo(version) });
   return { db, file };
+}
+
+/** A real database at the latest schema with a RoundStore on it; close `db` after the test. */
+export function openTestStore(): { db: Db; store: RoundStore; file: string } {
+  const { db, file } = openTestDb();
+  return { db, store: new RoundStore(db), file };
 }

@@ -5,15 +5,14 @@ import { collectRound } from '../../../../src/main/engine/collect/collectRound';
 import { LinuxSocketScanner } from '../../../../src/main/engine/collect/sockets/linuxSockets';
 import { silentLogger } from '../../../../src/main/engine/log';
 import type { Db } from '../../../../src/main/engine/store/database';
-import { RoundStore } from '../../../../src/main/engine/store/rounds';
-import { openTestDb } from '../../../support/db';
+import type { RoundStore } from '../../../../src/main/engine/store/rounds';
+import { openTestStore } from '../../../support/db';
 import { tempDir } from '../../../support/tmp';
 
 let db: Db;
 let store: RoundStore;
 beforeEach(() => {
-  db = openTestDb().db;
-  store = new RoundStore(db);
+  ({ db, store } = openTestStore());
 });
 afterEach(() => db.close());
 

@@ -1,15 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../../../src/main/engine/store/database';
-import { RoundStore } from '../../../../src/main/engine/store/rounds';
+import type { RoundStore } from '../../../../src/main/engine/store/rounds';
 import { countConnections, type SocketEntry } from '../../../../src/main/engine/collect/sockets/types';
 import { CHANNELS, CONTEXT_SIZE, buildInput, readFeatures, timeContext } from '../../../../src/main/engine/detect/features';
-import { openTestDb } from '../../../support/db';
+import { openTestStore } from '../../../support/db';
 
 let db: Db;
 let store: RoundStore;
 beforeEach(() => {
-  db = openTestDb().db;
-  store = new RoundStore(db);
+  ({ db, store } = openTestStore());
 });
 afterEach(() => db.close());
 
