@@ -6,15 +6,203 @@ export { channelOf, METHOD_NAMES, type MethodName } from './methods';
 /**
  * The one contract between the UI and the engine. Each method names its argument schema and its
  * result schema; the Electron preload, the IPC handlers and the local HTTP bridge are all derived
- * from this table, and every argument is validated against it before a handler runs.
+ * from this table, and every argument is validated against it before a handler runs. Times are
+ * milliseconds since the epoch throughout.
  */
+
+const time = z.number().int().nonnegative();
+const id = z.number().int().positive();
+const proto = z.enum(['tcp', 'udp']);
+const portNumber = z.number().int().min(0).max(65535);
+
+export const CaptureStateSchema = z.object({
+  state: z.enum(['starting', 'on', 'off', 'error']),
+  iface: z.string().nullable(),
+  message: z.string().nullable(),
+  /** How to turn capture on, when it is off for lack of privileges. */
+  remedy: z.array(z.string()),
+});
+
+export const ModelStateSchema = z.object({
+  /** none: never trained; learning: trained on less history than the learning period; ready: alerts. */
+  state: z.enum(['none', 'learning', 'ready']),
+  training: z.boolean(),
+  backend: z.string().nullable(),
+  version: z.number().int().nullable(),
+  threshold: z.number().nullable(),
+  roundsTrained: z.number().int().nonnegative(),
+  roundsNeeded: z.number().int().nonnegative(),
+  /** 0..1 of the learning period covered. */
+  progress: z.number().min(0).max(1),
+});
+
 export const StatusSchema = z.object({
   version: z.string(),
+  /** The monitor runs (in this process, or in a service on the same database). */
   monitoring: z.boolean(),
-  monitoringSince: z.number().int().nullable(),
+  paused: z.boolean(),
+  monitoringSince: time.nullable(),
   database: z.string(),
+  databaseBytes: z.number().int().nonnegative(),
+  lastRound: z
+    .object({ id, startedAt: time, status: z.enum(['running', 'ok', 'failed']), error: z.string().nullable(), ports: z.number().int().nonnegative() })
+    .nullable(),
+  capture: CaptureStateSchema,
+  model: ModelStateSchema,
+  detection: z.object({ running: z.boolean(), lastRunAt: time.nullable(), lastRunStatus: z.enum(['running', 'ok', 'failed', 'cancelled']).nullable() }),
+  unscoredRounds: z.number().int().nonnegative(),
+  incidents: z.object({ today: z.number().int().nonnegative(), week: z.number().int().nonnegative(), unseen: z.number().int().nonnegative() }),
+  /** Notifications are silent until then (null: not snoozed). */
+  snoozedUntil: time.nullable(),
 });
 export type Status = z.infer<typeof StatusSchema>;
+
+export const ScorePointSchema = z.object({
+  roundId: id,
+  at: time,
+  score: z.number(),
+  /** Null while learning: nothing was compared. */
+  threshold: z.number().nullable(),
+  anomalous: z.boolean(),
+});
+export type ScorePoint = z.infer<typeof ScorePointSchema>;
+
+export const IncidentPortSchema = z.object({
+  proto,
+  port: portNumber,
+  direction: z.enum(['appeared', 'vanished', 'unusual-hour']),
+  /** This port's share of the incident's reconstruction error, 0..1. */
+  share: z.number().min(0).max(1),
+  /** The model's expected chance that the port is occupied then, 0..1. */
+  expected: z.number().min(0).max(1),
+  process: z.string().nullable(),
+  exe: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  firstSeenAt: time.nullable(),
+});
+
+export const IncidentStatusSchema = z.enum(['new', 'seen', 'expected', 'dismissed']);
+
+export const IncidentSummarySchema = z.object({
+  id,
+  startedAt: time,
+  endedAt: time,
+  rounds: z.number().int().positive(),
+  peakScore: z.number(),
+  threshold: z.number(),
+  status: IncidentStatusSchema,
+  /** One sentence saying what happened. */
+  sentence: z.string(),
+  ports: z.array(IncidentPortSchema),
+});
+export type IncidentSummary = z.infer<typeof IncidentSummarySchema>;
+
+export const FlowSummarySchema = z.object({
+  proto: z.string(),
+  localAddr: z.string().nullable(),
+  localPort: portNumber.nullable(),
+  remoteAddr: z.string().nullable(),
+  remotePort: portNumber.nullable(),
+  direction: z.enum(['outbound', 'inbound', 'local', 'transit']),
+  packets: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  firstAt: time,
+  lastAt: time,
+  process: z.string().nullable(),
+});
+export type FlowSummary = z.infer<typeof FlowSummarySchema>;
+
+export const IncidentDetailSchema = IncidentSummarySchema.extend({
+  /** Scores of the incident's rounds and of some rounds either side, oldest first. */
+  scores: z.array(ScorePointSchema),
+  /** Flows recorded in the incident's rounds (largest first, bounded). */
+  flows: z.array(FlowSummarySchema),
+  /** DNS names queried or answered in the incident's rounds. */
+  dns: z.array(z.string()),
+});
+export type IncidentDetail = z.infer<typeof IncidentDetailSchema>;
+
+export const TimelineSchema = z.object({
+  from: time,
+  to: time,
+  bucketMs: z.number().int().positive(),
+  /** Rounds recorded in each bucket (0: a gap, nothing is drawn). */
+  rounds: z.array(z.number().int().nonnegative()),
+  ports: z.array(
+    z.object({
+      proto,
+      port: portNumber,
+      processes: z.array(z.string()),
+      /** Per bucket, the fraction 0..1 of that bucket's rounds in which the port was occupied. */
+      occupancy: z.array(z.number().min(0).max(1)),
+    }),
+  ),
+  /** More ports were occupied in the range than returned (the least occupied were left out). */
+  truncated: z.boolean(),
+});
+export type Timeline = z.infer<typeof TimelineSchema>;
+
+export const PortHistorySchema = z.object({
+  proto,
+  port: portNumber,
+  firstSeenAt: time.nullable(),
+  lastSeenAt: time.nullable(),
+  /** Intervals in which the port was occupied in consecutive rounds, oldest first. */
+  occupied: z.array(z.object({ from: time, to: time })),
+  /** Who owned it over time, oldest first. */
+  owners: z.array(z.object({ process: z.string().nullable(), exe: z.string().nullable(), user: z.string().nullable(), pid: z.number().int().nullable(), from: time, to: time })),
+  /** Its traffic per bucket of the range. */
+  traffic: z.array(z.object({ at: time, packets: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), flows: z.number().int().nonnegative() })),
+});
+export type PortHistory = z.infer<typeof PortHistorySchema>;
+
+export const DetectionRunSchema = z.object({
+  id,
+  trigger: z.enum(['schedule', 'manual']),
+  startedAt: time,
+  endedAt: time.nullable(),
+  status: z.enum(['running', 'ok', 'failed', 'cancelled']),
+  roundsScored: z.number().int().nonnegative(),
+  incidents: z.number().int().nonnegative(),
+  backend: z.string().nullable(),
+  modelVersion: z.number().int().nullable(),
+  error: z.string().nullable(),
+});
+export type DetectionRun = z.infer<typeof DetectionRunSchema>;
+
+export const ModelVersionSchema = z.object({
+  version: z.number().int(),
+  createdAt: time,
+  backend: z.string(),
+  threshold: z.number().nullable(),
+  roundsTrained: z.number().int().nonnegative(),
+  /** Loss per epoch of the refit that produced this version. */
+  history: z.array(z.object({ loss: z.number(), valLoss: z.number().nullable() })),
+});
+export type ModelVersion = z.infer<typeof ModelVersionSchema>;
+
+export const DetectNowResultSchema = z.discriminatedUnion('started', [
+  z.object({ started: z.literal(false), reason: z.string() }),
+  z.object({
+    started: z.literal(true),
+    roundsScored: z.number().int().nonnegative(),
+    incidents: z.number().int().nonnegative(),
+    learning: z.boolean(),
+    backend: z.string(),
+  }),
+]);
+export type DetectNowResult = z.infer<typeof DetectNowResultSchema>;
+
+export const SettingsViewSchema = z.object({
+  /** Every setting's current value; the schema per key is `SETTINGS` in settings.ts. */
+  values: z.record(z.string(), z.unknown()),
+  /** Keys the user changed from their default. */
+  changed: z.array(z.string()),
+});
+export type SettingsView = z.infer<typeof SettingsViewSchema>;
+
+export const SetSettingResultSchema = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), value: z.unknown() }), z.object({ ok: z.literal(false), error: z.string() })]);
+export type SetSettingResult = z.infer<typeof SetSettingResultSchema>;
 
 interface MethodSpec {
   args: z.ZodTuple;
@@ -24,11 +212,43 @@ interface MethodSpec {
 // `satisfies` makes the compiler reject a method missing here or one that methods.ts does not list.
 export const contract = {
   getStatus: { args: z.tuple([]), result: StatusSchema },
+  listScores: {
+    args: z.tuple([z.object({ from: time, to: time, maxPoints: z.number().int().min(10).max(5000) }).refine((r) => r.to > r.from, { error: 'to must be after from' })]),
+    result: z.array(ScorePointSchema),
+  },
+  listIncidents: {
+    args: z.tuple([z.object({ limit: z.number().int().min(1).max(1000), beforeId: id.optional(), unseenOnly: z.boolean().optional() })]),
+    result: z.array(IncidentSummarySchema),
+  },
+  getIncident: { args: z.tuple([id]), result: IncidentDetailSchema },
+  /** seen, expected (feeds the next refit, not alerted again) or dismissed. */
+  setIncidentStatus: { args: z.tuple([id, z.enum(['seen', 'expected', 'dismissed'])]), result: IncidentSummarySchema },
+  portTimeline: {
+    args: z.tuple([z.object({ from: time, to: time, buckets: z.number().int().min(1).max(2000), maxPorts: z.number().int().min(1).max(2000).optional() }).refine((r) => r.to > r.from, { error: 'to must be after from' })]),
+    result: TimelineSchema,
+  },
+  portHistory: {
+    args: z.tuple([z.object({ proto, port: portNumber, from: time, to: time, buckets: z.number().int().min(1).max(2000) }).refine((r) => r.to > r.from, { error: 'to must be after from' })]),
+    result: PortHistorySchema,
+  },
+  listDetectionRuns: { args: z.tuple([z.object({ limit: z.number().int().min(1).max(1000) })]), result: z.array(DetectionRunSchema) },
+  listModels: { args: z.tuple([z.object({ limit: z.number().int().min(1).max(100) })]), result: z.array(ModelVersionSchema) },
+  /** Runs the detection job now; resolves when it ends, or at once with the reason it cannot start. */
+  detectNow: { args: z.tuple([]), result: DetectNowResultSchema },
+  getSettings: { args: z.tuple([]), result: SettingsViewSchema },
+  /** The value is checked against the shared settings schema; a rejection keeps the old value. */
+  setSetting: { args: z.tuple([z.string().max(100), z.unknown()]), result: SetSettingResultSchema },
+  setPaused: { args: z.tuple([z.boolean()]), result: StatusSchema },
+  /** Silences notifications until the given time; null ends a snooze. */
+  snoozeAlerts: { args: z.tuple([time.nullable()]), result: StatusSchema },
 } as const satisfies Record<MethodName, MethodSpec>;
 
 export type Contract = typeof contract;
 export type MethodArgs<M extends MethodName> = z.infer<Contract[M]['args']>;
 export type MethodResult<M extends MethodName> = z.infer<Contract[M]['result']>;
+
+/** What the engine implements: one handler per method, given arguments already validated. */
+export type Handlers = { [M in MethodName]: (...args: MethodArgs<M>) => MethodResult<M> | Promise<MethodResult<M>> };
 
 /** What the renderer sees: one async function per contract method. */
 export type PortentApi = { [M in MethodName]: (...args: MethodArgs<M>) => Promise<MethodResult<M>> };

@@ -4,6 +4,7 @@ import { app, BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { Monitor } from '../engine/monitor';
 import { createLogger } from '../engine/log';
 import { defaultDatabasePath } from '../engine/paths';
+import { createEngineApi } from '../engine/api';
 import { registerIpcHandlers } from './ipc';
 
 // The desktop shell stays thin: it starts the same engine the headless CLI runs and shows it.
@@ -56,7 +57,7 @@ if (!app.requestSingleInstanceLock()) {
   app.on('second-instance', showWindow);
   app.whenReady().then(() => {
     monitor.start();
-    registerIpcHandlers({ getStatus: () => monitor.status() }, isTrustedSender);
+    registerIpcHandlers(createEngineApi(monitor), isTrustedSender);
     showWindow();
   }, (err: unknown) => log.error('startup failed', { error: String(err) }));
   // Quitting waits for the engine: a round in progress finishes its transaction first.

@@ -1,7 +1,5 @@
 import { ipcMain, type IpcMainInvokeEvent } from 'electron';
-import { channelOf, METHOD_NAMES, parseArgs, type MethodArgs, type MethodName, type MethodResult } from '../../shared/contract';
-
-export type Handlers = { [M in MethodName]: (...args: MethodArgs<M>) => MethodResult<M> | Promise<MethodResult<M>> };
+import { channelOf, METHOD_NAMES, parseArgs, type Handlers } from '../../shared/contract';
 
 /**
  * Registers one handler per contract method. Every call is checked twice before it runs: the

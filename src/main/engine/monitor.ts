@@ -1,15 +1,22 @@
+import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { openDatabase, type Db } from './store/database';
 import { RoundStore } from './store/rounds';
 import { CaptureStore } from './store/captureStore';
+import { SettingsStore } from './store/settingsStore';
 import { CaptureFeed, type CaptureFeedOptions, type CaptureStatus } from './collect/capture/captureFeed';
 import { collectRound, type CollectResult } from './collect/collectRound';
 import { createSocketScanner } from './collect/sockets';
 import type { SocketScanner } from './collect/sockets/types';
-import { Job } from './schedule/job';
-import { periodSchedule, roundSchedule, Scheduler } from './schedule/scheduler';
+import { Job, type Trigger } from './schedule/job';
+import { Scheduler } from './schedule/scheduler';
 import { detectInWorker, type DetectionHandle } from './detect/detectInWorker';
 import type { DetectionResult } from './detect/detector';
+import type { IncidentRow } from './store/detectionStore';
+import { runCleanup, type CleanupResult } from './maintain/cleanup';
+import { monitorPlan, samePlanPart, type CapturePlan, type MonitorPlan } from './monitorPlan';
+import { claimMonitorFile, releaseMonitorFile, writeMonitorState, type MonitorState } from './monitorFile';
+import { readStatus } from './status';
 import { modelDirFor } from './paths';
 import type { Logger } from './log';
 import { PORTENT_VERSION } from '../../shared/version';
@@ -22,83 +29,217 @@ export interface MonitorOptions {
   /** Seconds between port-occupancy rounds: 60 in real use; shorter to compress time in tests. */
   roundSeconds?: number;
   scanner?: SocketScanner;
-  /** Packet capture beside each round: on by default (default-route interface); false turns it off. */
-  capture?: false | Omit<CaptureFeedOptions, 'log'>;
-  /** Rounds between scheduled detections: 60 (hourly) in real use; fewer to compress time. */
+  /**
+   * Packet capture beside each round. Absent: as the settings say. false: off whatever the
+   * settings say. An object: on, its fields winning over the settings.
+   */
+  capture?: false | Pick<CaptureFeedOptions, 'iface' | 'filter' | 'entry' | 'execArgv' | 'reportTimeoutMs' | 'restartAfterMs'>;
+  /** Rounds between scheduled detections; absent: the `schedule.detectEveryMinutes` setting. */
   detectEvery?: number;
 }
 
 export type DetectOutcome = DetectionResult & { backendDetail: string };
 
+export interface MonitorEvents {
+  /** Something `status()` reports may have changed: a round, a detection, pause, snooze. */
+  changed: [];
+  /** Incidents a detection run opened (not those it extended). */
+  incidents: [IncidentRow[]];
+}
+
 interface Running {
   db: Db;
+  settings: SettingsStore;
+  settingsSeen: string;
+  plan: MonitorPlan;
   scheduler: Scheduler;
-  collect: Job<CollectResult>;
-  detect: Job<DetectOutcome>;
+  collect: Job<CollectResult | null>;
+  detect: Job<DetectOutcome | null>;
+  cleanup: Job<CleanupResult>;
   capture: CaptureFeed | null;
   startedAt: number;
 }
 
 const CAPTURE_DISABLED: CaptureStatus = { state: 'off', iface: null, message: 'packet capture is off: disabled in settings', remedy: [] };
+const CAPTURE_PAUSED: CaptureStatus = { state: 'off', iface: null, message: 'packet capture is off: monitoring is paused', remedy: [] };
 
 /**
  * The long-lived engine that both shells run: owns the database and the scheduled jobs. It
  * imports nothing from Electron.
  */
-export class Monitor {
+export class Monitor extends EventEmitter<MonitorEvents> {
   private state: Running | undefined;
   private detection: DetectionHandle | null = null;
+  private paused = false;
+  private snoozedUntil: number | null = null;
 
-  constructor(private readonly options: MonitorOptions) {}
+  constructor(private readonly options: MonitorOptions) {
+    super();
+  }
 
+  /**
+   * Opens the database, claims it (a second monitor on the same file is refused) and starts the
+   * schedule. Throws, having opened nothing, when the database or a setting is unusable.
+   */
   start(): void {
     if (this.state) return;
-    const { log } = this.options;
-    const roundSeconds = this.options.roundSeconds ?? 60;
-    const detectEvery = this.options.detectEvery ?? 60;
-    // Both validated before anything is opened. Detection runs half a round after its tick so
-    // the round written at that tick is there to be scored.
-    const schedule = roundSchedule(roundSeconds);
-    const detectSchedule = periodSchedule(roundSeconds * detectEvery, roundSeconds / 2);
-    const db = openDatabase(this.options.dbPath, { migrationsDir: this.options.migrationsDir });
-    const store = new RoundStore(db);
-    const scanner = this.options.scanner ?? createSocketScanner();
-    const host = os.hostname();
-    const capture = this.options.capture === false ? null : new CaptureFeed({ ...this.options.capture, log });
-    const captureStore = new CaptureStore(db);
-    const collect = new Job(
-      'collect',
-      async () => {
-        // Asked for at the round's start, so the report's interval ends where the round begins.
-        const traffic = capture?.take();
-        const result = await collectRound({ scanner, store, host, log });
-        // A second transaction: a crash between the two loses this round's traffic, nothing more.
-        if (traffic) captureStore.record(result.roundId, await traffic);
-        return result;
-      },
-      log,
-    );
-    const detect = new Job('detect', (trigger) => this.runDetection(trigger), log);
-    void capture?.start();
-    const scheduler = new Scheduler(log);
-    scheduler.add(schedule, collect);
-    scheduler.add(detectSchedule, detect);
-    this.state = { db, scheduler, collect, detect, capture, startedAt: Date.now() };
-    log.info('monitor started', {
-      version: PORTENT_VERSION,
-      db: this.options.dbPath,
-      schema: db.pragma('user_version', { simple: true }),
-      host,
-      roundSeconds,
-      detectEvery,
+    const { log, dbPath } = this.options;
+    const db = openDatabase(dbPath, { migrationsDir: this.options.migrationsDir });
+    try {
+      const settings = new SettingsStore(db, log);
+      const settingsSeen = settings.fingerprint();
+      const plan = this.planFrom(settings);
+      const startedAt = Date.now();
+      const scanner = this.options.scanner ?? createSocketScanner();
+      const host = os.hostname();
+      const store = new RoundStore(db);
+      const captureStore = new CaptureStore(db);
+      const collect = new Job<CollectResult | null>(
+        'collect',
+        async () => {
+          if (this.paused) return null;
+          // Asked for at the round's start, so the report's interval ends where the round begins.
+          const traffic = this.state?.capture?.take();
+          const result = await collectRound({ scanner, store, host, log });
+          // A second transaction: a crash between the two loses this round's traffic, nothing more.
+          if (traffic) captureStore.record(result.roundId, await traffic);
+          this.afterRound();
+          return result;
+        },
+        log,
+      );
+      const detect = new Job<DetectOutcome | null>('detect', (trigger) => this.runDetection(trigger), log);
+      const cleanup = new Job<CleanupResult>('cleanup', (trigger) => this.runCleanupJob(trigger), log);
+      const running: Running = { db, settings, settingsSeen, plan, scheduler: new Scheduler(log), collect, detect, cleanup, capture: null, startedAt };
+      claimMonitorFile(dbPath, this.liveState(running));
+      this.state = running;
+      this.schedule(running);
+      this.startCapture(running);
+      log.info('monitor started', {
+        version: PORTENT_VERSION,
+        db: dbPath,
+        schema: db.pragma('user_version', { simple: true }),
+        host,
+        roundSeconds: plan.roundSeconds,
+        detectEvery: plan.detectEvery,
+        cleanup: plan.cleanupSchedule,
+        capture: plan.capture ? (plan.capture.iface ?? 'default route') : 'off',
+      });
+    } catch (err) {
+      this.state = undefined;
+      db.close();
+      throw err;
+    }
+  }
+
+  private planFrom(settings: SettingsStore): MonitorPlan {
+    const o = this.options;
+    return monitorPlan(settings.all(), {
+      roundSeconds: o.roundSeconds ?? 60,
+      detectEvery: o.detectEvery,
+      capture: o.capture === false ? false : o.capture ? { iface: o.capture.iface, filter: o.capture.filter } : undefined,
     });
   }
 
+  private schedule(s: Running): void {
+    s.scheduler.add(s.plan.roundSchedule, s.collect);
+    s.scheduler.add(s.plan.detectSchedule, s.detect);
+    s.scheduler.add(s.plan.cleanupSchedule, s.cleanup);
+  }
+
+  private startCapture(s: Running): void {
+    if (!s.plan.capture || this.paused) return;
+    const extra = this.options.capture || {};
+    const plan: CapturePlan = s.plan.capture;
+    s.capture = new CaptureFeed({ ...extra, iface: plan.iface, filter: plan.filter, maxPackets: plan.maxPackets, log: this.options.log });
+    void s.capture.start().finally(() => this.changed());
+  }
+
+  private async stopCapture(s: Running): Promise<void> {
+    const capture = s.capture;
+    s.capture = null;
+    await capture?.stop();
+  }
+
+  /** After each round: pick up settings changed from elsewhere, refresh the live state. */
+  private afterRound(): void {
+    const s = this.state;
+    if (!s) return;
+    if (s.settings.fingerprint() !== s.settingsSeen) this.settingsChanged();
+    this.changed();
+  }
+
+  /** Publishes the live state (for `portent status` in another shell) and tells listeners. */
+  private changed(): void {
+    const s = this.state;
+    if (!s) return;
+    try {
+      writeMonitorState(this.options.dbPath, this.liveState(s));
+    } catch (err) {
+      this.options.log.warn('could not write the monitor state file', { error: (err as Error).message });
+    }
+    this.emit('changed');
+  }
+
+  private liveState(s: Running): MonitorState {
+    return {
+      pid: process.pid,
+      host: os.hostname(),
+      startedAt: s.startedAt,
+      roundSeconds: s.plan.roundSeconds,
+      paused: this.paused,
+      snoozedUntil: this.snoozedUntil,
+      detecting: s.detect.busy,
+      capture: this.captureStatusOf(s),
+      updatedAt: Date.now(),
+    };
+  }
+
+  /**
+   * Applies the stored settings now (the window and `config set` change them). Schedules are
+   * replaced when they changed; capture restarts when its interface, filter or switch changed.
+   */
+  settingsChanged(): void {
+    const s = this.state;
+    if (!s) return;
+    let plan: MonitorPlan;
+    try {
+      plan = this.planFrom(s.settings);
+    } catch (err) {
+      this.options.log.error('settings could not be applied; keeping the running plan', { error: (err as Error).message });
+      return;
+    }
+    s.settingsSeen = s.settings.fingerprint();
+    const before = s.plan;
+    s.plan = plan;
+    const scheduleChanged = !samePlanPart([before.detectSchedule, before.cleanupSchedule], [plan.detectSchedule, plan.cleanupSchedule]);
+    if (scheduleChanged) {
+      const old = s.scheduler;
+      s.scheduler = new Scheduler(this.options.log);
+      void old.stop().then(() => {
+        if (this.state === s) this.schedule(s);
+      });
+    }
+    if (!samePlanPart(before.capture, plan.capture)) {
+      void this.stopCapture(s).then(() => {
+        if (this.state === s) this.startCapture(s);
+        this.changed();
+      });
+    }
+    this.options.log.info('settings applied', { detectEvery: plan.detectEvery, cleanup: plan.cleanupSchedule, capture: plan.capture ? (plan.capture.iface ?? 'default route') : 'off' });
+    this.changed();
+  }
+
   /** One detection in its worker thread; the same job serves the schedule and detectNow(). */
-  private async runDetection(trigger: 'schedule' | 'manual'): Promise<DetectOutcome> {
+  private async runDetection(trigger: Trigger): Promise<DetectOutcome | null> {
+    const s = this.state;
+    if (!s || (this.paused && trigger === 'schedule')) return null;
     const { dbPath, migrationsDir, log } = this.options;
-    const handle = detectInWorker({ dbPath, migrationsDir, modelDir: modelDirFor(dbPath), options: { trigger } }, log);
+    const { minTrainingRounds, budget, sensitivity } = s.plan.detector;
+    log.info('detection started', { trigger });
+    const handle = detectInWorker({ dbPath, migrationsDir, modelDir: modelDirFor(dbPath), options: { trigger, minTrainingRounds, budget, sensitivity } }, log);
     this.detection = handle;
+    this.changed();
     try {
       const r = await handle.result;
       log.debug('detection job done', {
@@ -109,10 +250,26 @@ export class Monitor {
         roundsTrained: r.learning.roundsTrained,
         backend: r.backend,
       });
+      const opened = r.incidents.filter((i) => i.runId === r.runId);
+      if (opened.length > 0) this.emit('incidents', opened);
       return r;
     } finally {
       this.detection = null;
+      // After the job's own bookkeeping, so status no longer reports it running.
+      queueMicrotask(() => this.changed());
     }
+  }
+
+  private async runCleanupJob(trigger: Trigger): Promise<CleanupResult> {
+    const s = this.state;
+    if (!s) throw new Error('the monitor is not running');
+    return runCleanup(s.db, {
+      dbPath: this.options.dbPath,
+      trigger,
+      retention: s.settings.all(),
+      log: this.options.log,
+      shouldStop: () => this.state !== s,
+    });
   }
 
   /**
@@ -120,31 +277,66 @@ export class Monitor {
    * when a detection is already running or the monitor is stopped.
    */
   detectNow(): Promise<DetectOutcome> | null {
-    return this.state ? this.state.detect.run('manual') : null;
+    const run = this.state?.detect.run('manual');
+    // A manual run is never skipped for a pause, so it always has an outcome.
+    return run ? (run as Promise<DetectOutcome>) : null;
+  }
+
+  /** Runs the cleanup now, outside its daily time; null when one is already running. */
+  cleanupNow(): Promise<CleanupResult> | null {
+    return this.state ? this.state.cleanup.run('manual') : null;
   }
 
   get running(): boolean {
     return this.state !== undefined;
   }
 
+  /** The open database, for the engine's queries; throws when the monitor is stopped. */
+  get db(): Db {
+    if (!this.state) throw new Error('the monitor is not running');
+    return this.state.db;
+  }
+
   /** Runs a collection round now, outside the schedule; null when one is already running. */
-  collectNow(): Promise<CollectResult> | null {
+  collectNow(): Promise<CollectResult | null> | null {
     return this.state ? this.state.collect.run('manual') : null;
+  }
+
+  /**
+   * Pausing stops rounds, capture and scheduled detections until resumed; the time in between
+   * stays a gap. A pause lasts until resumed or until the monitor restarts.
+   */
+  setPaused(paused: boolean): void {
+    const s = this.state;
+    if (!s || paused === this.paused) return;
+    this.paused = paused;
+    this.options.log.info(paused ? 'monitoring paused' : 'monitoring resumed');
+    if (paused) void this.stopCapture(s).then(() => this.changed());
+    else this.startCapture(s);
+    this.changed();
+  }
+
+  /** Silences notifications until `until` (null: not snoozed). The engine keeps detecting. */
+  snooze(until: number | null): void {
+    this.snoozedUntil = until !== null && until > Date.now() ? until : null;
+    this.changed();
+  }
+
+  private captureStatusOf(s: Running): CaptureStatus {
+    if (this.paused) return CAPTURE_PAUSED;
+    return s.capture?.status ?? CAPTURE_DISABLED;
   }
 
   /** Whether packet capture runs, on which interface, and if not why (for `status` and the UI). */
   captureStatus(): CaptureStatus {
     if (!this.state) return { state: 'off', iface: null, message: 'the monitor is not running', remedy: [] };
-    return this.state.capture?.status ?? CAPTURE_DISABLED;
+    return this.captureStatusOf(this.state);
   }
 
   status(): Status {
-    return {
-      version: PORTENT_VERSION,
-      monitoring: this.running,
-      monitoringSince: this.state?.startedAt ?? null,
-      database: this.options.dbPath,
-    };
+    const s = this.state;
+    if (!s) throw new Error('the monitor is not running');
+    return readStatus({ db: s.db, dbPath: this.options.dbPath, monitor: this.liveState(s), roundsNeeded: s.plan.detector.minTrainingRounds });
   }
 
   /**
@@ -158,9 +350,10 @@ export class Monitor {
     await state.scheduler.stop();
     // A detection stops at its next batch boundary; what it scored is kept, the rest waits.
     this.detection?.cancel();
-    await Promise.all([state.collect.idle(), state.detect.idle()]);
+    await Promise.all([state.collect.idle(), state.detect.idle(), state.cleanup.idle()]);
     await state.capture?.stop();
     state.db.close();
+    releaseMonitorFile(this.options.dbPath);
     this.options.log.info('monitor stopped');
   }
 }

@@ -3,16 +3,35 @@ import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { PORTENT_VERSION } from '../../shared/version';
 import { DatabaseOpenError } from '../engine/store/database';
+import { MonitorBusyError } from '../engine/monitorFile';
 import { UsageError, type Command, type CommandContext } from './command';
 import { captureCommand } from './commands/capture';
+import { cleanupCommand } from './commands/cleanup';
+import { configCommand } from './commands/config';
+import { exportCommand } from './commands/export';
+import { statusCommand } from './commands/status';
 import { interfacesCommand } from './commands/interfaces';
 import { anomaliesCommand } from './commands/anomalies';
 import { detectCommand } from './commands/detect';
 import { portsCommand } from './commands/ports';
 import { runCommand } from './commands/run';
 import { scanCommand } from './commands/scan';
+import { serveCommand } from './commands/serve';
 
-const COMMANDS: Command[] = [runCommand, scanCommand, portsCommand, interfacesCommand, captureCommand, detectCommand, anomaliesCommand];
+const COMMANDS: Command[] = [
+  runCommand,
+  serveCommand,
+  statusCommand,
+  scanCommand,
+  portsCommand,
+  interfacesCommand,
+  captureCommand,
+  detectCommand,
+  anomaliesCommand,
+  configCommand,
+  exportCommand,
+  cleanupCommand,
+];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -88,7 +107,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       io.stderr.write(`portent ${command.name}: ${err.message}\nUsage: portent ${command.name} ${command.usage}\n`);
       return 2;
     }
-    if (err instanceof DatabaseOpenError) {
+    if (err instanceof DatabaseOpenError || err instanceof MonitorBusyError) {
       io.stderr.write(`portent: ${err.message}\n`);
       return 1;
     }

@@ -18,7 +18,8 @@ export function roundSchedule(seconds: number): string {
 /**
  * The cron expression for a job every `seconds` seconds (detection: every N rounds), starting
  * `offsetSeconds` into each period so that it follows the round written at the same tick.
- * Hourly is `30 0 * * * *`: half a minute past each hour.
+ * Hourly is `30 0 * * * *`: half a minute past each hour; periods of whole hours that divide a
+ * day start at midnight.
  */
 export function periodSchedule(seconds: number, offsetSeconds = 0): string {
   if (Number.isInteger(seconds) && seconds >= 1 && seconds < 60 && 60 % seconds === 0) {
@@ -27,9 +28,15 @@ export function periodSchedule(seconds: number, offsetSeconds = 0): string {
   const minutes = seconds / 60;
   if (Number.isInteger(minutes) && minutes >= 1 && minutes <= 60 && 60 % minutes === 0) {
     const second = Math.min(59, Math.max(0, Math.floor(offsetSeconds)));
-    return minutes === 60 ? `${second} 0 * * * *` : `${second} */${minutes} * * * *`;
+    if (minutes === 60) return `${second} 0 * * * *`;
+    return minutes === 1 ? `${second} * * * * *` : `${second} */${minutes} * * * *`;
   }
-  throw new RangeError(`a job period must divide a minute or an hour evenly; got ${seconds} seconds`);
+  const hours = seconds / 3600;
+  if (Number.isInteger(hours) && hours >= 1 && hours <= 24 && 24 % hours === 0) {
+    const second = Math.min(59, Math.max(0, Math.floor(offsetSeconds)));
+    return hours === 24 ? `${second} 0 0 * * *` : `${second} 0 */${hours} * * *`;
+  }
+  throw new RangeError(`a job period must divide a minute, an hour or a day evenly; got ${seconds} seconds`);
 }
 
 /** Runs jobs on cron schedules. Ticks that find their job busy are skipped by the job itself. */

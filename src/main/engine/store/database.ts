@@ -8,7 +8,7 @@ export type Db = Database.Database;
 /** Raised when a database cannot be opened safely; `code` lets shells word the message. */
 export class DatabaseOpenError extends Error {
   constructor(
-    readonly code: 'not-a-database' | 'newer-version' | 'unreadable' | 'migration-failed',
+    readonly code: 'not-a-database' | 'newer-version' | 'unreadable' | 'migration-failed' | 'missing',
     message: string,
   ) {
     super(message);

@@ -75,7 +75,12 @@ describe('periodSchedule', () => {
     expect(periodSchedule(3)).toBe('*/3 * * * * *');
   });
 
-  it('refuses periods that do not divide a minute or an hour', () => {
-    for (const bad of [7, 90, 7200, 0]) expect(() => periodSchedule(bad)).toThrow(/divide a minute or an hour/);
+  it('runs periods of whole hours from midnight', () => {
+    expect(periodSchedule(7200, 30)).toBe('30 0 */2 * * *');
+    expect(periodSchedule(86_400, 30)).toBe('30 0 0 * * *');
+  });
+
+  it('refuses periods that do not divide a minute, an hour or a day', () => {
+    for (const bad of [7, 90, 5 * 3600, 2 * 86_400, 0]) expect(() => periodSchedule(bad)).toThrow(/divide a minute, an hour or a day/);
   });
 });

@@ -1,0 +1,71 @@
+import type { Db } from '../store/database';
+import { SettingError, SettingsStore } from '../store/settingsStore';
+import type { Handlers, Status } from '../../../shared/contract';
+import { listScores } from '../queries/scores';
+import { getIncident, listIncidents, setIncidentStatus } from '../queries/incidents';
+import { portTimeline } from '../queries/timeline';
+import { portHistory } from '../queries/portHistory';
+import { listDetectionRuns, listModels } from '../queries/runs';
+
+/**
+ * What the API needs from a running engine: its database and a few controls. The Monitor
+ * provides these; tests can pass a small object over a real database.
+ */
+export interface EngineHost {
+  db: Db;
+  status(): Status;
+  /** Runs a detection now; null when one is already running. */
+  detectNow(): Promise<{ roundsScored: number; incidents: unknown[]; learning: { learning: boolean }; backend: string }> | null;
+  setPaused(paused: boolean): void;
+  snooze(until: number | null): void;
+  /** Called after a setting changed, so the engine picks it up without a restart. */
+  settingsChanged(): void;
+}
+
+/**
+ * Every contract method, implemented over the engine. Arguments arrive already validated (the
+ * IPC layer and the HTTP bridge both check them against the contract first).
+ */
+export function createEngineApi(host: EngineHost): Handlers {
+  const settings = () => new SettingsStore(host.db);
+  return {
+    getStatus: () => host.status(),
+    listScores: (args) => listScores(host.db, args),
+    listIncidents: (args) => listIncidents(host.db, args),
+    getIncident: (id) => getIncident(host.db, id),
+    setIncidentStatus: (id, status) => setIncidentStatus(host.db, id, status),
+    portTimeline: (args) => portTimeline(host.db, args),
+    portHistory: (args) => portHistory(host.db, args),
+    listDetectionRuns: (args) => listDetectionRuns(host.db, args),
+    listModels: (args) => listModels(host.db, args),
+    detectNow: async () => {
+      const running = host.detectNow();
+      if (!running) return { started: false, reason: 'a detection is already running' };
+      const r = await running;
+      return { started: true, roundsScored: r.roundsScored, incidents: r.incidents.length, learning: r.learning.learning, backend: r.backend };
+    },
+    getSettings: () => {
+      const store = settings();
+      return { values: store.all(), changed: [...store.changed().keys()] };
+    },
+    setSetting: (key, value) => {
+      let stored: unknown;
+      try {
+        stored = settings().set(key, value);
+      } catch (err) {
+        if (err instanceof SettingError) return { ok: false, error: err.message };
+        throw err;
+      }
+      host.settingsChanged();
+      return { ok: true, value: stored };
+    },
+    setPaused: (paused) => {
+      host.setPaused(paused);
+      return host.status();
+    },
+    snoozeAlerts: (until) => {
+      host.snooze(until);
+      return host.status();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import type { Db } from './store/database';
+import type { MonitorState } from './monitorFile';
+import type { Status } from '../../shared/contract';
+import { PORTENT_VERSION } from '../../shared/version';
+
+const DAY_MS = 86_400_000;
+
+export interface StatusInputs {
+  db: Db;
+  dbPath: string;
+  /** The running monitor's live state; null when no monitor runs on this database. */
+  monitor: MonitorState | null;
+  /** Rounds of training the model needs before it alerts (from `detection.learningHours`). */
+  roundsNeeded: number;
+  now?: number;
+}
+
+/** Bytes on disk: the database and its write-ahead log. */
+export function databaseBytes(dbPath: string): number {
+  let total = 0;
+  for (const file of [dbPath, `${dbPath}-wal`]) {
+    try {
+      total += fs.statSync(file).size;
+    } catch {
+      // No WAL file between checkpoints is normal.
+    }
+  }
+  return total;
+}
+
+function startOfLocalDay(now: number): number {
+  const d = new Date(now);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
+/**
+ * Everything `portent status` and the window's overview show, from the database and the live
+ * monitor state. One function for both, so they cannot disagree.
+ */
+export function readStatus({ db, dbPath, monitor, roundsNeeded, now = Date.now() }: StatusInputs): Status {
+  const lastRound = db
+    .prepare<[], { id: number; startedAt: number; status: 'running' | 'ok' | 'failed'; error: string | null; ports: number }>(
+      `SELECT r.id, r.started_at AS startedAt, r.status, r.error,
+              (SELECT count(*) FROM rounds_ports rp WHERE rp.round_id = r.id) AS ports
+       FROM rounds r ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
+    )
+    .get();
+  const model = db
+    .prepare<[], { version: number; backend: string; threshold: number | null; roundsTrained: number }>(
+      'SELECT version, backend, threshold, rounds_trained AS roundsTrained FROM models ORDER BY version DESC LIMIT 1',
+    )
+    .get();
+  const lastRun = db
+    .prepare<[], { startedAt: number; status: 'running' | 'ok' | 'failed' | 'cancelled' }>(
+      'SELECT started_at AS startedAt, status FROM detection_runs ORDER BY started_at DESC, id DESC LIMIT 1',
+    )
+    .get();
+  const unscored = db
+    .prepare<[], number>(
+      "SELECT count(*) FROM rounds r WHERE r.status = 'ok' AND NOT EXISTS (SELECT 1 FROM round_scores s WHERE s.round_id = r.id)",
+    )
+    .pluck()
+    .get()!;
+  const today = startOfLocalDay(now);
+  const incidents = db
+    .prepare<{ today: number; week: number }, { today: number; week: number; unseen: number }>(
+      `SELECT coalesce(sum(started_at >= @today), 0) AS today, count(*) AS week,
+              (SELECT count(*) FROM incidents WHERE status = 'new') AS unseen
+       FROM incidents WHERE started_at >= @week`,
+    )
+    .get({ today, week: now - 7 * DAY_MS })!;
+
+  const learning = !model || model.threshold === null || model.roundsTrained < roundsNeeded;
+  const capture: Status['capture'] = monitor?.capture ?? {
+    state: 'off',
+    iface: null,
+    message: 'packet capture is off: the monitor is not running',
+    remedy: [],
+  };
+  return {
+    version: PORTENT_VERSION,
+    monitoring: monitor !== null,
+    paused: monitor?.paused ?? false,
+    monitoringSince: monitor?.startedAt ?? null,
+    database: dbPath,
+    databaseBytes: databaseBytes(dbPath),
+    lastRound: lastRound ?? null,
+    capture,
+    model: {
+      state: !model ? 'none' : learning ? 'learning' : 'ready',
+      training: monitor?.detecting ?? false,
+      backend: model?.backend ?? null,
+      version: model?.version ?? null,
+      threshold: learning ? null : (model?.threshold ?? null),
+      roundsTrained: model?.roundsTrained ?? 0,
+      roundsNeeded,
+      progress: roundsNeeded === 0 ? 1 : Math.min(1, (model?.roundsTrained ?? 0) / roundsNeeded),
+    },
+    detection: { running: monitor?.detecting ?? false, lastRunAt: lastRun?.startedAt ?? null, lastRunStatus: lastRun?.status ?? null },
+    unscoredRounds: unscored,
+    incidents,
+    snoozedUntil: monitor && monitor.snoozedUntil !== null && monitor.snoozedUntil > now ? monitor.snoozedUntil : null,
+  };
+}

@@ -1,0 +1,67 @@
+import { openDatabase } from '../../engine/store/database';
+import { SettingError, SettingsStore } from '../../engine/store/settingsStore';
+import { isSettingKey, SETTING_KEYS, SETTINGS, settingFromText } from '../../../shared/settings';
+import { UsageError, type Command } from '../command';
+import { resolveDbPath } from '../dbOption';
+import { formatTable } from '../table';
+
+const show = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+
+function knownKey(key: string | undefined): string {
+  if (key === undefined) throw new UsageError('name a setting; `portent config get` lists them all');
+  if (!isSettingKey(key)) throw new UsageError(`unknown setting '${key}'. Settings: ${SETTING_KEYS.join(', ')}`);
+  return key;
+}
+
+/**
+ * `portent config get [KEY]`, `config set KEY VALUE`, `config reset KEY`. A running monitor picks
+ * a change up at its next round.
+ */
+export const configCommand: Command = {
+  name: 'config',
+  summary: 'Show or change settings (get [KEY], set KEY VALUE, reset KEY)',
+  usage: 'get [KEY] | set KEY VALUE | reset KEY  [--json] [--db PATH]',
+  options: { json: { type: 'boolean' }, db: { type: 'string' } },
+  async run(ctx) {
+    const [action, key, value, ...extra] = ctx.positionals;
+    if (action !== 'get' && action !== 'set' && action !== 'reset') throw new UsageError(`expected get, set or reset; got ${action === undefined ? 'nothing' : `'${action}'`}`);
+    if (extra.length > 0 || (action !== 'set' && value !== undefined)) throw new UsageError(`too many arguments for config ${action}`);
+    const db = openDatabase(resolveDbPath(ctx));
+    try {
+      const store = new SettingsStore(db);
+      if (action === 'get') {
+        const all = store.all();
+        if (key !== undefined) {
+          const k = knownKey(key) as keyof typeof all;
+          ctx.stdout.write(ctx.values.json ? JSON.stringify(all[k]) + '\n' : `${show(all[k])}\n`);
+          return 0;
+        }
+        if (ctx.values.json) {
+          ctx.stdout.write(JSON.stringify(all, null, 2) + '\n');
+          return 0;
+        }
+        const changed = store.changed();
+        ctx.stdout.write(formatTable(['SETTING', 'VALUE', 'DEFAULT', 'WHAT IT DOES'], SETTING_KEYS.map((k) => [k, show(all[k]) + (changed.has(k) ? ' *' : ''), show(SETTINGS[k].default), SETTINGS[k].summary])));
+        return 0;
+      }
+      const k = knownKey(key) as keyof typeof SETTINGS;
+      if (action === 'reset') {
+        store.reset(k);
+        ctx.stdout.write(`${k} = ${show(SETTINGS[k].default)} (default)\n`);
+        return 0;
+      }
+      if (value === undefined) throw new UsageError(`config set ${k} needs a value`);
+      try {
+        const stored = store.set(k, settingFromText(k, value));
+        ctx.stdout.write(`${k} = ${show(stored)}\n`);
+        return 0;
+      } catch (err) {
+        if (!(err instanceof SettingError)) throw err;
+        ctx.stderr.write(`portent config: ${err.message}. The previous value stays: ${show(store.get(k))}\n`);
+        return 1;
+      }
+    } finally {
+      db.close();
+    }
+  },
+};

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Monitor } from '../../engine/monitor';
+import { createEngineApi } from '../../engine/api';
+import { UsageError, type Command, type CommandContext } from '../command';
+import { startHttpBridge } from '../httpBridge';
+import { MONITOR_OPTIONS, MONITOR_USAGE, nextStopSignal, openServiceLog, parseMonitorOptions } from '../monitorOptions';
+
+/** The built web page: `out/renderer` of the checkout or package this module runs from. */
+export function defaultRendererDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'out', 'renderer');
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve('out', 'renderer');
+    dir = parent;
+  }
+}
+
+/** `--port N`: 0 (the default) lets the system pick a free port. */
+function portOption(ctx: CommandContext): number {
+  const raw = ctx.values.port;
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new UsageError(`--port must be a port number from 0 to 65535 (0: any free port); got '${String(raw)}'`);
+  }
+  return n;
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Run the monitor and its web page on 127.0.0.1 until SIGINT or SIGTERM',
+  usage: `[--port N] ${MONITOR_USAGE}`,
+  options: { ...MONITOR_OPTIONS, port: { type: 'string' } },
+  async run(ctx) {
+    const options = parseMonitorOptions(ctx);
+    const port = portOption(ctx);
+    const staticDir = defaultRendererDir();
+    if (!fs.existsSync(path.join(staticDir, 'index.html'))) {
+      ctx.stderr.write(`portent serve: the web page is not built (${path.join(staticDir, 'index.html')} is missing); run \`npm run build\` first.\n`);
+      return 1;
+    }
+    const { log, close } = openServiceLog(ctx, options.dbPath);
+    const stopSignal = nextStopSignal();
+    // Signal listeners do not keep Node's event loop alive; this timer does until a stop is asked.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const monitor = new Monitor({ ...options, log });
+    try {
+      monitor.start();
+      const bridge = await startHttpBridge({ handlers: createEngineApi(monitor), staticDir, port }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} on 127.0.0.1 is in use; choose another with --port, or --port 0 for any`);
+        throw err;
+      });
+      ctx.stdout.write(`Portent is at ${bridge.url}\n`);
+      log.info('web page serving', { port: bridge.port });
+      const signal = await stopSignal;
+      log.info('stopping', { signal });
+      await bridge.close();
+      return 0;
+    } finally {
+      await monitor.stop();
+      clearInterval(keepAlive);
+      close();
+    }
+  },
+};

@@ -1,0 +1,239 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { isMethodName, parseArgs, type Handlers, type MethodName } from '../../shared/contract';
+
+/**
+ * The contract over HTTP on 127.0.0.1, for the web page `portent serve` offers. Anyone on the
+ * machine can reach a loopback port, so every request must carry the token printed at start
+ * (as a cookie set from the first URL, or a bearer header); Host and Origin checks stop other
+ * web pages from reaching it through the browser (DNS rebinding, cross-site POSTs).
+ */
+
+export interface HttpBridgeOptions {
+  handlers: Handlers;
+  /** The built renderer (out/renderer). */
+  staticDir: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** A fixed token (tests); by default 32 random bytes. */
+  token?: string;
+}
+
+export interface HttpBridge {
+  /** The address to open, with the token in it; the page trades it for a cookie at once. */
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The same policy as the meta tag in src/renderer/index.html (a test keeps them equal). */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.wasm': 'application/wasm',
+};
+
+const UNAUTHORIZED = 'Portent needs its access token: open the address `portent serve` printed.\n';
+
+/** Equal strings in time that does not depend on where they differ (hashing evens out lengths). */
+export function sameSecret(a: string, b: string): boolean {
+  const ha = crypto.createHash('sha256').update(a).digest();
+  const hb = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(ha, hb);
+}
+
+function cookieValue(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/**
+ * Maps a URL path to a file inside `root`, or null when it would leave it. The path is decoded
+ * first, so `%2e%2e` and `%2f` are judged as what they mean; a NUL byte is refused outright.
+ */
+export function resolveStatic(root: string, urlPath: string): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0')) return null;
+  const relative = decoded === '/' ? 'index.html' : decoded.replace(/^[/\\]+/, '');
+  const file = path.resolve(root, relative);
+  return file.startsWith(root + path.sep) ? file : null;
+}
+
+function send(res: http.ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8', headers: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers });
+  res.end(body);
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  send(res, status, JSON.stringify(body), 'application/json; charset=utf-8');
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+      resolve('too-large');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.pause();
+        resolve('too-large');
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpBridge> {
+  const token = options.token ?? crypto.randomBytes(32).toString('base64url');
+  const root = fs.realpathSync(path.resolve(options.staticDir));
+  const server = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  // Cookies are shared by every port of a host, so the name carries the port: two bridges on
+  // one machine do not overwrite each other's.
+  const cookie = `portent_${port}`;
+
+  const authorized = (req: http.IncomingMessage): boolean => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const presented = bearer ?? cookieValue(req.headers.cookie, cookie);
+    return presented != null && sameSecret(presented, token);
+  };
+
+  const callMethod = async (req: http.IncomingMessage, res: http.ServerResponse, method: string): Promise<void> => {
+    if (req.method !== 'POST') return send(res, 405, 'Use POST for API calls.\n', undefined, { Allow: 'POST' });
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) return sendJson(res, 403, { ok: false, error: 'cross-origin calls are refused' });
+    if (!isMethodName(method)) return sendJson(res, 404, { ok: false, error: `unknown method ${method}` });
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return sendJson(res, 415, { ok: false, error: 'send the arguments as application/json' });
+    const body = await readBody(req);
+    if (body === 'too-large') {
+      // The rest of the body is not read; closing the connection is how HTTP/1.1 says so.
+      res.setHeader('Connection', 'close');
+      return sendJson(res, 413, { ok: false, error: `the request is larger than ${MAX_BODY_BYTES} bytes` });
+    }
+    let args: unknown;
+    try {
+      args = JSON.parse(body.toString('utf8') || '[]');
+    } catch {
+      return sendJson(res, 400, { ok: false, error: `Invalid arguments for ${method}: the body is not JSON` });
+    }
+    let parsed: unknown[];
+    try {
+      parsed = parseArgs(method, args) as unknown[];
+    } catch (err) {
+      return sendJson(res, 400, { ok: false, error: (err as Error).message });
+    }
+    try {
+      const handler = options.handlers[method as MethodName] as (...a: unknown[]) => unknown;
+      const result = await handler(...parsed);
+      sendJson(res, 200, { ok: true, result });
+    } catch (err) {
+      sendJson(res, 500, { ok: false, error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
+  const serveFile = (req: http.IncomingMessage, res: http.ServerResponse, urlPath: string): void => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed.\n', undefined, { Allow: 'GET, HEAD' });
+    const file = resolveStatic(root, urlPath);
+    if (!file) return send(res, 403, 'Forbidden.\n');
+    let real: string;
+    try {
+      real = fs.realpathSync(file);
+      if (!real.startsWith(root + path.sep) || !fs.statSync(real).isFile()) return send(res, 404, 'Not found.\n');
+    } catch {
+      return send(res, 404, 'Not found.\n');
+    }
+    const isIndex = path.basename(real) === 'index.html';
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES[path.extname(real).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Length': fs.statSync(real).size,
+      // The page must never be served from cache after the token or the build changed.
+      'Cache-Control': isIndex ? 'no-store' : 'no-cache',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    fs.createReadStream(real)
+      .on('error', () => res.destroy())
+      .pipe(res);
+  };
+
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    if (!hosts.has(req.headers.host ?? '')) return send(res, 403, 'Portent answers only to 127.0.0.1 and localhost.\n');
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const urlPath = q === -1 ? target : target.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
+    const offered = query.get('token');
+    if (req.method === 'GET' && offered !== null) {
+      if (!sameSecret(offered, token)) return send(res, 401, UNAUTHORIZED);
+      return send(res, 303, 'Signed in.\n', undefined, { Location: '/', 'Set-Cookie': `${cookie}=${token}; HttpOnly; SameSite=Strict; Path=/` });
+    }
+    if (!authorized(req)) return send(res, 401, UNAUTHORIZED);
+    if (urlPath.startsWith('/api/')) {
+      callMethod(req, res, urlPath.slice('/api/'.length)).catch((err: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, { ok: false, error: err instanceof Error ? err.message : String(err) });
+        else res.destroy();
+      });
+      return;
+    }
+    serveFile(req, res, urlPath);
+  });
+
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { createLogger, type Logger } from '../engine/log';
+import { RotatingFile } from '../engine/logFile';
+import { UsageError, type CommandContext } from './command';
+import { resolveDbPath } from './dbOption';
+
+/**
+ * The options of the commands that run the monitor (`run`, `serve`), parsed once for both.
+ */
+
+/** The option specs those commands share. */
+export const MONITOR_OPTIONS = {
+  db: { type: 'string' },
+  'round-seconds': { type: 'string' },
+  'detect-every': { type: 'string' },
+  iface: { type: 'string' },
+  filter: { type: 'string' },
+  'no-capture': { type: 'boolean' },
+} as const;
+
+export const MONITOR_USAGE = '[--db PATH] [--round-seconds N] [--detect-every N] [--iface NAME] [--filter BPF] [--no-capture]';
+
+/** Resolves with the first of SIGINT or SIGTERM; listeners are installed at once, before any work. */
+export function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** `--detect-every N`: rounds between detections; absent, the monitor follows its setting. */
+export function detectEveryOption(ctx: CommandContext, roundSeconds: number): number | undefined {
+  const raw = ctx.values['detect-every'];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  const period = n * roundSeconds;
+  const fits = Number.isInteger(n) && n >= 1 && ((period < 60 && 60 % period === 0) || (period % 60 === 0 && period <= 3600 && 3600 % period === 0));
+  if (typeof raw !== 'string' || !fits) {
+    throw new UsageError(`--detect-every must be a number of rounds whose length (${roundSeconds} s each) divides a minute or an hour evenly; got '${String(raw)}'`);
+  }
+  return n;
+}
+
+/** `--round-seconds N` compresses time for tests and demos; rounds stay aligned to the clock. */
+export function roundSecondsOption(ctx: CommandContext): number {
+  const raw = ctx.values['round-seconds'];
+  if (raw === undefined) return 60;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !Number.isInteger(n) || n < 1 || n > 60 || 60 % n !== 0) {
+    throw new UsageError(`--round-seconds must be a whole divisor of 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60); got '${String(raw)}'`);
+  }
+  return n;
+}
+
+/**
+ * --no-capture turns capture off, --iface/--filter turn it on with those choices (the tests use
+ * lo); with neither, the monitor follows its settings.
+ */
+export function captureOption(ctx: CommandContext): false | { iface?: string; filter?: string } | undefined {
+  const { iface, filter } = ctx.values;
+  if (ctx.values['no-capture']) {
+    if (iface !== undefined || filter !== undefined) throw new UsageError('--no-capture cannot be combined with --iface or --filter');
+    return false;
+  }
+  if (iface === undefined && filter === undefined) return undefined;
+  if (iface !== undefined && (typeof iface !== 'string' || iface.trim() === '')) throw new UsageError('--iface needs an interface name (see `portent interfaces`)');
+  return { iface: iface as string | undefined, filter: filter as string | undefined };
+}
+
+export interface ParsedMonitorOptions {
+  dbPath: string;
+  roundSeconds: number;
+  detectEvery: number | undefined;
+  capture: false | { iface?: string; filter?: string } | undefined;
+}
+
+/** All of the above at once, checked before anything is opened. */
+export function parseMonitorOptions(ctx: CommandContext): ParsedMonitorOptions {
+  const dbPath = resolveDbPath(ctx);
+  const roundSeconds = roundSecondsOption(ctx);
+  return { dbPath, roundSeconds, detectEvery: detectEveryOption(ctx, roundSeconds), capture: captureOption(ctx) };
+}
+
+/** The service's log goes beside its database, rotated by size, and to stderr for the terminal. */
+export function openServiceLog(ctx: CommandContext, dbPath: string): { log: Logger; close(): void } {
+  const logFile = new RotatingFile(path.join(path.dirname(dbPath), 'logs', 'portent.log'));
+  const log = createLogger((line) => {
+    ctx.stderr.write(line + '\n');
+    logFile.write(line);
+  });
+  return { log, close: () => logFile.close() };
+}

@@ -1,0 +1,115 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '../../../../src/main/engine/store/database';
+import { DetectionStore } from '../../../../src/main/engine/store/detectionStore';
+import { CONTEXT_ROUNDS, getIncident, listIncidents, setIncidentStatus } from '../../../../src/main/engine/queries/incidents';
+import { IncidentDetailSchema, IncidentSummarySchema } from '../../../../src/shared/contract';
+import { openTestDb } from '../../../support/db';
+import { incidentPort, MINUTE, minutes, planOf, seedRounds, seedScores, socket, T0 } from './seed';
+
+let db: Db;
+let ids: number[];
+let run: number;
+beforeEach(() => {
+  db = openTestDb().db;
+  // 100 rounds; `nc` holds port 4444 in rounds 50..52, the incident.
+  ids = seedRounds(db, minutes(100), (i) => [socket('tcp', 22, 'sshd'), ...(i >= 50 && i <= 52 ? [socket('tcp', 4444, 'nc', 4242)] : [])]);
+  run = seedScores(db, ids, (i) => (i >= 50 && i <= 52 ? 0.9 : 0.1));
+});
+afterEach(() => db.close());
+
+function addIncident(startIndex: number, endIndex: number, ports = [incidentPort(4444)]): number {
+  return new DetectionStore(db).insertIncident(run, {
+    startRoundId: ids[startIndex]!,
+    endRoundId: ids[endIndex]!,
+    startedAt: T0 + startIndex * MINUTE,
+    endedAt: T0 + endIndex * MINUTE,
+    rounds: endIndex - startIndex + 1,
+    peakScore: 0.9,
+    threshold: 0.5,
+    sentence: `port 4444 appeared (round ${startIndex})`,
+    ports,
+  });
+}
+
+const flowSql = `INSERT INTO flows (round_id, proto, local_addr, local_port, remote_addr, remote_port, direction, packets, bytes, first_ts, last_ts, port_id, process_id)
+  VALUES (?, 'tcp', '10.0.0.2', ?, ?, 51000, 'inbound', ?, ?, ?, ?, (SELECT id FROM ports WHERE port = ?), (SELECT id FROM processes WHERE name = ?))`;
+const packetSql = `INSERT INTO packets (round_id, ts, protocols, length, dns_query, dns_answer) VALUES (?, ?, 'eth:ipv4:udp:dns', 80, ?, ?)`;
+
+describe('listIncidents', () => {
+  it('lists newest first, pages with beforeId and filters unseen ones, each with its ports', () => {
+    const a = addIncident(10, 10, [incidentPort(4444), incidentPort(5555, null)]);
+    const b = addIncident(50, 52);
+    const c = addIncident(80, 81);
+    new DetectionStore(db).setIncidentStatus(b, 'seen');
+    const all = listIncidents(db, { limit: 10 });
+    expect(all.map((i) => i.id)).toEqual([c, b, a]);
+    expect(all[2]!.ports.map((p) => p.port)).toEqual([4444, 5555]);
+    expect(all[2]!.ports[1]).toEqual({ ...incidentPort(5555, null) });
+    for (const i of all) expect(IncidentSummarySchema.parse(i)).toEqual(i);
+    expect(listIncidents(db, { limit: 1 }).map((i) => i.id)).toEqual([c]);
+    expect(listIncidents(db, { limit: 10, beforeId: c }).map((i) => i.id)).toEqual([b, a]);
+    expect(listIncidents(db, { limit: 10, unseenOnly: true }).map((i) => i.id)).toEqual([c, a]);
+    expect(listIncidents(db, { limit: 10, beforeId: a })).toEqual([]);
+  });
+});
+
+describe('getIncident', () => {
+  it('gives scores around it, its flows summed and largest first with their program, and its DNS names', () => {
+    const id = addIncident(50, 52);
+    const insertFlow = db.prepare(flowSql);
+    for (const i of [50, 51, 52]) insertFlow.run(ids[i], 4444, '203.0.113.9', 10, 1000, T0 + i * MINUTE + 1, T0 + i * MINUTE + 2, 4444, 'nc');
+    insertFlow.run(ids[51], 22, '198.51.100.7', 3, 50_000, T0 + 51 * MINUTE + 5, T0 + 51 * MINUTE + 9, 22, 'sshd');
+    insertFlow.run(ids[20], 22, '198.51.100.99', 1, 99_999, T0 + 20 * MINUTE, T0 + 20 * MINUTE, 22, 'sshd'); // outside
+    const insertPacket = db.prepare(packetSql);
+    insertPacket.run(ids[50], T0 + 50 * MINUTE, 'evil.example.', null);
+    insertPacket.run(ids[51], T0 + 51 * MINUTE, 'cdn.example', 'edge.cdn.example,192.0.2.1,2001:db8::1');
+    insertPacket.run(ids[52], T0 + 52 * MINUTE, 'evil.example', null);
+    insertPacket.run(ids[20], T0 + 20 * MINUTE, 'elsewhere.example', null); // outside
+
+    const detail = getIncident(db, id);
+    expect(IncidentDetailSchema.parse(detail)).toEqual(detail);
+    expect(detail).toMatchObject({ id, rounds: 3, status: 'new', ports: [incidentPort(4444)] });
+    // 30 scored rounds before, the three of the incident, 30 after; oldest first.
+    expect(detail.scores.map((s) => s.roundId)).toEqual(ids.slice(50 - CONTEXT_ROUNDS, 53 + CONTEXT_ROUNDS));
+    expect(detail.scores.filter((s) => s.anomalous).map((s) => s.roundId)).toEqual(ids.slice(50, 53));
+    expect(detail.flows).toEqual([
+      { proto: 'tcp', localAddr: '10.0.0.2', localPort: 22, remoteAddr: '198.51.100.7', remotePort: 51000, direction: 'inbound', packets: 3, bytes: 50_000, firstAt: T0 + 51 * MINUTE + 5, lastAt: T0 + 51 * MINUTE + 9, process: 'sshd' },
+      { proto: 'tcp', localAddr: '10.0.0.2', localPort: 4444, remoteAddr: '203.0.113.9', remotePort: 51000, direction: 'inbound', packets: 30, bytes: 3000, firstAt: T0 + 50 * MINUTE + 1, lastAt: T0 + 52 * MINUTE + 2, process: 'nc' },
+    ]);
+    expect(detail.dns).toEqual(['cdn.example', 'edge.cdn.example', 'evil.example']);
+  });
+
+  it('fails with a clear message for an unknown id', () => {
+    expect(() => getIncident(db, 999)).toThrow('no incident 999');
+  });
+
+  it("reads its rounds' scores, flows and packets through indexes", () => {
+    const scores = planOf(db, 'SELECT r.id FROM rounds r JOIN round_scores s ON s.round_id = r.id WHERE r.started_at < ? ORDER BY r.started_at DESC, r.id DESC LIMIT 30', [1]);
+    expect(scores).toMatch(/rounds_started_at/);
+    const flows = planOf(db, 'SELECT * FROM flows f WHERE f.round_id IN (SELECT id FROM rounds WHERE started_at BETWEEN 1 AND 2)');
+    expect(flows).toMatch(/SEARCH f USING INDEX flows_round/);
+    expect(flows).toMatch(/rounds_started_at/);
+    const packets = planOf(db, 'SELECT DISTINCT dns_query FROM packets WHERE round_id IN (SELECT id FROM rounds WHERE started_at BETWEEN 1 AND 2)');
+    expect(packets).toMatch(/SEARCH packets USING INDEX packets_round/);
+  });
+});
+
+describe('setIncidentStatus', () => {
+  it('records seen and dismissed, and returns the updated summary', () => {
+    const id = addIncident(50, 52);
+    expect(setIncidentStatus(db, id, 'seen').status).toBe('seen');
+    expect(setIncidentStatus(db, id, 'dismissed')).toMatchObject({ id, status: 'dismissed', ports: [incidentPort(4444)] });
+    expect(db.prepare('SELECT count(*) FROM expected_rounds').pluck().get()).toBe(0);
+  });
+
+  it("marks an expected incident's rounds for the next refit", () => {
+    const id = addIncident(50, 52);
+    expect(setIncidentStatus(db, id, 'expected', T0 + 999).status).toBe('expected');
+    expect(new DetectionStore(db).expectedSince(0).map((r) => r.id)).toEqual(ids.slice(50, 53));
+  });
+
+  it('fails for an unknown id without touching anything', () => {
+    expect(() => setIncidentStatus(db, 77, 'expected')).toThrow('no incident 77');
+    expect(() => setIncidentStatus(db, 77, 'seen')).toThrow('no incident 77');
+  });
+});

@@ -1,0 +1,154 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '../../../src/main/engine/store/database';
+import { createEngineApi } from '../../../src/main/engine/api';
+import { CONTENT_SECURITY_POLICY, MAX_BODY_BYTES, resolveStatic, startHttpBridge, type HttpBridge } from '../../../src/main/headless/httpBridge';
+import { openTestDb } from '../../support/db';
+import { repoRoot } from '../../support/cli';
+import { tempDir } from '../../support/tmp';
+import { TestHost } from '../engine/api/host';
+
+let db: Db;
+let bridge: HttpBridge;
+let base: string;
+let auth: Record<string, string>;
+
+beforeEach(async () => {
+  db = openTestDb().db;
+  // The page's folder, beside a file that must never be served.
+  const top = tempDir('portent-bridge-');
+  const staticDir = path.join(top, 'renderer');
+  fs.mkdirSync(path.join(staticDir, 'assets'), { recursive: true });
+  fs.writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Portent</title>');
+  fs.writeFileSync(path.join(staticDir, 'assets', 'app.js'), 'console.log(1)');
+  fs.writeFileSync(path.join(top, 'secret.txt'), 'not for the browser');
+  fs.symlinkSync(path.join(top, 'secret.txt'), path.join(staticDir, 'link.txt'));
+  bridge = await startHttpBridge({ handlers: createEngineApi(new TestHost(db)), staticDir, port: 0 });
+  base = `http://127.0.0.1:${bridge.port}`;
+  auth = { Authorization: `Bearer ${bridge.token}` };
+});
+afterEach(async () => {
+  await bridge.close();
+  db.close();
+});
+
+/** A raw request, so paths and headers go out exactly as written (fetch would normalise them). */
+function raw(pathname: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: bridge.port, path: pathname, method, headers: { Host: `127.0.0.1:${bridge.port}`, ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function call(method: string, args: unknown, headers: Record<string, string> = auth): Promise<Response> {
+  return fetch(`${base}/api/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(args) });
+}
+
+describe('HTTP bridge', () => {
+  it('listens on 127.0.0.1 only, with a 32-byte random token in the printed URL', () => {
+    expect(bridge.url).toBe(`http://127.0.0.1:${bridge.port}/?token=${bridge.token}`);
+    expect(Buffer.from(bridge.token, 'base64url')).toHaveLength(32);
+  });
+
+  it('refuses requests without the token or with a wrong one', async () => {
+    for (const r of [await fetch(`${base}/`), await fetch(`${base}/?token=wrong`), await call('getStatus', [], {}), await call('getStatus', [], { Authorization: 'Bearer nope' })]) {
+      expect(r.status).toBe(401);
+      expect(await r.text()).toMatch(/access token/);
+    }
+    const cookie = await fetch(`${base}/`, { headers: { Cookie: `portent_${bridge.port}=${bridge.token.slice(1)}` } });
+    expect(cookie.status).toBe(401);
+  });
+
+  it('trades the token in the URL for a strict HttpOnly cookie and sends the browser to /', async () => {
+    const login = await fetch(bridge.url, { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    expect(login.headers.get('location')).toBe('/');
+    const setCookie = login.headers.get('set-cookie')!;
+    expect(setCookie).toBe(`portent_${bridge.port}=${bridge.token}; HttpOnly; SameSite=Strict; Path=/`);
+    const cookie = setCookie.split(';')[0]!;
+    const page = await fetch(`${base}/`, { headers: { Cookie: cookie } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Portent</title>');
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    const script = await fetch(`${base}/assets/app.js`, { headers: { Cookie: cookie } });
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await script.text()).toBe('console.log(1)');
+    const api = await fetch(`${base}/api/listIncidents`, { method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json' }, body: '[{"limit":5}]' });
+    expect(await api.json()).toEqual({ ok: true, result: [] });
+  });
+
+  it('sends the same Content-Security-Policy as the page declares', () => {
+    const html = fs.readFileSync(path.join(repoRoot, 'src', 'renderer', 'index.html'), 'utf8');
+    const declared = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
+    expect(declared).toBe(CONTENT_SECURITY_POLICY);
+  });
+
+  it('calls contract methods with JSON arguments and returns their results', async () => {
+    const status = await call('getStatus', []);
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({ ok: true, result: { version: '0.0.0-test', paused: false } });
+    const paused = await call('setPaused', [true]);
+    expect(await paused.json()).toMatchObject({ ok: true, result: { paused: true } });
+    const setting = await call('setSetting', ['detection.sensitivity', 'low']);
+    expect(await setting.json()).toEqual({ ok: true, result: { ok: true, value: 'low' } });
+  });
+
+  it('answers 400 naming the method for bad arguments, 404 for an unknown method, 500 with only the message', async () => {
+    const bad = await call('listIncidents', [{ limit: 0 }]);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ ok: false, error: expect.stringMatching(/^Invalid arguments for listIncidents: 0\.limit/) });
+    const notJson = await fetch(`${base}/api/getStatus`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: '[' });
+    expect(notJson.status).toBe(400);
+    expect((await call('dropTables', [])).status).toBe(404);
+    expect((await call('__proto__', [])).status).toBe(404);
+    const failed = await call('getIncident', [42]);
+    expect(failed.status).toBe(500);
+    const body = (await failed.json()) as { ok: boolean; error: string };
+    expect(body).toEqual({ ok: false, error: 'no incident 42' });
+    expect((await fetch(`${base}/api/getStatus`, { headers: auth })).status).toBe(405);
+    const text = await fetch(`${base}/api/getStatus`, { method: 'POST', headers: { ...auth, 'Content-Type': 'text/plain' }, body: '[]' });
+    expect(text.status).toBe(415);
+  });
+
+  it('refuses a body over the size limit', async () => {
+    const big = JSON.stringify(['x'.repeat(MAX_BODY_BYTES)]);
+    const r = await raw('/api/setSetting', { ...auth, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(big)) }, 'POST', big);
+    expect(r.status).toBe(413);
+  });
+
+  it('refuses a foreign Host header (DNS rebinding) and a cross-origin POST', async () => {
+    expect((await raw('/', { ...auth, Host: `evil.example:${bridge.port}` })).status).toBe(403);
+    expect((await raw('/', { ...auth, Host: '127.0.0.1' })).status).toBe(403);
+    expect((await raw('/', { ...auth, Host: `localhost:${bridge.port}` })).status).toBe(200);
+    const cross = await raw('/api/getStatus', { ...auth, 'Content-Type': 'application/json', Origin: 'http://evil.example' }, 'POST', '[]');
+    expect(cross.status).toBe(403);
+    const same = await raw('/api/getStatus', { ...auth, 'Content-Type': 'application/json', Origin: `http://127.0.0.1:${bridge.port}` }, 'POST', '[]');
+    expect(same.status).toBe(200);
+  });
+
+  it('never serves a file outside its folder', async () => {
+    for (const attempt of ['/../secret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%2fsecret.txt', '/..\\secret.txt', '/link.txt', '//etc/passwd', '/etc/passwd', '/%00index.html', '/%E0%A4%A']) {
+      const r = await raw(attempt, auth);
+      expect([400, 403, 404], attempt).toContain(r.status);
+      expect(r.body, attempt).not.toContain('not for the browser');
+    }
+    expect((await raw('/assets/', auth)).status).toBe(404);
+    // The guard itself: decoded first, then resolved, then checked to stay inside.
+    expect(resolveStatic('/srv/page', '/')).toBe('/srv/page/index.html');
+    expect(resolveStatic('/srv/page', '/assets/app.js')).toBe('/srv/page/assets/app.js');
+    expect(resolveStatic('/srv/page', '//etc/passwd')).toBe('/srv/page/etc/passwd');
+    for (const p of ['/../x', '/a/../../x', '/%2e%2e/x', '/..%2fx', '/%2e%2e%2f%2e%2e%2fetc%2fpasswd', '/%00', '/%E0%A4%A']) expect(resolveStatic('/srv/page', p), p).toBeNull();
+    expect((await raw('/missing.js', auth)).status).toBe(404);
+  });
+});
