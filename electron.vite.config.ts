@@ -14,6 +14,8 @@ export default defineConfig({
           index: resolve(import.meta.dirname, 'src/main/desktop/index.ts'),
           // Packet capture runs in its own process (see collect/capture/README.md).
           captureChild: resolve(import.meta.dirname, 'src/main/engine/collect/capture/captureChild.ts'),
+          // Detection runs in a worker thread (see detect/detectInWorker.ts).
+          worker: resolve(import.meta.dirname, 'src/main/engine/detect/worker.ts'),
         },
       },
     },

@@ -1,68 +1,98 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { app, session } from 'electron';
 import { Monitor } from '../engine/monitor';
-import { createLogger } from '../engine/log';
-import { defaultDatabasePath } from '../engine/paths';
 import { createEngineApi } from '../engine/api';
+import { createLogger } from '../engine/log';
+import { RotatingFile } from '../engine/logFile';
+import { defaultDatabasePath } from '../engine/paths';
 import { registerIpcHandlers } from './ipc';
+import { utilityLauncher } from './utilityLauncher';
+import { registerAppScheme, serveApp } from './appProtocol';
+import { guardWebContents, hardenSession } from './security';
+import { MainWindow } from './window';
+import { ElectronTrayView } from './tray';
+import { TrayController } from './trayController';
+import { IncidentAlerts } from './alerts';
+import { showNotification } from './notify';
+import { createAutostart, launchCommand, launchedHidden } from './autostart';
+import { APP_ENTRY, incidentRoute, isTrustedSenderFacts } from './trust';
 
-// The desktop shell stays thin: it starts the same engine the headless CLI runs and shows it.
-// Tray, notifications, the app:// protocol and packaging hardening come with the desktop issue.
+// The composition root of the desktop shell: it starts the engine the headless CLI also runs,
+// and wires the tray, window, notifications and IPC to it. Decisions live in the modules.
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const log = createLogger((line) => process.stderr.write(line + '\n'));
+const devOrigin = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.env.ELECTRON_RENDERER_URL : null;
+
+registerAppScheme();
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
+  const dbPath = defaultDatabasePath();
+  // An app started from the Dock, a launcher or at login has no terminal: the file is its log.
+  // Not the headless service's file, which may be written by another process at the same time.
+  const logFile = new RotatingFile(path.join(path.dirname(dbPath), 'logs', 'desktop.log'));
+  const log = createLogger((line) => {
+    process.stderr.write(line + '\n');
+    logFile.write(line);
+  });
   const monitor = new Monitor({
-    dbPath: defaultDatabasePath(),
+    dbPath,
     migrationsDir: app.isPackaged ? path.join(process.resourcesPath, 'migrations') : undefined,
     log,
+    captureLauncher: utilityLauncher,
   });
-  let window: BrowserWindow | undefined;
+  const api = createEngineApi(monitor);
+  const window = new MainWindow({ preload: path.join(here, '../preload/index.cjs'), entry: devOrigin ?? APP_ENTRY });
+  const autostart = createAutostart({
+    platform: process.platform,
+    env: process.env,
+    home: app.getPath('home'),
+    command: launchCommand(process.env, process.execPath, app.isPackaged ? null : app.getAppPath()),
+    loginItems: { get: () => app.getLoginItemSettings().openAtLogin, set: (openAtLogin) => app.setLoginItemSettings({ openAtLogin }) },
+  });
 
-  const isTrustedSender = (event: IpcMainInvokeEvent): boolean =>
-    window !== undefined && event.sender === window.webContents && event.senderFrame === window.webContents.mainFrame;
+  app.on('web-contents-created', (_event, contents) => guardWebContents(contents, devOrigin));
+  // A second launch shows the window, unless it is a login start finding Portent already running.
+  app.on('second-instance', (_event, argv) => {
+    if (!launchedHidden(argv)) window.show();
+  });
+  app.on('activate', () => window.show());
+  // Without this listener Electron quits when the last window closes; Portent stays in the tray.
+  app.on('window-all-closed', () => {});
 
-  const showWindow = (): void => {
-    if (window) {
-      window.show();
-      window.focus();
-      return;
-    }
-    window = new BrowserWindow({
-      width: 1100,
-      height: 760,
-      show: false,
-      title: 'Portent',
-      webPreferences: {
-        preload: path.join(here, '../preload/index.cjs'),
-        contextIsolation: true,
-        sandbox: true,
-        nodeIntegration: false,
-        webSecurity: true,
-      },
-    });
-    window.once('ready-to-show', () => window?.show());
-    window.on('closed', () => (window = undefined));
-    window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-    window.webContents.on('will-navigate', (event) => event.preventDefault());
-    const devUrl = process.env.ELECTRON_RENDERER_URL;
-    if (!app.isPackaged && devUrl) void window.loadURL(devUrl);
-    else void window.loadFile(path.join(here, '../renderer/index.html'));
-  };
-
-  app.on('second-instance', showWindow);
   app.whenReady().then(() => {
+    hardenSession(session.defaultSession);
+    serveApp(path.join(here, '../renderer'));
+    registerIpcHandlers(api, (event) =>
+      isTrustedSenderFacts({ frameUrl: event.senderFrame?.url ?? null, isMainFrame: event.senderFrame?.parent === null, fromPortentWindow: window.owns(event.sender) }, devOrigin),
+    );
     monitor.start();
-    registerIpcHandlers(createEngineApi(monitor), isTrustedSender);
-    showWindow();
+
+    const iconDir = app.isPackaged ? path.join(process.resourcesPath, 'tray') : path.join(app.getAppPath(), 'assets', 'tray');
+    const tray: TrayController = new TrayController({
+      api,
+      view: new ElectronTrayView(iconDir, (action) => void tray.run(action)),
+      autostart,
+      openWindow: () => window.show(),
+      quit: () => app.quit(),
+      log,
+    });
+    const alerts = new IncidentAlerts({ api, show: showNotification, openIncident: (id) => window.show(incidentRoute(id)), log });
+    monitor.on('changed', () => void tray.refresh());
+    monitor.on('incidents', (incidents) => void alerts.announce(incidents));
+    void tray.refresh();
+    log.info('tray ready', { platform: process.platform });
+
+    const openedAtLogin = process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin;
+    if (!launchedHidden(process.argv, openedAtLogin)) window.show();
   }, (err: unknown) => log.error('startup failed', { error: String(err) }));
+
   // Quitting waits for the engine: a round in progress finishes its transaction first.
   let stopped = false;
   app.on('before-quit', (event) => {
+    window.allowClose();
     if (stopped) return;
     event.preventDefault();
     monitor.stop().then(

@@ -5,6 +5,7 @@ import { RoundStore } from './store/rounds';
 import { CaptureStore } from './store/captureStore';
 import { SettingsStore } from './store/settingsStore';
 import { CaptureFeed, type CaptureFeedOptions, type CaptureStatus } from './collect/capture/captureFeed';
+import type { ChildLauncher } from './collect/capture/childLauncher';
 import { collectRound, type CollectResult } from './collect/collectRound';
 import { createSocketScanner } from './collect/sockets';
 import type { SocketScanner } from './collect/sockets/types';
@@ -36,6 +37,8 @@ export interface MonitorOptions {
   capture?: false | Pick<CaptureFeedOptions, 'iface' | 'filter' | 'entry' | 'execArgv' | 'reportTimeoutMs' | 'restartAfterMs'>;
   /** Rounds between scheduled detections; absent: the `schedule.detectEveryMinutes` setting. */
   detectEvery?: number;
+  /** How the capture process is started; a Node fork by default (the desktop shell passes its own). */
+  captureLauncher?: ChildLauncher;
 }
 
 export type DetectOutcome = DetectionResult & { backendDetail: string };
@@ -151,7 +154,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (!s.plan.capture || this.paused) return;
     const extra = this.options.capture || {};
     const plan: CapturePlan = s.plan.capture;
-    s.capture = new CaptureFeed({ ...extra, iface: plan.iface, filter: plan.filter, maxPackets: plan.maxPackets, log: this.options.log });
+    s.capture = new CaptureFeed({ ...extra, launcher: this.options.captureLauncher, iface: plan.iface, filter: plan.filter, maxPackets: plan.maxPackets, log: this.options.log });
     void s.capture.start().finally(() => this.changed());
   }
 

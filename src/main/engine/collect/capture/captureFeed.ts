@@ -4,6 +4,7 @@
  * round so that one report covers exactly the time since the previous round. Capture being off
  * is a state, never an error: rounds go on and record why there is no traffic.
  */
+import type { ChildLauncher } from './childLauncher';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,8 @@ export interface CaptureFeedOptions {
   /** The capture child to fork, and Node flags for it; found beside this module by default. */
   entry?: string;
   execArgv?: string[];
+  /** How to start the capture process (the desktop passes one built on utility processes). */
+  launcher?: ChildLauncher;
   /** How long a round waits for the capture process's report before recording it as late. */
   reportTimeoutMs?: number;
   /** First wait before restarting a capture process that died; doubles up to 30 min. */
@@ -90,6 +93,7 @@ export class CaptureFeed {
     const child = this.options.entry ? { entry: this.options.entry, execArgv: this.options.execArgv ?? [] } : defaultCaptureChild();
     this.process = new CaptureProcess({
       ...child,
+      launcher: this.options.launcher,
       iface,
       filter: this.options.filter,
       maxPackets: this.maxPackets,

@@ -4,9 +4,9 @@
  * nor a crash inside libpcap or the binding can stall or end the process that draws the tray
  * and window. Only interval reports cross the process boundary.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import type { CaptureOffState } from './captureErrors';
-import type { CaptureStartOptions, ChildMessage, ParentMessage } from './captureProtocol';
+import type { CaptureStartOptions, ParentMessage } from './captureProtocol';
+import { forkLauncher, type ChildChannel, type ChildLauncher } from './childLauncher';
 import type { CaptureReport } from './captureSummary';
 
 export type CaptureProcessState =
@@ -25,6 +25,8 @@ export interface CaptureProcessOptions extends CaptureStartOptions {
   /** The executable; Electron passes its own binary with ELECTRON_RUN_AS_NODE=1 in env. */
   execPath?: string;
   env?: NodeJS.ProcessEnv;
+  /** How to start the child: a Node fork unless the shell says otherwise. */
+  launcher?: ChildLauncher;
   onReport: (report: CaptureReport) => void;
   onState?: (state: CaptureProcessState) => void;
 }
@@ -32,7 +34,7 @@ export interface CaptureProcessOptions extends CaptureStartOptions {
 const STOP_TIMEOUT_MS = 5000;
 
 export class CaptureProcess {
-  private child: ChildProcess | null = null;
+  private child: ChildChannel | null = null;
   private current: CaptureProcessState = { state: 'idle' };
 
   constructor(private readonly options: CaptureProcessOptions) {}
@@ -49,13 +51,12 @@ export class CaptureProcess {
   /** Resolves once the capture runs, or is off (permission, bad filter, ...) or failed. */
   start(): Promise<CaptureProcessState> {
     if (this.child) return Promise.resolve(this.current);
-    const { entry, execArgv, execPath, env, onReport, onState: _onState, ...startOptions } = this.options;
-    const child = fork(entry, [], { execArgv: execArgv ?? [], execPath, env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const { entry, execArgv, execPath, env, launcher, onReport, onState: _onState, ...startOptions } = this.options;
+    const child = (launcher ?? forkLauncher)(entry, { execArgv: execArgv ?? [], execPath, env });
     this.child = child;
     this.setState({ state: 'starting' });
     return new Promise((resolve) => {
-      child.on('message', (raw) => {
-        const m = raw as ChildMessage;
+      child.onMessage((m) => {
         if (m.type === 'report') return onReport(m.report);
         if (m.type === 'started') this.setState({ state: 'running', iface: m.iface, filter: m.filter, linkType: m.linkType, snaplen: m.snaplen });
         else if (m.type === 'off') this.setState({ state: 'off', kind: m.state.kind, iface: m.state.iface, message: m.state.message, remedy: m.state.remedy });
@@ -64,7 +65,7 @@ export class CaptureProcess {
         if (m.type !== 'stopped') resolve(this.current);
         if (m.type === 'off' || m.type === 'failed' || m.type === 'stopped') child.disconnect();
       });
-      child.on('exit', (code, signal) => {
+      child.onExit((code, signal) => {
         this.child = null;
         if (this.current.state === 'starting' || this.current.state === 'running') {
           this.setState({ state: 'failed', message: `capture process exited (${signal ?? `code ${code}`})` });
@@ -88,7 +89,7 @@ export class CaptureProcess {
     if (!child) return Promise.resolve();
     return new Promise((resolve) => {
       const kill = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      child.once('exit', () => {
+      child.onExit(() => {
         clearTimeout(kill);
         resolve();
       });
