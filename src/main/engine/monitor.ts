@@ -4,6 +4,7 @@ import { openDatabase, type Db } from './store/database';
 import { RoundStore } from './store/rounds';
 import { CaptureStore } from './store/captureStore';
 import { SettingsStore } from './store/settingsStore';
+import { markInterruptedRuns } from './store/interrupted';
 import { CaptureFeed, type CaptureFeedOptions, type CaptureStatus } from './collect/capture/captureFeed';
 import type { ChildLauncher } from './collect/capture/childLauncher';
 import { collectRound, type CollectResult } from './collect/collectRound';
@@ -93,7 +94,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const settingsSeen = settings.fingerprint();
       const plan = this.planFrom(settings);
       const startedAt = Date.now();
-      const scanner = this.options.scanner ?? createSocketScanner();
+      const scanner = this.options.scanner ?? createSocketScanner(process.platform, { log });
       const host = os.hostname();
       const store = new RoundStore(db);
       const captureStore = new CaptureStore(db);
@@ -115,6 +116,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const cleanup = new Job<CleanupResult>('cleanup', (trigger) => this.runCleanupJob(trigger), log);
       const running: Running = { db, settings, settingsSeen, plan, scheduler: new Scheduler(log), collect, detect, cleanup, capture: null, startedAt };
       claimMonitorFile(dbPath, this.liveState(running));
+      const interrupted = markInterruptedRuns(db, startedAt);
+      if (interrupted > 0) log.warn('runs left unfinished by an earlier stop marked failed', { runs: interrupted });
       this.state = running;
       this.schedule(running);
       this.startCapture(running);

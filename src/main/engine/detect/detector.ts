@@ -235,7 +235,9 @@ function recordIncidents(store: DetectionStore, runId: number, scored: ScoredRou
     const first = g.rounds[0]!;
     const last = g.rounds[g.rounds.length - 1]!;
     const peak = g.rounds.reduce((a, b) => (b.score > a.score ? b : a));
-    const ports = explain(store, g, peak.roundId);
+    // Facts about each port as of the incident's last round: a port that appeared after the
+    // peak (two things at once) still has its holder named.
+    const ports = explain(store, g, last.roundId);
     const before = context.at(-1);
     const continues = gi === 0 && first === scored[0] && before && first.startedAt - before.startedAt <= maxStepMs ? store.incidentEndingAt(before.id) : undefined;
     if (continues) {
@@ -255,9 +257,9 @@ function recordIncidents(store: DetectionStore, runId: number, scored: ScoredRou
   return out;
 }
 
-function explain(store: DetectionStore, group: RoundGroup, peakRoundId: number): IncidentPortRow[] {
+function explain(store: DetectionStore, group: RoundGroup, lastRoundId: number): IncidentPortRow[] {
   return topContributors(group).map(({ cell, share }): ExplainedPort => {
-    const facts = store.portFacts(cell.proto, cell.port, peakRoundId);
+    const facts = store.portFacts(cell.proto, cell.port, lastRoundId);
     return {
       proto: cell.proto, port: cell.port, direction: directionOf(cell, facts), share, expected: cell.expected,
       process: facts.process, exe: facts.exe, pid: facts.pid, firstSeenAt: facts.firstSeenAt,

@@ -1,6 +1,8 @@
-import { close, open, read, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, openSync, read, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import os from 'node:os';
-import { STATE_CLOSE, STATE_ESTABLISHED, STATE_LISTEN, parseProcNet, type ProcNetRow } from './procNet';
+import { silentLogger, type Logger } from '../../log';
+import { STATE_CLOSE, STATE_ESTABLISHED, STATE_LISTEN, parseProcNet, parseSockstatInUse, type ProcNetRow } from './procNet';
+import { dumpTable, loadSockDiag, type SockDiag } from './sockDiag';
 import { compareSockets, countConnections, type Proto, type Snapshot, type SocketEntry, type SocketScanner } from './types';
 
 export interface LinuxScannerOptions {
@@ -12,7 +14,19 @@ export interface LinuxScannerOptions {
   /** Walk every /proc/<pid>/fd at least once in this many scans, even when nothing seems changed. */
   fullWalkEvery?: number;
   now?: () => number;
+  /**
+   * Where the socket tables come from. `netlink`: NETLINK_SOCK_DIAG through the
+   * portent-sockdiag addon, failing the scan when that cannot work. `proc`: /proc/net.
+   * `auto` (the default): netlink while it works, else /proc from then on. It uses netlink only
+   * when `procRoot` is the real /proc, since netlink cannot read a fixture tree.
+   */
+  source?: TableSource | 'auto';
+  /** Gets the addon; tests stand in for it. */
+  loadSockDiag?: () => SockDiag;
+  log?: Logger;
 }
+
+export type TableSource = 'netlink' | 'proc';
 
 interface Owner {
   pid: number;
@@ -21,23 +35,24 @@ interface Owner {
   user: string | null;
 }
 
-const TABLES: ReadonlyArray<{ file: string; proto: Proto; family: 4 | 6 }> = [
-  { file: 'tcp', proto: 'tcp', family: 4 },
-  { file: 'tcp6', proto: 'tcp', family: 6 },
-  { file: 'udp', proto: 'udp', family: 4 },
-  { file: 'udp6', proto: 'udp', family: 6 },
+/** `sockstat`: the protocol's name in /proc/net/sockstat{,6}. */
+const TABLES: ReadonlyArray<{ file: string; proto: Proto; family: 4 | 6; sockstat: string }> = [
+  { file: 'tcp', proto: 'tcp', family: 4, sockstat: 'TCP' },
+  { file: 'tcp6', proto: 'tcp', family: 6, sockstat: 'TCP6' },
+  { file: 'udp', proto: 'udp', family: 4, sockstat: 'UDP' },
+  { file: 'udp6', proto: 'udp', family: 6, sockstat: 'UDP6' },
 ];
 
 /**
- * Linux scanner: the kernel's socket tables from /proc/net, owners from /proc/<pid>/fd.
+ * Linux scanner: the kernel's socket tables over netlink (`sockDiag.ts`) or from /proc/net,
+ * owners from /proc/<pid>/fd.
  *
  * A socket shared by several processes (a pre-forking server, systemd socket activation) is
  * reported once, owned by the LOWEST pid holding it (`ss -p` lists them all).
  *
  * /proc/<pid> reads are synchronous: they are hundreds of tiny procfs calls, and a promise per
  * call costs more than the call (a full fd walk on the 2-core dev VM: 2.7 ms synchronous,
- * 15-17 ms with fs/promises). Only the four table reads go to libuv's pool: they are the slow
- * part, and tcp and tcp6 can be read side by side when a core is free.
+ * 15-17 ms with fs/promises). The tables are read as `readTables` explains.
  */
 export class LinuxSocketScanner implements SocketScanner {
   private readonly procRoot: string;
@@ -45,6 +60,11 @@ export class LinuxSocketScanner implements SocketScanner {
   private readonly now: () => number;
   private readonly users: PasswdNames;
   private readonly owners: SocketOwnerIndex;
+  private readonly source: TableSource | 'auto';
+  private readonly loadDiag: () => SockDiag;
+  private readonly log: Logger;
+  /** Undefined until the first scan decides; null once /proc is the source. */
+  private diag: SockDiag | null | undefined;
 
   constructor(options: LinuxScannerOptions = {}) {
     this.procRoot = options.procRoot ?? '/proc';
@@ -52,15 +72,25 @@ export class LinuxSocketScanner implements SocketScanner {
     this.now = options.now ?? Date.now;
     this.users = new PasswdNames(options.passwdPath ?? '/etc/passwd');
     this.owners = new SocketOwnerIndex(this.procRoot, options.fullWalkEvery ?? 10);
+    this.source = options.source ?? 'auto';
+    this.loadDiag = options.loadSockDiag ?? loadSockDiag;
+    this.log = options.log ?? silentLogger;
+    if (this.source === 'proc' || (this.source === 'auto' && this.procRoot !== '/proc')) this.diag = null;
+  }
+
+  /** Where the tables come from now; null before the first scan has tried netlink. */
+  get tableSource(): TableSource | null {
+    if (this.diag === undefined) return null;
+    return this.diag === null ? 'proc' : 'netlink';
   }
 
   async scan(): Promise<Snapshot> {
     const takenAt = this.now();
-    const texts = await Promise.all(TABLES.map((t) => readProcTable(`${this.procRoot}/net/${t.file}`, t.family === 6)));
+    const tables = await this.readRows();
     const bound: Array<{ proto: Proto; row: ProcNetRow }> = [];
     const connected: Array<{ proto: Proto; remotePort: number }> = [];
     TABLES.forEach((table, i) => {
-      for (const row of parseProcNet(texts[i]!, table.family, this.littleEndian)) {
+      for (const row of tables[i]!) {
         if (isBound(table.proto, row.state)) bound.push({ proto: table.proto, row });
         else if (row.state === STATE_ESTABLISHED) connected.push({ proto: table.proto, remotePort: row.remotePort });
       }
@@ -93,6 +123,27 @@ export class LinuxSocketScanner implements SocketScanner {
     sockets.sort(compareSockets);
     return { takenAt, sockets, connections: countConnections(connected) };
   }
+
+  /** Each table's rows, in TABLES order. */
+  private async readRows(): Promise<ProcNetRow[][]> {
+    if (this.diag !== null) {
+      try {
+        this.diag ??= this.loadDiag();
+        const inUse = socketsInUse(this.procRoot);
+        const diag = this.diag;
+        // Without sockstat6 the kernel has no IPv6, and nothing to dump for it.
+        return TABLES.map((t) => dumpTable(diag, t.proto, t.family, inUse ? (inUse.get(t.sockstat) ?? 0) : undefined));
+      } catch (err) {
+        if (this.source === 'netlink') throw err;
+        // Expected where the addon is not built, or netlink is refused (EPERM in some
+        // sandboxes, no inet_diag in the kernel): /proc gives the same tables, only slower.
+        this.log.debug('socket tables: netlink unavailable, reading /proc/net', { reason: err instanceof Error ? err.message : String(err) });
+        this.diag = null;
+      }
+    }
+    const texts = await readTables(this.procRoot);
+    return TABLES.map((t, i) => parseProcNet(texts[i]!, t.family, this.littleEndian));
+  }
 }
 
 /** TCP counts when listening; UDP has no listen, so a bound socket with no peer is its equivalent. */
@@ -101,33 +152,83 @@ function isBound(proto: Proto, state: number): boolean {
 }
 
 /*
- * Each read() of /proc/net/tcp{,6} that reaches the end of the table walks the kernel's whole
- * established-connection hash (262,144 buckets on this 2-core VM: ~2.5 ms), and that includes
- * the final read() that only returns 0. seq_file fills at most one buffer (at least a 4 KiB
- * page) per read() and stops short of it only at the end of the table, so a read() clearly
- * shorter than a page already was the end: stopping there halves the cost.
+ * The /proc/net path. What it costs is the kernel's walk of its established-connection hash: every read of
+ * /proc/net/tcp or tcp6 that reaches the end of the listeners walks all of it (262,144 buckets
+ * on the 2-core dev VM: 2.1-2.8 ms of system time per table), whether or not a single
+ * connection of that family exists. All the rest of a warm scan at 50 sockets is about 0.5 ms
+ * (plus a 2 ms fd walk one scan in `fullWalkEvery`). So, in order of what it saves:
+ *
+ * - A table whose protocol has no socket at all in this network namespace (sockstat's `inuse`,
+ *   which counts listeners and connections alike) is not read: on a host without IPv6 TCP that
+ *   is one whole walk.
+ * - A read clearly shorter than a page ends the table. seq_file fills at most one buffer (at
+ *   least a 4 KiB page) per read() and stops short only at the end, and the read() that would
+ *   return 0 walks the hash a second time.
+ * - The first reads of tcp and tcp6 go to libuv's pool, so that the two walks overlap when a
+ *   core is free (up to ~22 listeners per table the walk is in that first read). The udp tables
+ *   (no hash walk) and the further pages of a longer table are read synchronously: a hop through
+ *   the pool costs more than such a read(), though it means that with hundreds of listeners
+ *   the two walks run one after the other.
  */
 const SHORT_READ = 4096 - 512;
 const CHUNK = 64 * 1024;
 
-/** `optional`: a missing file is an empty table (tcp6/udp6 on a kernel without IPv6). */
-export function readProcTable(path: string, optional = false): Promise<string> {
+async function readTables(procRoot: string): Promise<string[]> {
+  const inUse = socketsInUse(procRoot);
+  const fds: Array<number | null> = [];
+  const pending: Array<Promise<string> | null> = [];
+  try {
+    for (const table of TABLES) {
+      const skip = inUse?.get(table.sockstat) === 0;
+      // tcp6 and udp6 are missing on a kernel without IPv6: an empty table.
+      const fd = skip ? null : openTable(`${procRoot}/net/${table.file}`, table.family === 6);
+      fds.push(fd);
+      pending.push(fd !== null && table.proto === 'tcp' ? readChunkOffThread(fd) : null);
+    }
+    const texts = fds.map((fd, i) => (fd === null || pending[i] ? '' : readRest(fd, null)));
+    for (const [i, first] of pending.entries()) if (first) texts[i] = readRest(fds[i]!, await first);
+    return texts;
+  } finally {
+    // Never close an fd that a pool thread may still be reading.
+    await Promise.allSettled(pending);
+    for (const fd of fds) if (fd !== null) closeSync(fd);
+  }
+}
+
+/** Sockets in use per protocol (`TCP6` -> n), or null when sockstat is unreadable. */
+function socketsInUse(procRoot: string): Map<string, number> | null {
+  const v4 = tryRead(() => readFileSync(`${procRoot}/net/sockstat`, 'latin1'));
+  if (v4 === null) return null;
+  // Without sockstat6 (no IPv6) the v6 tables are missing too, and read as empty.
+  return parseSockstatInUse(`${v4}${tryRead(() => readFileSync(`${procRoot}/net/sockstat6`, 'latin1')) ?? ''}`);
+}
+
+function openTable(path: string, optional: boolean): number | null {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+const chunk = Buffer.allocUnsafe(CHUNK);
+
+/** Reads on to the end of the table; `first` is what the first read() returned, if it was made. */
+function readRest(fd: number, first: string | null): string {
+  if (first !== null && first.length < SHORT_READ) return first;
+  const parts = first === null ? [] : [first];
+  for (;;) {
+    const n = readSync(fd, chunk, 0, CHUNK, null);
+    parts.push(chunk.toString('latin1', 0, n));
+    if (n < SHORT_READ) return parts.join('');
+  }
+}
+
+function readChunkOffThread(fd: number): Promise<string> {
+  const buf = Buffer.allocUnsafe(CHUNK);
   return new Promise((resolve, reject) => {
-    open(path, 'r', (openErr, fd) => {
-      if (openErr) return optional && openErr.code === 'ENOENT' ? resolve('') : reject(openErr);
-      const buf = Buffer.allocUnsafe(CHUNK);
-      const chunks: string[] = [];
-      const finish = (err: Error | null): void => close(fd, () => (err ? reject(err) : resolve(chunks.join(''))));
-      const next = (): void => {
-        read(fd, buf, 0, CHUNK, null, (readErr, n) => {
-          if (readErr) return finish(readErr);
-          chunks.push(buf.toString('latin1', 0, n));
-          if (n < SHORT_READ) return finish(null);
-          next();
-        });
-      };
-      next();
-    });
+    read(fd, buf, 0, CHUNK, null, (err, n) => (err ? reject(err) : resolve(buf.toString('latin1', 0, n))));
   });
 }
 

@@ -25,21 +25,32 @@ export interface ProcNetRow {
 /**
  * Parses one table. `littleEndian` is the byte order of the machine that produced the text;
  * it defaults to little-endian because every platform Portent ships on is.
+ *
+ * One pass over the text with indexOf and char codes, no regex or split per line: a table can
+ * hold thousands of rows and is parsed every scan. Addresses repeat (`127.0.0.1`, `::`), so
+ * each distinct one is decoded once per call.
  */
 export function parseProcNet(text: string, family: 4 | 6, littleEndian = true): ProcNetRow[] {
   const rows: ProcNetRow[] = [];
-  const lines = text.split('\n');
+  const addresses = new Map<string, string | null>();
+  const starts = new Int32Array(FIELDS);
+  const ends = new Int32Array(FIELDS);
   // Line 0 is the column header.
-  for (let i = 1; i < lines.length; i++) {
-    const f = lines[i]!.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const local = splitEndpoint(f[1]!, family, littleEndian);
-    const remote = splitEndpoint(f[2]!, family, littleEndian);
-    const state = Number.parseInt(f[3]!, 16);
-    const uid = Number(f[7]);
-    const inode = Number(f[9]);
+  let pos = text.indexOf('\n') + 1;
+  if (pos === 0) return rows;
+  while (pos < text.length) {
+    let eol = text.indexOf('\n', pos);
+    if (eol < 0) eol = text.length;
+    const fields = splitFields(text, pos, eol, starts, ends);
+    pos = eol + 1;
     // A malformed row is skipped rather than failing the whole scan.
-    if (!local || !remote || Number.isNaN(state) || !Number.isInteger(uid) || !Number.isInteger(inode)) continue;
+    if (fields < FIELDS) continue;
+    const local = endpoint(text, starts[1]!, ends[1]!, family, littleEndian, addresses);
+    const remote = endpoint(text, starts[2]!, ends[2]!, family, littleEndian, addresses);
+    const state = parseHex(text, starts[3]!, ends[3]!);
+    const uid = Number(text.slice(starts[7]!, ends[7]!));
+    const inode = Number(text.slice(starts[9]!, ends[9]!));
+    if (!local || !remote || state < 0 || !Number.isInteger(uid) || !Number.isInteger(inode)) continue;
     rows.push({
       family,
       localAddress: local.address,
@@ -54,13 +65,62 @@ export function parseProcNet(text: string, family: 4 | 6, littleEndian = true): 
   return rows;
 }
 
-function splitEndpoint(text: string, family: 4 | 6, littleEndian: boolean): { address: string; port: number } | null {
-  const colon = text.indexOf(':');
-  const hex = text.slice(0, colon);
-  const port = Number.parseInt(text.slice(colon + 1), 16);
-  if (colon < 0 || hex.length !== (family === 4 ? 8 : 32) || !/^[0-9A-Fa-f]+$/.test(hex) || Number.isNaN(port)) return null;
+/** Fields read per row: sl, local, remote, st, tx:rx, tr:when, retrnsmt, uid, timeout, inode. */
+const FIELDS = 10;
+
+/** Fills the [start, end) offsets of up to FIELDS whitespace-separated fields of text[from, to). */
+function splitFields(text: string, from: number, to: number, starts: Int32Array, ends: Int32Array): number {
+  let n = 0;
+  let i = from;
+  while (i < to && n < FIELDS) {
+    while (i < to && text.charCodeAt(i) <= 32) i++;
+    if (i === to) break;
+    starts[n] = i;
+    while (i < to && text.charCodeAt(i) > 32) i++;
+    ends[n++] = i;
+  }
+  return n;
+}
+
+/** Value of text[from, to) as hex digits, or -1 when empty, too long for 32 bits or not hex. */
+function parseHex(text: string, from: number, to: number): number {
+  if (to <= from || to - from > 8) return -1;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/** `ADDRESS:PORT` in text[from, to); each distinct address is decoded once per table. */
+function endpoint(
+  text: string,
+  from: number,
+  to: number,
+  family: 4 | 6,
+  littleEndian: boolean,
+  addresses: Map<string, string | null>,
+): { address: string; port: number } | null {
+  const colon = text.indexOf(':', from);
+  if (colon < 0 || colon >= to) return null;
+  const port = parseHex(text, colon + 1, to);
+  const hex = text.slice(from, colon);
+  let address = addresses.get(hex);
+  if (address === undefined) {
+    address = decodeAddress(hex, family, littleEndian);
+    addresses.set(hex, address);
+  }
+  return address === null || port < 0 || port > 0xffff ? null : { address, port };
+}
+
+function decodeAddress(hex: string, family: 4 | 6, littleEndian: boolean): string | null {
+  if (hex.length !== (family === 4 ? 8 : 32)) return null;
+  for (let w = 0; w < hex.length; w += 8) if (parseHex(hex, w, w + 8) < 0) return null;
   const bytes = hexWordsToBytes(hex, littleEndian);
-  return { address: family === 4 ? formatIPv4(bytes, 0) : formatIPv6(bytes), port };
+  return family === 4 ? formatIPv4(bytes, 0) : formatIPv6(bytes);
 }
 
 /** Turns `%08X` words printed from host-order memory back into network-order bytes. */
@@ -123,4 +183,18 @@ export function formatIPv6(bytes: ArrayLike<number>): string {
   }
   if (bestBase >= 0 && bestBase + bestLen === 8) out += ':';
   return out;
+}
+
+/**
+ * `/proc/net/sockstat{,6}` lines such as `TCP: inuse 3 orphan 0 tw 0 alloc 5 mem 1`: protocol
+ * (`TCP`, `UDP`, `TCP6`, `UDP6`, ...) -> sockets of it hashed in this network namespace, which
+ * counts every listener and every connection of that protocol (TIME_WAIT excepted).
+ */
+export function parseSockstatInUse(text: string): Map<string, number> {
+  const inUse = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^(\w+): inuse (\d+)/.exec(line);
+    if (match) inUse.set(match[1]!, Number(match[2]));
+  }
+  return inUse;
 }

@@ -1,16 +1,32 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocketScanner } from '../../../../../src/main/engine/collect/sockets';
+import type { TableSource } from '../../../../../src/main/engine/collect/sockets/linuxSockets';
+import { parseSockstatInUse } from '../../../../../src/main/engine/collect/sockets/procNet';
+import { loadSockDiag } from '../../../../../src/main/engine/collect/sockets/sockDiag';
 import { remotePortClass, type Proto, type Snapshot, type SocketEntry } from '../../../../../src/main/engine/collect/sockets/types';
 
 // Real sockets, the real kernel, and `ss` (iproute2, over netlink) as the independent witness.
+// Every test runs once per table source; netlink only where the addon is built and allowed.
 const linux = process.platform === 'linux';
+const netlinkWorks = ((): boolean => {
+  try {
+    loadSockDiag().dump(6, 4, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const SOURCES: Array<{ source: TableSource; skip: boolean }> = [
+  { source: 'proc', skip: !linux },
+  { source: 'netlink', skip: !linux || !netlinkWorks },
+];
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
 
 interface SsSocket {
@@ -58,144 +74,155 @@ function bind(socket: dgram.Socket, address: string): Promise<number> {
   });
 }
 
-describe.skipIf(!linux)('Linux scanner against real sockets', () => {
-  const servers: net.Server[] = [];
-  const sockets: Array<net.Socket | dgram.Socket> = [];
-  let child: ChildProcess;
-  const ports = { tcp4: 0, tcpDual: 0, udp4: 0, udp6: 0, child: 0, connected: 0, client: 0 };
-  let snap: Snapshot;
-  const exe = realpathSync(process.execPath);
-  const user = os.userInfo().username;
+for (const { source, skip } of SOURCES) {
+  describe.skipIf(skip)(`Linux scanner against real sockets, tables from ${source}`, () => {
+    const servers: net.Server[] = [];
+    const sockets: Array<net.Socket | dgram.Socket> = [];
+    let child: ChildProcess;
+    const ports = { tcp4: 0, tcpDual: 0, udp4: 0, udp6: 0, child: 0, connected: 0, client: 0 };
+    let snap: Snapshot;
+    const exe = realpathSync(process.execPath);
+    const user = os.userInfo().username;
 
-  beforeAll(async () => {
-    const server = (): net.Server => {
-      const s = net.createServer((conn) => sockets.push(conn));
-      servers.push(s);
-      return s;
-    };
-    ports.tcp4 = await listen(server(), { port: 0, host: '127.0.0.1' });
-    ports.tcpDual = await listen(server(), { port: 0, host: '::', ipv6Only: false });
-    const u4 = dgram.createSocket('udp4');
-    const u6 = dgram.createSocket({ type: 'udp6', ipv6Only: true });
-    sockets.push(u4, u6);
-    ports.udp4 = await bind(u4, '127.0.0.1');
-    ports.udp6 = await bind(u6, '::1');
+    beforeAll(async () => {
+      const server = (): net.Server => {
+        const s = net.createServer((conn) => sockets.push(conn));
+        servers.push(s);
+        return s;
+      };
+      ports.tcp4 = await listen(server(), { port: 0, host: '127.0.0.1' });
+      ports.tcpDual = await listen(server(), { port: 0, host: '::', ipv6Only: false });
+      const u4 = dgram.createSocket('udp4');
+      const u6 = dgram.createSocket({ type: 'udp6', ipv6Only: true });
+      sockets.push(u4, u6);
+      ports.udp4 = await bind(u4, '127.0.0.1');
+      ports.udp6 = await bind(u6, '::1');
 
-    // One established connection: its client and server ends are one row each.
-    ports.connected = await listen(server(), { port: 0, host: '127.0.0.1' });
-    const client = net.connect(ports.connected, '127.0.0.1');
-    sockets.push(client);
-    await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
-    ports.client = client.localPort!;
+      // One established connection: its client and server ends are one row each.
+      ports.connected = await listen(server(), { port: 0, host: '127.0.0.1' });
+      const client = net.connect(ports.connected, '127.0.0.1');
+      sockets.push(client);
+      await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
+      ports.client = client.localPort!;
 
-    // A listener owned by another process. It exits when its stdin closes, even if we crash.
-    child = spawn(process.execPath, ['-e', `
-      const s = require('net').createServer().listen(0, '127.0.0.1', () => console.log(s.address().port));
-      process.stdin.on('end', () => process.exit(0)).resume();
-    `], { stdio: ['pipe', 'pipe', 'inherit'] });
-    ports.child = await new Promise<number>((resolve, reject) => {
-      child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
-      child.once('error', reject);
+      // A listener owned by another process. It exits when its stdin closes, even if we crash.
+      child = spawn(process.execPath, ['-e', `
+        const s = require('net').createServer().listen(0, '127.0.0.1', () => console.log(s.address().port));
+        process.stdin.on('end', () => process.exit(0)).resume();
+      `], { stdio: ['pipe', 'pipe', 'inherit'] });
+      ports.child = await new Promise<number>((resolve, reject) => {
+        child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+        child.once('error', reject);
+      });
+
+      snap = await createSocketScanner('linux', { source }).scan();
     });
 
-    snap = await createSocketScanner('linux').scan();
-  });
-
-  afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.stdin!.end();
-      child.kill();
-      await exited;
-    }
-    for (const s of sockets) {
-      if (s instanceof net.Socket) s.destroy();
-      else s.close();
-    }
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  });
-
-  const at = (proto: Proto, port: number): SocketEntry[] => snap.sockets.filter((s) => s.proto === proto && s.port === port);
-
-  it('reports our TCP and UDP listeners with pid, process, exe and user', () => {
-    const comm = ssListening().find((s) => s.proto === 'tcp' && s.port === ports.tcp4)?.process;
-    expect(comm).toBeTruthy();
-    const me = { pid: process.pid, process: comm, exe, user };
-    expect(at('tcp', ports.tcp4)).toEqual([{ proto: 'tcp', family: 4, address: '127.0.0.1', port: ports.tcp4, ...me }]);
-    expect(at('udp', ports.udp4)).toEqual([{ proto: 'udp', family: 4, address: '127.0.0.1', port: ports.udp4, ...me }]);
-    expect(at('udp', ports.udp6)).toEqual([{ proto: 'udp', family: 6, address: '::1', port: ports.udp6, ...me }]);
-  });
-
-  it('reports a dual-stack listener once, as the kernel has it: family 6 on ::', () => {
-    expect(at('tcp', ports.tcpDual)).toEqual([
-      { proto: 'tcp', family: 6, address: '::', port: ports.tcpDual, pid: process.pid, process: expect.any(String), exe, user },
-    ]);
-  });
-
-  it("reports another process's listener under that process", () => {
-    expect(at('tcp', ports.child)).toEqual([
-      { proto: 'tcp', family: 4, address: '127.0.0.1', port: ports.child, pid: child.pid, process: 'node', exe, user },
-    ]);
-  });
-
-  it('does not list either end of the established connection as a listener, and counts it', () => {
-    expect(at('tcp', ports.client)).toEqual([]);
-    expect(at('tcp', ports.connected)).toHaveLength(1);
-    // Other programs on this machine hold connections too, so only a lower bound is certain.
-    const expected = new Map<string, number>();
-    for (const remote of [ports.connected, ports.client]) expected.set(remotePortClass(remote), (expected.get(remotePortClass(remote)) ?? 0) + 1);
-    for (const [cls, n] of expected) {
-      expect(snap.connections.find((c) => c.proto === 'tcp' && c.remotePortClass === cls)!.count).toBeGreaterThanOrEqual(n);
-    }
-    expect(snap.connections).toHaveLength(6);
-  });
-
-  it('agrees with ss -Htulnp on (proto, address, port, pid, process) for every socket we opened', () => {
-    const ours = new Set([`tcp/${ports.tcp4}`, `tcp/${ports.tcpDual}`, `tcp/${ports.connected}`, `tcp/${ports.child}`, `udp/${ports.udp4}`, `udp/${ports.udp6}`]);
-    const key = (s: { proto: Proto; address: string; port: number; pid: number | null; process: string | null }) =>
-      `${s.proto} ${s.address} ${s.port} ${s.pid} ${s.process}`;
-    const fromSs = ssListening().filter((s) => ours.has(`${s.proto}/${s.port}`)).map(key).sort();
-    const fromScan = snap.sockets.filter((s) => ours.has(`${s.proto}/${s.port}`)).map(key).sort();
-    expect(fromSs).toHaveLength(6);
-    expect(fromScan).toEqual(fromSs);
-  });
-
-  it.skipIf(process.getuid?.() !== 0)("shows root's sockets with unknown owners to an unprivileged user, never guessed", () => {
-    const script = `import(${JSON.stringify(path.join(repoRoot, 'src/main/engine/collect/sockets/linuxSockets.ts'))})
-      .then(async (m) => process.stdout.write(JSON.stringify(await new m.LinuxSocketScanner().scan())))`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
-      cwd: repoRoot,
-      uid: 65534,
-      gid: 65534,
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: os.tmpdir() },
+    afterAll(async () => {
+      if (child && child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.stdin!.end();
+        child.kill();
+        await exited;
+      }
+      for (const s of sockets) {
+        if (s instanceof net.Socket) s.destroy();
+        else s.close();
+      }
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     });
-    const seen = (JSON.parse(out) as Snapshot).sockets.filter((s) => s.proto === 'tcp' && s.port === ports.tcp4);
-    expect(seen).toEqual([{ proto: 'tcp', family: 4, address: '127.0.0.1', port: ports.tcp4, pid: null, process: null, exe: null, user: null }]);
-  });
-});
 
-describe.skipIf(!linux)('Linux scanner with tables longer than one read()', () => {
-  // /proc/net/tcp hands out about one page per read() and the scanner stops at the first short
-  // read; 150 listeners (~22 KiB of table) make sure it does not stop early.
-  const closers: Array<() => Promise<unknown>> = [];
-  afterAll(() => Promise.all(closers.map((close) => close())));
+    const at = (proto: Proto, port: number): SocketEntry[] => snap.sockets.filter((s) => s.proto === proto && s.port === port);
 
-  it('finds every one of 150 TCP listeners and 150 UDP sockets', async () => {
-    const tcp: number[] = [];
-    const udp: number[] = [];
-    for (let i = 0; i < 150; i++) {
-      const server = net.createServer();
-      closers.push(() => new Promise((resolve) => server.close(resolve)));
-      tcp.push(await listen(server, { port: 0, host: '127.0.0.1' }));
-      const socket = dgram.createSocket('udp4');
-      closers.push(() => new Promise<void>((resolve) => socket.close(resolve)));
-      udp.push(await bind(socket, '127.0.0.1'));
-    }
-    const snap = await createSocketScanner('linux').scan();
-    const mine = (proto: Proto) =>
-      snap.sockets.filter((s) => s.proto === proto && s.pid === process.pid && s.address === '127.0.0.1').map((s) => s.port);
-    expect(mine('tcp')).toEqual(expect.arrayContaining(tcp));
-    expect(mine('udp')).toEqual(expect.arrayContaining(udp));
+    it('reports our TCP and UDP listeners with pid, process, exe and user', () => {
+      const comm = ssListening().find((s) => s.proto === 'tcp' && s.port === ports.tcp4)?.process;
+      expect(comm).toBeTruthy();
+      const me = { pid: process.pid, process: comm, exe, user };
+      expect(at('tcp', ports.tcp4)).toEqual([{ proto: 'tcp', family: 4, address: '127.0.0.1', port: ports.tcp4, ...me }]);
+      expect(at('udp', ports.udp4)).toEqual([{ proto: 'udp', family: 4, address: '127.0.0.1', port: ports.udp4, ...me }]);
+      expect(at('udp', ports.udp6)).toEqual([{ proto: 'udp', family: 6, address: '::1', port: ports.udp6, ...me }]);
+    });
+
+    it('reports a dual-stack listener once, as the kernel has it: family 6 on ::', () => {
+      expect(at('tcp', ports.tcpDual)).toEqual([
+        { proto: 'tcp', family: 6, address: '::', port: ports.tcpDual, pid: process.pid, process: expect.any(String), exe, user },
+      ]);
+    });
+
+    it("reports another process's listener under that process", () => {
+      expect(at('tcp', ports.child)).toEqual([
+        { proto: 'tcp', family: 4, address: '127.0.0.1', port: ports.child, pid: child.pid, process: 'node', exe, user },
+      ]);
+    });
+
+    it('does not list either end of the established connection as a listener, and counts it', () => {
+      expect(at('tcp', ports.client)).toEqual([]);
+      expect(at('tcp', ports.connected)).toHaveLength(1);
+      // Other programs on this machine hold connections too, so only a lower bound is certain.
+      const expected = new Map<string, number>();
+      for (const remote of [ports.connected, ports.client]) expected.set(remotePortClass(remote), (expected.get(remotePortClass(remote)) ?? 0) + 1);
+      for (const [cls, n] of expected) {
+        expect(snap.connections.find((c) => c.proto === 'tcp' && c.remotePortClass === cls)!.count).toBeGreaterThanOrEqual(n);
+      }
+      expect(snap.connections).toHaveLength(6);
+    });
+
+    it('agrees with ss -Htulnp on (proto, address, port, pid, process) for every socket we opened', () => {
+      const ours = new Set([`tcp/${ports.tcp4}`, `tcp/${ports.tcpDual}`, `tcp/${ports.connected}`, `tcp/${ports.child}`, `udp/${ports.udp4}`, `udp/${ports.udp6}`]);
+      const key = (s: { proto: Proto; address: string; port: number; pid: number | null; process: string | null }) =>
+        `${s.proto} ${s.address} ${s.port} ${s.pid} ${s.process}`;
+      const fromSs = ssListening().filter((s) => ours.has(`${s.proto}/${s.port}`)).map(key).sort();
+      const fromScan = snap.sockets.filter((s) => ours.has(`${s.proto}/${s.port}`)).map(key).sort();
+      expect(fromSs).toHaveLength(6);
+      expect(fromScan).toEqual(fromSs);
+    });
+
+    it('finds every socket the tables hold counted in sockstat, which decides which tables are read', () => {
+      const inUse = parseSockstatInUse(readFileSync('/proc/net/sockstat', 'latin1') + readFileSync('/proc/net/sockstat6', 'latin1'));
+      // Three IPv4 listeners (ours, the connected one, the child's) and both ends of the connection.
+      expect(inUse.get('TCP')).toBeGreaterThanOrEqual(5);
+      expect(inUse.get('TCP6')).toBeGreaterThanOrEqual(1);
+      expect(inUse.get('UDP')).toBeGreaterThanOrEqual(1);
+      expect(inUse.get('UDP6')).toBeGreaterThanOrEqual(1);
+    });
+
+    it.skipIf(process.getuid?.() !== 0)("shows root's sockets with unknown owners to an unprivileged user, never guessed", () => {
+      const script = `import(${JSON.stringify(path.join(repoRoot, 'src/main/engine/collect/sockets/linuxSockets.ts'))})
+        .then(async (m) => process.stdout.write(JSON.stringify(await new m.LinuxSocketScanner({ source: '${source}' }).scan())))`;
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+        cwd: repoRoot,
+        uid: 65534,
+        gid: 65534,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: os.tmpdir() },
+      });
+      const seen = (JSON.parse(out) as Snapshot).sockets.filter((s) => s.proto === 'tcp' && s.port === ports.tcp4);
+      expect(seen).toEqual([{ proto: 'tcp', family: 4, address: '127.0.0.1', port: ports.tcp4, pid: null, process: null, exe: null, user: null }]);
+    });
   });
-});
+
+  describe.skipIf(skip)(`Linux scanner with tables longer than one read(), from ${source}`, () => {
+    // /proc/net/tcp hands out about one page per read() and the scanner stops at the first short
+    // read; 150 listeners (~22 KiB of table) make sure it does not stop early.
+    const closers: Array<() => Promise<unknown>> = [];
+    afterAll(() => Promise.all(closers.map((close) => close())));
+
+    it('finds every one of 150 TCP listeners and 150 UDP sockets', async () => {
+      const tcp: number[] = [];
+      const udp: number[] = [];
+      for (let i = 0; i < 150; i++) {
+        const server = net.createServer();
+        closers.push(() => new Promise((resolve) => server.close(resolve)));
+        tcp.push(await listen(server, { port: 0, host: '127.0.0.1' }));
+        const socket = dgram.createSocket('udp4');
+        closers.push(() => new Promise<void>((resolve) => socket.close(resolve)));
+        udp.push(await bind(socket, '127.0.0.1'));
+      }
+      const snap = await createSocketScanner('linux', { source }).scan();
+      const mine = (proto: Proto) =>
+        snap.sockets.filter((s) => s.proto === proto && s.pid === process.pid && s.address === '127.0.0.1').map((s) => s.port);
+      expect(mine('tcp')).toEqual(expect.arrayContaining(tcp));
+      expect(mine('udp')).toEqual(expect.arrayContaining(udp));
+    });
+  });
+}

@@ -123,6 +123,56 @@ describe('LinuxSocketScanner on a fixture /proc', () => {
     await expect(scanner().scan()).rejects.toThrow(/ENOENT/);
   });
 
+  it('reports the new owner when a process exits and another one takes its port', async () => {
+    const s = scanner();
+    expect((await s.scan()).sockets[2]).toMatchObject({ port: 631, pid: 250, process: 'cupsd' });
+    rmSync(path.join(proc, '250'), { recursive: true });
+    addProcess(260, { comm: 'nginx', uid: [33, 33], exe: '/usr/sbin/nginx', fds: { '6': 'socket:[1005]' } });
+    writeTable('tcp', [...TCP.filter((r) => !r.includes(' 1002 ')), row('0100007F:0277', '00000000:0000', '0A', 1005)]);
+    expect((await s.scan()).sockets[2]).toEqual({ proto: 'tcp', family: 4, address: '127.0.0.1', port: 631, pid: 260, process: 'nginx', exe: '/usr/sbin/nginx', user: 'www-data' });
+  });
+
+  it('does not carry the old name, exe or user over to a reused pid', async () => {
+    const s = scanner();
+    expect((await s.scan()).sockets[2]).toMatchObject({ port: 631, pid: 250, process: 'cupsd' });
+    rmSync(path.join(proc, '250'), { recursive: true });
+    addProcess(250, { comm: 'redis-server', uid: [0, 0], exe: '/usr/bin/redis-server', fds: { '6': 'socket:[1006]' } });
+    writeTable('tcp', [...TCP.filter((r) => !r.includes(' 1002 ')), row('0100007F:18EB', '00000000:0000', '0A', 1006)]);
+    const sockets = (await s.scan()).sockets;
+    expect(sockets.filter((x) => x.port === 631)).toEqual([]);
+    expect(sockets.find((x) => x.port === 6379)).toEqual({
+      proto: 'tcp', family: 4, address: '127.0.0.1', port: 6379, pid: 250, process: 'redis-server', exe: '/usr/bin/redis-server', user: 'root',
+    });
+  });
+
+  it('reports a process as it is now after it execs or changes user, socket and pid unchanged', async () => {
+    const s = scanner();
+    expect((await s.scan()).sockets[4]).toMatchObject({ port: 5353, pid: 400, process: 'avahi-daemon', user: '4242' });
+    const dir = path.join(proc, '400');
+    writeFileSync(path.join(dir, 'comm'), 'mdnsd\n');
+    writeFileSync(path.join(dir, 'status'), 'Name:\tmdnsd\nUid:\t0\t33\t0\t33\n');
+    unlinkSync(path.join(dir, 'exe'));
+    symlinkSync('/usr/sbin/mdnsd', path.join(dir, 'exe'));
+    expect((await s.scan()).sockets[4]).toEqual({ proto: 'udp', family: 4, address: '0.0.0.0', port: 5353, pid: 400, process: 'mdnsd', exe: '/usr/sbin/mdnsd', user: 'www-data' });
+  });
+
+  it('turns a remembered owner into unknown once nobody visible holds the socket', async () => {
+    const s = scanner();
+    expect((await s.scan()).sockets[4]?.pid).toBe(400);
+    // The socket is still in the table (held by a process we may not inspect), pid 400 is gone.
+    rmSync(path.join(proc, '400'), { recursive: true });
+    expect((await s.scan()).sockets[4]).toEqual({ proto: 'udp', family: 4, address: '0.0.0.0', port: 5353, pid: null, process: null, exe: null, user: null });
+  });
+
+  it('does not read a table whose protocol has no socket in use, per sockstat', async () => {
+    writeFileSync(path.join(proc, 'net', 'sockstat'), 'sockets: used 12\nTCP: inuse 8 orphan 0 tw 1 alloc 9 mem 2\nUDP: inuse 2 mem 0\n');
+    writeFileSync(path.join(proc, 'net', 'sockstat6'), 'TCP6: inuse 0\nUDP6: inuse 0\n');
+    // Were tcp6 read, its listener on :::80 would be reported.
+    expect((await scanner().scan()).sockets.map((x) => x.port)).toEqual([22, 631, 4444, 5353]);
+    writeFileSync(path.join(proc, 'net', 'sockstat6'), 'TCP6: inuse 1\nUDP6: inuse 0\n');
+    expect((await scanner().scan()).sockets.map((x) => x.port)).toEqual([22, 80, 631, 4444, 5353]);
+  });
+
   it('re-reads the passwd file when it changes', async () => {
     const s = scanner();
     expect((await s.scan()).sockets[2]?.user).toBe('www-data');

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { STATE_CLOSE, STATE_ESTABLISHED, STATE_LISTEN, formatIPv6, hexWordsToBytes, parseProcNet } from '../../../../../src/main/engine/collect/sockets/procNet';
+import { STATE_CLOSE, STATE_ESTABLISHED, STATE_LISTEN, formatIPv6, hexWordsToBytes, parseProcNet, parseSockstatInUse } from '../../../../../src/main/engine/collect/sockets/procNet';
 
 // Captured from this machine's /proc/net while a node process held the sockets that `ss -Htuanp`
 // printed as 127.0.0.1:36313, 0.0.0.0:42023, [::ffff:127.0.0.1]:40303, [::1]:41635, *:34597,
@@ -81,6 +81,25 @@ describe('parseProcNet', () => {
     const text = `${TCP.split('\n')[0]}\n\n   0: nonsense\n   1: 0100007F:ZZZZ 00000000:0000 0A 0:0 0:0 0 0 0 1 1\n   2: 0100:0016 00000000:0000 0A 0:0 0:0 0 0 0 1 1\n${TCP.split('\n')[1]}\n`;
     expect(brief(parseProcNet(text, 4))).toEqual([['127.0.0.1:36313', '0.0.0.0:0', STATE_LISTEN, 15640]]);
     expect(parseProcNet('', 6)).toEqual([]);
+  });
+});
+
+describe('parseSockstatInUse', () => {
+  it('reads the in-use count of each protocol from sockstat and sockstat6', () => {
+    const text = `sockets: used 14
+TCP: inuse 3 orphan 0 tw 2 alloc 5 mem 171
+UDP: inuse 0 mem 0
+UDPLITE: inuse 0
+RAW: inuse 0
+FRAG: inuse 0 memory 0
+TCP6: inuse 12
+UDP6: inuse 1
+FRAG6: inuse 0 memory 0
+`;
+    const inUse = parseSockstatInUse(text);
+    expect([inUse.get('TCP'), inUse.get('UDP'), inUse.get('TCP6'), inUse.get('UDP6')]).toEqual([3, 0, 12, 1]);
+    expect(inUse.has('sockets')).toBe(false);
+    expect(parseSockstatInUse('').size).toBe(0);
   });
 });
 

@@ -1,0 +1,20 @@
+import type { Db } from './database';
+
+/** A job still marked running this long after its start cannot still be running. */
+export const STALE_RUN_MS = 3_600_000;
+
+/**
+ * Marks detection and cleanup runs left 'running' by a process that died (SIGKILL, power loss)
+ * as failed, so status and the window do not show them running forever. Only runs older than
+ * an hour: a `portent detect` or `cleanup` in another shell may be running right now.
+ */
+export function markInterruptedRuns(db: Db, now: number): number {
+  const message = 'interrupted: Portent stopped before this run finished';
+  let changed = 0;
+  for (const table of ['detection_runs', 'cleanup_runs']) {
+    changed += db
+      .prepare(`UPDATE ${table} SET status = 'failed', error = ?, ended_at = max(started_at, ?) WHERE status = 'running' AND started_at < ?`)
+      .run(message, now, now - STALE_RUN_MS).changes;
+  }
+  return changed;
+}
