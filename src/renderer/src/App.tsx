@@ -1,37 +1,65 @@
-import { useEffect, useState } from 'react';
-import type { Status } from '../../shared/contract';
+import { useMemo } from 'react';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { ErrorBoundary } from './components/ErrorBoundary';
+import { Nav } from './components/Nav';
+import { parseRoute, useHash, type Route } from './router';
+import { useStatus } from './queries';
+import { Overview } from './views/Overview';
+import { Incidents } from './views/Incidents';
+import { PortHistory } from './views/PortHistory';
+import { Detection } from './views/Detection';
+import { Settings } from './views/Settings';
 
-type Load = { state: 'loading' } | { state: 'ready'; status: Status } | { state: 'error'; message: string };
+function View({ route }: { route: Route }) {
+  switch (route.view) {
+    case 'overview':
+      return <Overview />;
+    case 'incidents':
+      return <Incidents id={route.id} />;
+    case 'ports':
+      return <PortHistory range={route.range} port={route.port} />;
+    case 'detection':
+      return <Detection />;
+    case 'settings':
+      return <Settings />;
+    case 'not-found':
+      return (
+        <p role="alert">
+          There is nothing at {route.path}. <a href="#/">Go to the overview</a>.
+        </p>
+      );
+  }
+}
+
+function Shell() {
+  const hash = useHash();
+  const route = useMemo(() => parseRoute(hash), [hash]);
+  const status = useStatus();
+  return (
+    <>
+      {/* A button, not an in-page link: the hash belongs to the router. */}
+      <button type="button" className="skip" onClick={() => document.getElementById('main')?.focus()}>
+        Skip to content
+      </button>
+      <Nav current={route.view} unseen={status.data?.incidents.unseen ?? 0} />
+      <main id="main" tabIndex={-1}>
+        <ErrorBoundary resetKey={hash}>
+          <View route={route} />
+        </ErrorBoundary>
+      </main>
+    </>
+  );
+}
+
+// Failed reads are retried once, quietly; after that the view says what went wrong.
+const client = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: true } } });
 
 export function App() {
-  const [load, setLoad] = useState<Load>(() =>
-    window.portent ? { state: 'loading' } : { state: 'error', message: 'This page is not connected to a Portent engine.' },
-  );
-
-  useEffect(() => {
-    const api = window.portent;
-    if (!api) return;
-    api.getStatus().then(
-      (status) => setLoad({ state: 'ready', status }),
-      (err: unknown) => setLoad({ state: 'error', message: err instanceof Error ? err.message : String(err) }),
-    );
-  }, []);
-
   return (
-    <main>
-      <h1>Portent</h1>
-      {load.state === 'loading' && <p>Connecting…</p>}
-      {load.state === 'error' && <p role="alert">{load.message}</p>}
-      {load.state === 'ready' && (
-        <dl>
-          <dt>Version</dt>
-          <dd>{load.status.version}</dd>
-          <dt>Monitoring</dt>
-          <dd>{load.status.monitoring ? `since ${new Date(load.status.monitoringSince ?? 0).toLocaleString()}` : 'stopped'}</dd>
-          <dt>Database</dt>
-          <dd>{load.status.database}</dd>
-        </dl>
-      )}
-    </main>
+    <QueryClientProvider client={client}>
+      <ErrorBoundary resetKey="app">
+        <Shell />
+      </ErrorBoundary>
+    </QueryClientProvider>
   );
 }

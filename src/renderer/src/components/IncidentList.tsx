@@ -1,0 +1,45 @@
+import { useCallback } from 'react';
+import type { IncidentSummary } from '../../../shared/contract';
+import { formatDateTime } from '../format';
+import { hrefOf } from '../router';
+import { useIncidentPages } from '../queries';
+import { Problem } from './Problem';
+import { VirtualList } from './VirtualList';
+
+const STATUS_TEXT: Record<IncidentSummary['status'], string> = { new: 'New', seen: 'Seen', expected: 'Expected', dismissed: 'Dismissed' };
+
+function Row({ incident, active }: { incident: IncidentSummary; active: boolean }) {
+  return (
+    <a className={`incident-row status-${incident.status}`} href={hrefOf({ view: 'incidents', id: incident.id })} aria-current={active ? 'true' : undefined}>
+      <span className="incident-when">
+        {incident.status === 'new' && <span className="dot" aria-label="unseen" />}
+        {formatDateTime(incident.startedAt)}
+        <span className="tag">{STATUS_TEXT[incident.status]}</span>
+      </span>
+      <span className="incident-sentence">{incident.sentence}</span>
+    </a>
+  );
+}
+
+/** Incidents newest first, loading older pages as the list is scrolled to its end. */
+export function IncidentList({ activeId }: { activeId: number | null }) {
+  const pages = useIncidentPages();
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = pages;
+  const onEnd = useCallback(() => {
+    if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  if (pages.isPending) return <p>Loading incidents…</p>;
+  if (pages.isError) return <Problem error={pages.error} what="list the incidents" />;
+  const incidents = pages.data.pages.flat();
+  if (incidents.length === 0) return <p className="muted">No incidents recorded. Portent tells you here when something out of the ordinary happens.</p>;
+  return (
+    <VirtualList
+      label="Incidents, newest first"
+      items={incidents}
+      rowHeight={64}
+      keyOf={(i) => i.id}
+      onEnd={onEnd}
+      renderRow={(incident) => <Row incident={incident} active={incident.id === activeId} />}
+    />
+  );
+}

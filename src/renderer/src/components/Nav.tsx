@@ -1,0 +1,32 @@
+import type { Route } from '../router';
+import { DEFAULT_RANGE, hrefOf } from '../router';
+
+const PLACES: { view: Route['view']; label: string; href: string }[] = [
+  { view: 'overview', label: 'Overview', href: hrefOf({ view: 'overview' }) },
+  { view: 'incidents', label: 'Anomalies', href: hrefOf({ view: 'incidents', id: null }) },
+  { view: 'ports', label: 'Port history', href: hrefOf({ view: 'ports', range: DEFAULT_RANGE, port: null }) },
+  { view: 'detection', label: 'Detection', href: hrefOf({ view: 'detection' }) },
+  { view: 'settings', label: 'Settings', href: hrefOf({ view: 'settings' }) },
+];
+
+export function Nav({ current, unseen }: { current: Route['view']; unseen: number }) {
+  return (
+    <nav aria-label="Portent">
+      <span className="brand">Portent</span>
+      <ul>
+        {PLACES.map((p) => (
+          <li key={p.view}>
+            <a href={p.href} aria-current={current === p.view ? 'page' : undefined}>
+              {p.label}
+              {p.view === 'incidents' && unseen > 0 && (
+                <span className="badge" aria-label={`${unseen} unseen`}>
+                  {unseen}
+                </span>
+              )}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}

@@ -1,0 +1,2 @@
+/// <reference types="vite/client" />
+// Vite's types for the stylesheets the renderer imports.

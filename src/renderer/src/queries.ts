@@ -1,0 +1,130 @@
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { SettingKey } from '../../shared/settings';
+import { api } from './transport';
+import type { Interval } from './timeRange';
+
+/**
+ * Every read and write the window makes, as react-query hooks. Reads that change on their own
+ * (status, scores, the incident list) poll; writes invalidate what they change, so a view never
+ * shows a state the engine has left.
+ */
+export const keys = {
+  status: ['status'] as const,
+  scores: (spanMs: number, maxPoints: number) => ['scores', spanMs, maxPoints] as const,
+  incidents: ['incidents'] as const,
+  incident: (id: number) => ['incident', id] as const,
+  timeline: (from: number, to: number, buckets: number) => ['timeline', from, to, buckets] as const,
+  portHistory: (proto: string, port: number, from: number, to: number) => ['portHistory', proto, port, from, to] as const,
+  runs: ['runs'] as const,
+  models: ['models'] as const,
+  settings: ['settings'] as const,
+};
+
+const POLL_MS = 5_000;
+export const INCIDENT_PAGE = 200;
+
+export function useStatus() {
+  return useQuery({ queryKey: keys.status, queryFn: () => api.getStatus(), refetchInterval: POLL_MS });
+}
+
+/** Scores of the last `spanMs`, re-read as time moves on. */
+export function useRecentScores(spanMs: number, maxPoints: number) {
+  return useQuery({
+    queryKey: keys.scores(spanMs, maxPoints),
+    queryFn: () => {
+      const to = Date.now();
+      return api.listScores({ from: to - spanMs, to, maxPoints });
+    },
+    refetchInterval: POLL_MS * 3,
+  });
+}
+
+/** Incidents newest first, a page at a time (paged by the id of the oldest one shown). */
+export function useIncidentPages() {
+  return useInfiniteQuery({
+    queryKey: keys.incidents,
+    queryFn: ({ pageParam }) => api.listIncidents(pageParam === null ? { limit: INCIDENT_PAGE } : { limit: INCIDENT_PAGE, beforeId: pageParam }),
+    initialPageParam: null as number | null,
+    getNextPageParam: (last) => (last.length < INCIDENT_PAGE ? undefined : (last.at(-1)?.id ?? undefined)),
+    refetchInterval: POLL_MS * 2,
+  });
+}
+
+export function useIncident(id: number | null) {
+  return useQuery({ queryKey: keys.incident(id ?? 0), queryFn: () => api.getIncident(id!), enabled: id !== null });
+}
+
+export function useSetIncidentStatus() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, status }: { id: number; status: 'seen' | 'expected' | 'dismissed' }) => api.setIncidentStatus(id, status),
+    onSuccess: (_r, { id }) => {
+      void client.invalidateQueries({ queryKey: keys.incidents });
+      void client.invalidateQueries({ queryKey: keys.incident(id) });
+      void client.invalidateQueries({ queryKey: keys.status });
+    },
+  });
+}
+
+export function useSnooze() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (until: number | null) => api.snoozeAlerts(until),
+    onSuccess: (status) => client.setQueryData(keys.status, status),
+  });
+}
+
+export function useSetPaused() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (paused: boolean) => api.setPaused(paused),
+    onSuccess: (status) => client.setQueryData(keys.status, status),
+  });
+}
+
+export function useTimeline(interval: Interval, buckets: number, enabled: boolean) {
+  return useQuery({
+    queryKey: keys.timeline(interval.from, interval.to, buckets),
+    queryFn: () => api.portTimeline({ from: interval.from, to: interval.to, buckets, maxPorts: 500 }),
+    enabled,
+    placeholderData: (previous) => previous,
+  });
+}
+
+export function usePortHistory(proto: 'tcp' | 'udp', port: number, interval: Interval) {
+  return useQuery({
+    queryKey: keys.portHistory(proto, port, interval.from, interval.to),
+    queryFn: () => api.portHistory({ proto, port, from: interval.from, to: interval.to, buckets: 120 }),
+  });
+}
+
+export function useDetectionRuns() {
+  return useQuery({ queryKey: keys.runs, queryFn: () => api.listDetectionRuns({ limit: 500 }), refetchInterval: POLL_MS * 2 });
+}
+
+export function useModels() {
+  return useQuery({ queryKey: keys.models, queryFn: () => api.listModels({ limit: 20 }) });
+}
+
+export function useDetectNow() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.detectNow(),
+    // A run changes scores, incidents, the model and the run list: read them all again.
+    onSettled: () => void client.invalidateQueries(),
+  });
+}
+
+export function useSettings() {
+  return useQuery({ queryKey: keys.settings, queryFn: () => api.getSettings() });
+}
+
+export function useSetSetting() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ key, value }: { key: SettingKey; value: unknown }) => api.setSetting(key, value),
+    onSuccess: (result) => {
+      if (result.ok) void client.invalidateQueries({ queryKey: keys.settings });
+    },
+  });
+}

@@ -1,0 +1,95 @@
+import { useCallback, useSyncExternalStore } from 'react';
+import { isRangeKey, type Range } from './timeRange';
+
+/**
+ * The window's places, read from and written to `location.hash` so that a desktop notification
+ * can open `#/incidents/<id>` directly and the back button works. Parsing is pure and tested.
+ */
+export type PortKey = { proto: 'tcp' | 'udp'; port: number };
+
+export type Route =
+  | { view: 'overview' }
+  | { view: 'incidents'; id: number | null }
+  | { view: 'ports'; range: Range; port: PortKey | null }
+  | { view: 'detection' }
+  | { view: 'settings' }
+  | { view: 'not-found'; path: string };
+
+export const DEFAULT_RANGE: Range = { last: '24h' };
+
+function positiveInt(text: string | undefined): number | null {
+  if (text === undefined || !/^\d{1,15}$/.test(text)) return null;
+  const n = Number(text);
+  return n > 0 ? n : null;
+}
+
+function rangeOf(query: URLSearchParams): Range {
+  const last = query.get('last');
+  if (last !== null && isRangeKey(last)) return { last };
+  const from = positiveInt(query.get('from') ?? undefined);
+  const to = positiveInt(query.get('to') ?? undefined);
+  return from !== null && to !== null && to > from ? { from, to } : DEFAULT_RANGE;
+}
+
+export function parseRoute(hash: string): Route {
+  const raw = hash.replace(/^#/, '');
+  const [pathPart = '', queryPart = ''] = raw.split('?', 2);
+  const parts = pathPart.split('/').filter(Boolean);
+  const query = new URLSearchParams(queryPart);
+  const [head, ...rest] = parts;
+  if (head === undefined) return { view: 'overview' };
+  if (head === 'incidents' && rest.length === 0) return { view: 'incidents', id: null };
+  if (head === 'incidents' && rest.length === 1) {
+    const id = positiveInt(rest[0]);
+    if (id !== null) return { view: 'incidents', id };
+  }
+  if (head === 'ports' && rest.length === 0) return { view: 'ports', range: rangeOf(query), port: null };
+  if (head === 'ports' && rest.length === 2) {
+    const [proto, portText] = rest;
+    const port = portText !== undefined && /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+    if ((proto === 'tcp' || proto === 'udp') && port <= 65535) return { view: 'ports', range: rangeOf(query), port: { proto, port } };
+  }
+  if (head === 'detection' && rest.length === 0) return { view: 'detection' };
+  if (head === 'settings' && rest.length === 0) return { view: 'settings' };
+  return { view: 'not-found', path: '/' + parts.join('/') };
+}
+
+function rangeQuery(range: Range): string {
+  return 'last' in range ? `?last=${range.last}` : `?from=${range.from}&to=${range.to}`;
+}
+
+/** The hash (with its `#`) that parseRoute reads back as the same route. */
+export function hrefOf(route: Route): string {
+  switch (route.view) {
+    case 'overview':
+      return '#/';
+    case 'incidents':
+      return route.id === null ? '#/incidents' : `#/incidents/${route.id}`;
+    case 'ports':
+      return (route.port ? `#/ports/${route.port.proto}/${route.port.port}` : '#/ports') + rangeQuery(route.range);
+    case 'detection':
+      return '#/detection';
+    case 'settings':
+      return '#/settings';
+    case 'not-found':
+      return '#' + route.path;
+  }
+}
+
+function subscribe(onChange: () => void): () => void {
+  window.addEventListener('hashchange', onChange);
+  return () => window.removeEventListener('hashchange', onChange);
+}
+
+/** The current route, re-rendered on every hash change. */
+export function useHash(): string {
+  return useSyncExternalStore(subscribe, () => window.location.hash);
+}
+
+export function navigate(route: Route): void {
+  window.location.hash = hrefOf(route);
+}
+
+export function useNavigate(): (route: Route) => void {
+  return useCallback((route: Route) => navigate(route), []);
+}

@@ -1,0 +1,170 @@
+import { useEffect, useRef } from 'react';
+import type { IncidentDetail as Detail } from '../../../shared/contract';
+import { directionLabel, formatBytes, formatDateTime, formatDuration, formatPercent, formatScore, portLabel } from '../format';
+import { DEFAULT_RANGE, hrefOf } from '../router';
+import { useIncident, useSetIncidentStatus, useSnooze } from '../queries';
+import { Problem } from '../components/Problem';
+import { ScoreChart } from '../components/ScoreChart';
+
+function Ports({ incident }: { incident: Detail }) {
+  return (
+    <table>
+      <caption>Contributing ports</caption>
+      <thead>
+        <tr>
+          <th scope="col">Port</th>
+          <th scope="col">What changed</th>
+          <th scope="col">Process</th>
+          <th scope="col">First seen</th>
+          <th scope="col">Share of the error</th>
+          <th scope="col">Expected occupied</th>
+        </tr>
+      </thead>
+      <tbody>
+        {incident.ports.map((p) => (
+          <tr key={`${p.proto}/${p.port}`}>
+            <td>
+              <a href={hrefOf({ view: 'ports', range: DEFAULT_RANGE, port: { proto: p.proto, port: p.port } })}>{portLabel(p.proto, p.port)}</a>
+            </td>
+            <td>{directionLabel(p.direction)}</td>
+            <td>
+              {p.process ?? 'unknown'}
+              {p.pid !== null && <span className="muted"> (pid {p.pid})</span>}
+              {p.exe && <div className="muted mono">{p.exe}</div>}
+            </td>
+            <td>{p.firstSeenAt === null ? 'never before' : formatDateTime(p.firstSeenAt)}</td>
+            <td>
+              <span className="share" style={{ width: `${Math.round(p.share * 100)}%` }} aria-hidden="true" />
+              {formatPercent(p.share)}
+            </td>
+            <td>{formatPercent(p.expected)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Traffic({ incident }: { incident: Detail }) {
+  return (
+    <>
+      <h4>Flows during the incident</h4>
+      {incident.flows.length === 0 ? (
+        <p className="muted">No flows were recorded in these rounds (packet capture may be off).</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Direction</th>
+              <th scope="col">Local</th>
+              <th scope="col">Remote</th>
+              <th scope="col">Process</th>
+              <th scope="col">Packets</th>
+              <th scope="col">Bytes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {incident.flows.map((f, i) => (
+              <tr key={i}>
+                <td>{f.direction}</td>
+                <td className="mono">
+                  {f.localAddr ?? '?'}:{f.localPort ?? '?'} {f.proto}
+                </td>
+                <td className="mono">
+                  {f.remoteAddr ?? '?'}:{f.remotePort ?? '?'}
+                </td>
+                <td>{f.process ?? 'unknown'}</td>
+                <td>{f.packets}</td>
+                <td>{formatBytes(f.bytes)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h4>DNS names</h4>
+      {incident.dns.length === 0 ? <p className="muted">None recorded.</p> : <ul className="dns">{incident.dns.map((name) => <li key={name} className="mono">{name}</li>)}</ul>}
+    </>
+  );
+}
+
+function Actions({ incident }: { incident: Detail }) {
+  const setStatus = useSetIncidentStatus();
+  const snooze = useSnooze();
+  const busy = setStatus.isPending || snooze.isPending;
+  return (
+    <div className="actions">
+      <button type="button" disabled={busy || incident.status === 'expected'} onClick={() => setStatus.mutate({ id: incident.id, status: 'expected' })}>
+        Mark as expected
+      </button>
+      <button type="button" disabled={busy} onClick={() => snooze.mutate(Date.now() + 3_600_000)}>
+        Snooze alerts for 1 hour
+      </button>
+      <button type="button" disabled={busy || incident.status === 'dismissed'} onClick={() => setStatus.mutate({ id: incident.id, status: 'dismissed' })}>
+        Dismiss
+      </button>
+      {snooze.isSuccess && <span role="status">Alerts snoozed for an hour.</span>}
+      {setStatus.error && <Problem error={setStatus.error} what="change the incident" />}
+      {snooze.error && <Problem error={snooze.error} what="snooze alerts" />}
+    </div>
+  );
+}
+
+/** One incident, explained; Escape or the close button returns to the list. */
+export function IncidentDetail({ id }: { id: number }) {
+  const incident = useIncident(id);
+  const setStatus = useSetIncidentStatus();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const { mutate } = setStatus;
+  const status = incident.data?.status;
+
+  // Opening a new incident is seeing it.
+  useEffect(() => {
+    if (status === 'new') mutate({ id, status: 'seen' });
+  }, [id, status, mutate]);
+
+  useEffect(() => {
+    heading.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') window.location.hash = hrefOf({ view: 'incidents', id: null });
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [id]);
+
+  return (
+    <article className="detail" aria-labelledby="incident-title">
+      <div className="detail-head">
+        <h3 id="incident-title" ref={heading} tabIndex={-1}>
+          Incident {id}
+        </h3>
+        <a className="close" href={hrefOf({ view: 'incidents', id: null })} aria-label="Close the incident (Escape)">
+          Close
+        </a>
+      </div>
+      {incident.isPending && <p>Loading…</p>}
+      {incident.isError && <Problem error={incident.error} what={`open incident ${id}`} />}
+      {incident.data && (
+        <>
+          <p className="sentence">{incident.data.sentence}</p>
+          <dl className="facts">
+            <dt>When</dt>
+            <dd>
+              {formatDateTime(incident.data.startedAt)}, for {formatDuration(incident.data.endedAt - incident.data.startedAt)} ({incident.data.rounds} rounds)
+            </dd>
+            <dt>Peak score</dt>
+            <dd>
+              {formatScore(incident.data.peakScore)} against a threshold of {formatScore(incident.data.threshold)}
+            </dd>
+            <dt>Status</dt>
+            <dd>{incident.data.status}</dd>
+          </dl>
+          <Actions incident={incident.data} />
+          <Ports incident={incident.data} />
+          <h4>Score over the incident&apos;s window</h4>
+          <ScoreChart points={incident.data.scores} label="Scores of the incident's rounds and those around it against the threshold" height={160} />
+          <Traffic incident={incident.data} />
+        </>
+      )}
+    </article>
+  );
+}

@@ -1,0 +1,289 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { collectRound } from '../../src/main/engine/collect/collectRound';
+import { createSocketScanner } from '../../src/main/engine/collect/sockets';
+import { silentLogger } from '../../src/main/engine/log';
+import { openDatabase } from '../../src/main/engine/store/database';
+import { RoundStore } from '../../src/main/engine/store/rounds';
+import { exitOf, repoRoot, runCli, startCli, waitForOutput } from '../support/cli';
+
+/**
+ * The window, driven in Debian's Chromium against the real `portent serve` on a real database:
+ * an hour and a half of this machine's real rounds, then an accelerated monitor (1-second
+ * rounds). "Detect now" trains the model; a listener this test opens then becomes an incident
+ * that the window explains, and the actions taken in the window reach the database.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.join(repoRoot, 'test-output', 'e2e');
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SEEDED_ROUNDS = 90;
+const MIN = 60_000;
+
+/** Real rounds of this machine, one minute apart, ending a few minutes ago. */
+async function seedRounds(file: string, n: number): Promise<void> {
+  const db = openDatabase(file);
+  const store = new RoundStore(db);
+  const scanner = createSocketScanner();
+  const start = Date.now() - (n + 3) * MIN;
+  for (let i = 0; i < n; i++) await collectRound({ scanner, store, host: os.hostname(), log: silentLogger, now: () => start + i * MIN });
+  db.close();
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** `serve` offers the built page; testing an older build than the source would test the wrong thing. */
+function assertRendererBuilt(): void {
+  const page = path.join(repoRoot, 'out', 'renderer', 'index.html');
+  const source = Math.max(newestMtime(path.join(repoRoot, 'src', 'renderer')), newestMtime(path.join(repoRoot, 'src', 'shared')));
+  if (!fs.existsSync(page) || fs.statSync(page).mtimeMs < source) {
+    throw new Error('out/renderer is missing or older than src/renderer: run `npm run build` before this test (npm test does).');
+  }
+}
+
+function readDb<T>(file: string, read: (db: Database.Database) => T): T {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+async function until<T>(what: string, probe: () => T | null | undefined | Promise<T | null | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null && value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the window against portent serve', () => {
+  let dir: string;
+  let file: string;
+  let child: ReturnType<typeof startCli>;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let listener: net.Server;
+  let heldPort = 0;
+  let incidentId = 0;
+  const pageErrors: string[] = [];
+  /** Console errors, such as a resource the CSP blocked or a failed request. */
+  const consoleErrors: string[] = [];
+
+  /** Follows a link or button of the navigation bar, as a user would. */
+  const open = async (name: string) => {
+    await page.getByRole('navigation').getByRole('link', { name: new RegExp(`^${name}`) }).click();
+  };
+
+  const detectNow = async (): Promise<string> => {
+    // Arriving afresh, so no earlier run's result is on the page.
+    await open('Overview');
+    await open('Detection');
+    const button = page.getByRole('button', { name: /Detect now|Detecting/ });
+    await button.click();
+    // Busy until the run resolves (a run takes seconds here: a worker starts and trains), then
+    // the result in words.
+    await page.getByRole('button', { name: 'Detecting…' }).waitFor();
+    const result = page.getByRole('status').filter({ hasText: /Done:|did not start/ });
+    await result.waitFor({ timeout: 150_000 });
+    await until('the button to be enabled again', async () => ((await button.isEnabled()) ? true : null), 10_000);
+    return (await result.innerText()).trim();
+  };
+
+  beforeAll(async () => {
+    assertRendererBuilt();
+    fs.mkdirSync(SHOTS, { recursive: true });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-e2e-'));
+    file = path.join(dir, 'portent.db');
+    await seedRounds(file, SEEDED_ROUNDS);
+    // An hour of rounds is enough history for the model to start alerting.
+    const config = runCli(['config', 'set', 'detection.learningHours', '1', '--db', file]);
+    expect(config.status, config.stderr).toBe(0);
+    // Scheduled detection hourly in rounds: in this test only "Detect now" runs it.
+    child = startCli(['serve', '--port', '0', '--db', file, '--round-seconds', '1', '--detect-every', '3600', '--no-capture']);
+    child.stderr.on('data', () => {}); // drained so the child never blocks on a full pipe
+    const out = await waitForOutput(child.stdout, /Portent is at (http:\/\/127\.0\.0\.1:\d+\/\S*)/, 60_000);
+    base = /Portent is at (http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(out)![1]!;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (m) => {
+      // The meta tag repeats the bridge's CSP header, whose frame-ancestors a meta tag cannot carry.
+      if (m.type() === 'error' && !/'frame-ancestors' is ignored/.test(m.text())) consoleErrors.push(`${m.text()} (${m.location().url})`);
+    });
+  }, 120_000);
+
+  // A failed step leaves a picture and the page's text behind, to tell a slow engine from a broken view.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail' || !page) return;
+    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+    await page.screenshot({ path: path.join(SHOTS, `failed-${name}.png`), fullPage: true }).catch(() => {});
+    console.error(`page at ${page.url()} shows:\n${await page.locator('body').innerText().catch(() => '(unreadable)')}`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    listener?.close();
+    if (child && child.exitCode === null) {
+      const exit = exitOf(child);
+      child.kill('SIGTERM');
+      await exit;
+    }
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the overview of a running monitor', async () => {
+    await page.goto(base + '#/');
+    const main = page.getByRole('main');
+    await main.getByRole('heading', { name: 'Overview' }).waitFor();
+    await main.getByText('Running', { exact: true }).waitFor();
+    await main.getByText('Last round').waitFor();
+    await main.getByText(/Learning what is normal|Not trained yet/).waitFor();
+    // Capture is off on the command line; the card says so rather than hiding.
+    await main.getByRole('heading', { name: 'Packet capture' }).waitFor();
+  });
+
+  it('"Detect now" runs detection to its end and the model becomes ready', async () => {
+    let result = '';
+    for (let attempt = 0; attempt < 3 && !/Done:/.test(result); attempt++) result = await detectNow();
+    expect(result).toMatch(/^Done: scored \d+ rounds? on \w+/);
+    await until('a ready model', async () => {
+      await open('Overview');
+      return (await page.getByText('Ready: alerts are on').isVisible()) ? true : null;
+    }, 60_000);
+    await page.locator('.chart canvas').first().waitFor();
+    await shot(page, 'overview');
+  }, 240_000);
+
+  it('explains a new listener as an incident, naming its process', async () => {
+    listener = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => listener.once('listening', r));
+    heldPort = (listener.address() as net.AddressInfo).port;
+    // A few one-second rounds with the listener in them.
+    await until(
+      'rounds holding the listener',
+      () => {
+        const n = readDb(file, (db) => db.prepare("SELECT count(*) FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id WHERE p.proto = 'tcp' AND p.port = ?").pluck().get(heldPort) as number);
+        return n >= 4 ? n : null;
+      },
+      30_000,
+    );
+    const result = await detectNow();
+    expect(result).toMatch(/[1-9]\d* incidents? found/);
+
+    await open('Anomalies');
+    const list = page.getByRole('list', { name: /Incidents/ });
+    await list.getByRole('link').first().waitFor();
+    await shot(page, 'incidents');
+    incidentId = readDb(file, (db) =>
+      db.prepare("SELECT i.id FROM incidents i JOIN incident_ports ip ON ip.incident_id = i.id WHERE ip.port = ? ORDER BY i.id DESC LIMIT 1").pluck().get(heldPort) as number,
+    );
+    expect(incidentId).toBeGreaterThan(0);
+
+    // The route a desktop notification opens.
+    await page.goto(`${base}#/incidents/${incidentId}`);
+    const detail = page.getByRole('article');
+    await detail.getByRole('heading', { name: `Incident ${incidentId}` }).waitFor();
+    const row = detail.getByRole('row').filter({ hasText: `${heldPort}/tcp` });
+    const text = await row.innerText();
+    expect(text).toContain('appeared');
+    expect(text).toContain(`pid ${process.pid}`);
+    expect(text).toContain(path.basename(process.execPath));
+    expect((await detail.locator('.sentence').innerText()).length).toBeGreaterThan(10);
+    await detail.locator('.chart canvas').waitFor();
+    await shot(page, 'incident');
+  }, 240_000);
+
+  it('"Mark as expected" reaches the database; Escape closes the incident', async () => {
+    const detail = page.getByRole('article');
+    await detail.getByRole('button', { name: 'Mark as expected' }).click();
+    await until('the action to be done', async () => ((await detail.getByRole('button', { name: 'Mark as expected' }).isDisabled()) ? true : null), 10_000);
+    const status = await until('the stored status', () => {
+      const s = readDb(file, (db) => db.prepare('SELECT status FROM incidents WHERE id = ?').pluck().get(incidentId) as string);
+      return s === 'expected' ? s : null;
+    }, 10_000);
+    expect(status).toBe('expected');
+    await page.keyboard.press('Escape');
+    await until('the list without a detail', () => (page.url().endsWith('#/incidents') ? true : null), 5_000);
+    await page.getByRole('article').waitFor({ state: 'detached' });
+  });
+
+  it('draws the port timeline, zooms, and opens a port with its owner', async () => {
+    await open('Port history');
+    await page.getByRole('button', { name: 'Last hour' }).click();
+    await page.locator('canvas.timeline-canvas').waitFor({ timeout: 15_000 });
+    const label = page.getByRole('button', { name: new RegExp(`^${heldPort}/tcp`) });
+    await label.click({ timeout: 15_000 });
+    const detail = page.getByRole('article');
+    await detail.getByRole('heading', { name: `Port ${heldPort}/tcp` }).waitFor({ timeout: 15_000 });
+    await detail.getByRole('table').getByText(path.basename(process.execPath)).first().waitFor({ timeout: 15_000 });
+    await shot(page, 'ports');
+    // Zooming narrows the range into fixed times in the route.
+    await page.getByRole('button', { name: 'Zoom in' }).click();
+    await until('a zoomed range', () => (/from=\d+&to=\d+/.test(page.url()) ? true : null), 5_000);
+    await page.keyboard.press('Escape');
+    await page.getByRole('article').waitFor({ state: 'detached', timeout: 15_000 });
+  }, 90_000);
+
+  it('lists detection runs and charts the refit loss', async () => {
+    await open('Detection');
+    const runs = page.getByRole('list', { name: /Detection runs/ });
+    await runs.getByRole('listitem').filter({ hasText: 'by hand' }).first().waitFor();
+    await page.locator('.chart canvas').first().waitFor();
+    await shot(page, 'detection');
+  });
+
+  it('checks a setting before sending it and saves a valid one', async () => {
+    await open('Settings');
+    const input = page.getByLabel(/packets days/);
+    await input.fill('0');
+    await page.getByRole('alert').filter({ hasText: 'retention.packetsDays must be a whole number of days from 1 to 3650' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Save retention.packetsDays' }).isDisabled()).toBe(true);
+    await input.fill('14');
+    await page.getByRole('button', { name: 'Save retention.packetsDays' }).click();
+    await until('the saved value', () => {
+      const got = runCli(['config', 'get', 'retention.packetsDays', '--json', '--db', file]);
+      return got.stdout.trim() === '14' ? true : null;
+    }, 20_000);
+    await shot(page, 'settings');
+  }, 60_000);
+
+  it('is navigable by keyboard and follows a dark system theme', async () => {
+    await page.goto(base + '#/');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    // Skip link, then the navigation's links in order.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await until('the anomalies view', () => (page.url().includes('#/incidents') ? true : null), 5_000);
+
+    const dark = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
+    await dark.goto(base + '#/');
+    await dark.getByRole('heading', { name: 'Overview' }).waitFor();
+    // Evaluated in the page; written as a string because this file is compiled without DOM types.
+    const background = await dark.evaluate('getComputedStyle(document.body).backgroundColor');
+    expect(background).toBe('rgb(21, 23, 26)');
+    await dark.locator('.chart canvas').first().waitFor();
+    await dark.screenshot({ path: path.join(SHOTS, 'overview-dark.png'), fullPage: true });
+    await dark.close();
+    expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+});
