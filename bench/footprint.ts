@@ -1,15 +1,19 @@
 /**
  * The monitor's footprint at its real schedule, as one JSON object on stdout.
  *
- *   npx tsx bench/footprint.ts [--minutes 10] [--iface NAME]
+ *   npm run build && npx tsx bench/footprint.ts [--minutes 10] [--iface NAME] [--entry built|source] [--detect-every N]
  *
  * Starts `portent run` (one-minute rounds, hourly detection, capture on the default-route
  * interface unless --iface names another) on a fresh database and samples, every 5 seconds, the
  * CPU time and memory of the monitor process and of its capture process from /proc. CPU is
  * reported as a share of one core over the whole run and outside detections (a detection is
  * from its "detection started" log line to its "detection finished"/"failed" line); RSS as the
- * kernel's high-water mark. The monitor runs through tsx, as from a checkout: its loader adds a
- * little memory over a packaged build, so the figures are an upper bound. Linux only.
+ * kernel's high-water mark over the run (detections included), as sampled outside detections (a
+ * detection's worker thread holds the model and its tensors while it runs) and at the end.
+ * `--detect-every N` (rounds) brings detections into a short run. By default the monitor runs
+ * as a service would, from the built JavaScript (`node out/main/cli.js run`, capture child
+ * `out/main/captureChild.js`); `--entry source` runs it through tsx as `npm run -s portent`
+ * does, whose loader adds about 34 MB to each of the two processes. Linux only.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,6 +29,8 @@ const arg = (name: string): string | undefined => {
 };
 const MINUTES = Number(arg('--minutes') ?? 10);
 const IFACE = arg('--iface');
+const ENTRY = arg('--entry') ?? 'built';
+const DETECT_EVERY = arg('--detect-every');
 const SAMPLE_MS = 5000;
 const TICK_HZ = 100; // USER_HZ on Linux: /proc reports CPU times in 1/100 s.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,8 +82,11 @@ async function main(): Promise<void> {
   if (process.platform !== 'linux') throw new Error('bench/footprint reads /proc and runs on Linux only');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-footprint-'));
   const dbPath = path.join(dir, 'portent.db');
-  const cli = path.join(here, '..', 'src', 'main', 'headless', 'cli.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'run', '--db', dbPath, ...(IFACE ? ['--iface', IFACE] : [])], {
+  if (ENTRY !== 'built' && ENTRY !== 'source') throw new Error(`--entry must be built or source; got ${ENTRY}`);
+  const built = path.join(here, '..', 'out', 'main', 'cli.js');
+  if (ENTRY === 'built' && !fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first, or pass --entry source`);
+  const command = ENTRY === 'built' ? [built] : ['--import', 'tsx', path.join(here, '..', 'src', 'main', 'headless', 'cli.ts')];
+  const child = spawn(process.execPath, [...command, 'run', '--db', dbPath, ...(IFACE ? ['--iface', IFACE] : []), ...(DETECT_EVERY ? ['--detect-every', DETECT_EVERY] : [])], {
     cwd: path.join(here, '..'),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -110,6 +119,8 @@ async function main(): Promise<void> {
   let idleTicks = 0;
   let captureTicksTotal = 0;
   let peakRssKb = 0;
+  let peakRssOutsideKb = 0;
+  let lastRssKb = 0;
   let peakCaptureRssKb = 0;
   const seenCapture = new Map<number, number>();
   while (Date.now() - started < MINUTES * 60_000) {
@@ -129,7 +140,10 @@ async function main(): Promise<void> {
       seenCapture.set(c, ct);
       peakCaptureRssKb = Math.max(peakCaptureRssKb, memoryKb(c)?.hwm ?? 0);
     }
-    peakRssKb = Math.max(peakRssKb, memoryKb(pid)?.hwm ?? 0);
+    const mem = memoryKb(pid);
+    peakRssKb = Math.max(peakRssKb, mem?.hwm ?? 0);
+    lastRssKb = mem?.rss ?? lastRssKb;
+    if (!wasDetecting && !detecting) peakRssOutsideKb = Math.max(peakRssOutsideKb, lastRssKb);
     last = { t, ticks, captureTicks: 0 };
   }
   const elapsedMs = Date.now() - started;
@@ -151,6 +165,8 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         bench: 'footprint',
+        entry: ENTRY,
+        detect_every_rounds: DETECT_EVERY ? Number(DETECT_EVERY) : 60,
         minutes: Number((elapsedMs / 60_000).toFixed(2)),
         rounds,
         detections,
@@ -159,6 +175,8 @@ async function main(): Promise<void> {
         cpu_percent_outside_detection: share(idleTicks, idleMs),
         capture_process_cpu_percent: share(captureTicksTotal, elapsedMs),
         peak_rss_mb: Number((peakRssKb / 1024).toFixed(1)),
+        peak_rss_outside_detection_mb: Number((peakRssOutsideKb / 1024).toFixed(1)),
+        rss_at_end_mb: Number((lastRssKb / 1024).toFixed(1)),
         capture_process_peak_rss_mb: Number((peakCaptureRssKb / 1024).toFixed(1)),
         db_growth_mb_per_hour: Number((((endBytes - startBytes) / 1_048_576) * (3_600_000 / elapsedMs)).toFixed(3)),
         targets: { cpu_percent_outside_detection: 1, peak_rss_mb: 150 },

@@ -13,6 +13,7 @@ import type { SocketScanner } from './collect/sockets/types';
 import { Job, type Trigger } from './schedule/job';
 import { Scheduler } from './schedule/scheduler';
 import { detectInWorker, type DetectionHandle } from './detect/detectInWorker';
+import { CancelledError } from './detect/cancelled';
 import type { DetectionResult } from './detect/detector';
 import type { IncidentRow } from './store/detectionStore';
 import { runCleanup, type CleanupResult } from './maintain/cleanup';
@@ -247,7 +248,17 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     this.detection = handle;
     this.changed();
     try {
-      const r = await handle.result;
+      let r: DetectOutcome;
+      try {
+        r = await handle.result;
+      } catch (err) {
+        // Cancelled because the monitor is stopping: what was scored is kept, nothing failed.
+        if (err instanceof CancelledError && this.state !== s) {
+          log.info('detection cancelled: the monitor is stopping');
+          return null;
+        }
+        throw err;
+      }
       log.debug('detection job done', {
         trigger,
         roundsScored: r.roundsScored,
