@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, session } from 'electron';
+import { app, dialog, session } from 'electron';
 import { Monitor } from '../engine/monitor';
 import { createEngineApi } from '../engine/api';
 import { createLogger } from '../engine/log';
@@ -68,7 +68,17 @@ if (!app.requestSingleInstanceLock()) {
     registerIpcHandlers(api, (event) =>
       isTrustedSenderFacts({ frameUrl: event.senderFrame?.url ?? null, isMainFrame: event.senderFrame?.parent === null, fromPortentWindow: window.owns(event.sender) }, devOrigin),
     );
-    monitor.start();
+    try {
+      monitor.start();
+    } catch (err) {
+      // A damaged or newer database, or another monitor already on it: say so, never sit in
+      // the tray doing nothing.
+      const message = err instanceof Error ? err.message : String(err);
+      log.error('engine could not start', { error: message });
+      dialog.showErrorBox('Portent could not start', message);
+      app.exit(1);
+      return;
+    }
 
     const iconDir = app.isPackaged ? path.join(process.resourcesPath, 'tray') : path.join(app.getAppPath(), 'assets', 'tray');
     const tray: TrayController = new TrayController({
