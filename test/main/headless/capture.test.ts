@@ -98,7 +98,7 @@ describe('portent capture', () => {
         flows: 1 + 2 + 2 * connections,
         dns: names,
         malformed: 0,
-        dropped: null,
+        dropped: 0,
       });
       // SYN and SYN-ACK sizes depend on the TCP options the kernel chose; the rest is exact.
       const synBytes = (out.bytes as number) - 25 * (UDP_FRAME + payload.length) - dnsBytes;

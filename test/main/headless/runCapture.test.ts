@@ -65,7 +65,7 @@ describe.runIf(process.platform === 'linux')('portent run with packet capture', 
     const packets = db.prepare('SELECT count(*) FROM packets WHERE port_id = ? AND process_id = ?').pluck().get(portId, mine[0]);
     expect(packets).toBe(2 * connections);
     const states = db.prepare('SELECT state, iface, sum(packets_seen) AS seen, sum(packets_kept) AS kept, max(kernel_drops) AS drops FROM round_capture GROUP BY state').all();
-    expect(states).toEqual([{ state: 'on', iface: 'lo', seen: 2 * connections, kept: 2 * connections, drops: null }]);
+    expect(states).toEqual([{ state: 'on', iface: 'lo', seen: 2 * connections, kept: 2 * connections, drops: 0 }]);
     db.close();
   });
 

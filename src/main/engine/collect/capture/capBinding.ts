@@ -2,22 +2,26 @@
  * Typed access to the `cap` libpcap binding, loaded on first use: a machine without libpcap
  * (or with a binding built for another Node) then loses packet capture, not the whole engine.
  *
- * Facts about cap 0.2.1 that shape the rest of this folder (read from its src/binding.cc):
- * - `open()` keeps a raw pointer into the Buffer it is given and copies every packet there, but
- *   holds no reference to it: the caller must keep the Buffer alive while the capture is open,
- *   or the garbage collector frees it and libpcap writes into freed memory.
- * - The kernel snapshot length is fixed at 65535 and promiscuous and immediate mode are on; the
- *   Buffer's length only limits what is copied to JavaScript.
- * - Each packet is one synchronous 'packet' event (captured length, truncated flag). There is
- *   no timestamp, no wire length and no pcap_stats(), so kernel drops cannot be read.
- * - The poll handle is registered on uv_default_loop(), so it only works on the main thread of
- *   a process, never inside a worker thread.
- * - A handle's uv_poll_t is started by `open()` but never uv_close()d, so it stays linked in the
- *   loop's handle list after `close()`; if the garbage collector then frees the handle, the next
- *   change to that list corrupts the heap. After a failed `open()`, `close()` and the destructor
- *   stop a uv_poll_t that was never initialized and crash outright. So every handle is kept
- *   reachable for the life of the process, and a failed one is never closed.
- * - A handle cannot be reopened after close() (its closing flag is never reset): use a new one.
+ * Portent carries a patch to cap 0.2.1 (patches/cap+0.2.1.patch, applied and rebuilt by
+ * scripts/patch-cap.mjs at install). With it:
+ * - `open()` takes a 5th argument `{snaplen, timeout, immediate}`: the kernel snapshot length,
+ *   libpcap's buffer timeout, and immediate mode (off here: TPACKET_V3 blocks on Linux, packed
+ *   densely and handed over when full or after `timeout` ms);
+ * - each 'packet' event also carries the wire length and libpcap's timestamp (ms);
+ * - `stats()` returns pcap_stats() (`ps_recv`, `ps_drop`, `ps_ifdrop`);
+ * - the Buffer given to `open()` is held by the handle while open, the poll handle is
+ *   uv_close()d on close (the object lives until libuv is done with it), and a failed `open()`
+ *   closes what it opened, so a handle may be dropped and collected like any object.
+ *
+ * Without the patch (install scripts skipped, or dev dependencies omitted) cap works as
+ * published, and its traps apply: the kernel snaplen is 65535 and immediate mode forced (64 KiB
+ * ring slots on loopback); no timestamp, wire length or pcap_stats(); the Buffer is held by raw
+ * pointer only; the uv_poll_t is never uv_close()d, so a collected handle corrupts the loop's
+ * handle list and a `close()` after a failed `open()` touches an uninitialized one. In that
+ * case every handle and the buffer of a failed one are kept for the life of the process.
+ *
+ * Either way the poll handle is registered on uv_default_loop(), so capture only works on the
+ * main thread of a process, never inside a worker thread.
  */
 import { createRequire } from 'node:module';
 
@@ -35,12 +39,33 @@ export interface PcapDevice {
   flags?: string;
 }
 
-export type PacketListener = (nbytes: number, truncated: boolean) => void;
+/** `wireLen` and `tsMs` (libpcap's timestamp, ms since the epoch) come with the patch only. */
+export type PacketListener = (nbytes: number, truncated: boolean, wireLen?: number, tsMs?: number) => void;
+
+/** The patch's 5th `open()` argument; an unpatched cap ignores it. */
+export interface CapOpenOptions {
+  /** Kernel snapshot length (bytes kept per packet in the ring). */
+  snaplen: number;
+  /** Longest wait, ms, before a partly filled buffer is handed over (without immediate mode). */
+  timeout: number;
+  immediate: boolean;
+}
+
+/** pcap_stats(): counts since the capture opened, as libpcap defines them for the platform. */
+export interface PcapStats {
+  ps_recv: number;
+  /** Dropped for lack of room in the capture buffer. */
+  ps_drop: number;
+  /** Dropped by the interface or its driver (not by the capture). */
+  ps_ifdrop: number;
+}
 
 export interface CapHandle {
   /** Returns the link type as a name ('ETHERNET', ...) or 'Unknown linktype N'. */
-  open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
+  open(device: string, filter: string, bufferSize: number, buffer: Buffer, options?: CapOpenOptions): string;
   close(): boolean;
+  /** Patched cap only; throws when the handle is not open. */
+  stats?(): PcapStats;
   on(event: 'packet', listener: PacketListener): this;
   removeListener(event: 'packet', listener: PacketListener): this;
 }
@@ -49,6 +74,7 @@ export interface CapBinding {
   Cap: {
     new (): CapHandle;
     deviceList(): PcapDevice[];
+    prototype: Partial<CapHandle>;
   };
 }
 
@@ -68,13 +94,22 @@ export function loadCap(): CapBinding {
   }
 }
 
-// Every handle ever created, and the buffers of failed ones: see the note at the top of this
-// file. A few hundred bytes each, so a capture should stay open rather than be reopened often.
+/** Whether the loaded cap carries Portent's patch (see the top of this file). */
+export function isPatched(binding: CapBinding): boolean {
+  return typeof binding.Cap.prototype.stats === 'function';
+}
+
+/** Logged once per capture when cap runs without the patch. */
+export const UNPATCHED_NOTE =
+  'cap is not patched (scripts/patch-cap.mjs did not run at install): packet capture runs in immediate mode with 64 KiB ring slots, so it loses packets in floods sooner, and kernel drops cannot be read';
+
+// Unpatched cap only: every handle ever created, and the buffers of failed ones (see the top of
+// this file). A few hundred bytes each, so a capture should stay open rather than be reopened.
 const keepAlive: unknown[] = [];
 
 /**
- * Opens a new handle, which lives as long as the process (see above). On failure libpcap's
- * error is rethrown and the handle must not be used again.
+ * Opens a new handle. On failure libpcap's error is rethrown and the handle must not be used
+ * again. `options` reach a patched cap only; an unpatched one keeps its fixed behaviour.
  */
 export function openHandle(
   binding: CapBinding,
@@ -82,8 +117,10 @@ export function openHandle(
   filter: string,
   bufferSize: number,
   buffer: Buffer,
+  options: CapOpenOptions,
 ): { handle: CapHandle; linkName: string } {
   const handle = new binding.Cap();
+  if (isPatched(binding)) return { handle, linkName: handle.open(iface, filter, bufferSize, buffer, options) };
   keepAlive.push(handle);
   try {
     return { handle, linkName: handle.open(iface, filter, bufferSize, buffer) };

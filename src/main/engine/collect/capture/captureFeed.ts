@@ -1,6 +1,7 @@
 /**
  * The monitor's side of packet capture: one long-lived capture process (reopening a capture
- * every minute would leak a libpcap handle each time, see README), asked for a report at each
+ * every minute would set up a kernel ring each time, and leak a handle with an unpatched cap,
+ * see README), asked for a report at each
  * round so that one report covers exactly the time since the previous round. Capture being off
  * is a state, never an error: rounds go on and record why there is no traffic.
  */
@@ -140,11 +141,20 @@ export class CaptureFeed {
     return { state: 'on', iface: iface ?? '', report: mergeReports(reports, this.maxPackets) };
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the capture process and returns what it saw since the last take() (its last report,
+   * sent as it stops), or null when there is none. Storing it is the caller's choice: it
+   * covers time after the last round started, so it belongs to no round yet.
+   */
+  async stop(): Promise<RoundCapture | null> {
     const p = this.process;
     this.process = null;
     this.waiter?.();
     if (p) await p.stop();
+    const reports = this.pending;
+    this.pending = [];
+    if (reports.length === 0) return null;
+    return { state: 'on', iface: this.current.iface ?? '', report: mergeReports(reports, this.maxPackets) };
   }
 
   private onState(s: CaptureProcessState): void {
@@ -153,6 +163,7 @@ export class CaptureFeed {
       if (this.restart) this.restart.at = Number.POSITIVE_INFINITY;
       this.current = { state: 'on', iface: s.iface, message: null, remedy: [] };
       this.options.log.info('packet capture on', { iface: s.iface, filter: s.filter || null, maxPacketsPerRound: this.maxPackets });
+      if (s.note) this.options.log.warn(s.note, { iface: s.iface });
     } else if (s.state === 'off') {
       this.setOff('off', s.iface ?? iface, s.message, s.remedy);
     } else if (s.state === 'failed') {

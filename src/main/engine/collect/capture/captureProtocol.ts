@@ -18,7 +18,8 @@ export interface CaptureStartOptions {
 export type ParentMessage = { type: 'start'; options: CaptureStartOptions } | { type: 'report' } | { type: 'stop' };
 
 export type ChildMessage =
-  | { type: 'started'; iface: string; filter: string; linkType: number; snaplen: number }
+  /** `note`: why capture runs with reduced abilities (cap without Portent's patch), else absent. */
+  | { type: 'started'; iface: string; filter: string; linkType: number; snaplen: number; note?: string }
   | { type: 'off'; state: CaptureOffState }
   | { type: 'report'; report: CaptureReport }
   | { type: 'stopped' }

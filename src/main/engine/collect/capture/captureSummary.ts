@@ -33,7 +33,10 @@ export interface CaptureReport {
   sample: PacketSampleResult;
   /** Frames of this interval that could not be decoded. */
   malformedCount: number;
-  /** Totals since the capture started. */
+  /**
+   * Totals since the capture started, except `kernelDrops`: the kernel's drops during this
+   * interval (what a round records), null when they cannot be read.
+   */
   counters: CaptureCounters;
 }
 
@@ -49,6 +52,8 @@ export class CaptureSummary {
   private from: number;
   private readonly maxDnsEvents: number;
   private readonly sampler: PacketSampler;
+  /** Kernel drops since the capture started, as of the previous report. */
+  private dropsBefore = 0;
 
   constructor(local: LocalAddresses, now: number, options: { maxFlows?: number; maxDnsEvents?: number; maxPackets?: number } = {}) {
     this.flows = new FlowTable(local, { maxFlows: options.maxFlows });
@@ -84,8 +89,9 @@ export class CaptureSummary {
       malformed: this.malformed,
       sample: this.sampler.take(),
       malformedCount: this.malformedCount,
-      counters,
+      counters: { ...counters, kernelDrops: counters.kernelDrops === null ? null : counters.kernelDrops - this.dropsBefore },
     };
+    if (counters.kernelDrops !== null) this.dropsBefore = counters.kernelDrops;
     this.malformedCount = 0;
     this.from = now;
     this.dns = [];

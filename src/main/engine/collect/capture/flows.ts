@@ -46,6 +46,13 @@ export interface FlowSnapshot {
   overflow: Tally;
 }
 
+/** What makes a flow one row: everything but its totals. */
+export const flowKey = (f: Flow): string => flowKeyOf(f.proto, f.localAddr, f.localPort, f.remoteAddr, f.remotePort, f.direction);
+
+function flowKeyOf(proto: string, localAddr: string, localPort: number | null, remoteAddr: string, remotePort: number | null, direction: Direction): string {
+  return `${proto}|${localAddr}|${localPort ?? ''}|${remoteAddr}|${remotePort ?? ''}|${direction}`;
+}
+
 // A scan or a flood with random ports would otherwise grow the table without bound.
 const DEFAULT_MAX_FLOWS = 50_000;
 
@@ -55,6 +62,8 @@ export class FlowTable {
   private overflow: Tally = { packets: 0, bytes: 0 };
   private local: LocalAddresses;
   private readonly maxFlows: number;
+  /** The flow of the previous packet: consecutive packets mostly share one, and then no key is built. */
+  private last: Flow | null = null;
 
   constructor(local: LocalAddresses, options: { maxFlows?: number } = {}) {
     this.local = local;
@@ -102,9 +111,13 @@ export class FlowTable {
       remoteAddr = srcAddr;
       remotePort = p.srcPort;
     }
-    const key = `${proto}|${localAddr}|${localPort ?? ''}|${remoteAddr}|${remotePort ?? ''}|${direction}`;
-    const flow = this.flows.get(key);
+    const last = this.last;
+    const flow =
+      last !== null && last.localPort === localPort && last.remotePort === remotePort && last.localAddr === localAddr && last.remoteAddr === remoteAddr && last.proto === proto && last.direction === direction
+        ? last
+        : this.flows.get(flowKeyOf(proto, localAddr, localPort, remoteAddr, remotePort, direction));
     if (flow) {
+      this.last = flow;
       flow.packets++;
       flow.bytes += p.length;
       if (p.ts < flow.firstTs) flow.firstTs = p.ts;
@@ -117,7 +130,7 @@ export class FlowTable {
       this.overflow.bytes += p.length;
       return;
     }
-    this.flows.set(key, {
+    const created: Flow = {
       proto,
       localAddr,
       localPort,
@@ -129,7 +142,9 @@ export class FlowTable {
       firstTs: p.ts,
       lastTs: p.ts,
       tcpFlags: p.tcpFlags ?? 0,
-    });
+    };
+    this.flows.set(flowKeyOf(proto, localAddr, localPort, remoteAddr, remotePort, direction), created);
+    this.last = created;
   }
 
   /** Hands over everything counted so far and starts an empty table. */
@@ -140,6 +155,7 @@ export class FlowTable {
       overflow: this.overflow,
     };
     this.flows = new Map();
+    this.last = null;
     this.unattributed = { packets: 0, bytes: 0 };
     this.overflow = { packets: 0, bytes: 0 };
     return snapshot;

@@ -4,8 +4,21 @@
  * mine?" by comparing these strings with the machine's own addresses.
  */
 
+// A host talks to few addresses, and every packet carries two: their text is built once and
+// reused, which saves two strings per packet and makes later comparisons of them cheap.
+const ipv4Text = new Map<number, string>();
+const IPV4_CACHE_MAX = 4096;
+
 export function formatIPv4(b: Uint8Array, off: number): string {
-  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+  const n = (((b[off] as number) << 24) | ((b[off + 1] as number) << 16) | ((b[off + 2] as number) << 8) | (b[off + 3] as number)) >>> 0;
+  let text = ipv4Text.get(n);
+  if (text === undefined) {
+    // A scan of many addresses must not grow the cache without bound.
+    if (ipv4Text.size >= IPV4_CACHE_MAX) ipv4Text.clear();
+    text = `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+    ipv4Text.set(n, text);
+  }
+  return text;
 }
 
 // Reused between calls: decoding is synchronous, so one scratch array serves every packet.

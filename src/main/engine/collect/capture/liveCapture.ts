@@ -6,30 +6,38 @@
  * Where it runs: cap registers its poll handle on the process's default libuv loop, so it
  * cannot live in a worker thread, and it drains the kernel ring in one synchronous loop per
  * wake-up, so a flood keeps the hosting event loop busy for as long as the flood outpaces the
- * decoder. Decoding is therefore kept cheap (a few microseconds a packet, no payload copies) and
- * the capture belongs in its own process (see captureProcess.ts), never in the process that
+ * decoder. Decoding is therefore kept cheap (about a microsecond a packet, no payload copies)
+ * and the capture belongs in its own process (see captureProcess.ts), never in the process that
  * draws the tray and window.
  */
 import { decodePacket, type DecodedPacket, type Malformed } from './decode';
-import { loadCap, openHandle, type CapBinding, type CapHandle } from './capBinding';
+import { isPatched, loadCap, openHandle, UNPATCHED_NOTE, type CapBinding, type CapHandle, type CapOpenOptions, type PcapStats } from './capBinding';
 import { CaptureError, classifyOpenError } from './captureErrors';
 import { isSupportedLinkType, linkTypeFromCap } from './linkType';
 
 /**
- * Bytes of each packet copied to JavaScript. The kernel side is fixed at 65535 by cap, so this
- * costs a memcpy, not kernel memory. 1536 holds a full Ethernet frame, hence a whole DNS
- * response of up to the 1232-byte EDNS size recommended since DNS Flag Day 2020 behind the
- * largest usual headers (Ethernet + 2 VLAN tags + IPv6 + extension header + UDP < 120 bytes).
- * 256 would hold every header but cut most DNS responses short, losing their answers.
+ * Bytes kept of each packet, in the kernel ring and in the copy to JavaScript (with patched
+ * cap; unpatched, the kernel keeps 65535 and this only limits the copy). 1536 holds a full
+ * Ethernet frame, hence a whole DNS response of up to the 1232-byte EDNS size recommended since
+ * DNS Flag Day 2020 behind the largest usual headers (Ethernet + 2 VLAN tags + IPv6 + extension
+ * header + UDP < 120 bytes). 256 would hold every header but cut most DNS responses short.
  */
 export const DEFAULT_SNAPLEN = 1536;
 /**
- * Kernel ring size. cap's immediate mode makes libpcap use TPACKET_V2, whose frames are sized
- * for the largest packet (about 64 KiB on loopback and on NICs with segmentation offload), so a
- * ring holds bufferSize / 64 KiB packets whatever their size: 32 MiB is ~500 slots, about 5 ms
- * of 100k packets/s before the kernel drops.
+ * Kernel ring size. With patched cap and immediate mode off, Linux uses TPACKET_V3: packets are
+ * packed into blocks by their captured size (~130 bytes for a small UDP packet on loopback), so
+ * 32 MiB holds about 250,000 small packets or 20,000 full frames, seconds of a flood. Unpatched
+ * cap forces immediate mode and TPACKET_V2, whose slots are sized for the largest packet (64 KiB
+ * on loopback): the same 32 MiB is then ~500 slots, 5 ms of 100k packets/s.
  */
 export const DEFAULT_BUFFER_SIZE = 32 * 1024 * 1024;
+/**
+ * Longest a captured packet waits in a partly filled kernel block before the block is handed
+ * over (patched cap, immediate mode off). Wake-ups are at most 1000 / this a second when traffic
+ * is light, and one per full block in floods; reports lose nothing by it (a packet still in the
+ * kernel at a report goes into the next one), only the last few ms are lost when capture stops.
+ */
+export const DEFAULT_BUFFER_TIMEOUT_MS = 20;
 export const DEFAULT_BATCH_SIZE = 1024;
 export const DEFAULT_FLUSH_INTERVAL_MS = 250;
 
@@ -45,7 +53,7 @@ export interface CaptureCounters {
   malformed: number;
   /** Decoded packets longer than the snaplen (headers still decoded; DNS may be partial). */
   truncated: number;
-  /** Always null with cap 0.2.1, which does not expose pcap_stats(). */
+  /** Packets the kernel dropped for lack of room in the ring (pcap_stats ps_drop); null with unpatched cap. */
   kernelDrops: number | null;
   batches: number;
   /** Errors thrown by the onBatch callback (caught so they cannot unwind into libpcap). */
@@ -58,13 +66,17 @@ export interface LiveCaptureOptions {
   filter?: string;
   snaplen?: number;
   bufferSize?: number;
+  /** See DEFAULT_BUFFER_TIMEOUT_MS. */
+  bufferTimeoutMs?: number;
+  /** Hand over every packet as it arrives (one wake-up each): lower latency, more CPU. */
+  immediate?: boolean;
   /** Packets per onBatch call at most. */
   batchSize?: number;
   /** Longest time a decoded packet waits before its batch is handed over. */
   flushIntervalMs?: number;
   onBatch: (batch: PacketBatch) => void;
   onCallbackError?: (err: unknown) => void;
-  /** Source of packet timestamps (ms since the epoch); cap gives none, so arrival time is used. */
+  /** Source of packet timestamps (ms since the epoch) when cap gives none (unpatched). */
   clock?: () => number;
 }
 
@@ -92,8 +104,13 @@ export class LiveCapture {
   readonly filter: string;
   readonly snaplen: number;
   readonly linkType: number;
+  /** Why capture runs with reduced abilities (unpatched cap), for the log; null when it does not. */
+  readonly note: string | null;
   private handle: CapHandle | null;
-  /** cap writes into this Buffer through a raw pointer; this reference is what keeps it alive. */
+  private readonly patched: boolean;
+  /** pcap_stats() as last read; kept after stop(), when the handle can no longer be asked. */
+  private lastStats: PcapStats | null = null;
+  /** cap copies each packet here (unpatched cap holds it by raw pointer only: keep this reference). */
   private readonly buffer: Buffer;
   private readonly batchSize: number;
   private readonly onBatch: (batch: PacketBatch) => void;
@@ -135,14 +152,18 @@ export class LiveCapture {
       throw new CaptureError('no-such-interface', this.iface, `packet capture is off: unknown interface "${this.iface}"; available: ${known.join(', ') || '(none)'}`);
     }
     const bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
-    // A failed open leaks its handle (see capBinding.ts), and one that failed on the filter
-    // leaks an active ring, so problems are found on a probe with a small ring first.
-    probe(binding, this.iface, this.filter);
+    const openOptions: CapOpenOptions = { snaplen: this.snaplen, timeout: options.bufferTimeoutMs ?? DEFAULT_BUFFER_TIMEOUT_MS, immediate: options.immediate ?? false };
+    this.patched = isPatched(binding);
+    this.note = this.patched ? null : UNPATCHED_NOTE;
+    // Unpatched, a failed open leaks its handle (see capBinding.ts), and one that failed on the
+    // filter leaks an active ring, so problems are found on a probe with a small ring first.
+    if (!this.patched) probe(binding, this.iface, this.filter, openOptions);
     let opened: { handle: CapHandle; linkName: string };
     try {
-      opened = openHandle(binding, this.iface, this.filter, bufferSize, this.buffer);
+      opened = openHandle(binding, this.iface, this.filter, bufferSize, this.buffer, openOptions);
     } catch (e) {
-      throw classifyOpenError(e, this.iface, this.filter, false);
+      // (Unpatched, the probe has already told a bad filter apart.)
+      throw classifyOpenError(e, this.iface, this.filter, this.patched && this.filter !== '' && opensWithoutFilter(binding, this.iface, openOptions));
     }
     const { handle, linkName } = opened;
     const dlt = linkTypeFromCap(linkName);
@@ -163,7 +184,14 @@ export class LiveCapture {
   }
 
   counters(): CaptureCounters {
+    this.readStats();
     return { ...this.stats };
+  }
+
+  /** pcap_stats() since the capture opened (the last reading once stopped); null with unpatched cap. */
+  pcapStats(): PcapStats | null {
+    this.readStats();
+    return this.lastStats && { ...this.lastStats };
   }
 
   /** Hands over whatever is decoded and waiting, now. */
@@ -186,6 +214,7 @@ export class LiveCapture {
   stop(): void {
     const handle = this.handle;
     if (!handle) return;
+    this.readStats();
     this.handle = null;
     clearInterval(this.timer);
     handle.removeListener('packet', this.onPacket);
@@ -193,12 +222,23 @@ export class LiveCapture {
     this.flush();
   }
 
-  private readonly onPacket = (nbytes: number, truncated: boolean): void => {
+  private readStats(): void {
+    if (!this.patched || !this.handle?.stats) return;
+    try {
+      this.lastStats = this.handle.stats();
+      this.stats.kernelDrops = this.lastStats.ps_drop;
+    } catch {
+      // Not open any more: keep the last reading.
+    }
+  }
+
+  private readonly onPacket = (nbytes: number, truncated: boolean, wireLen?: number, tsMs?: number): void => {
     const stats = this.stats;
     stats.seen++;
-    // cap reports only the copied length; when it had to cut, the wire length is unknown (0)
-    // and the decoder takes it from the IP header.
-    const r = decodePacket(this.buffer, this.linkType, nbytes, truncated ? 0 : nbytes, this.clock());
+    // Patched cap gives libpcap's wire length and timestamp. Unpatched, only the copied length
+    // is known: when it had to cut, the wire length is unknown (0) and the decoder takes it
+    // from the IP header, and the time is arrival in JavaScript.
+    const r = decodePacket(this.buffer, this.linkType, nbytes, wireLen ?? (truncated ? 0 : nbytes), tsMs ?? this.clock());
     if (r.kind === 'packet') {
       stats.decoded++;
       if (r.truncated) stats.truncated++;
@@ -214,18 +254,18 @@ export class LiveCapture {
 const PROBE_RING_BYTES = 256 * 1024;
 
 /** Opens and closes a small capture, throwing the CaptureError the real open would cause. */
-function probe(binding: CapBinding, iface: string, filter: string): void {
+function probe(binding: CapBinding, iface: string, filter: string, options: CapOpenOptions): void {
   try {
-    openHandle(binding, iface, filter, PROBE_RING_BYTES, Buffer.alloc(64)).handle.close();
+    openHandle(binding, iface, filter, PROBE_RING_BYTES, Buffer.alloc(64), options).handle.close();
   } catch (e) {
-    throw classifyOpenError(e, iface, filter, filter !== '' && opensWithoutFilter(binding, iface));
+    throw classifyOpenError(e, iface, filter, filter !== '' && opensWithoutFilter(binding, iface, options));
   }
 }
 
 /** Tells a bad filter from other failures: if the interface opens without it, the filter was the problem. */
-function opensWithoutFilter(binding: CapBinding, iface: string): boolean {
+function opensWithoutFilter(binding: CapBinding, iface: string, options: CapOpenOptions): boolean {
   try {
-    openHandle(binding, iface, '', PROBE_RING_BYTES, Buffer.alloc(64)).handle.close();
+    openHandle(binding, iface, '', PROBE_RING_BYTES, Buffer.alloc(64), options).handle.close();
     return true;
   } catch {
     return false;

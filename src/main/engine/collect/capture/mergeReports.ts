@@ -4,10 +4,8 @@
  * round's, so nothing is counted twice or lost, and flows stay one row per key per round.
  */
 import type { CaptureReport } from './captureSummary';
-import type { Flow } from './flows';
+import { flowKey, type Flow } from './flows';
 import { isDnsRecord, isPriorityRecord, type PacketRecord } from './packetSample';
-
-const key = (f: Flow): string => `${f.proto}|${f.localAddr}|${f.localPort ?? ''}|${f.remoteAddr}|${f.remotePort ?? ''}|${f.direction}`;
 
 /** `reports` in the order they were produced; the packet sample stays within `maxPackets`, DNS and SYN first. */
 export function mergeReports(reports: readonly CaptureReport[], maxPackets: number): CaptureReport {
@@ -30,9 +28,10 @@ export function mergeReports(reports: readonly CaptureReport[], maxPackets: numb
   const other: PacketRecord[] = [];
   for (const r of reports) {
     merged.to = r.to;
-    merged.counters = r.counters;
+    // Totals are the latest; kernel drops are per report, so they add up.
+    if (r !== first) merged.counters = { ...r.counters, kernelDrops: sumDrops(merged.counters.kernelDrops, r.counters.kernelDrops) };
     for (const f of r.flows.flows) {
-      const k = key(f);
+      const k = flowKey(f);
       const had = flows.get(k);
       if (!had) {
         flows.set(k, { ...f });
@@ -67,3 +66,5 @@ export function mergeReports(reports: readonly CaptureReport[], maxPackets: numb
   merged.sample.packets = kept.sort((a, b) => a.ts - b.ts);
   return merged;
 }
+
+const sumDrops = (a: number | null, b: number | null): number | null => (a === null && b === null ? null : (a ?? 0) + (b ?? 0));

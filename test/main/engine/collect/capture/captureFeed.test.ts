@@ -51,12 +51,16 @@ describe('CaptureFeed', () => {
     const first = await feed.take();
     await send(5);
     const second = await feed.take();
-    await feed.stop();
+    await send(2);
+    const last = await feed.stop();
     sink.close();
-    if (first.state !== 'on' || second.state !== 'on') throw new Error('capture was not on');
+    if (first.state !== 'on' || second.state !== 'on' || last?.state !== 'on') throw new Error('capture was not on');
     expect(second.report.from).toBe(first.report.to);
-    expect([first.report.sample.seen, second.report.sample.seen]).toEqual([3, 5]);
-    expect([first.report.flows.flows[0]?.packets, second.report.flows.flows[0]?.packets]).toEqual([3, 5]);
+    // The interval after the last take() comes back from stop().
+    expect(last.report.from).toBe(second.report.to);
+    expect([first.report.sample.seen, second.report.sample.seen, last.report.sample.seen]).toEqual([3, 5, 2]);
+    expect([first.report.flows.flows[0]?.packets, second.report.flows.flows[0]?.packets, last.report.flows.flows[0]?.packets]).toEqual([3, 5, 2]);
+    expect(last.report.counters.kernelDrops).toBe(0);
   });
 
   it.skipIf(!allowed.ok)('records a dead capture process as an error and starts a new one later', async () => {

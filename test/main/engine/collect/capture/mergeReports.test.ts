@@ -38,6 +38,17 @@ describe('mergeReports (a late report folded into the next round)', () => {
     expect(m.dns.map((e) => e.dns.queries[0])).toEqual(['late.example']);
   });
 
+  it('gives each report the kernel drops of its own interval, and adds them up when merging', () => {
+    const s = new CaptureSummary({ addresses: new Set([ME]) }, 0);
+    const withDrops = (drops: number | null) => ({ ...counters(0), kernelDrops: drops });
+    const reports = [s.take(10, withDrops(4)), s.take(20, withDrops(4)), s.take(30, withDrops(9))];
+    expect(reports.map((r) => r.counters.kernelDrops)).toEqual([4, 0, 5]);
+    expect(mergeReports(reports.slice(1), 10).counters.kernelDrops).toBe(5);
+    expect(mergeReports(reports, 10).counters.kernelDrops).toBe(9);
+    const unknown = new CaptureSummary({ addresses: new Set([ME]) }, 0);
+    expect(mergeReports([unknown.take(1, withDrops(null)), unknown.take(2, withDrops(null))], 10).counters.kernelDrops).toBeNull();
+  });
+
   it('returns a single report as it is', () => {
     const s = new CaptureSummary({ addresses: new Set([ME]) }, 0);
     const r = s.take(5, counters(0));

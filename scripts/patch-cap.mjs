@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * Root postinstall: applies patches/ (patch-package) and rebuilds cap's addon from the patched
+ * source. npm runs cap's own install script (node-gyp rebuild of the unpatched source) before
+ * the root postinstall, so patching alone would leave the old binary in place.
+ *
+ * Works offline: node-gyp is npm's bundled copy, and the Node headers are those cap's own build
+ * just used (npm_config_nodedir, or node-gyp's cache). The rebuild is skipped when the binary
+ * already has the patch's stats() (a second `npm install` costs nothing).
+ *
+ *   node scripts/patch-cap.mjs          (what `npm ci` / `npm install` run)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const capDir = path.join(root, 'node_modules', 'cap');
+const require = createRequire(path.join(root, 'package.json'));
+
+function fail(message) {
+  console.error(`\npatch-cap: ${message}\n`);
+  process.exit(1);
+}
+
+function run(cmd, args, what) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.error) fail(`${what} could not start: ${r.error.message}`);
+  if (r.status !== 0) fail(`${what} failed (exit ${r.status ?? r.signal}); see the output above.`);
+}
+
+function onPath(name) {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter);
+  const exts = process.platform === 'win32' ? ['.exe', '.cmd', ''] : [''];
+  return dirs.some((d) => exts.some((e) => d && existsSync(path.join(d, name + e))));
+}
+
+/** True when the built addon already carries the patch (loaded in a child: a crash stays there). */
+function builtWithPatch() {
+  const r = spawnSync(process.execPath, ['-e', `process.exit(typeof require(${JSON.stringify(capDir)}).Cap.prototype.stats === 'function' ? 0 : 1)`], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+function nodeGypScript() {
+  const candidates = [];
+  if (process.env.npm_config_node_gyp) candidates.push(process.env.npm_config_node_gyp);
+  // npm_execpath is .../npm/bin/npm-cli.js when run by npm.
+  if (process.env.npm_execpath) candidates.push(path.join(path.dirname(path.dirname(process.env.npm_execpath)), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  // Run by hand: npm next to this node.
+  const prefix = path.dirname(path.dirname(process.execPath));
+  candidates.push(path.join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  candidates.push(path.join(path.dirname(process.execPath), 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  return candidates.find((c) => c.endsWith('.js') && existsSync(c));
+}
+
+function nodedir() {
+  const fromEnv = process.env.npm_config_nodedir;
+  if (fromEnv) return fromEnv;
+  try {
+    const v = execFileSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return v && v !== 'undefined' && v !== 'null' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+if (!existsSync(capDir)) {
+  console.log('patch-cap: cap is not installed; nothing to do');
+  process.exit(0);
+}
+
+let patchPackage;
+try {
+  patchPackage = require.resolve('patch-package/index.js');
+} catch {
+  // A production-only install (--omit=dev) has no patch-package: cap stays as published and
+  // Portent runs it with its old behaviour (it detects the missing patch and logs it).
+  console.warn('patch-cap: patch-package is not installed (dev dependencies omitted?); cap stays unpatched');
+  process.exit(0);
+}
+run(process.execPath, [patchPackage, '--error-on-fail'], 'patch-package');
+
+if (builtWithPatch()) {
+  console.log('patch-cap: cap addon already built from the patched source');
+  process.exit(0);
+}
+
+if (process.platform !== 'win32') {
+  const compiler = process.env.CXX ? process.env.CXX.split(' ')[0] : ['c++', 'g++', 'clang++'].find(onPath);
+  const missing = [!onPath('make') && 'make', !(compiler && (path.isAbsolute(compiler) ? existsSync(compiler) : onPath(compiler))) && 'a C++ compiler (c++/g++/clang++)', !onPath('python3') && !onPath('python') && 'python3'].filter(Boolean);
+  if (missing.length) {
+    fail(`cannot rebuild cap after patching: ${missing.join(', ')} not found on PATH.\n` +
+      '  Debian/Ubuntu: apt install build-essential python3 libpcap-dev; macOS: xcode-select --install.\n' +
+      '  Then run: node scripts/patch-cap.mjs');
+  }
+}
+
+const gyp = nodeGypScript();
+if (!gyp) fail("npm's bundled node-gyp was not found; install npm alongside node, or run `npx node-gyp rebuild` in node_modules/cap");
+const dir = nodedir();
+run(process.execPath, [gyp, 'rebuild', '--directory', capDir, ...(dir ? [`--nodedir=${dir}`] : [])], 'node-gyp rebuild of cap');
+if (!builtWithPatch()) fail('cap was rebuilt but its addon has no stats(): the patch did not take effect');
+console.log('patch-cap: cap patched and rebuilt');
