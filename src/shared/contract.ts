@@ -257,11 +257,33 @@ export function isMethodName(value: unknown): value is MethodName {
   return typeof value === 'string' && Object.hasOwn(contract, value);
 }
 
+/** A call refused by the contract itself (unknown method, bad arguments): the caller's fault. */
+export class ContractError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'unknown-method' | 'invalid-arguments',
+  ) {
+    super(message);
+    this.name = 'ContractError';
+  }
+}
+
 /** Validates untrusted arguments for a method; throws a readable error naming the method. */
 export function parseArgs<M extends MethodName>(method: M, args: unknown): MethodArgs<M> {
   const parsed = contract[method].args.safeParse(args);
   if (!parsed.success) {
-    throw new Error(`Invalid arguments for ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`);
+    throw new ContractError(`Invalid arguments for ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`, 'invalid-arguments');
   }
   return parsed.data as MethodArgs<M>;
+}
+
+/**
+ * Runs one call arriving from outside the engine (IPC or HTTP): an unknown method or arguments
+ * that do not match the contract are refused before any handler runs.
+ */
+export async function invokeMethod(handlers: Handlers, method: unknown, args: unknown): Promise<unknown> {
+  if (!isMethodName(method)) throw new ContractError(`Unknown method ${typeof method === 'string' ? method.slice(0, 100) : typeof method}`, 'unknown-method');
+  const parsed = parseArgs(method, args) as unknown[];
+  const handler = handlers[method] as (...a: unknown[]) => unknown;
+  return handler(...parsed);
 }

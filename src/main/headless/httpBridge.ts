@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { isMethodName, parseArgs, type Handlers, type MethodName } from '../../shared/contract';
+import { ContractError, invokeMethod, isMethodName, type Handlers } from '../../shared/contract';
 
 /**
  * The contract over HTTP on 127.0.0.1, for the web page `portent serve` offers. Anyone on the
@@ -158,17 +158,10 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
     } catch {
       return sendJson(res, 400, { ok: false, error: `Invalid arguments for ${method}: the body is not JSON` });
     }
-    let parsed: unknown[];
     try {
-      parsed = parseArgs(method, args) as unknown[];
+      sendJson(res, 200, { ok: true, result: await invokeMethod(options.handlers, method, args) });
     } catch (err) {
-      return sendJson(res, 400, { ok: false, error: (err as Error).message });
-    }
-    try {
-      const handler = options.handlers[method as MethodName] as (...a: unknown[]) => unknown;
-      const result = await handler(...parsed);
-      sendJson(res, 200, { ok: true, result });
-    } catch (err) {
+      if (err instanceof ContractError) return sendJson(res, 400, { ok: false, error: err.message });
       sendJson(res, 500, { ok: false, error: err instanceof Error ? err.message : String(err) });
     }
   };
