@@ -6,6 +6,7 @@ import { CaptureStore } from './store/captureStore';
 import { SettingsStore } from './store/settingsStore';
 import { markInterruptedRuns } from './store/interrupted';
 import { CaptureFeed, type CaptureFeedOptions, type CaptureStatus } from './collect/capture/captureFeed';
+import type { RoundCapture } from './store/captureStore';
 import type { ChildLauncher } from './collect/capture/childLauncher';
 import { collectRound, type CollectResult } from './collect/collectRound';
 import { createSocketScanner } from './collect/sockets';
@@ -58,6 +59,7 @@ interface Running {
   settingsSeen: string;
   plan: MonitorPlan;
   scheduler: Scheduler;
+  round: (traffic: Promise<RoundCapture | null> | undefined) => Promise<CollectResult>;
   collect: Job<CollectResult | null>;
   detect: Job<DetectOutcome | null>;
   cleanup: Job<CleanupResult>;
@@ -99,15 +101,20 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const host = os.hostname();
       const store = new RoundStore(db);
       const captureStore = new CaptureStore(db);
+      // One round: a scan, then the traffic since the previous round. A second transaction: a
+      // crash between the two loses this round's traffic, nothing more.
+      const round = async (traffic: Promise<RoundCapture | null> | undefined): Promise<CollectResult> => {
+        const result = await collectRound({ scanner, store, host, log });
+        const report = await traffic;
+        if (report) captureStore.record(result.roundId, report);
+        return result;
+      };
       const collect = new Job<CollectResult | null>(
         'collect',
         async () => {
           if (this.paused) return null;
           // Asked for at the round's start, so the report's interval ends where the round begins.
-          const traffic = this.state?.capture?.take();
-          const result = await collectRound({ scanner, store, host, log });
-          // A second transaction: a crash between the two loses this round's traffic, nothing more.
-          if (traffic) captureStore.record(result.roundId, await traffic);
+          const result = await round(this.state?.capture?.take());
           this.afterRound();
           return result;
         },
@@ -115,7 +122,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       );
       const detect = new Job<DetectOutcome | null>('detect', (trigger) => this.runDetection(trigger), log);
       const cleanup = new Job<CleanupResult>('cleanup', (trigger) => this.runCleanupJob(trigger), log);
-      const running: Running = { db, settings, settingsSeen, plan, scheduler: new Scheduler(log), collect, detect, cleanup, capture: null, startedAt };
+      const running: Running = { db, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, cleanup, capture: null, startedAt };
       claimMonitorFile(dbPath, this.liveState(running));
       const interrupted = markInterruptedRuns(db, startedAt);
       if (interrupted > 0) log.warn('runs left unfinished by an earlier stop marked failed', { runs: interrupted });
@@ -368,7 +375,16 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     // A detection stops at its next batch boundary; what it scored is kept, the rest waits.
     this.detection?.cancel();
     await Promise.all([state.collect.idle(), state.detect.idle(), state.cleanup.idle()]);
-    await state.capture?.stop();
+    // The traffic since the last round goes with one last round, scanned now, so a stop loses
+    // no recorded interval.
+    const last = await state.capture?.stop();
+    if (last && !this.paused) {
+      try {
+        await state.round(Promise.resolve(last));
+      } catch (err) {
+        this.options.log.warn('the last round before stopping could not be recorded', { error: (err as Error).message });
+      }
+    }
     state.db.close();
     releaseMonitorFile(this.options.dbPath);
     this.options.log.info('monitor stopped');

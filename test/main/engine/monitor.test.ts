@@ -6,6 +6,9 @@ import { openDatabase } from '../../../src/main/engine/store/database';
 import { SettingsStore } from '../../../src/main/engine/store/settingsStore';
 import { StatusSchema } from '../../../src/shared/contract';
 import { tempDir } from '../../support/tmp';
+import { captureAllowed } from './collect/capture/support/privilege';
+import { echoOnce, listenTcpEcho } from './collect/capture/support/servers';
+import type net from 'node:net';
 
 const monitors: Monitor[] = [];
 afterEach(async () => {
@@ -81,4 +84,34 @@ describe.runIf(process.platform === 'linux')('Monitor', () => {
     expect(result.roundsScored).toBeGreaterThanOrEqual(1);
     expect(monitor.status().detection.running).toBe(false);
   }, 60_000);
+
+  it.skipIf(!captureAllowed().ok)('keeps the traffic since the last round when it stops: one last round is scanned and stored', async () => {
+    const echo = await listenTcpEcho('127.0.0.1');
+    const port = (echo.address() as net.AddressInfo).port;
+    const file = path.join(tempDir(), 'portent.db');
+    // Half-minute rounds: the traffic below is sent and the monitor stopped long before a
+    // scheduled round would carry it.
+    const monitor = new Monitor({
+      dbPath: file,
+      log: createLogger(() => undefined),
+      roundSeconds: 30,
+      capture: { iface: 'lo', filter: `tcp port ${port} and tcp[tcpflags] & tcp-syn != 0` },
+    });
+    monitor.start();
+    try {
+      while (monitor.captureStatus().state !== 'on') await sleep(50);
+      for (let i = 0; i < 3; i++) await echoOnce(port, '127.0.0.1', `before stop ${i}`);
+      await sleep(100);
+    } finally {
+      await monitor.stop();
+      echo.close();
+    }
+    const db = openDatabase(file);
+    try {
+      expect(db.prepare('SELECT sum(packets) FROM flows').pluck().get()).toBe(6);
+      expect(db.prepare('SELECT count(*) FROM round_capture').pluck().get()).toBeGreaterThanOrEqual(1);
+    } finally {
+      db.close();
+    }
+  }, 30_000);
 });
