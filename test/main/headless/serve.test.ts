@@ -1,28 +1,14 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultRendererDir } from '../../../src/main/headless/commands/serve';
-import { exitOf, repoRoot, waitForOutput } from '../../support/cli';
+import { exitOf, runCli, startCli, waitForOutput } from '../../support/cli';
 import { tempDir } from '../../support/tmp';
-
-// Until `serve` is registered in cli.ts, the child runs the command object itself, with the
-// process's own streams, as cli.ts would.
-const entry = `
-  const { serveCommand } = await import(${JSON.stringify(path.join(repoRoot, 'src/main/headless/commands/serve.ts'))});
-  const { parseArgs } = await import('node:util');
-  const { values, positionals } = parseArgs({ args: process.argv.slice(1), options: serveCommand.options, allowPositionals: true });
-  process.exitCode = await serveCommand.run({ values, positionals, stdout: process.stdout, stderr: process.stderr, env: process.env });
-`;
-
-function startServe(args: string[]) {
-  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', entry, '--', ...args], { cwd: repoRoot, env: process.env });
-}
 
 describe.runIf(process.platform === 'linux' && fs.existsSync(path.join(defaultRendererDir(), 'index.html')))('portent serve', () => {
   it('prints the address with its token, serves the page and the API, and stops on SIGTERM', async () => {
     const file = path.join(tempDir(), 'portent.db');
-    const child = startServe(['--db', file, '--round-seconds', '1', '--no-capture']);
+    const child = startCli(['serve', '--db', file, '--round-seconds', '1', '--no-capture']);
     const exit = exitOf(child);
     try {
       const out = await waitForOutput(child.stdout, /Portent is at (\S+)\n/);
@@ -35,9 +21,17 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(path.join(defaultRe
       expect(await page.text()).toMatch(/<div id="root">/);
       const status = await fetch(new URL('/api/getStatus', url), { method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json' }, body: '[]' });
       expect(await status.json()).toMatchObject({ ok: true, result: { monitoring: true, database: file } });
+      // `portent status` in another shell shows the address to the same user, from a private file.
+      expect(runCli(['status', '--db', file]).stdout).toContain(`Web page:        ${url}`);
+      expect(fs.statSync(`${file}.url`).mode & 0o777).toBe(0o600);
     } finally {
       child.kill('SIGTERM');
     }
     expect((await exit).code).toBe(0);
+    expect(fs.existsSync(`${file}.url`)).toBe(false);
+    // The token is never written to the log.
+    const log = fs.readFileSync(path.join(path.dirname(file), 'logs', 'portent.log'), 'utf8');
+    expect(log).toMatch(/"msg":"web page serving"/);
+    expect(log).not.toMatch(/token=/);
   });
 });

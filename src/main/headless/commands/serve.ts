@@ -5,6 +5,7 @@ import { Monitor } from '../../engine/monitor';
 import { createEngineApi } from '../../engine/api';
 import { UsageError, type Command, type CommandContext } from '../command';
 import { startHttpBridge } from '../httpBridge';
+import { removeWebAddress, writeWebAddress } from '../webAddress';
 import { MONITOR_OPTIONS, MONITOR_USAGE, nextStopSignal, openServiceLog, parseMonitorOptions } from '../monitorOptions';
 
 /** The built web page: `out/renderer` of the checkout or package this module runs from. */
@@ -54,9 +55,13 @@ export const serveCommand: Command = {
         throw err;
       });
       ctx.stdout.write(`Portent is at ${bridge.url}\n`);
+      // For `portent status` in another shell (a service's stdout may be far away); readable by
+      // this user only, as the address carries the token. Never written to the log.
+      writeWebAddress(options.dbPath, bridge.url);
       log.info('web page serving', { port: bridge.port });
       const signal = await stopSignal;
       log.info('stopping', { signal });
+      removeWebAddress(options.dbPath);
       await bridge.close();
       return 0;
     } finally {

@@ -5,6 +5,7 @@ import { monitorPlan } from '../../engine/monitorPlan';
 import type { Status } from '../../../shared/contract';
 import type { Command } from '../command';
 import { openExistingDatabase, resolveDbPath } from '../dbOption';
+import { readWebAddress } from '../webAddress';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
 
@@ -20,7 +21,7 @@ function describeModel(m: Status['model']): string {
 }
 
 /** The readable form of a status: one fact a line. */
-export function formatStatus(s: Status): string {
+export function formatStatus(s: Status, webPage: string | null = null): string {
   const monitoring = s.monitoring ? `${s.paused ? 'paused' : 'running'} since ${iso(s.monitoringSince)}` : 'not running (start it with `portent run`)';
   const last = s.lastRound ? `${iso(s.lastRound.startedAt)}, ${s.lastRound.status === 'failed' ? `failed: ${s.lastRound.error ?? 'unknown error'}` : `${s.lastRound.ports} sockets`}` : 'none yet';
   const capture = s.capture.state === 'on' ? `on ${s.capture.iface ?? ''}`.trim() : (s.capture.message ?? s.capture.state);
@@ -36,6 +37,7 @@ export function formatStatus(s: Status): string {
     `Incidents:       ${s.incidents.today} today, ${s.incidents.week} this week, ${s.incidents.unseen} unseen`,
     ...(s.snoozedUntil ? [`Alerts snoozed:  until ${iso(s.snoozedUntil)}`] : []),
     `Database:        ${s.database} (${megabytes(s.databaseBytes)})`,
+    ...(webPage ? [`Web page:        ${webPage}`] : []),
   ];
   return lines.join('\n') + '\n';
 }
@@ -52,7 +54,9 @@ export const statusCommand: Command = {
       const monitor = readMonitorState(dbPath);
       const plan = monitorPlan(new SettingsStore(db).all(), { roundSeconds: monitor?.roundSeconds ?? 60 });
       const status = readStatus({ db, dbPath, monitor, roundsNeeded: plan.detector.minTrainingRounds });
-      ctx.stdout.write(ctx.values.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+      // Only while a monitor runs: a file left by one that was killed points nowhere.
+      const webPage = monitor ? readWebAddress(dbPath) : null;
+      ctx.stdout.write(ctx.values.json ? JSON.stringify({ ...status, webPage }, null, 2) + '\n' : formatStatus(status, webPage));
       return 0;
     } finally {
       db.close();
