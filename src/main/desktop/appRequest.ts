@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { APP_HOST, APP_SCHEME } from './trust';
+import { CONTENT_SECURITY_POLICY, contentTypeOf } from '../../shared/webPage';
 
 /**
  * How an app:// request maps to a file of the built UI (`out/renderer`). Decided here, without
@@ -9,32 +10,7 @@ import { APP_HOST, APP_SCHEME } from './trust';
 
 export type AppRequest = { ok: true; file: string; contentType: string } | { ok: false; status: 400 | 403 | 404; reason: string };
 
-/**
- * The Content-Security-Policy sent with every response. It repeats the meta tag in
- * `src/renderer/index.html` (a test keeps the two equal) because a header also covers
- * responses that are not that page, and cannot be removed by the page itself.
- */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-export function contentTypeOf(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
+export { CONTENT_SECURITY_POLICY, contentTypeOf };
 
 /** Response headers for a file served from app://. */
 export function appResponseHeaders(contentType: string): Record<string, string> {

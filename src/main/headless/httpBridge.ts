@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ContractError, invokeMethod, isMethodName, type Handlers } from '../../shared/contract';
+import { CONTENT_SECURITY_POLICY, contentTypeOf } from '../../shared/webPage';
 
 /**
  * The contract over HTTP on 127.0.0.1, for the web page `portent serve` offers. Anyone on the
@@ -32,26 +33,7 @@ export interface HttpBridge {
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** The same policy as the meta tag in src/renderer/index.html (a test keeps them equal). */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
+export { CONTENT_SECURITY_POLICY };
 
 const UNAUTHORIZED = 'Portent needs its access token: open the address `portent serve` printed.\n';
 
@@ -179,7 +161,7 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
     }
     const isIndex = path.basename(real) === 'index.html';
     res.writeHead(200, {
-      'Content-Type': CONTENT_TYPES[path.extname(real).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Type': contentTypeOf(real),
       'Content-Length': fs.statSync(real).size,
       // The page must never be served from cache after the token or the build changed.
       'Cache-Control': isIndex ? 'no-store' : 'no-cache',
