@@ -11,6 +11,8 @@ export interface ChartSeries {
   dashed?: boolean;
   /** Draw as bars (traffic counts) rather than a line. */
   bars?: boolean;
+  /** On its own scale, with its axis on the right (a quantity of another size). */
+  rightAxis?: boolean;
 }
 
 interface Props {
@@ -51,6 +53,12 @@ export function LineChart({ label, xs, series, time = true, height = 180 }: Prop
     const el = box.current;
     if (!el || width < 50) return;
     const axis = { stroke: colors.muted, grid: { stroke: colors.grid, width: 1 }, ticks: { stroke: colors.grid, width: 1 } };
+    // Small values (a loss of 0.009) keep two significant digits instead of rounding to 0.
+    const values = (_u: uPlot, splits: number[]) =>
+      splits.map((v) => (v === 0 ? '0' : Math.abs(v) < 0.01 ? v.toExponential(1) : Math.abs(v) < 1 ? v.toPrecision(2) : String(Number(v.toFixed(2)))));
+    const yAxis = { ...axis, size: 60, values };
+    // Epochs are whole numbers: no ticks in between.
+    const xAxis = time ? axis : { ...axis, incrs: [1, 2, 5, 10, 20, 50, 100] };
     const chart = new uPlot(
       {
         width,
@@ -59,17 +67,19 @@ export function LineChart({ label, xs, series, time = true, height = 180 }: Prop
         scales: { x: { time } },
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
-        axes: [axis, { ...axis, size: 60 }],
+        axes: [xAxis, yAxis, ...(series.some((s) => s.rightAxis) ? [{ ...yAxis, scale: 'right', side: 1 as const, grid: { show: false } }] : [])],
         series: [
           { label: time ? 'Time' : 'Epoch' },
           ...series.map((s) => ({
             label: s.label,
+            scale: s.rightAxis ? 'right' : 'y',
             stroke: colors[s.color],
             width: s.bars ? 0 : 1.5,
             fill: s.bars ? colors[s.color] : undefined,
             dash: s.dashed ? [6, 4] : undefined,
             paths: s.bars ? uPlot.paths.bars?.({ size: [0.8, 20] }) : undefined,
-            points: { show: false },
+            // A few values (a refit of one or two epochs) would draw no line: show them as points.
+            points: { show: !s.bars && xs.length <= 30 },
             spanGaps: false,
           })),
         ],

@@ -45,7 +45,8 @@ function LossChart({ model }: { model: ModelVersion }) {
   const series = useMemo<ChartSeries[]>(
     () => [
       { label: 'Loss', values: model.history.map((h) => h.loss), color: 'accent' },
-      { label: 'Validation loss', values: model.history.map((h) => h.valLoss), color: 'danger', dashed: true },
+      // The held-out windows' summed reconstruction error: another size than the mean loss.
+      { label: 'Held-out error (right)', values: model.history.map((h) => h.valLoss), color: 'danger', dashed: true, rightAxis: true },
     ],
     [model],
   );
