@@ -2,7 +2,9 @@
  * Quality benchmark: a simulated week of a desktop's ports (bench/quality/generator.ts), written
  * through the real RoundStore, detected hour by hour as the scheduler does (score the hour's
  * rounds, then refit), compared with two baselines. Prints one JSON object.
- *   npx tsx bench/quality.ts --json [--days 8] [--ports 65536] [--seed 7] [--backend node|wasm|cpu]
+ *   npx tsx bench/quality.ts --json [--days 8] [--ports 65536] [--seed 7] [--backend node|wasm|cpu] [--verbose] [--diagnose]
+ * --diagnose prints, before each hour is scored, what the model expects of each injected
+ * incident's port and which cells make normal rounds score high (bench/quality/diagnose.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,8 @@ import { silentLogger, createLogger } from '../src/main/engine/log';
 import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';
 import { generate } from './quality/generator';
 import { evaluate, spansOf } from './quality/evaluate';
+import { diagnoseHour } from './quality/diagnose';
+import { DEFAULT_MODEL_CONFIG } from '../src/main/engine/detect/model';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -28,6 +32,7 @@ const days = Number(opt('days', '8'));
 const ports = Number(opt('ports', '65536'));
 const seed = Number(opt('seed', '7'));
 const verbose = args.includes('--verbose');
+const diagnose = args.includes('--diagnose');
 const HOUR = 3_600_000;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-quality-'));
@@ -41,7 +46,7 @@ try {
   const learnHours = Number(opt('learn-hours', '24'));
   const { rounds: generated, injected } = generate({ start, days, seed, quietHours: learnHours + 6 });
   const random = seededRandom(seed);
-  const log = verbose ? createLogger((l) => process.stderr.write(`${l}\n`)) : silentLogger;
+  const log = verbose ? createLogger((l) => process.stderr.write(`${l}\n`), 'debug') : silentLogger;
   const noConnections = countConnections([]);
   let next = 0;
   let fitS = 0;
@@ -52,6 +57,7 @@ try {
       const r = generated[next++]!;
       rounds.record({ host: 'sim', startedAt: r.startedAt, endedAt: r.startedAt + 200, outcome: { sockets: r.sockets, connections: noConnections } });
     }
+    if (diagnose) await diagnoseHour(db, path.join(dir, 'model'), { ...DEFAULT_MODEL_CONFIG, ports }, hourEnd - HOUR, hourEnd, injected);
     const res = await runDetection({ db, modelDir: path.join(dir, 'model'), log, backend: backend.name, now: () => hourEnd, random, config: { ports }, minTrainingRounds: learnHours * 60, fitBudgetMs: Number(opt('fit-budget-ms', '6000')) });
     fitS += res.fitMs / 1000;
     scoreS += res.scoreMs / 1000;
@@ -109,6 +115,8 @@ try {
   };
   if (verbose) {
     for (const i of targets) process.stderr.write(`injected ${i.kind} ${new Date(i.start).toString().slice(0, 21)} ${(i.end - i.start) / 60000}min ${i.what}\n`);
+    // Normal rounds scoring high: the calibration pool's tail (inside = within an injected incident).
+    for (const s of live.filter((x) => !x.anomalous && x.score > 6)) process.stderr.write(`normal-scored ${new Date(s.startedAt).toString().slice(0, 21)} score=${s.score.toFixed(2)} thr=${s.threshold!.toFixed(2)}${targets.some((i) => s.startedAt >= i.start && s.startedAt <= i.end + 10 * 60_000) ? ' inside' : ''}\n`);
     for (const i of db.prepare<[], { started_at: number; rounds: number; peak_score: number; threshold: number; sentence: string }>('SELECT started_at, rounds, peak_score, threshold, sentence FROM incidents ORDER BY started_at').all()) process.stderr.write(`alert ${new Date(i.started_at).toString().slice(0, 21)} rounds=${i.rounds} peak=${i.peak_score.toFixed(1)} thr=${i.threshold.toFixed(1)} ${i.sentence}\n`);
   }
   db.close();

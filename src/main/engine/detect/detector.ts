@@ -2,11 +2,11 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Db } from '../store/database';
 import { DetectionStore, type IncidentPortRow, type IncidentRow, type RoundRef } from '../store/detectionStore';
 import type { Logger } from '../log';
-import { readFeatures, type FeatureOptions, type RoundFeatures } from './features';
+import { CHANNELS, readFeatures, type FeatureOptions, type RoundFeatures } from './features';
 import { buildModel, compileModel, DEFAULT_MODEL_CONFIG, LOGIT_CAP, occupancyFrequency, windowSpan, type ModelConfig } from './model';
 import { discardModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel, type ModelMeta } from './modelStore';
 import { calibrateThreshold } from './threshold';
-import { directionOf, mergeAnomalous, sentence, topContributors, type ExplainedPort, type RoundGroup, type ScoredRound } from './incidents';
+import { cellOf, continueIncidents, directionOf, mergeAnomalous, sentence, topContributors, type ExplainedPort, type RoundGroup, type ScoredRound } from './incidents';
 import { fit, scoreWindows } from './training';
 import { windowsFor } from './windows';
 
@@ -136,7 +136,8 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
       explain: (_i, s) => threshold !== null && s > threshold,
       shouldStop: o.shouldStop,
     });
-    const scored: ScoredRound[] = unscored.map((r, i) => ({ roundId: r.id, startedAt: r.startedAt, score: scores[i]!.score, anomalous: threshold !== null && scores[i]!.score > threshold, cells: scores[i]!.cells }));
+    const own: ScoredRound[] = unscored.map((r, i) => ({ roundId: r.id, startedAt: r.startedAt, score: scores[i]!.score, anomalous: threshold !== null && scores[i]!.score > threshold, cells: scores[i]!.cells }));
+    const scored = threshold === null ? own : continueIncidents(own, threshold, (r) => new Set(byId.get(r.roundId)!.active), maxStepMs, carriedCells(store, context, unscored[0]!, maxStepMs));
     const scoreMs = performance.now() - t0;
     store.saveScores(runId, meta.version, scored.map((s) => ({ roundId: s.roundId, score: s.score, threshold, anomalous: s.anomalous })));
     const incidents = threshold === null ? [] : recordIncidents(store, runId, scored, context, threshold, maxStepMs);
@@ -173,6 +174,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
         const t = calibrateThreshold(pool, { budget: o.budget, sensitivity: o.sensitivity, ceiling: 0.9 * LOGIT_CAP });
         meta.threshold = t.value;
         meta.thresholdMethod = t.method;
+        o.log.debug('threshold calibrated', { ...t, heldOutMax: Math.max(...history.validationScores, 0), poolMax: Math.max(...pool) });
       }
     }
     meta.backend = o.backend;
@@ -195,6 +197,15 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     model.optimizer?.dispose();
     model.dispose();
   }
+}
+
+/** Cells still holding open the incident that ended on the round just before `first`, if any. */
+function carriedCells(store: DetectionStore, context: readonly RoundRef[], first: RoundRef, maxStepMs: number): number[] {
+  const before = context.at(-1);
+  if (!before || first.startedAt - before.startedAt > maxStepMs) return [];
+  const running = store.incidentEndingAt(before.id);
+  const incident = running && store.incident(running.id);
+  return (incident?.ports ?? []).filter((p) => p.direction !== 'vanished').map((p) => cellOf(p.proto, p.port, CHANNELS));
 }
 
 function sample<T>(items: readonly T[], n: number, random: () => number): T[] {

@@ -12,6 +12,8 @@ export interface ScoredRound {
   anomalous: boolean;
   /** Largest-error cells of this round (only needed for anomalous rounds). */
   cells?: CellError[];
+  /** Anomalous not by its own score but because what raised the incident before it is still there. */
+  continued?: boolean;
 }
 
 export interface RoundGroup {
@@ -39,6 +41,47 @@ export function mergeAnomalous(rounds: readonly ScoredRound[], maxStepMs: number
     prev = r;
   }
   return groups;
+}
+
+/**
+ * An incident lasts as long as what raised it. The model predicts each round from the rounds
+ * before it, so once a listener that should not be there has been open for a window's length,
+ * the model expects it to stay, its error drops and the following rounds would score as normal:
+ * they would be trained on (the intrusion learned as normal after its first minutes) and their
+ * scores would join the threshold's calibration pool (measured: the threshold climbed from 4.5
+ * to the 12.6 ceiling within two simulated days, until a known service at an unusual hour could
+ * no longer alert). So a round directly after an anomalous one is anomalous too while any port
+ * whose opening raised the incident (occupied, error above the threshold) is still open.
+ * Vanished ports do not carry an incident: an absence is not something to keep out of training,
+ * and a service that stopped for the night would otherwise stretch an incident to the morning.
+ * `carried` holds such cells of an incident that ran up to the round before `rounds[0]`.
+ */
+export function continueIncidents(
+  rounds: readonly ScoredRound[],
+  threshold: number,
+  occupiedCells: (round: ScoredRound) => ReadonlySet<number>,
+  maxStepMs: number,
+  carried: Iterable<number> = [],
+): ScoredRound[] {
+  let open = new Set(carried);
+  let prev: ScoredRound | null = null;
+  return rounds.map((r) => {
+    if (prev !== null && r.startedAt - prev.startedAt > maxStepMs) open = new Set();
+    prev = r;
+    const occupied = occupiedCells(r);
+    const stillOpen = [...open].filter((c) => occupied.has(c));
+    if (r.anomalous) {
+      open = new Set([...stillOpen, ...(r.cells ?? []).filter((c) => c.occupied && c.error > threshold).map((c) => c.cell)]);
+      return r;
+    }
+    open = new Set(stillOpen);
+    return stillOpen.length > 0 ? { ...r, anomalous: true, continued: true } : r;
+  });
+}
+
+/** The cell index of a (proto, port), as features.ts lays them out. */
+export function cellOf(proto: 'tcp' | 'udp', port: number, channels: number): number {
+  return port * channels + (proto === 'tcp' ? 0 : 1);
 }
 
 export type Direction = 'appeared' | 'vanished' | 'unusual-hour';

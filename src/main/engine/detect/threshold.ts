@@ -31,32 +31,16 @@ export interface ThresholdOptions {
 
 export interface Threshold {
   value: number;
-  /** Which bound decided: the log-normal tail fit or the empirical one. */
-  method: 'lognormal-tail' | 'empirical-max' | 'empirical-quantile' | 'floor' | 'ceiling';
+  /** Which bound decided: the exponential tail fit, the empirical one, the floor or the ceiling. */
+  method: 'exponential-tail' | 'empirical-max' | 'empirical-quantile' | 'floor' | 'ceiling';
+  /** Where the fitted tail starts (the 1 − q quantile), in nats. */
   location: number;
+  /** The tail's mean excess over `location`, in nats. */
   scale: number;
   samples: number;
 }
 
 export const DEFAULT_BUDGET = 1 / 1440;
-
-/** Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9). */
-export function normalQuantile(p: number): number {
-  if (!(p > 0 && p < 1)) throw new Error(`normalQuantile: p must be in (0, 1), got ${p}`);
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-  const lo = 0.02425;
-  if (p < lo) {
-    const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
-  }
-  if (p > 1 - lo) return -normalQuantile(1 - p);
-  const q = p - 0.5;
-  const r = q * q;
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
-}
 
 function quantileSorted(sorted: readonly number[], q: number): number {
   const pos = (sorted.length - 1) * q;
@@ -65,16 +49,27 @@ function quantileSorted(sorted: readonly number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
+/** Share of the largest calibration scores the exponential tail is fitted to. */
+const TAIL_SHARE = 0.05;
+/** Smallest tail scale, in nats: identical scores would otherwise get a threshold a hair above them. */
+const MIN_SCALE = 0.05;
+/** The fewest scores above the tail's start the fit uses (more than TAIL_SHARE of small pools). */
+const MIN_EXCEEDANCES = 10;
+
 /**
  * Threshold = the larger of
- *  - a log-normal tail: exp(median + z·σ) of the log-scores, σ from the median absolute
- *    deviation (robust to the few odd rounds any history has), z the normal quantile of the
- *    budget; and
+ *  - an exponential tail fitted to the largest scores (peaks over a threshold): u is the
+ *    (1 − q) quantile, β the mean excess of the scores above u, and the threshold is where the
+ *    fitted tail q·exp(−(s − u)/β) falls to the budget: u + β·ln(q / budget). Scores are
+ *    surprises in nats, −log p of the least likely cell: for a model that is right about how
+ *    often things happen, P(surprise > s) falls like e^−s, so the tail is exponential in nats
+ *    and its scale β is measured, not assumed. Only the top of the distribution is fitted:
+ *    how close to zero the quiet rounds are says nothing about how often a normal round is
+ *    surprising (a log-normal fit to all the scores took its spread from the quiet rounds and
+ *    put the threshold at 11–12 nats while no normal round had scored above 3.6);
  *  - an empirical bound: the calibration maximum (or, with at least 3/budget scores, the
- *    empirical 1 − budget quantile) times `margin`.
- * The fit extrapolates where a few hundred rounds cannot show a 1-in-1440 quantile; the
- * empirical bound catches tails heavier than log-normal; `floor` is an absolute minimum. Then
- * divided by `sensitivity`.
+ *    empirical 1 − budget quantile) times `margin`, so no normal round seen would have alerted.
+ * Then at least `floor`, at most `ceiling`, divided by `sensitivity`.
  */
 export function calibrateThreshold(scores: readonly number[], options: ThresholdOptions = {}): Threshold {
   const budget = options.budget ?? DEFAULT_BUDGET;
@@ -85,18 +80,21 @@ export function calibrateThreshold(scores: readonly number[], options: Threshold
   const finite = scores.filter((s) => Number.isFinite(s) && s >= 0);
   if (finite.length < 2) throw new Error(`calibrating a threshold needs at least 2 scores, got ${finite.length}`);
   const sorted = [...finite].sort((x, y) => x - y);
-  const logs = sorted.map((s) => Math.log(s + 1e-9));
-  const location = quantileSorted(logs, 0.5);
-  const mad = quantileSorted([...logs.map((l) => Math.abs(l - location))].sort((x, y) => x - y), 0.5);
-  // A floor on the spread: identical scores would otherwise give a threshold a hair above them.
-  const scale = Math.max(1.4826 * mad, 0.05);
-  const tail = Math.exp(location + normalQuantile(1 - budget) * scale);
-  const enough = sorted.length * budget >= 3;
-  const empirical = (enough ? quantileSorted(sorted, 1 - budget) : sorted[sorted.length - 1]!) * margin;
+  const n = sorted.length;
+  const share = Math.min(0.5, Math.max(TAIL_SHARE, MIN_EXCEEDANCES / n));
+  const location = quantileSorted(sorted, 1 - share);
+  const excess = sorted.filter((s) => s > location).map((s) => s - location);
+  // The mean excess of k scores is uncertain by about 1/√k of itself; its upper one-sigma bound
+  // keeps a small pool from underestimating the tail.
+  const k = excess.length;
+  const scale = Math.max(MIN_SCALE, k > 1 ? excess.reduce((a, b) => a + b, 0) / k / (1 - 1 / Math.sqrt(k)) : 0);
+  const tail = location + scale * Math.log(Math.max(1, share / budget));
+  const enough = n * budget >= 3;
+  const empirical = (enough ? quantileSorted(sorted, 1 - budget) : sorted[n - 1]!) * margin;
   const floor = options.floor ?? Math.log(20);
   const ceiling = options.ceiling ?? Infinity;
   const raw = Math.max(tail, empirical, floor);
   const value = Math.min(raw, ceiling) / sensitivity;
-  const method = raw > ceiling ? 'ceiling' : floor >= Math.max(tail, empirical) ? 'floor' : tail >= empirical ? 'lognormal-tail' : enough ? 'empirical-quantile' : 'empirical-max';
-  return { value, method, location, scale, samples: sorted.length };
+  const method = raw > ceiling ? 'ceiling' : floor >= Math.max(tail, empirical) ? 'floor' : tail >= empirical ? 'exponential-tail' : enough ? 'empirical-quantile' : 'empirical-max';
+  return { value, method, location, scale, samples: n };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { directionOf, mergeAnomalous, sentence, topContributors, type ScoredRound } from '../../../../src/main/engine/detect/incidents';
+import { cellOf, continueIncidents, directionOf, mergeAnomalous, sentence, topContributors, type ScoredRound } from '../../../../src/main/engine/detect/incidents';
 import type { CellError } from '../../../../src/main/engine/detect/score';
 
 const T0 = Date.UTC(2026, 2, 3, 10, 0);
@@ -20,6 +20,33 @@ describe('mergeAnomalous', () => {
 
   it('returns nothing when nothing was anomalous', () => {
     expect(mergeAnomalous([r(0, false), r(1, false)], 150_000)).toEqual([]);
+  });
+});
+
+describe('continueIncidents', () => {
+  /** Occupied cells by round id (r(i) has id i + 1). */
+  const occupied = (byRound: Record<number, number[]>) => (x: ScoredRound) => new Set(byRound[x.roundId] ?? []);
+  const c4444 = cellOf('tcp', 4444, 2);
+  const c22 = cellOf('tcp', 22, 2);
+
+  it('keeps an incident open while the port that raised it stays open, then lets it end', () => {
+    const rounds = [{ ...r(0, true), cells: [cell(4444, 11)] }, r(1, false, 0.5), r(2, false, 0.4), r(3, false, 0.3), r(4, false, 0.2)];
+    const out = continueIncidents(rounds, 5, occupied({ 2: [c4444, c22], 3: [c4444, c22], 4: [c4444, c22], 5: [c22] }), 150_000);
+    expect(out.map((x) => x.anomalous)).toEqual([true, true, true, true, false]);
+    expect(out.map((x) => x.continued ?? false)).toEqual([false, true, true, true, false]);
+    expect(mergeAnomalous(out, 150_000).map((g) => g.rounds.length)).toEqual([4]);
+  });
+
+  it('is not carried by a vanished port, nor by an open port whose error was below the threshold, nor across a gap', () => {
+    const vanished = [{ ...r(0, true), cells: [cell(22, 11, false), cell(3000, 2)] }, r(1, false)];
+    expect(continueIncidents(vanished, 5, occupied({ 2: [cellOf('tcp', 3000, 2)] }), 150_000)[1]!.anomalous).toBe(false);
+    const gap = [{ ...r(0, true), cells: [cell(4444, 11)] }, r(1, false, 1, T0 + 3 * 3_600_000)];
+    expect(continueIncidents(gap, 5, occupied({ 1: [c4444], 2: [c4444] }), 150_000)[1]!.anomalous).toBe(false);
+  });
+
+  it('continues an incident from the previous run through the carried cells', () => {
+    const out = continueIncidents([r(0, false), r(1, false)], 5, occupied({ 1: [c4444] }), 150_000, [c4444]);
+    expect(out.map((x) => x.anomalous)).toEqual([true, false]);
   });
 });
 

@@ -1,13 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { calibrateThreshold, normalQuantile } from '../../../../src/main/engine/detect/threshold';
+import { calibrateThreshold } from '../../../../src/main/engine/detect/threshold';
 import { seededRandom } from '../../../../src/shared/random';
+
+/** Standard normal quantile, to draw log-normal test scores (Acklam's rational approximation, |error| < 1.2e-9). */
+function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new Error(`normalQuantile: p must be in (0, 1), got ${p}`);
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const lo = 0.02425;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  }
+  if (p > 1 - lo) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
 
 function logNormal(n: number, mu: number, sigma: number, random: () => number): number[] {
   return Array.from({ length: n }, () => Math.exp(mu + sigma * normalQuantile(Math.min(1 - 1e-12, Math.max(1e-12, random())))));
 }
 
 describe('calibrateThreshold', () => {
-  it('knows the normal quantiles it extrapolates with', () => {
+  it('draws its log-normal test data from correct normal quantiles', () => {
     expect(normalQuantile(0.5)).toBeCloseTo(0, 8);
     expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
     expect(normalQuantile(1 - 1 / 1440)).toBeCloseTo(3.194, 2);
@@ -26,6 +44,18 @@ describe('calibrateThreshold', () => {
     expect(t.samples).toBe(360);
   });
 
+  it('takes its tail from the largest scores, not from how close to zero the quiet rounds are', () => {
+    // Most normal rounds are near-certain (scores spread over decades just above zero), a few
+    // are ordinary transitions of 2-3.5 nats: the threshold belongs a few nats above those.
+    const random = seededRandom(9);
+    const quiet = Array.from({ length: 850 }, () => 0.01 * Math.exp(4 * random()));
+    const transitions = Array.from({ length: 50 }, () => 2 + 1.5 * random());
+    const t = calibrateThreshold([...quiet, ...transitions]);
+    expect(t.method).toBe('exponential-tail');
+    expect(t.value).toBeGreaterThan(3.5 * 1.1);
+    expect(t.value).toBeLessThan(7);
+  });
+
   it('never alerts on its own calibration data (empirical bound for heavy tails)', () => {
     const scores = [...Array.from({ length: 300 }, (_, i) => 1 + (i % 10) / 100), 40]; // one heavy outlier
     const t = calibrateThreshold(scores);
@@ -36,7 +66,7 @@ describe('calibrateThreshold', () => {
   it('switches to the empirical quantile once there is enough data for it', () => {
     const random = seededRandom(5);
     const t = calibrateThreshold(logNormal(20_000, 0, 1, random), { budget: 1 / 1440, floor: 0 });
-    expect(['empirical-quantile', 'lognormal-tail']).toContain(t.method);
+    expect(['empirical-quantile', 'exponential-tail']).toContain(t.method);
     expect(t.value).toBeGreaterThan(Math.exp(3));
   });
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../../src/main/engine/log';
@@ -15,6 +16,13 @@ function tfjsNodeInstalled(): boolean {
   }
 }
 const nodeInstalled = tfjsNodeInstalled();
+
+/** Whether it also loads (its native addon built or downloaded), tried in a child process. */
+function tfjsNodeLoads(): boolean {
+  if (!nodeInstalled) return false;
+  return spawnSync(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], { stdio: 'ignore', timeout: 60_000 }).status === 0;
+}
+const nodeLoads = tfjsNodeLoads();
 
 function capturingLogger(): { lines: Array<Record<string, unknown>>; logger: ReturnType<typeof createLogger> } {
   const lines: Array<Record<string, unknown>> = [];
@@ -34,10 +42,16 @@ describe('initBackend', () => {
     expect(lines.find((l) => l['msg'] === 'tfjs backend selected')?.['backend']).toBe('wasm');
   });
 
-  it.runIf(nodeInstalled)('uses the native backend when @tensorflow/tfjs-node is installed', async () => {
+  it.runIf(nodeLoads)('uses the native backend when @tensorflow/tfjs-node is installed', async () => {
     const selection = await initBackend('node');
     expect(selection.name).toBe('tensorflow');
     expect(tf.getBackend()).toBe('tensorflow');
+  });
+
+  it.runIf(nodeInstalled && !nodeLoads)('falls back to wasm when @tensorflow/tfjs-node is installed but its native addon is missing, and says why', async () => {
+    const selection = await initBackend('node');
+    expect(selection.name).toBe('wasm');
+    expect(selection.detail).toMatch(/@tensorflow\/tfjs-node is installed but failed to load/);
   });
 
   it('registers the custom training kernel for wasm', async () => {
