@@ -34,20 +34,23 @@ export function notificationSettings(values: Record<string, unknown>): Notificat
 }
 
 const HOUR_MS = 3_600_000;
-/** Incident ids remembered to avoid announcing one twice; far more than an hour can bring. */
+/** Announcements remembered to avoid making one twice; far more than an hour can bring. */
 const REMEMBERED_IDS = 1000;
 
 /** A sliding one-hour window of shown notifications, plus the incidents already announced. */
 export class NotificationLimiter {
   private shownAt: number[] = [];
-  private announced = new Set<number>();
+  private announced = new Set<number | string>();
 
-  /** Records an incident as handled; false when it was already. */
-  firstTime(id: number): boolean {
-    if (this.announced.has(id)) return false;
-    this.announced.add(id);
-    // Sets iterate in insertion order: the oldest ids go first.
-    if (this.announced.size > REMEMBERED_IDS) this.announced.delete(this.announced.values().next().value as number);
+  /**
+   * Records an announcement as handled; false when it was already. The key is an incident id,
+   * or an id with what it says now (an incident a new listener joined is news again).
+   */
+  firstTime(key: number | string): boolean {
+    if (this.announced.has(key)) return false;
+    this.announced.add(key);
+    // Sets iterate in insertion order: the oldest go first.
+    if (this.announced.size > REMEMBERED_IDS) this.announced.delete(this.announced.values().next().value as number | string);
     return true;
   }
 
@@ -72,7 +75,7 @@ export interface NotificationPlan<T> {
 }
 
 export function planNotifications<T extends NotifiableIncident>(incidents: readonly T[], ctx: NotifyContext, limiter: NotificationLimiter): NotificationPlan<T> {
-  const fresh = incidents.filter((i) => i.status === 'new' && limiter.firstTime(i.id)).sort((a, b) => a.startedAt - b.startedAt || a.id - b.id);
+  const fresh = incidents.filter((i) => i.status === 'new' && limiter.firstTime(`${i.id}:${i.sentence}`)).sort((a, b) => a.startedAt - b.startedAt || a.id - b.id);
   if (fresh.length === 0) return { show: [], silenced: { count: 0, reason: null } };
   if (!ctx.enabled) return { show: [], silenced: { count: fresh.length, reason: 'disabled' } };
   if (ctx.snoozedUntil !== null && ctx.snoozedUntil > ctx.now) return { show: [], silenced: { count: fresh.length, reason: 'snoozed' } };

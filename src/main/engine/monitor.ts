@@ -49,7 +49,7 @@ export type DetectOutcome = DetectionResult & { backendDetail: string };
 export interface MonitorEvents {
   /** Something `status()` reports may have changed: a round, a detection, pause, snooze. */
   changed: [];
-  /** Incidents a detection run opened (not those it extended). */
+  /** Incidents a detection run opened, and extended ones a new listener joined. */
   incidents: [IncidentRow[]];
 }
 
@@ -274,8 +274,9 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         roundsTrained: r.learning.roundsTrained,
         backend: r.backend,
       });
-      const opened = r.incidents.filter((i) => i.runId === r.runId);
-      if (opened.length > 0) this.emit('incidents', opened);
+      // New incidents, and running ones a new listener joined: what is worth telling.
+      const news = r.incidents.filter((i) => i.runId === r.runId || i.grew === true);
+      if (news.length > 0) this.emit('incidents', news);
       return r;
     } finally {
       this.detection = null;

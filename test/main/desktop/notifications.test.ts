@@ -40,6 +40,14 @@ describe('which incidents are announced', () => {
     expect(planNotifications([incident(1), incident(2, { status: 'seen' }), incident(3, { status: 'expected' })], { ...on, now: t0 + 1 }, limiter).show).toEqual([]);
   });
 
+  it('announces a running incident again when a new listener joined it (its sentence changed)', () => {
+    const limiter = new NotificationLimiter();
+    expect(planNotifications([incident(1)], { ...on, now: t0 }, limiter).show).toHaveLength(1);
+    const grown = incident(1, { sentence: 'Port 5555/tcp started listening: /tmp/y (pid 4000), never seen before' });
+    expect(planNotifications([grown], { ...on, now: t0 + 1 }, limiter).show).toEqual([grown]);
+    expect(planNotifications([grown], { ...on, now: t0 + 2 }, limiter).show).toEqual([]);
+  });
+
   it('stays at most maxPerHour in any hour, counting the rest', () => {
     const limiter = new NotificationLimiter();
     const first = planNotifications([1, 2, 3, 4, 5, 6].map((id) => incident(id)), { ...on, now: t0 }, limiter);

@@ -51,7 +51,8 @@ export interface DetectorOptions {
 export interface DetectionResult {
   runId: number;
   roundsScored: number;
-  incidents: IncidentRow[];
+  /** Incidents this run opened or extended; `grew`: an extended one gained a listener. */
+  incidents: (IncidentRow & { grew?: boolean })[];
   learning: { learning: boolean; roundsTrained: number; roundsNeeded: number };
   modelVersion: number;
   backend: string;
@@ -239,9 +240,9 @@ export function trainingWindows(store: DetectionStore, db: Db, targets: readonly
   return out.filter((win) => !win.some((id) => bad.has(id)));
 }
 
-function recordIncidents(store: DetectionStore, runId: number, scored: ScoredRound[], context: readonly RoundRef[], threshold: number, maxStepMs: number): IncidentRow[] {
+function recordIncidents(store: DetectionStore, runId: number, scored: ScoredRound[], context: readonly RoundRef[], threshold: number, maxStepMs: number): DetectionResult['incidents'] {
   const groups = mergeAnomalous(scored, maxStepMs);
-  const out: IncidentRow[] = [];
+  const out: DetectionResult['incidents'] = [];
   groups.forEach((g, gi) => {
     const first = g.rounds[0]!;
     const last = g.rounds[g.rounds.length - 1]!;
@@ -254,9 +255,18 @@ function recordIncidents(store: DetectionStore, runId: number, scored: ScoredRou
     if (continues) {
       const rounds = continues.rounds + g.rounds.length;
       const peakScore = Math.max(continues.peakScore, peak.score);
+      const earlier = store.incident(continues.id)?.ports ?? [];
+      const key = (p: IncidentPortRow) => `${p.proto}/${p.port}`;
+      const known = new Set(earlier.map(key));
+      // The incident keeps every port that explained it; this hour's ports come first.
+      const latest = new Set(ports.map(key));
+      const merged = [...ports, ...earlier.filter((p) => !latest.has(key(p)))];
+      const gained = ports.some((p) => p.direction === 'appeared' && !known.has(key(p)));
       const text = sentence(ports, first.startedAt);
-      store.extendIncident(continues.id, { endRoundId: last.roundId, endedAt: last.startedAt, rounds, peakScore, sentence: text, ports });
-      out.push(store.incident(continues.id)!);
+      store.extendIncident(continues.id, { endRoundId: last.roundId, endedAt: last.startedAt, rounds, peakScore, sentence: text, ports: merged });
+      // A listener that opened while the incident was already running is news: unseen again.
+      if (gained) store.setIncidentStatus(continues.id, 'new');
+      out.push({ ...store.incident(continues.id)!, grew: gained });
       return;
     }
     const id = store.insertIncident(runId, {
