@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { storedBytes } from '../src/main/engine/maintain/cleanup';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name: string): string | undefined => {
@@ -67,12 +68,11 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
-function storedBytes(file: string): number {
+/** Bytes the rows take, read through a read-only connection of its own. */
+function storedBytesOf(file: string): number {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    const free = db.pragma('freelist_count', { simple: true }) as number;
-    return (pages - free) * (db.pragma('page_size', { simple: true }) as number);
+    return storedBytes(db);
   } finally {
     db.close();
   }
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   await sleep(15_000);
   const firstTicks = cpuTicks(pid);
   if (firstTicks === null) throw new Error('the monitor exited at start; run it by hand to see why');
-  const startBytes = fs.existsSync(dbPath) ? storedBytes(dbPath) : 0;
+  const startBytes = fs.existsSync(dbPath) ? storedBytesOf(dbPath) : 0;
   const started = Date.now();
   let last = { t: started, ticks: firstTicks, captureTicks: 0 };
   let idleMs = 0;
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
   }
   const elapsedMs = Date.now() - started;
   const totalTicks = last.ticks - firstTicks;
-  const endBytes = storedBytes(dbPath);
+  const endBytes = storedBytesOf(dbPath);
   const rounds = (() => {
     const db = new Database(dbPath, { readonly: true });
     try {

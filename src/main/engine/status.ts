@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import type { Db } from './store/database';
+import { databaseFileBytes, type Db } from './store/database';
 import type { MonitorState } from './monitorFile';
 import type { Status } from '../../shared/contract';
 import { PORTENT_VERSION } from '../../shared/version';
@@ -14,19 +13,6 @@ export interface StatusInputs {
   /** Rounds of training the model needs before it alerts (from `detection.learningHours`). */
   roundsNeeded: number;
   now?: number;
-}
-
-/** Bytes on disk: the database and its write-ahead log. */
-export function databaseBytes(dbPath: string): number {
-  let total = 0;
-  for (const file of [dbPath, `${dbPath}-wal`]) {
-    try {
-      total += fs.statSync(file).size;
-    } catch {
-      // No WAL file between checkpoints is normal.
-    }
-  }
-  return total;
 }
 
 function startOfLocalDay(now: number): number {
@@ -85,7 +71,7 @@ export function readStatus({ db, dbPath, monitor, roundsNeeded, now = Date.now()
     paused: monitor?.paused ?? false,
     monitoringSince: monitor?.startedAt ?? null,
     database: dbPath,
-    databaseBytes: databaseBytes(dbPath),
+    databaseBytes: databaseFileBytes(dbPath),
     lastRound: lastRound ?? null,
     capture,
     model: {

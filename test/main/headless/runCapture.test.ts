@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
@@ -6,23 +6,13 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { exitOf, repoRoot, runCli, startCli, waitForOutput } from '../../support/cli';
 import { tempDir } from '../../support/tmp';
-import { captureAllowed } from '../engine/collect/capture/support/privilege';
+import { captureAllowed, setprivUnavailable } from '../engine/collect/capture/support/privilege';
 import { echoOnce, listenTcpEcho } from '../engine/collect/capture/support/servers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const allowed = captureAllowed();
 
-function setprivMissing(): string | null {
-  if (process.platform !== 'linux') return 'drops CAP_NET_RAW with setpriv, which is Linux-only';
-  if (process.getuid?.() !== 0) return 'must run as root to drop CAP_NET_RAW from a root process';
-  try {
-    execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'setpriv (util-linux) is not installed';
-  }
-  return null;
-}
-const noSetpriv = setprivMissing();
+const noSetpriv = setprivUnavailable();
 
 describe.runIf(process.platform === 'linux')('portent run with packet capture', () => {
   it.skipIf(!allowed.ok)("stores each round's flows and headers, linked to the listener's port and process", async () => {

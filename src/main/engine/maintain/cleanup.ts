@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import type { Logger } from '../log';
 import type { Trigger } from '../schedule/job';
-import type { Db } from '../store/database';
+import { databaseFileBytes, type Db } from '../store/database';
 import { retentionCutoffs, sizeCapBytes, type RetentionCutoffs, type RetentionSettings } from './retention';
 
 /**
@@ -102,19 +101,6 @@ export function storedBytes(db: Db): number {
   return (pages - free) * size;
 }
 
-/** The database file and its write-ahead log as they sit on disk. */
-export function fileBytes(dbPath: string): number {
-  let total = 0;
-  for (const file of [dbPath, `${dbPath}-wal`]) {
-    try {
-      total += fs.statSync(file).size;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }
-  return total;
-}
-
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -135,14 +121,14 @@ export async function runCleanup(db: Db, options: CleanupOptions): Promise<Clean
   const cap = sizeCapBytes(options.retention['retention.maxDatabaseMb']);
   const { log } = options;
 
-  const bytesBefore = fileBytes(options.dbPath);
+  const bytesBefore = databaseFileBytes(options.dbPath);
   const runId = Number(
     db.prepare('INSERT INTO cleanup_runs (trigger, started_at, bytes_before) VALUES (?, ?, ?)').run(options.trigger, startedAt, bytesBefore).lastInsertRowid,
   );
   const removed: Removed = { roundPorts: 0, packets: 0, flows: 0, forCap: 0 };
   const finish = (status: 'ok' | 'failed' | 'cancelled', error: string | null) => {
     const endedAt = Math.max(startedAt, now()); // a clock set back mid-run must not break the record
-    const bytesAfter = fileBytes(options.dbPath);
+    const bytesAfter = databaseFileBytes(options.dbPath);
     db.prepare('UPDATE cleanup_runs SET ended_at = ?, status = ?, error = ?, bytes_after = ? WHERE id = ?').run(endedAt, status, error, bytesAfter, runId);
     return { endedAt, bytesAfter };
   };

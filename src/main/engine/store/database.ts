@@ -140,3 +140,16 @@ export function latestSchemaVersion(migrationsDir?: string): number {
   const migrations = loadMigrations(migrationsDir ?? defaultMigrationsDir());
   return migrations[migrations.length - 1]?.version ?? 0;
 }
+
+/** The database file and its write-ahead log as they sit on disk (no WAL between checkpoints is normal). */
+export function databaseFileBytes(dbPath: string): number {
+  let total = 0;
+  for (const file of [dbPath, `${dbPath}-wal`]) {
+    try {
+      total += fs.statSync(file).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return total;
+}

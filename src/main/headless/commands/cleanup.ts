@@ -3,12 +3,8 @@ import { runCleanup, type CleanupResult } from '../../engine/maintain/cleanup';
 import { SettingsStore } from '../../engine/store/settingsStore';
 import type { Command } from '../command';
 import { openExistingDatabase, resolveDbPath } from '../dbOption';
+import { megabytes, plural } from '../format';
 
-const megabytes = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 /** One line on what a cleanup removed and what it did to the file. */
 export function describeCleanup(r: CleanupResult, maxDatabaseMb: number): string {

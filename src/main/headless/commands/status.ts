@@ -6,12 +6,9 @@ import type { Status } from '../../../shared/contract';
 import type { Command } from '../command';
 import { openExistingDatabase, resolveDbPath } from '../dbOption';
 import { readWebAddress } from '../webAddress';
+import { megabytes } from '../format';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1_048_576).toFixed(1)} MB`;
-}
 
 function describeModel(m: Status['model']): string {
   if (m.state === 'none') return 'not trained yet';

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, type LogFields, type Logger } from '../../../../src/main/engine/log';
-import { fileBytes, lastCleanups, oldestRowsQuery, runCleanup, storedBytes, type CleanupOptions } from '../../../../src/main/engine/maintain/cleanup';
-import { openDatabase, type Db } from '../../../../src/main/engine/store/database';
+import { lastCleanups, oldestRowsQuery, runCleanup, storedBytes, type CleanupOptions } from '../../../../src/main/engine/maintain/cleanup';
+import { databaseFileBytes, openDatabase, type Db } from '../../../../src/main/engine/store/database';
 import { defaultSettings, type Settings } from '../../../../src/shared/settings';
 import { openTestDb } from '../../../support/db';
 
@@ -105,8 +105,8 @@ describe('runCleanup by age', () => {
     });
     expect(result.bytesBefore).toBeGreaterThan(0);
     // Measured before the run's own record was written, which adds a page to the log.
-    expect(fileBytes(file) - result.bytesAfter).toBeGreaterThanOrEqual(0);
-    expect(fileBytes(file) - result.bytesAfter).toBeLessThan(16 * 1024);
+    expect(databaseFileBytes(file) - result.bytesAfter).toBeGreaterThanOrEqual(0);
+    expect(databaseFileBytes(file) - result.bytesAfter).toBeLessThan(16 * 1024);
     expect(lines.map((l) => l.msg)).toContain('cleanup finished');
   });
 
@@ -163,7 +163,7 @@ describe('runCleanup with a size cap', () => {
     seed(Array.from({ length: 60 }, (_, i) => ({ startedAt: NOW - 2 * DAY + i * 60_000, flows: 100, sockets: 5 })), PAD);
     const packetsBefore = count('packets');
     expect(storedBytes(db)).toBeGreaterThan(50 * MB);
-    const sizeBefore = fileBytes(file);
+    const sizeBefore = databaseFileBytes(file);
 
     const result = await runCleanup(db, options({ settings: { 'retention.maxDatabaseMb': 50 } }));
 
@@ -186,7 +186,7 @@ describe('runCleanup with a size cap', () => {
     expect(fs.statSync(`${file}-wal`).size).toBeLessThan(16 * 1024); // the run's own record only
     expect(result.bytesAfter).toBeLessThan(result.bytesBefore);
     expect(result.bytesBefore).toBe(sizeBefore);
-    expect(fileBytes(file)).toBeLessThanOrEqual(50 * MB + 64 * 1024);
+    expect(databaseFileBytes(file)).toBeLessThanOrEqual(50 * MB + 64 * 1024);
     expect(lastCleanups(db, 1)[0]).toMatchObject({ status: 'ok', removed: { ...result.removed }, bytesBefore: result.bytesBefore, bytesAfter: result.bytesAfter });
   });
 

@@ -1,20 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleChild, type ChildBundle } from './support/childBundle';
+import { setprivUnavailable } from './support/privilege';
 
 const LOOPBACK = process.platform === 'darwin' ? 'lo0' : 'lo';
 
-function whyNot(): string | null {
-  if (process.platform !== 'linux') return 'switches users with setpriv, which is Linux-only';
-  if (process.getuid?.() !== 0) return 'must run as root to drop to the nobody user';
-  try {
-    execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'setpriv (util-linux) is not installed';
-  }
-  return null;
-}
-const reason = whyNot();
+const reason = setprivUnavailable();
 
 interface ChildReport {
   opened: boolean;

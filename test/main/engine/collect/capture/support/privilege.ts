@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 
 const CAP_NET_RAW = 13;
@@ -16,4 +17,16 @@ export function captureAllowed(): { ok: boolean; reason: string } {
   } catch {
     return { ok: false, reason: 'needs read/write access to /dev/bpf*' };
   }
+}
+
+/** Why a test cannot run a child with fewer rights through setpriv (util-linux), or null. */
+export function setprivUnavailable(): string | null {
+  if (process.platform !== 'linux') return 'drops rights with setpriv, which is Linux-only';
+  if (process.getuid?.() !== 0) return 'must run as root to drop rights with setpriv';
+  try {
+    execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return 'setpriv (util-linux) is not installed';
+  }
+  return null;
 }
