@@ -22,6 +22,16 @@ function startOfLocalDay(now: number): number {
 }
 
 /**
+ * Rounds waiting for a detection. Detection scores every waiting round in order, so they all
+ * come after the newest scored one: the count is a range over the rounds' primary key from
+ * there, not a walk of every stored round (the tray reads status after each round and the
+ * window polls it; with 30 days stored the walk was ~43,000 lookups each time).
+ */
+export const UNSCORED_ROUNDS_SQL = `SELECT count(*) FROM rounds r
+  WHERE r.id > (SELECT coalesce(max(round_id), 0) FROM round_scores)
+    AND r.status = 'ok' AND NOT EXISTS (SELECT 1 FROM round_scores s WHERE s.round_id = r.id)`;
+
+/**
  * Everything `portent status` and the window's overview show, from the database and the live
  * monitor state. One function for both, so they cannot disagree.
  */
@@ -43,12 +53,7 @@ export function readStatus({ db, dbPath, monitor, roundsNeeded, now = Date.now()
       'SELECT started_at AS startedAt, status FROM detection_runs ORDER BY started_at DESC, id DESC LIMIT 1',
     )
     .get();
-  const unscored = db
-    .prepare<[], number>(
-      "SELECT count(*) FROM rounds r WHERE r.status = 'ok' AND NOT EXISTS (SELECT 1 FROM round_scores s WHERE s.round_id = r.id)",
-    )
-    .pluck()
-    .get()!;
+  const unscored = db.prepare<[], number>(UNSCORED_ROUNDS_SQL).pluck().get()!;
   const today = startOfLocalDay(now);
   const incidents = db
     .prepare<{ today: number; week: number }, { today: number; week: number; unseen: number }>(

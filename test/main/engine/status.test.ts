@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readStatus } from '../../../src/main/engine/status';
+import { readStatus, UNSCORED_ROUNDS_SQL } from '../../../src/main/engine/status';
+import { planOf } from './queries/seed';
 import type { Db } from '../../../src/main/engine/store/database';
 import type { RoundStore } from '../../../src/main/engine/store/rounds';
 import { DetectionStore } from '../../../src/main/engine/store/detectionStore';
@@ -70,5 +71,15 @@ describe('readStatus', () => {
       snoozedUntil: NOW + 3_600_000,
     });
     expect(readStatus({ db, dbPath: file, monitor, roundsNeeded: 60, now: NOW }).model).toMatchObject({ state: 'ready', threshold: 5, progress: 1 });
+  });
+
+  it('counts waiting rounds from the newest scored one on, through the primary key', () => {
+    expect(planOf(db, UNSCORED_ROUNDS_SQL)).toMatch(/SEARCH r USING INTEGER PRIMARY KEY \(rowid>\?\)/);
+    const ids = Array.from({ length: 5 }, (_, i) => store.record({ host: 'h', startedAt: NOW - (5 - i) * 60_000, endedAt: NOW - (5 - i) * 60_000 + 10, outcome: { sockets: [{ ...socket, port: 22 }], connections: [] } }));
+    const detections = new DetectionStore(db);
+    const run = detections.startRun('schedule', NOW, 'wasm');
+    expect(readStatus({ db, dbPath: file, monitor: null, roundsNeeded: 360, now: NOW }).unscoredRounds).toBe(5);
+    detections.saveScores(run, 1, ids.slice(0, 3).map((roundId) => ({ roundId, score: 1, threshold: null, anomalous: false })));
+    expect(readStatus({ db, dbPath: file, monitor: null, roundsNeeded: 360, now: NOW }).unscoredRounds).toBe(2);
   });
 });
