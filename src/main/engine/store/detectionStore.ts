@@ -226,8 +226,19 @@ export class DetectionStore {
     this.db.transaction(() => roundIds.forEach((id) => insert.run(id, at)))();
   }
 
+  /**
+   * Any other verdict. An incident taken back from 'expected' gives its rounds back too: they are
+   * no longer approved, so later refits leave them out again (a refit that already ran on them
+   * cannot be undone; the hours they were in keep the training they got).
+   */
   setIncidentStatus(id: number, status: 'new' | 'seen' | 'dismissed'): void {
-    this.db.prepare('UPDATE incidents SET status = ? WHERE id = ?').run(status, id);
+    this.db.transaction(() => {
+      const inc = this.db.prepare<[number], { s: number; e: number; status: string }>('SELECT started_at AS s, ended_at AS e, status FROM incidents WHERE id = ?').get(id);
+      if (inc?.status === 'expected') {
+        this.db.prepare('DELETE FROM expected_rounds WHERE round_id IN (SELECT id FROM rounds WHERE started_at BETWEEN ? AND ?)').run(inc.s, inc.e);
+      }
+      this.db.prepare('UPDATE incidents SET status = ? WHERE id = ?').run(status, id);
+    })();
   }
 
   /** What the explanation needs to know about a port, from its history. */

@@ -108,6 +108,20 @@ describe('setIncidentStatus', () => {
     expect(new DetectionStore(db).expectedSince(0).map((r) => r.id)).toEqual(ids.slice(50, 53));
   });
 
+  it('takes the rounds back when an expected incident is set to seen or dismissed, and only its own', () => {
+    const id = addIncident(50, 52);
+    const other = addIncident(60, 61);
+    const store = new DetectionStore(db);
+    setIncidentStatus(db, id, 'expected', T0 + 999);
+    setIncidentStatus(db, other, 'expected', T0 + 999);
+    expect(store.unapprovedAnomalous(ids.slice(50, 53)).size).toBe(0); // approved: refits may learn them
+    expect(setIncidentStatus(db, id, 'dismissed').status).toBe('dismissed');
+    expect(store.expectedSince(0).map((r) => r.id)).toEqual(ids.slice(60, 62));
+    expect([...store.unapprovedAnomalous(ids.slice(50, 53))].sort((a, b) => a - b)).toEqual(ids.slice(50, 53)); // refused again
+    setIncidentStatus(db, other, 'seen');
+    expect(store.expectedSince(0)).toEqual([]);
+  });
+
   it('fails for an unknown id without touching anything', () => {
     expect(() => setIncidentStatus(db, 77, 'expected')).toThrow('no incident 77');
     expect(() => setIncidentStatus(db, 77, 'seen')).toThrow('no incident 77');
