@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { Db } from '../../src/main/engine/store/database';
 import { DetectionStore, type RoundRef } from '../../src/main/engine/store/detectionStore';
 import { CHANNELS, readFeatures, type RoundFeatures } from '../../src/main/engine/detect/features';
-import { batchTensors, capLogits, makeBatch, windowSpan, type ModelConfig } from '../../src/main/engine/detect/model';
+import { batchTensors, makeBatch, windowSpan, type ModelConfig } from '../../src/main/engine/detect/model';
 import { loadModel } from '../../src/main/engine/detect/modelStore';
+import { emptyHourCounts, HourProfile } from '../../src/main/engine/detect/hourProfile';
+import { scoringLogits } from '../../src/main/engine/detect/training';
 import { sigmoid, softplus, topCells } from '../../src/main/engine/detect/score';
 import { windowsFor } from '../../src/main/engine/detect/windows';
 import type { Injected } from './generator';
@@ -25,12 +27,12 @@ interface Probe {
   window: number[];
 }
 
-async function logitsOf(model: tf.LayersModel, config: ModelConfig, probes: readonly Probe[]): Promise<Float32Array[]> {
+async function logitsOf(model: tf.LayersModel, config: ModelConfig, probes: readonly Probe[], profile: HourProfile): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (const p of probes) {
     const batch = makeBatch(p.features, [p.window], config);
     const { x, y } = batchTensors(batch, config);
-    const z = tf.tidy(() => capLogits(model.predict(x) as tf.Tensor));
+    const z = scoringLogits(model, x, [p.features[p.window[p.window.length - 1]!]!], config.ports * CHANNELS, profile);
     out.push((await z.data()) as Float32Array);
     tf.dispose([...x, y, z]);
   }
@@ -74,6 +76,7 @@ export async function diagnoseHour(db: Db, modelDir: string, config: ModelConfig
   if (!loaded.model) return;
   const { model, meta } = loaded;
   const thr = meta.threshold;
+  const profile = new HourProfile(meta.hourCounts ?? emptyHourCounts());
   const store = new DetectionStore(db);
   const cells = config.ports * CHANNELS;
   const say = (s: string) => process.stderr.write(`diag ${s}\n`);
@@ -84,7 +87,7 @@ export async function diagnoseHour(db: Db, modelDir: string, config: ModelConfig
       const probes = rounds.map((r) => probeFor(db, store, r, config, maxStepMs));
       const usual = inc.kind === 'unusual-hour' && pp ? lastOnset(db, pp.port, pp.proto, inc.start, injected) : null;
       if (usual) probes.push(probeFor(db, store, usual, config, maxStepMs));
-      const logits = await logitsOf(model, config, probes);
+      const logits = await logitsOf(model, config, probes, profile);
       probes.forEach((p, i) => {
         const z = logits[i]!;
         const target = p.features[p.window[p.window.length - 1]!]!;
@@ -101,7 +104,7 @@ export async function diagnoseHour(db: Db, modelDir: string, config: ModelConfig
       const hour = db.prepare<[number, number], RoundRef>('SELECT id, started_at AS startedAt FROM rounds WHERE started_at >= ? AND started_at < ? ORDER BY started_at').all(hourStart, hourEnd);
       const quiet = hour.filter((r) => !injected.some((i) => r.startedAt >= i.start && r.startedAt <= i.end + 10 * MIN));
       const probes = quiet.map((r) => probeFor(db, store, r, config, maxStepMs));
-      const logits = await logitsOf(model, config, probes);
+      const logits = await logitsOf(model, config, probes, profile);
       probes.forEach((p, i) => {
         const target = p.features[p.window[p.window.length - 1]!]!;
         const top = topCells(logits[i]!, target.active, cells, 3);

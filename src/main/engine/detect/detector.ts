@@ -8,6 +8,7 @@ import { discardModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel,
 import { calibrateThreshold } from './threshold';
 import { cellOf, continueIncidents, directionOf, mergeAnomalous, sentence, topContributors, type ExplainedPort, type RoundGroup, type ScoredRound } from './incidents';
 import { fit, scoreWindows } from './training';
+import { countRounds, emptyHourCounts, HourProfile } from './hourProfile';
 import { windowsFor } from './windows';
 
 /** The hourly detection job: score what is new, record incidents, refit on what was normal. */
@@ -121,9 +122,14 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     model = buildModel(config, occupancyFrequency(features.slice(context.length), config.ports));
     meta = {
       format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: (previous?.version ?? 0) + 1, createdAt: now(), backend: o.backend,
-      config, threshold: null, thresholdMethod: null, roundsTrained: 0, history: [],
+      config, threshold: null, thresholdMethod: null, roundsTrained: 0, history: [], hourCounts: emptyHourCounts(),
     };
   }
+  const hourCounts = meta.hourCounts ?? emptyHourCounts();
+  meta.hourCounts = hourCounts;
+  // Scoring and the held-out windows use the counts as they were before this hour's rounds: a
+  // round's own time of day is not made usual by itself.
+  const profile = new HourProfile(structuredClone(hourCounts));
   compileModel(model, config);
   try {
     const learning = meta.threshold === null || meta.roundsTrained < minRounds;
@@ -134,6 +140,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     const windows = windowsFor(rounds, w, maxStepMs, context.length);
     const scores = await scoreWindows(model, config, features, windows, {
       batchSize: o.batchSize,
+      profile,
       explain: (_i, s) => threshold !== null && s > threshold,
       shouldStop: o.shouldStop,
     });
@@ -152,6 +159,8 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     const approved = store.expectedSince(meta.history.at(-1)?.at ?? 0);
     const replay = store.replaySample(o.replayRounds ?? 60, unscored[0]!.id, random);
     const trainWindows = trainingWindows(store, o.db, [...fresh, ...approved, ...replay], byId, w, maxStepMs, featureOptions);
+    // The hour-of-day counts take every round the model may learn from, not only the sample.
+    countRounds(hourCounts, [...normal, ...approved].map((r) => byId.get(r.id)).filter((f) => f !== undefined));
     const allFeatures = [...byId.values()];
     const index = new Map(allFeatures.map((f, i) => [f.roundId, i]));
     const idxWindows = trainWindows.map((win) => win.map((id) => index.get(id)!));
@@ -161,6 +170,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
       budgetMs: o.fitBudgetMs ?? 6_000,
       random,
       shouldStop: o.shouldStop,
+      profile,
     });
     const fitMs = performance.now() - t1;
     meta.roundsTrained += normal.length + approved.length;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './model';
+import { isHourCounts, type HourCounts } from './hourProfile';
 
 /**
  * Saves and loads the model as a folder: `model.json` (topology, weight specs and Portent's
@@ -26,6 +27,8 @@ export interface ModelMeta {
   roundsTrained: number;
   /** Per refit, per epoch. */
   history: { at: number; epochs: { loss: number; valScore: number }[] }[];
+  /** The counted hour-of-day profile scoring uses (absent in models saved before it existed). */
+  hourCounts?: HourCounts;
 }
 
 class FolderHandler implements tf.io.IOHandler {
@@ -100,6 +103,7 @@ export async function loadModel(dir: string, config: ModelConfig): Promise<LoadR
   }
   const mismatch = (Object.keys(config) as (keyof ModelConfig)[]).filter((k) => meta.config?.[k] !== config[k]);
   if (mismatch.length > 0) return { model: null, reason: `saved model was built with a different ${mismatch.join(', ')}` };
+  if (meta.hourCounts !== undefined && !isHourCounts(meta.hourCounts)) return { model: null, reason: 'model.json has malformed hour-of-day counts' };
   try {
     const model = await tf.loadLayersModel(new FolderHandler(dir));
     return { model, meta };

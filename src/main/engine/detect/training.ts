@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { CHANNELS, type RoundFeatures } from './features';
 import { batchTensors, capLogits, makeBatch, type Batch, type ModelConfig } from './model';
 import { topCells, type CellError } from './score';
+import type { HourProfile } from './hourProfile';
+import { LOGIT_CAP } from './model';
 
 import { CancelledError } from './cancelled';
 
@@ -16,6 +18,21 @@ export interface Scored {
 }
 
 /**
+ * The logits a round is scored with: the model's, capped at ±LOGIT_CAP, and no higher than the
+ * hour-of-day profile's ceiling for the target round's open ports at its time of day
+ * (hourProfile.ts). `targets`: the target round of each row of the batch.
+ */
+export function scoringLogits(model: tf.LayersModel, x: tf.Tensor[], targets: readonly Pick<RoundFeatures, 'startedAt' | 'active'>[], cells: number, profile?: HourProfile): tf.Tensor2D {
+  return tf.tidy(() => {
+    const logits = capLogits(model.predict(x) as tf.Tensor) as tf.Tensor2D;
+    if (!profile || profile.empty) return logits;
+    const ceilings = new Float32Array(targets.length * cells).fill(LOGIT_CAP);
+    targets.forEach((t, i) => profile.write(t.startedAt, t.active, ceilings, i * cells));
+    return tf.minimum(logits, tf.tensor2d(ceilings, [targets.length, cells]));
+  });
+}
+
+/**
  * Scores windows in batches. `explain(i, score)` says whether window i's top cells are wanted
  * (only anomalous rounds need them; finding them reads all 131,072 logits).
  */
@@ -24,7 +41,7 @@ export async function scoreWindows(
   config: ModelConfig,
   features: readonly RoundFeatures[],
   windows: readonly number[][],
-  options: { batchSize?: number; explain?: (i: number, score: number) => boolean; topK?: number; shouldStop?: () => boolean } = {},
+  options: { batchSize?: number; explain?: (i: number, score: number) => boolean; topK?: number; shouldStop?: () => boolean; profile?: HourProfile } = {},
 ): Promise<Scored[]> {
   const batchSize = options.batchSize ?? 6;
   const cells = config.ports * CHANNELS;
@@ -35,7 +52,7 @@ export async function scoreWindows(
     const wins = windows.slice(start, start + batchSize);
     reuse = makeBatch(features, wins, config, reuse);
     const { x, y } = batchTensors(reuse, config);
-    const logits = tf.tidy(() => capLogits(model.predict(x) as tf.Tensor)) as tf.Tensor2D;
+    const logits = scoringLogits(model, x, wins.map((win) => features[win[win.length - 1]!]!), cells, options.profile);
     // Per-cell error −log p(y|z) = softplus(z) − y·z.
     const [maxT, sumT] = tf.tidy(() => {
       const err = tf.sub(tf.softplus(logits), tf.mul(y, logits));
@@ -69,6 +86,8 @@ export interface FitOptions {
   budgetMs?: number;
   random?: () => number;
   shouldStop?: () => boolean;
+  /** The hour-of-day profile held-out windows are scored with, as every round is. */
+  profile?: HourProfile;
 }
 
 export interface FitResult {
@@ -103,7 +122,7 @@ export async function fit(model: tf.LayersModel, config: ModelConfig, features: 
   const val = all.slice(0, nVal);
   const train = all.slice(nVal);
   const epochs: FitResult['epochs'] = [];
-  const valScores = async () => (val.length ? (await scoreWindows(model, config, features, val, { batchSize, shouldStop: options.shouldStop })) : []);
+  const valScores = async () => (val.length ? (await scoreWindows(model, config, features, val, { batchSize, shouldStop: options.shouldStop, profile: options.profile })) : []);
   let bestScored = await valScores();
   let best = mean(bestScored.map((s) => s.total));
   let bestWeights: tf.Tensor[] | null = val.length ? model.getWeights().map((w) => w.clone()) : null;

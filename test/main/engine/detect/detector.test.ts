@@ -75,6 +75,49 @@ describe('runDetection', () => {
     expect(store.incident(incident!.id)!.status).toBe('expected');
   });
 
+  it('raises a known service opening at an hour it never runs, as "unusual-hour"', async () => {
+    // Three days: nginx on 80/tcp from 09:00 to 17:00 only; sshd and cupsd always.
+    const dayStart = new Date(2026, 2, 2).getTime();
+    const office = (i: number) => {
+      const minute = i % 1440;
+      return minute >= 540 && minute < 1020;
+    };
+    const always = () => [listener(22), listener(631, '/usr/sbin/cupsd', 822)];
+    recordRounds(db, dayStart, 3 * 1440, (i) => (office(i) ? [...always(), listener(80, '/usr/sbin/nginx', 900)] : always()));
+    const learned = await run({ maxFreshRounds: 600 }, dayStart + 3 * 1440 * MIN);
+    expect(learned.learning.learning).toBe(false);
+    // The fourth night, 03:00: nginx starts.
+    const night = dayStart + (3 * 1440 + 180) * MIN;
+    const ids = recordRounds(db, night, 30, (i) => (i >= 10 ? [...always(), listener(80, '/usr/sbin/nginx', 901)] : always()));
+    const result = await run({}, night + 30 * MIN);
+    expect(result.incidents).toHaveLength(1);
+    expect(result.incidents[0]).toMatchObject({ startRoundId: ids[10] });
+    expect(result.incidents[0]!.ports[0]).toMatchObject({ port: 80, direction: 'unusual-hour', pid: 901 });
+    expect(result.incidents[0]!.sentence).toMatch(/^Port 80\/tcp is open at an unusual time/);
+  });
+
+  it('extends a running incident across hours, and a listener joining it makes it news again', async () => {
+    recordRounds(db, T0, 120, () => normal());
+    await run();
+    const intruder = listener(444, '/tmp/x', 3121);
+    recordRounds(db, T0 + 120 * MIN, 30, (i) => (i >= 20 ? [...normal(), intruder] : normal()));
+    const first = await run({}, T0 + 2_000 * MIN);
+    expect(first.incidents).toHaveLength(1);
+    const id = first.incidents[0]!.id;
+    new DetectionStore(db).setIncidentStatus(id, 'seen');
+    // Next hour: 444 is still open, and a second stranger, 555, joins it.
+    const later = recordRounds(db, T0 + 150 * MIN, 30, (i) => (i >= 5 ? [...normal(), intruder, listener(555, '/tmp/y', 3200)] : [...normal(), intruder]));
+    const second = await run({}, T0 + 2_100 * MIN);
+    expect(second.incidents).toHaveLength(1);
+    const grown = second.incidents[0]!;
+    expect(grown).toMatchObject({ id, grew: true, status: 'new', endRoundId: later[29] });
+    expect(grown.ports.map((p) => `${p.port}:${p.direction}`).sort()).toEqual(['444:appeared', '555:appeared']);
+    expect(grown.ports.find((p) => p.port === 555)).toMatchObject({ exe: '/tmp/y', pid: 3200 });
+    // Every round since 444 opened is part of the incident, so none of them is trained on.
+    const normalSince = db.prepare('SELECT count(*) FROM round_scores WHERE round_id >= ? AND anomalous = 0').pluck().get(later[0]);
+    expect(normalSince).toBe(0);
+  });
+
   it('leaves no tensors behind, run after run (an hourly job must not leak)', async () => {
     recordRounds(db, T0, 40, () => normal());
     await run();

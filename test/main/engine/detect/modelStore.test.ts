@@ -6,13 +6,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../../../src/main/engine/detect/model';
 import { discardModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel, type ModelMeta } from '../../../../src/main/engine/detect/modelStore';
 import { CHANNELS, CONTEXT_SIZE, TARGET_TIME_SIZE } from '../../../../src/main/engine/detect/features';
+import { countRounds, emptyHourCounts } from '../../../../src/main/engine/detect/hourProfile';
 import { tempDir } from '../../../support/tmp';
 import { SMALL } from './support';
 
 const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...SMALL };
+const counts = countRounds(emptyHourCounts(), [{ roundId: 1, startedAt: new Date(2026, 2, 2, 9, 30).getTime(), active: Int32Array.from([44, 1262]), ephemeralUdp: 0, context: new Float32Array(5) }]);
 const meta = (over: Partial<ModelMeta> = {}): ModelMeta => ({
   format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: 3, createdAt: 1, backend: 'cpu', config, threshold: 4.2, thresholdMethod: 'empirical-max', roundsTrained: 500,
-  history: [{ at: 1, epochs: [{ loss: 0.5, valScore: 3 }] }], ...over,
+  history: [{ at: 1, epochs: [{ loss: 0.5, valScore: 3 }] }], hourCounts: counts, ...over,
 });
 
 beforeAll(async () => {
@@ -35,7 +37,7 @@ describe('model save and load', () => {
     await saveModel(dir, model, meta());
     const loaded = await loadModel(dir, config);
     if (!loaded.model) throw new Error(loaded.reason);
-    expect(loaded.meta).toMatchObject({ version: 3, threshold: 4.2, backend: 'cpu', roundsTrained: 500, history: meta().history });
+    expect(loaded.meta).toMatchObject({ version: 3, threshold: 4.2, backend: 'cpu', roundsTrained: 500, history: meta().history, hourCounts: counts });
     expect(predict(loaded.model)).toEqual(predict(model));
     expect(fs.readdirSync(path.dirname(dir)).sort()).toEqual(['model']); // no temp folders left over
   });
@@ -53,6 +55,13 @@ describe('model save and load', () => {
     const dir = path.join(tempDir(), 'model');
     await saveModel(dir, buildModel(config), meta());
     expect((await loadModel(dir, { ...config, bottleneck: 12 })) as { reason: string }).toMatchObject({ model: null, reason: expect.stringMatching(/different bottleneck/) });
+    // Counts that are not counts: rebuilt. A model saved before the counts existed loads without them.
+    const other = path.join(tempDir(), 'model');
+    await saveModel(other, buildModel(config), meta({ hourCounts: { rounds: [1, 2], cells: {} } }));
+    expect(await loadModel(other, config)).toMatchObject({ model: null, reason: 'model.json has malformed hour-of-day counts' });
+    await saveModel(other, buildModel(config), meta({ hourCounts: undefined }));
+    const older = await loadModel(other, config);
+    expect(older.model && older.meta.hourCounts).toBeUndefined();
     const weights = path.join(dir, 'weights.bin');
     fs.truncateSync(weights, fs.statSync(weights).size - 100);
     expect(await loadModel(dir, config)).toMatchObject({ model: null, reason: expect.stringMatching(/weights.bin has .* bytes/) });
