@@ -272,7 +272,8 @@ function recordIncidents(store: DetectionStore, runId: number, scored: ScoredRou
       const latest = new Set(ports.map(key));
       const merged = [...ports, ...earlier.filter((p) => !latest.has(key(p)))];
       const gained = ports.some((p) => p.direction === 'appeared' && !known.has(key(p)));
-      const text = sentence(ports, first.startedAt);
+      // "Never seen before" is relative to when the incident began, not to this hour.
+      const text = sentence(ports, continues.startedAt);
       store.extendIncident(continues.id, { endRoundId: last.roundId, endedAt: last.startedAt, rounds, peakScore, sentence: text, ports: merged });
       // A listener that opened while the incident was already running is news: unseen again.
       if (gained) store.setIncidentStatus(continues.id, 'new');

@@ -150,9 +150,11 @@ export class DetectionStore {
   }
 
   /** The newest incident if it ends at `roundId` (so the next anomalous round continues it). */
-  incidentEndingAt(roundId: number): { id: number; rounds: number; peakScore: number } | undefined {
+  incidentEndingAt(roundId: number): { id: number; startedAt: number; rounds: number; peakScore: number } | undefined {
     return this.db
-      .prepare<[number], { id: number; rounds: number; peakScore: number }>('SELECT id, rounds, peak_score AS peakScore FROM incidents WHERE end_round_id = ? ORDER BY id DESC LIMIT 1')
+      .prepare<[number], { id: number; startedAt: number; rounds: number; peakScore: number }>(
+        'SELECT id, started_at AS startedAt, rounds, peak_score AS peakScore FROM incidents WHERE end_round_id = ? ORDER BY id DESC LIMIT 1',
+      )
       .get(roundId);
   }
 

@@ -113,6 +113,8 @@ describe('runDetection', () => {
     expect(grown).toMatchObject({ id, grew: true, status: 'new', endRoundId: later[29] });
     expect(grown.ports.map((p) => `${p.port}:${p.direction}`).sort()).toEqual(['444:appeared', '555:appeared']);
     expect(grown.ports.find((p) => p.port === 555)).toMatchObject({ exe: '/tmp/y', pid: 3200 });
+    // Both were new when the incident began: the sentence still says so in its second hour.
+    expect(grown.sentence).toMatch(/^Port (444|555)\/tcp started listening: \/tmp\/[xy] \(pid \d+\), never seen before; and 1 other port\.$/);
     // Every round since 444 opened is part of the incident, so none of them is trained on.
     const normalSince = db.prepare('SELECT count(*) FROM round_scores WHERE round_id >= ? AND anomalous = 0').pluck().get(later[0]);
     expect(normalSince).toBe(0);
