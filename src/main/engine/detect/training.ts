@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { CHANNELS, type RoundFeatures } from './features';
-import { batchTensors, capLogits, makeBatch, type Batch, type ModelConfig } from './model';
+import { batchTensors, capLogits, LOGIT_CAP, makeBatch, type Batch, type ModelConfig } from './model';
 import { topCells, type CellError } from './score';
 import type { HourProfile } from './hourProfile';
-import { LOGIT_CAP } from './model';
 
 import { CancelledError } from './cancelled';
 
