@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { minMaxDecimate } from '../downsample';
 import { useThemeColors, type ThemeColors } from '../theme';
+import { useElementWidth } from '../useElementWidth';
 
 export interface ChartSeries {
   label: string;
@@ -38,16 +39,8 @@ function fitToWidth(xs: readonly number[], series: readonly ChartSeries[], width
 /** A small uPlot chart, redrawn when its data, width or the colour scheme changes. */
 export function LineChart({ label, xs, series, time = true, height = 180 }: Props) {
   const box = useRef<HTMLDivElement>(null);
-  const [width, setWidth] = useState(0);
+  const width = useElementWidth(box);
   const colors = useThemeColors();
-
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const observer = new ResizeObserver(([entry]) => setWidth(Math.floor(entry?.contentRect.width ?? 0)));
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
 
   useEffect(() => {
     const el = box.current;

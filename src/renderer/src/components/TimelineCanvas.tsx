@@ -5,6 +5,7 @@ import { maxPool, rowAt } from '../downsample';
 import { formatDateTime, portLabel } from '../format';
 import type { PortKey } from '../router';
 import { useThemeColors, type ThemeColors } from '../theme';
+import { useElementWidth } from '../useElementWidth';
 
 const ROW = 20;
 const LABEL_WIDTH = 220;
@@ -69,7 +70,7 @@ export function TimelineCanvas({ timeline, selected, onSelect, onNarrow }: Props
   const colors = useThemeColors();
   const [drag, setDrag] = useState<{ x0: number; x1: number } | null>(null);
   const [hover, setHover] = useState<string>('');
-  const [width, setWidth] = useState(0);
+  const width = useElementWidth(scroller);
   // eslint-disable-next-line react-hooks/incompatible-library -- read afresh on every render, never memoized
   const virtualizer = useVirtualizer({ count: timeline.ports.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 6 });
   const offset = virtualizer.scrollOffset ?? 0;
@@ -78,14 +79,6 @@ export function TimelineCanvas({ timeline, selected, onSelect, onNarrow }: Props
   // The canvas starts at the first visible row and never reaches past the last one.
   const canvasHeight = Math.min(viewHeight + ROW, Math.max(ROW, (timeline.ports.length - first) * ROW));
   const visibleRows = Math.ceil(canvasHeight / ROW);
-
-  useEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    const observer = new ResizeObserver(([entry]) => setWidth(Math.floor(entry?.contentRect.width ?? 0)));
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
 
   useEffect(() => {
     if (canvas.current) draw(canvas.current, timeline, first, visibleRows, colors, selected);
