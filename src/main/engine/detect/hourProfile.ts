@@ -133,10 +133,11 @@ export class HourProfile {
    * `at` (one slot per cell). Only occupied cells are bounded: the profile makes a port open at an
    * hour it is never open as surprising as the counts say, and leaves closed ports to the model
    * (lowering their logits could only make a closing less surprising). Slots of cells it does not
-   * bound are left as they are (the caller fills them with "no bound").
+   * bound are left as they are (the caller fills them with "no bound"). Returns how many it wrote.
    */
-  write(startedAt: number, active: ArrayLike<number>, out: Float32Array, at: number): void {
-    if (this.empty) return;
+  write(startedAt: number, active: ArrayLike<number>, out: Float32Array, at: number): number {
+    if (this.empty) return 0;
+    let written = 0;
     let k: number[] | null = null;
     let n = 0;
     for (let i = 0; i < active.length; i++) {
@@ -147,8 +148,12 @@ export class HourProfile {
         n = this.smoothedRounds(k);
       }
       const c = this.ceilingFor(entry, k, n);
-      if (c !== Infinity) out[at + active[i]!] = c;
+      if (c !== Infinity) {
+        out[at + active[i]!] = c;
+        written++;
+      }
     }
+    return written;
   }
 
   private smoothedRounds(k: readonly number[]): number {

@@ -26,7 +26,10 @@ export function scoringLogits(model: tf.LayersModel, x: tf.Tensor[], targets: re
     const logits = capLogits(model.predict(x) as tf.Tensor) as tf.Tensor2D;
     if (!profile || profile.empty) return logits;
     const ceilings = new Float32Array(targets.length * cells).fill(LOGIT_CAP);
-    targets.forEach((t, i) => profile.write(t.startedAt, t.active, ceilings, i * cells));
+    let bounded = 0;
+    targets.forEach((t, i) => (bounded += profile.write(t.startedAt, t.active, ceilings, i * cells)));
+    // Most rounds have every open port at a usual hour: then there is nothing to bound.
+    if (bounded === 0) return logits;
     return tf.minimum(logits, tf.tensor2d(ceilings, [targets.length, cells]));
   });
 }
