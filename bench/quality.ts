@@ -58,7 +58,7 @@ try {
       rounds.record({ host: 'sim', startedAt: r.startedAt, endedAt: r.startedAt + 200, outcome: { sockets: r.sockets, connections: noConnections } });
     }
     if (diagnose) await diagnoseHour(db, path.join(dir, 'model'), { ...DEFAULT_MODEL_CONFIG, ports }, hourEnd - HOUR, hourEnd, injected);
-    const res = await runDetection({ db, modelDir: path.join(dir, 'model'), log, backend: backend.name, now: () => hourEnd, random, config: { ports }, minTrainingRounds: learnHours * 60, fitBudgetMs: Number(opt('fit-budget-ms', '6000')) });
+    const res = await runDetection({ db, modelDir: path.join(dir, 'model'), log, backend: backend.name, now: () => hourEnd, random, config: { ports }, minTrainingRounds: learnHours * 60 });
     fitS += res.fitMs / 1000;
     scoreS += res.scoreMs / 1000;
     runs++;

@@ -10,6 +10,14 @@ import { cellOf, continueIncidents, directionOf, mergeAnomalous, sentence, topCo
 import { fit, scoreWindows } from './training';
 import { countRounds, emptyHourCounts, HourProfile } from './hourProfile';
 import { windowsFor } from './windows';
+import { isHeldOut } from './holdout';
+
+/**
+ * Share of the threshold in force at or above which a normal round's score is left out of the
+ * next calibration: a near miss may be an anomaly the model did not flag, and counted as normal
+ * it would raise the threshold (docs/detection.md, "Threshold").
+ */
+export const NEAR_MISS = 0.8;
 
 /** The hourly detection job: score what is new, record incidents, refit on what was normal. */
 export interface DetectorOptions {
@@ -37,11 +45,12 @@ export interface DetectorOptions {
    * backlog of a first run); keeps every refit's cost bounded.
    */
   maxFreshRounds?: number;
+  /** Most epochs of a refit (default 2), stopped early on the hold-out. */
   maxEpochs?: number;
-  /** Epochs for a model's first training, which starts from scratch. */
+  /** Epochs for a model's first training, which starts from scratch (default 8). */
   initialEpochs?: number;
-  /** Wall-clock budget of one refit (default 6 s: an hourly job should stay small). */
-  fitBudgetMs?: number;
+  /** Older hold-out rounds replayed as validation windows at each refit (holdout.ts). */
+  holdoutRounds?: number;
   batchSize?: number;
   /** Days of recent out-of-sample normal scores the threshold is calibrated on. */
   calibrationDays?: number;
@@ -152,22 +161,26 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
 
     // Refit on what was normal, plus approved rounds, plus replay of older normal rounds. If the
     // refit is cancelled, this hour's scores stay and the model stays as it was; those rounds
-    // can still come back through the replay sample.
+    // can still come back through the replay sample. Hold-out rounds (holdout.ts) are never
+    // trained on: they stop the fit early and calibrate the threshold.
     const t1 = performance.now();
     const normal = scored.filter((s) => !s.anomalous).map((s) => ({ id: s.roundId, startedAt: s.startedAt }));
-    const fresh = sample(normal, o.maxFreshRounds ?? 240, random);
+    const learnable = normal.filter((r) => !isHeldOut(r.id));
+    const fresh = sample(learnable, o.maxFreshRounds ?? 240, random);
     const approved = store.expectedSince(meta.history.at(-1)?.at ?? 0);
-    const replay = store.replaySample(o.replayRounds ?? 60, unscored[0]!.id, random);
+    const replay = store.replaySample(o.replayRounds ?? 60, unscored[0]!.id, random, 'train');
+    const heldOut = [...normal.filter((r) => isHeldOut(r.id)), ...store.replaySample(o.holdoutRounds ?? 40, unscored[0]!.id, random, 'holdout')];
     const trainWindows = trainingWindows(store, o.db, [...fresh, ...approved, ...replay], byId, w, maxStepMs, featureOptions);
+    const valWindows = trainingWindows(store, o.db, heldOut, byId, w, maxStepMs, featureOptions);
     // The hour-of-day counts take every round the model may learn from, not only the sample.
-    countRounds(hourCounts, [...normal, ...approved].map((r) => byId.get(r.id)).filter((f) => f !== undefined));
+    countRounds(hourCounts, [...learnable, ...approved].map((r) => byId.get(r.id)).filter((f) => f !== undefined));
     const allFeatures = [...byId.values()];
     const index = new Map(allFeatures.map((f, i) => [f.roundId, i]));
-    const idxWindows = trainWindows.map((win) => win.map((id) => index.get(id)!));
-    const history = await fit(model, config, allFeatures, idxWindows, {
-      maxEpochs: meta.roundsTrained === 0 ? (o.initialEpochs ?? 8) : (o.maxEpochs ?? 4),
+    const toIdx = (wins: number[][]) => wins.map((win) => win.map((id) => index.get(id)!));
+    const history = await fit(model, config, allFeatures, toIdx(trainWindows), {
+      maxEpochs: meta.roundsTrained === 0 ? (o.initialEpochs ?? 8) : (o.maxEpochs ?? 2),
+      validation: toIdx(valWindows),
       batchSize: o.batchSize,
-      budgetMs: o.fitBudgetMs ?? 6_000,
       random,
       shouldStop: o.shouldStop,
       profile,
@@ -177,16 +190,18 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     meta.history.push({ at: now(), epochs: history.epochs });
     if (meta.history.length > 200) meta.history.splice(0, meta.history.length - 200);
 
-    // Recalibrate on out-of-sample scores of normal rounds: held-out windows of this fit, plus
-    // recent rounds scored before the model trained on them.
+    // Recalibrate on scores of hold-out rounds only, which no model ever trained on: those of
+    // this fit under the kept weights, and those stored by each hour's model over the last days.
+    // Scores near the threshold in force are left out as suspect (threshold.ts, truncateAt).
     if (meta.roundsTrained >= minRounds) {
-      const pool = [...history.validationScores, ...store.recentNormalScores(now() - (o.calibrationDays ?? 7) * 86_400_000)];
-      if (pool.length >= 2) {
-        const t = calibrateThreshold(pool, { budget: o.budget, sensitivity: o.sensitivity, ceiling: 0.9 * LOGIT_CAP });
+      const pool = [...history.validationScores, ...store.recentHoldoutScores(now() - (o.calibrationDays ?? 7) * 86_400_000)];
+      const truncateAt = meta.threshold !== null ? NEAR_MISS * meta.threshold : undefined;
+      if (pool.filter((x) => truncateAt === undefined || x < truncateAt).length >= 2) {
+        const t = calibrateThreshold(pool, { budget: o.budget, sensitivity: o.sensitivity, ceiling: 0.9 * LOGIT_CAP, truncateAt });
         meta.threshold = t.value;
         meta.thresholdMethod = t.method;
         o.log.debug('threshold calibrated', { ...t, heldOutMax: Math.max(...history.validationScores, 0), poolMax: Math.max(...pool) });
-      }
+      } else o.log.warn('too few hold-out scores to recalibrate; the threshold stays', { scores: pool.length, threshold: meta.threshold });
     }
     meta.backend = o.backend;
     meta.createdAt = now();

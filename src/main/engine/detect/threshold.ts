@@ -27,6 +27,14 @@ export interface ThresholdOptions {
    * always alert. Default: no ceiling.
    */
   ceiling?: number;
+  /**
+   * Scores at or above this are left out as suspect, and the tail is fitted as an exponential
+   * truncated there (see `truncatedScale`). The detector passes a share of the threshold in
+   * force: a round that scored just under it (a near miss, perhaps an anomaly the model did not
+   * flag) is evidence of nothing normal, and counted as normal it would raise the threshold,
+   * which lets the next near miss through, which raises it again. Default: no truncation.
+   */
+  truncateAt?: number;
 }
 
 export interface Threshold {
@@ -38,6 +46,8 @@ export interface Threshold {
   /** The tail's mean excess over `location`, in nats. */
   scale: number;
   samples: number;
+  /** Scores left out because they reached `truncateAt`. */
+  suspect: number;
 }
 
 export const DEFAULT_BUDGET = 1 / 1440;
@@ -78,8 +88,11 @@ export function calibrateThreshold(scores: readonly number[], options: Threshold
   if (!(budget > 0 && budget < 1)) throw new Error(`budget must be in (0, 1), got ${budget}`);
   if (!(sensitivity > 0)) throw new Error(`sensitivity must be positive, got ${sensitivity}`);
   const finite = scores.filter((s) => Number.isFinite(s) && s >= 0);
-  if (finite.length < 2) throw new Error(`calibrating a threshold needs at least 2 scores, got ${finite.length}`);
-  const sorted = [...finite].sort((x, y) => x - y);
+  const truncateAt = options.truncateAt ?? Infinity;
+  if (!(truncateAt > 0)) throw new Error(`truncateAt must be positive, got ${truncateAt}`);
+  const kept = finite.filter((s) => s < truncateAt);
+  if (kept.length < 2) throw new Error(`calibrating a threshold needs at least 2 scores, got ${kept.length}`);
+  const sorted = [...kept].sort((x, y) => x - y);
   const n = sorted.length;
   const share = Math.min(0.5, Math.max(TAIL_SHARE, MIN_EXCEEDANCES / n));
   const location = quantileSorted(sorted, 1 - share);
@@ -87,7 +100,9 @@ export function calibrateThreshold(scores: readonly number[], options: Threshold
   // The mean excess of k scores is uncertain by about 1/√k of itself; its upper one-sigma bound
   // keeps a small pool from underestimating the tail.
   const k = excess.length;
-  const scale = Math.max(MIN_SCALE, k > 1 ? excess.reduce((a, b) => a + b, 0) / k / (1 - 1 / Math.sqrt(k)) : 0);
+  const meanExcess = k > 0 ? excess.reduce((a, b) => a + b, 0) / k : 0;
+  const fitted = Number.isFinite(truncateAt) ? truncatedScale(meanExcess, truncateAt - location) : meanExcess;
+  const scale = Math.max(MIN_SCALE, k > 1 ? fitted / (1 - 1 / Math.sqrt(k)) : 0);
   const tail = location + scale * Math.log(Math.max(1, share / budget));
   const enough = n * budget >= 3;
   const empirical = (enough ? quantileSorted(sorted, 1 - budget) : sorted[n - 1]!) * margin;
@@ -96,5 +111,29 @@ export function calibrateThreshold(scores: readonly number[], options: Threshold
   const raw = Math.max(tail, empirical, floor);
   const value = Math.min(raw, ceiling) / sensitivity;
   const method = raw > ceiling ? 'ceiling' : floor >= Math.max(tail, empirical) ? 'floor' : tail >= empirical ? 'exponential-tail' : enough ? 'empirical-quantile' : 'empirical-max';
-  return { value, method, location, scale, samples: n };
+  return { value, method, location, scale, samples: n, suspect: finite.length - kept.length };
+}
+
+/**
+ * The scale β of an exponential tail seen only below a truncation point, L above the tail's
+ * start, from the mean m of the excesses seen: the maximum-likelihood β solves
+ * m = β − L / (e^(L/β) − 1), the mean of an exponential cut off at L, which rises from 0 to L/2
+ * as β grows, so bisection finds it. Without the correction the cut would make the tail look
+ * lighter than it is and the threshold would sink a little at every recalibration. When the
+ * excesses fill the interval evenly (m ≥ L/2) nothing below the cut shows a decay; β is then
+ * taken as L, which puts the threshold well above the cut.
+ */
+export function truncatedScale(meanExcess: number, limit: number): number {
+  if (!(limit > 0) || !(meanExcess > 0)) return meanExcess;
+  const meanAt = (beta: number) => beta - limit / Math.expm1(limit / beta);
+  if (meanExcess >= 0.999 * (limit / 2)) return Math.max(meanExcess, limit);
+  let lo = meanExcess; // β ≥ m always: the cut only lowers the mean.
+  let hi = lo;
+  while (meanAt(hi) < meanExcess && hi < 1e6) hi *= 2;
+  for (let i = 0; i < 100 && hi - lo > 1e-9 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (meanAt(mid) < meanExcess) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
 }

@@ -78,14 +78,21 @@ export async function scoreWindows(
 }
 
 export interface FitOptions {
+  /**
+   * Most epochs; with early stopping a fit does at most this much work and never depends on
+   * how fast the machine is (a wall-clock budget would make a slower or busier machine learn
+   * less and alert differently).
+   */
   maxEpochs: number;
   batchSize?: number;
   /** Epochs without improvement of the validation score before stopping. */
   patience?: number;
-  /** Share of windows held out for early stopping and threshold calibration. */
-  validationShare?: number;
-  /** Wall-clock budget; no epoch starts that would likely end past it. */
-  budgetMs?: number;
+  /**
+   * Held-out windows for early stopping and threshold calibration, never trained on. The
+   * detector passes the hold-out rounds (holdout.ts); without them nothing is held out and every
+   * epoch's weights are kept.
+   */
+  validation?: readonly number[][];
   random?: () => number;
   shouldStop?: () => boolean;
   /** The hour-of-day profile held-out windows are scored with, as every round is. */
@@ -93,8 +100,11 @@ export interface FitOptions {
 }
 
 export interface FitResult {
-  /** valScore: mean reconstruction loss (summed per-cell error) of the held-out windows. */
-  epochs: { loss: number; valScore: number }[];
+  /**
+   * valScore: mean reconstruction loss (summed per-cell error) of the held-out windows;
+   * windows: how many windows the epoch trained on.
+   */
+  epochs: { loss: number; valScore: number; windows: number }[];
   /** Out-of-sample scores of the held-out windows under the kept weights. */
   validationScores: number[];
 }
@@ -110,7 +120,7 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 /**
- * Trains on `windows` with a held-out share for early stopping. The weights of the best epoch
+ * Trains on `windows`, stopping early on the validation windows. The weights of the best epoch
  * by validation score are kept, so a refit can never leave the model worse on held-out normal
  * data than it found it.
  */
@@ -118,11 +128,8 @@ export async function fit(model: tf.LayersModel, config: ModelConfig, features: 
   const random = options.random ?? Math.random;
   const batchSize = options.batchSize ?? 6;
   const patience = options.patience ?? 1;
-  const started = performance.now();
-  const all = shuffle([...windows], random);
-  const nVal = all.length >= 10 ? Math.max(2, Math.round(all.length * (options.validationShare ?? 0.2))) : 0;
-  const val = all.slice(0, nVal);
-  const train = all.slice(nVal);
+  const train = [...windows];
+  const val = options.validation ?? [];
   const epochs: FitResult['epochs'] = [];
   const valScores = async () => (val.length ? (await scoreWindows(model, config, features, val, { batchSize, shouldStop: options.shouldStop, profile: options.profile })) : []);
   let bestScored = await valScores();
@@ -131,9 +138,6 @@ export async function fit(model: tf.LayersModel, config: ModelConfig, features: 
   let sinceBest = 0;
   let reuse: Batch | undefined;
   for (let epoch = 0; epoch < options.maxEpochs && train.length > 0; epoch++) {
-    const elapsed = performance.now() - started;
-    const perEpoch = epochs.length ? elapsed / (epochs.length + 0.5) : 0;
-    if (options.budgetMs !== undefined && epochs.length > 0 && elapsed + perEpoch > options.budgetMs) break;
     shuffle(train, random);
     const losses: number[] = [];
     for (let s = 0; s < train.length; s += batchSize) {
@@ -146,7 +150,7 @@ export async function fit(model: tf.LayersModel, config: ModelConfig, features: 
     }
     const scored = await valScores();
     const valScore = mean(scored.map((s) => s.total));
-    epochs.push({ loss: mean(losses), valScore });
+    epochs.push({ loss: mean(losses), valScore, windows: train.length });
     if (!val.length || valScore < best || !Number.isFinite(best)) {
       best = valScore;
       bestScored = scored;

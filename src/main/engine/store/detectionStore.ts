@@ -1,4 +1,5 @@
 import type { Db } from './database';
+import { isHeldOut } from '../detect/holdout';
 
 /** Reads and writes what the detector produces (migration 003). */
 export interface RoundRef {
@@ -117,36 +118,52 @@ export class DetectionStore {
       .all(since);
   }
 
-  /** A uniform random sample of older normal (or approved) rounds, for replay during refit. */
-  replaySample(count: number, beforeRoundId: number, random: () => number = Math.random): RoundRef[] {
+  /**
+   * A uniform random sample of older rounds the model may learn from, for replay during refit:
+   * `train`, normal or approved rounds outside the hold-out; `holdout`, normal hold-out rounds
+   * (the validation windows). Only rounds whose sockets are still stored count: cleanup removes
+   * the detail of old rounds but keeps their scores, and an emptied round replayed as normal
+   * would teach the model that every port vanishing is normal.
+   *
+   * O(count), not O(history): ids are drawn uniformly between the oldest round with detail and
+   * `beforeRoundId` and each is checked by primary key (ids that are gaps, failed rounds,
+   * anomalous or of the other set are drawn again, at most 40 tries per round wanted).
+   */
+  replaySample(count: number, beforeRoundId: number, random: () => number = Math.random, set: 'train' | 'holdout' = 'train'): RoundRef[] {
     if (count <= 0) return [];
-    // Sampling ids in JS keeps the query an index range scan rather than ORDER BY random().
-    const all = this.db
-      .prepare<[number, number], { id: number }>(
-        `SELECT round_id AS id FROM round_scores WHERE anomalous = 0 AND round_id < ?
-         UNION SELECT round_id AS id FROM expected_rounds WHERE round_id < ?`,
-      )
-      .all(beforeRoundId, beforeRoundId)
-      .map((r) => r.id);
-    for (let i = all.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [all[i], all[j]] = [all[j]!, all[i]!];
+    const lo = this.db.prepare<[], number | null>('SELECT MIN(round_id) FROM rounds_ports').pluck().get();
+    if (lo == null || lo >= beforeRoundId) return [];
+    const check = this.db.prepare<[number], { id: number; startedAt: number; anomalous: number; approved: number }>(
+      `SELECT r.id, r.started_at AS startedAt, s.anomalous, EXISTS (SELECT 1 FROM expected_rounds e WHERE e.round_id = r.id) AS approved
+       FROM rounds r JOIN round_scores s ON s.round_id = r.id WHERE r.id = ? AND r.status = 'ok'`,
+    );
+    const chosen = new Map<number, RoundRef>();
+    const span = beforeRoundId - lo;
+    for (let tries = 0; tries < count * 40 && chosen.size < Math.min(count, span); tries++) {
+      const id = lo + Math.floor(random() * span);
+      if (chosen.has(id)) continue;
+      const r = check.get(id);
+      if (!r) continue;
+      const held = isHeldOut(id);
+      const ok = set === 'holdout' ? held && r.anomalous === 0 && !r.approved : r.approved === 1 || (!held && r.anomalous === 0);
+      if (ok) chosen.set(id, { id: r.id, startedAt: r.startedAt });
     }
-    const chosen = all.slice(0, count);
-    return this.db
-      .prepare<[string], RoundRef>(`SELECT id, started_at AS startedAt FROM rounds WHERE id IN (SELECT value FROM json_each(?)) ORDER BY started_at`)
-      .all(JSON.stringify(chosen));
+    return [...chosen.values()].sort((a, b) => a.startedAt - b.startedAt || a.id - b.id);
   }
 
-  /** Scores of normal rounds scored by an alerting (non-learning) model since `since`. */
-  recentNormalScores(since: number): number[] {
+  /**
+   * Scores of normal hold-out rounds scored by an alerting (non-learning) model since `since`:
+   * each was scored by the model of its hour, and no model ever trained on it.
+   */
+  recentHoldoutScores(since: number): number[] {
     return this.db
-      .prepare<[number], number>(
-        `SELECT s.score FROM round_scores s JOIN rounds r ON r.id = s.round_id
+      .prepare<[number], { id: number; score: number }>(
+        `SELECT s.round_id AS id, s.score FROM round_scores s JOIN rounds r ON r.id = s.round_id
          WHERE s.anomalous = 0 AND s.threshold IS NOT NULL AND r.started_at >= ?`,
       )
-      .pluck()
-      .all(since);
+      .all(since)
+      .filter((r) => isHeldOut(r.id))
+      .map((r) => r.score);
   }
 
   /** The newest incident if it ends at `roundId` (so the next anomalous round continues it). */

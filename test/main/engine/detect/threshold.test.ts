@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrateThreshold } from '../../../../src/main/engine/detect/threshold';
+import { calibrateThreshold, truncatedScale } from '../../../../src/main/engine/detect/threshold';
 import { seededRandom } from '../../../../src/shared/random';
 
 /** Standard normal quantile, to draw log-normal test scores (Acklam's rational approximation, |error| < 1.2e-9). */
@@ -93,5 +93,68 @@ describe('calibrateThreshold', () => {
     const t = calibrateThreshold([0.001, 0.002, 0.0015, 0.001]);
     expect(t).toMatchObject({ method: 'floor' });
     expect(t.value).toBeCloseTo(Math.log(20), 10);
+  });
+
+  it('recovers the scale of an exponential tail seen only below a cut', () => {
+    const random = seededRandom(21);
+    for (const [beta, limit] of [[0.7, 2], [0.5, 3], [1.2, 1.5]] as const) {
+      const seen: number[] = [];
+      while (seen.length < 20_000) {
+        const x = -beta * Math.log(1 - random());
+        if (x < limit) seen.push(x);
+      }
+      const m = seen.reduce((a, b) => a + b, 0) / seen.length;
+      expect(m).toBeLessThan(beta); // the cut makes the plain mean too small
+      expect(truncatedScale(m, limit)).toBeCloseTo(beta, 1);
+    }
+    expect(truncatedScale(0.6, 1)).toBe(1); // nothing below the cut shows a decay
+  });
+
+  /**
+   * A week of hourly recalibrations as the detector does them: the pool is the last 7 days of
+   * rounds that scored under the threshold in force. Normal rounds: mostly near-certain, a tenth
+   * ordinary transitions of 1.5 + Exp(0.6) nats. Once a day an anomaly the model did not catch
+   * scores just under the threshold for 45 rounds (a known service at an unusual hour).
+   */
+  function week(truncate: boolean): { first: number; last: number; max: number } {
+    const random = seededRandom(17);
+    const normalScore = () => (random() < 0.9 ? 0.01 * Math.exp(4 * random()) : 1.5 - 0.6 * Math.log(1 - random()));
+    const pool: number[][] = [];
+    const options = (t: number | null) => ({ ceiling: 12.6, truncateAt: truncate && t !== null ? 0.8 * t : undefined });
+    pool.push(Array.from({ length: 360 }, normalScore));
+    let threshold = calibrateThreshold(pool.flat(), options(null)).value;
+    const first = threshold;
+    let max = threshold;
+    for (let hour = 0; hour < 7 * 24; hour++) {
+      const scores = Array.from({ length: 60 }, normalScore);
+      if (hour % 24 === 22) for (let i = 0; i < 45; i++) scores[i] = threshold * (0.85 + 0.12 * random());
+      pool.push(scores.filter((s) => s <= threshold));
+      if (pool.length > 7 * 24) pool.shift();
+      threshold = calibrateThreshold(pool.flat(), options(threshold)).value;
+      max = Math.max(max, threshold);
+    }
+    return { first, last: threshold, max };
+  }
+
+  it('cannot be raised by near misses: truncated at a share of the threshold in force, it holds steady for a week', () => {
+    // The normal scores' true 1-in-1440 quantile: 0.1·e^(−(s − 1.5)/0.6) = 1/1440.
+    const truth = 1.5 + 0.6 * Math.log(144);
+    const held = week(true);
+    // The first calibration, on 360 scores, is cautious; more data brings it down, and the near
+    // misses never push it up (without the cut, the same week ends at the 12.6 ceiling).
+    expect(held.max).toBeLessThan(held.first * 1.1);
+    expect(held.last).toBeGreaterThan(truth * 0.9);
+    expect(held.last).toBeLessThan(truth * 1.2);
+    // The same week counting near misses as normal: each one raises the threshold, which lets
+    // the next one under it (the ratchet this option exists to stop).
+    const ratchet = week(false);
+    expect(ratchet.last).toBeGreaterThan(truth * 2);
+  });
+
+  it('leaves out what reached the cut, and says how many', () => {
+    const t = calibrateThreshold([...Array.from({ length: 200 }, (_, i) => (i % 20) / 10), 5, 5.5, 6], { truncateAt: 4 });
+    expect(t.suspect).toBe(3);
+    expect(t.samples).toBe(200);
+    expect(() => calibrateThreshold([1, 2], { truncateAt: 0 })).toThrow(/truncateAt/);
   });
 });

@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '../../../../src/main/engine/store/database';
+import { DetectionStore } from '../../../../src/main/engine/store/detectionStore';
+import { runCleanup } from '../../../../src/main/engine/maintain/cleanup';
+import { isHeldOut } from '../../../../src/main/engine/detect/holdout';
+import { silentLogger } from '../../../../src/main/engine/log';
+import { defaultSettings } from '../../../../src/shared/settings';
+import { seededRandom } from '../../../../src/shared/random';
+import { openTestDb } from '../../../support/db';
+import { listener, MIN, recordRounds, T0 } from '../detect/support';
+
+let db: Db;
+let file: string;
+beforeEach(() => ({ db, file } = openTestDb()));
+afterEach(() => db.close());
+
+/** `n` rounds a minute apart from T0, all scored: those in `anomalous` as anomalous. */
+function scoredHistory(n: number, anomalous: (i: number) => boolean = () => false): { store: DetectionStore; ids: number[] } {
+  const ids = recordRounds(db, T0, n, () => [listener(22)]);
+  const store = new DetectionStore(db);
+  const run = store.startRun('schedule', T0, 'cpu');
+  store.saveScores(run, 1, ids.map((roundId, i) => ({ roundId, score: 1, threshold: 5, anomalous: anomalous(i) })));
+  return { store, ids };
+}
+
+describe('DetectionStore.replaySample', () => {
+  it('draws only rounds whose sockets are still stored: emptied rounds are never replayed as normal', async () => {
+    const { store, ids } = scoredHistory(3 * 1440);
+    // The real daily cleanup with one day of socket detail kept: the first day and a half goes.
+    const now = T0 + 2.5 * 1440 * MIN;
+    const settings = { ...defaultSettings(), 'retention.roundPortsDays': 1 };
+    const removed = await runCleanup(db, { retention: settings, trigger: 'manual', dbPath: file, log: silentLogger, now: () => now });
+    expect(removed.removed.roundPorts).toBeGreaterThan(1000);
+    const withDetail = new Set(db.prepare('SELECT DISTINCT round_id FROM rounds_ports').pluck().all() as number[]);
+    expect(withDetail.size).toBeLessThan(ids.length);
+    const random = seededRandom(4);
+    for (let k = 0; k < 5; k++) {
+      for (const set of ['train', 'holdout'] as const) {
+        const drawn = store.replaySample(60, ids.at(-1)! + 1, random, set);
+        expect(drawn.length).toBeGreaterThan(set === 'train' ? 50 : 30);
+        expect(drawn.every((r) => withDetail.has(r.id))).toBe(true);
+      }
+    }
+  });
+
+  it('keeps the hold-out apart: training replay never draws a hold-out round, validation only those', () => {
+    const { store, ids } = scoredHistory(2000, (i) => i % 50 === 7);
+    const anomalous = new Set(ids.filter((_, i) => i % 50 === 7));
+    const random = seededRandom(9);
+    const train = store.replaySample(200, ids.at(-1)! + 1, random, 'train');
+    const holdout = store.replaySample(100, ids.at(-1)! + 1, random, 'holdout');
+    expect(train).toHaveLength(200);
+    expect(holdout).toHaveLength(100);
+    expect(train.some((r) => isHeldOut(r.id))).toBe(false);
+    expect(holdout.every((r) => isHeldOut(r.id))).toBe(true);
+    expect([...train, ...holdout].some((r) => anomalous.has(r.id))).toBe(false);
+    // Sorted by time, each round once.
+    expect(new Set(train.map((r) => r.id)).size).toBe(train.length);
+    expect(train.map((r) => r.startedAt)).toEqual([...train.map((r) => r.startedAt)].sort((a, b) => a - b));
+    // An anomalous round the user approved is learned, whichever set its id falls in.
+    const approvedId = [...anomalous][0]!;
+    store.markRoundsExpected([approvedId], T0);
+    const again = store.replaySample(2000, ids.at(-1)! + 1, seededRandom(1), 'train');
+    expect(again.map((r) => r.id)).toContain(approvedId);
+  });
+
+  it('costs O(sample), not O(history): a bounded number of point lookups however long the history', () => {
+    const { store, ids } = scoredHistory(6000);
+    let lookups = 0;
+    const prepare = db.prepare.bind(db);
+    (db as { prepare: Db['prepare'] }).prepare = ((sql: string) => {
+      const stmt = prepare(sql);
+      const { get, all } = stmt;
+      stmt.get = (...a: unknown[]) => (lookups++, get.apply(stmt, a as never));
+      stmt.all = (...a: unknown[]) => {
+        const rows = all.apply(stmt, a as never);
+        lookups += rows.length;
+        return rows;
+      };
+      return stmt;
+    }) as Db['prepare'];
+    const drawn = store.replaySample(60, ids.at(-1)! + 1, seededRandom(3), 'holdout');
+    expect(drawn).toHaveLength(60);
+    expect(lookups).toBeLessThanOrEqual(60 * 40 + 1);
+    expect(lookups).toBeLessThan(ids.length / 4);
+  });
+
+  it('returns nothing when there is nothing older with detail', () => {
+    const { store, ids } = scoredHistory(10);
+    expect(store.replaySample(5, ids[0]!, Math.random)).toEqual([]);
+    expect(store.replaySample(0, ids.at(-1)! + 1, Math.random)).toEqual([]);
+  });
+});
+
+describe('DetectionStore.recentHoldoutScores', () => {
+  it('gives the stored scores of normal hold-out rounds only', () => {
+    const { store, ids } = scoredHistory(800, (i) => i % 3 === 0);
+    const expected = ids.filter((id, i) => isHeldOut(id) && i % 3 !== 0).length;
+    expect(expected).toBeGreaterThan(20);
+    expect(store.recentHoldoutScores(T0)).toHaveLength(expected);
+    expect(store.recentHoldoutScores(T0 + 10_000 * MIN)).toEqual([]);
+  });
+});
