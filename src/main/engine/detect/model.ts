@@ -24,13 +24,6 @@ export interface ModelConfig {
   /** Weight of an occupied cell in the loss, against the ~1 : 2,600 imbalance. */
   positiveWeight: number;
   learningRate: number;
-  /**
-   * How the non-overlapping strided convolutions are computed: 'conv1d' is tf's Conv1D;
-   * 'blocks' is the same arithmetic (kernel = stride, valid padding) as a reshape to
-   * [blocks, kernel·channels] and a shared Dense, whose gradient is a plain matMul rather than
-   * a Conv2DBackpropFilter (see docs/detection.md for the measurements).
-   */
-  front: 'conv1d' | 'blocks';
   target: 'next' | 'last';
 }
 
@@ -46,7 +39,6 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   bottleneck: 12,
   positiveWeight: 4,
   learningRate: 1e-2,
-  front: 'blocks',
   target: 'next',
 };
 
@@ -63,13 +55,12 @@ export function validateConfig(c: ModelConfig): void {
 }
 
 /**
- * A Conv1D with kernel = stride over `length` positions of `channels`, either as tf's Conv1D or
- * as the equivalent per-block Dense with shared weights.
+ * A Conv1D with kernel = stride (valid padding) over `length` positions of `channels`, computed as
+ * what it is: a reshape to [blocks, kernel·channels] and a Dense shared by every block. Its weight
+ * gradient is a plain matMul, so training needs no Conv2DBackpropFilter, a kernel the wasm backend
+ * lacks (see docs/detection.md).
  */
-function stridedConv(x: tf.SymbolicTensor, length: number, channels: number, kernel: number, filters: number, name: string, front: ModelConfig['front']): tf.SymbolicTensor {
-  if (front === 'conv1d') {
-    return tf.layers.conv1d({ filters, kernelSize: kernel, strides: kernel, activation: 'relu', name }).apply(x) as tf.SymbolicTensor;
-  }
+function stridedConv(x: tf.SymbolicTensor, length: number, channels: number, kernel: number, filters: number, name: string): tf.SymbolicTensor {
   const blocks = tf.layers.reshape({ targetShape: [length / kernel, kernel * channels], name: `${name}_blocks` }).apply(x) as tf.SymbolicTensor;
   return tf.layers.dense({ units: filters, activation: 'relu', name }).apply(blocks) as tf.SymbolicTensor;
 }
@@ -83,8 +74,8 @@ export function buildModel(config: ModelConfig, portPrior?: Float32Array): tf.La
   // The W rounds laid end to end: kernel = stride, and ports is a multiple of it, so no block
   // ever straddles two rounds.
   let x = tf.layers.reshape({ targetShape: [w * ports, CHANNELS], name: 'rounds_end_to_end' }).apply(occupancy) as tf.SymbolicTensor;
-  x = stridedConv(x, w * ports, CHANNELS, config.blockSize, config.blockFilters, 'block_conv', config.front);
-  x = stridedConv(x, (w * ports) / config.blockSize, config.blockFilters, config.groupSize, config.groupFilters, 'group_conv', config.front);
+  x = stridedConv(x, w * ports, CHANNELS, config.blockSize, config.blockFilters, 'block_conv');
+  x = stridedConv(x, (w * ports) / config.blockSize, config.blockFilters, config.groupSize, config.groupFilters, 'group_conv');
   const perRound = (ports / (config.blockSize * config.groupSize)) * config.groupFilters;
   x = tf.layers.reshape({ targetShape: [w, perRound], name: 'per_round' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.timeDistributed({ layer: tf.layers.dense({ units: config.roundUnits, activation: 'relu' }), name: 'round_summary' }).apply(x) as tf.SymbolicTensor;

@@ -103,6 +103,10 @@ export async function loadModel(dir: string, config: ModelConfig): Promise<LoadR
   }
   const mismatch = (Object.keys(config) as (keyof ModelConfig)[]).filter((k) => meta.config?.[k] !== config[k]);
   if (mismatch.length > 0) return { model: null, reason: `saved model was built with a different ${mismatch.join(', ')}` };
+  // Models saved while the strided convolutions could also be tf's Conv1D still record `front`:
+  // 'blocks' is the model built today; any other value means Conv1D layers, which wasm cannot train.
+  const front = (meta.config as { front?: unknown } | undefined)?.front;
+  if (front !== undefined && front !== 'blocks') return { model: null, reason: `saved model was built with the '${String(front)}' front, which Portent no longer builds` };
   if (meta.hourCounts !== undefined && !isHourCounts(meta.hourCounts)) return { model: null, reason: 'model.json has malformed hour-of-day counts' };
   try {
     const model = await tf.loadLayersModel(new FolderHandler(dir));

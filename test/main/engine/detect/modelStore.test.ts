@@ -51,6 +51,22 @@ describe('model save and load', () => {
     expect(fs.readdirSync(path.dirname(dir))).toEqual(['model']);
   });
 
+  it("loads a model saved while the config still had `front: 'blocks'`, and refuses one saved with `front: 'conv1d'`", async () => {
+    // What a model saved before the option was removed stores: the same config plus `front`.
+    const legacy = (front: string): ModelConfig => ({ ...config, front }) as ModelConfig;
+    const dir = path.join(tempDir(), 'model');
+    const model = buildModel(config);
+    await saveModel(dir, model, meta({ config: legacy('blocks') }));
+    expect((JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { meta: ModelMeta }).meta.config).toMatchObject({ front: 'blocks' });
+    const loaded = await loadModel(dir, config);
+    if (!loaded.model) throw new Error(loaded.reason);
+    expect(predict(loaded.model)).toEqual(predict(model));
+
+    // Conv1D layers would fail the first refit on wasm: say why, so the caller discards it and trains anew.
+    await saveModel(dir, model, meta({ config: legacy('conv1d') }));
+    expect(await loadModel(dir, config)).toEqual({ model: null, reason: "saved model was built with the 'conv1d' front, which Portent no longer builds" });
+  });
+
   it('reports a truncated weights file, a corrupt model.json and a different architecture instead of crashing', async () => {
     const dir = path.join(tempDir(), 'model');
     await saveModel(dir, buildModel(config), meta());

@@ -4,8 +4,9 @@
  * 1. 'tensorflow' from @tensorflow/tfjs-node (native libtensorflow) when that optional dependency
  *    is installed. Its install script downloads libtensorflow, which fails on machines without
  *    access to Google's storage, so it is often missing; that is expected and only logged.
- * 2. 'wasm' from @tensorflow/tfjs-backend-wasm (binaries ship inside the package) plus the
- *    kernels it lacks for training (./conv2dBackpropFilter).
+ * 2. 'wasm' from @tensorflow/tfjs-backend-wasm (binaries ship inside the package). The detector's
+ *    model (reshape, Dense, LSTM) trains on its stock kernels; ../backendChoice.ts only adds a
+ *    faster path for one matMul case.
  *    Variants, as measured on Node 20: SIMD works and is ~3x faster than the scalar binary, so it
  *    is used when WebAssembly.validate accepts SIMD (tfjs's own check). The threaded-SIMD binary
  *    cannot work in Node with tfjs 4.22: tfjs forces WASM_HAS_MULTITHREAD_SUPPORT off when IS_NODE
@@ -13,8 +14,7 @@
  *    from a blob: URL, which node:worker_threads rejects (ERR_WORKER_PATH). Threads would need
  *    cross-origin isolation in a browser anyway. So wasm here is single-threaded; run training in
  *    a worker thread so it never blocks the process drawing the UI.
- * 3. 'cpu' (plain JS), 5 to 20 times slower than wasm on the detector's shapes, with its wrong
- *    ResizeNearestNeighborGrad replaced (./cpuKernelFixes).
+ * 3. 'cpu' (plain JS), 5 to 20 times slower than wasm on the detector's shapes.
  *
  * The "Hi, looks like you are running TensorFlow.js in Node.js" banner comes from the cpu backend
  * on its first tensor write. It is never printed when tensorflow or wasm is chosen (the cpu backend
@@ -27,8 +27,6 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../../log';
-import { registerWasmTrainingKernels } from './conv2dBackpropFilter';
-import { registerCpuKernelFixes } from './cpuKernelFixes';
 
 export type BackendPreference = 'node' | 'wasm' | 'cpu';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -109,7 +107,6 @@ async function tryWasm(wasmDir: string | undefined): Promise<Attempt> {
   const missing = Object.values(files).filter((f) => !existsSync(f));
   if (missing.length > 0) return { ok: false, reason: `wasm binaries not found: ${missing.join(', ')}` };
 
-  registerWasmTrainingKernels();
   try {
     // Explicit file paths: emscripten's default (next to the loaded script) breaks as soon as a
     // bundler moves the JS away from the .wasm files.
@@ -158,9 +155,6 @@ function primeCpuQuietly(): void {
 async function select(preference: BackendPreference, options: InitBackendOptions): Promise<BackendSelection> {
   const log = options.logger ?? silentLogger;
   const skipped: string[] = [];
-  // Unconditionally: something may switch to cpu later (tf.setBackend) even when wasm wins now.
-  const fixed = registerCpuKernelFixes();
-  if (fixed.length > 0) log.debug('tfjs cpu kernels replaced', { kernels: fixed });
 
   const pick = (name: BackendName, detail: string): BackendSelection => {
     const full = skipped.length > 0 ? `${detail}; skipped: ${skipped.join('; ')}` : detail;

@@ -54,11 +54,6 @@ describe('initBackend', () => {
     expect(selection.detail).toMatch(/@tensorflow\/tfjs-node is installed but failed to load/);
   });
 
-  it('registers the custom training kernel for wasm', async () => {
-    await initBackend('wasm');
-    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
-  });
-
   it("skips tfjs-node for preference 'wasm'", async () => {
     const selection = await initBackend('wasm');
     expect(selection.name).toBe('wasm');
