@@ -19,6 +19,7 @@ import type { DetectionResult } from './detect/detector';
 import type { IncidentRow } from './store/detectionStore';
 import { runCleanup, type CleanupResult } from './maintain/cleanup';
 import { monitorPlan, samePlanPart, type CapturePlan, type MonitorPlan } from './monitorPlan';
+import { detectionOptions } from './detectionOptions';
 import { claimMonitorFile, releaseMonitorFile, writeMonitorState, type MonitorState } from './monitorFile';
 import { readStatus } from './status';
 import { modelDirFor } from './paths';
@@ -249,9 +250,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     const s = this.state;
     if (!s || (this.paused && trigger === 'schedule')) return null;
     const { dbPath, migrationsDir, log } = this.options;
-    const { minTrainingRounds, budget, sensitivity } = s.plan.detector;
     log.info('detection started', { trigger });
-    const handle = detectInWorker({ dbPath, migrationsDir, modelDir: modelDirFor(dbPath), options: { trigger, minTrainingRounds, budget, sensitivity } }, log);
+    const handle = detectInWorker({ dbPath, migrationsDir, modelDir: modelDirFor(dbPath), options: detectionOptions(s.db, trigger, log) }, log);
     this.detection = handle;
     this.changed();
     try {

@@ -72,11 +72,19 @@ export function monitorPlan(settings: Settings, overrides: MonitorOverrides): Mo
     detectEvery,
     detectSchedule,
     cleanupSchedule: cleanupSchedule(settings['schedule.cleanupAt']),
-    detector: {
-      minTrainingRounds: settings['detection.learningHours'] * ROUNDS_PER_HOUR,
-      budget: settings['detection.alertsPerDay'] / ROUNDS_PER_DAY,
-      sensitivity: SENSITIVITY_FACTOR[settings['detection.sensitivity']],
-    },
+    detector: detectorPlan(settings),
+  };
+}
+
+/**
+ * What the detection settings mean to the detector. The monitor's plan, `portent status` and
+ * every detection job (scheduled, from the window, from `portent detect`) take it from here.
+ */
+export function detectorPlan(settings: Pick<Settings, 'detection.learningHours' | 'detection.alertsPerDay' | 'detection.sensitivity'>): DetectorPlan {
+  return {
+    minTrainingRounds: settings['detection.learningHours'] * ROUNDS_PER_HOUR,
+    budget: settings['detection.alertsPerDay'] / ROUNDS_PER_DAY,
+    sensitivity: SENSITIVITY_FACTOR[settings['detection.sensitivity']],
   };
 }
 

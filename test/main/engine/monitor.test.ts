@@ -85,6 +85,15 @@ describe.runIf(process.platform === 'linux')('Monitor', () => {
     expect(monitor.status().detection.running).toBe(false);
   }, 60_000);
 
+  it('runs its detections with the stored learning period, the one status reports', async () => {
+    const { monitor } = start();
+    new SettingsStore(monitor.db).set('detection.learningHours', 24);
+    await nextChange(monitor);
+    const result = await monitor.detectNow()!;
+    expect(result.learning).toMatchObject({ learning: true, roundsNeeded: 1440 });
+    expect(monitor.status().model).toMatchObject({ state: 'learning', roundsNeeded: 1440 });
+  }, 60_000);
+
   it.skipIf(!captureAllowed().ok)('keeps the traffic since the last round when it stops: one last round is scanned and stored', async () => {
     const echo = await listenTcpEcho('127.0.0.1');
     const port = (echo.address() as net.AddressInfo).port;

@@ -1,5 +1,7 @@
 import { detectInWorker } from '../../engine/detect/detectInWorker';
+import { detectionOptions } from '../../engine/detectionOptions';
 import { CancelledError } from '../../engine/detect/cancelled';
+import type { SerializableDetectorOptions } from '../../engine/detect/workerProtocol';
 import { createLogger } from '../../engine/log';
 import { modelDirFor } from '../../engine/paths';
 import { openDatabase } from '../../engine/store/database';
@@ -13,10 +15,17 @@ export const detectCommand: Command = {
   options: { json: { type: 'boolean' }, db: { type: 'string' } },
   async run(ctx) {
     const dbPath = resolveDbPath(ctx);
-    // Opening here refuses a bad file and applies migrations before the worker touches it.
-    openDatabase(dbPath).close();
     const log = createLogger((line) => ctx.stderr.write(line + '\n'), 'warn');
-    const handle = detectInWorker({ dbPath, modelDir: modelDirFor(dbPath), options: { trigger: 'manual' } }, log);
+    // Opening here refuses a bad file and applies migrations before the worker touches it. The
+    // stored settings apply as they do to the monitor's detections.
+    const db = openDatabase(dbPath);
+    let options: SerializableDetectorOptions;
+    try {
+      options = detectionOptions(db, 'manual', log);
+    } finally {
+      db.close();
+    }
+    const handle = detectInWorker({ dbPath, modelDir: modelDirFor(dbPath), options }, log);
     const onSignal = () => handle.cancel();
     process.once('SIGINT', onSignal);
     try {
