@@ -6,7 +6,7 @@ import { CHANNELS, readFeatures, type FeatureOptions, type RoundFeatures } from 
 import { buildModel, compileModel, DEFAULT_MODEL_CONFIG, LOGIT_CAP, occupancyFrequency, windowSpan, type ModelConfig } from './model';
 import { discardModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel, type ModelMeta } from './modelStore';
 import { calibrateThreshold } from './threshold';
-import { cellOf, continueIncidents, directionOf, mergeAnomalous, sentence, topContributors, type ExplainedPort, type RoundGroup, type ScoredRound } from './incidents';
+import { cellOf, directionOf, sentence, trackIncidents, type ExplainedPort, type OpenIncident, type ScoredRound, type TrackedIncident } from './incidents';
 import { fit, scoreWindows } from './training';
 import { countRounds, emptyHourCounts, HourProfile } from './hourProfile';
 import { windowsFor } from './windows';
@@ -151,13 +151,24 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
       batchSize: o.batchSize,
       profile,
       explain: (_i, s) => threshold !== null && s > threshold,
+      triggerAbove: threshold ?? undefined,
       shouldStop: o.shouldStop,
     });
     const own: ScoredRound[] = unscored.map((r, i) => ({ roundId: r.id, startedAt: r.startedAt, score: scores[i]!.score, anomalous: threshold !== null && scores[i]!.score > threshold, cells: scores[i]!.cells }));
-    const scored = threshold === null ? own : continueIncidents(own, threshold, (r) => new Set(byId.get(r.roundId)!.active), maxStepMs, carriedCells(store, context, unscored[0]!, maxStepMs));
+    const tracked =
+      threshold === null
+        ? { rounds: own, incidents: [] }
+        : trackIncidents(own, {
+            threshold,
+            maxStepMs,
+            occupiedCells: (r) => new Set(byId.get(r.roundId)!.active),
+            ownerOf: (c, r) => store.holderAt(c.proto, c.port, r.roundId),
+            open: openIncidents(store, context, unscored[0]!, maxStepMs),
+          });
+    const scored = tracked.rounds;
     const scoreMs = performance.now() - t0;
     store.saveScores(runId, meta.version, scored.map((s) => ({ roundId: s.roundId, score: s.score, threshold, anomalous: s.anomalous })));
-    const incidents = threshold === null ? [] : recordIncidents(store, runId, scored, context, threshold, maxStepMs);
+    const incidents = threshold === null ? [] : recordIncidents(store, runId, tracked.incidents, threshold);
 
     // Refit on what was normal, plus approved rounds, plus replay of older normal rounds. If the
     // refit is cancelled, this hour's scores stay and the model stays as it was; those rounds
@@ -225,13 +236,15 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
   }
 }
 
-/** Cells still holding open the incident that ended on the round just before `first`, if any. */
-function carriedCells(store: DetectionStore, context: readonly RoundRef[], first: RoundRef, maxStepMs: number): number[] {
+/** The incidents still open at the round just before `first` (none across a gap in time). */
+function openIncidents(store: DetectionStore, context: readonly RoundRef[], first: RoundRef, maxStepMs: number): OpenIncident[] {
   const before = context.at(-1);
   if (!before || first.startedAt - before.startedAt > maxStepMs) return [];
-  const running = store.incidentEndingAt(before.id);
-  const incident = running && store.incident(running.id);
-  return (incident?.ports ?? []).filter((p) => p.direction !== 'vanished').map((p) => cellOf(p.proto, p.port, CHANNELS));
+  return store.incidentsEndingAt(before.id).map((i) => ({
+    id: i.id,
+    startedAt: i.startedAt,
+    cells: (store.incident(i.id)?.ports ?? []).map((p) => ({ cell: cellOf(p.proto, p.port, CHANNELS), occupied: p.direction !== 'vanished', owner: { pid: p.pid, exe: p.exe, process: p.process } })),
+  }));
 }
 
 function sample<T>(items: readonly T[], n: number, random: () => number): T[] {
@@ -265,51 +278,70 @@ export function trainingWindows(store: DetectionStore, db: Db, targets: readonly
   return out.filter((win) => !win.some((id) => bad.has(id)));
 }
 
-function recordIncidents(store: DetectionStore, runId: number, scored: ScoredRound[], context: readonly RoundRef[], threshold: number, maxStepMs: number): DetectionResult['incidents'] {
-  const groups = mergeAnomalous(scored, maxStepMs);
+/**
+ * Stores what the tracker found: a new incident per new cause, and continued incidents extended
+ * with their explanation widened to every port they hold (the sentence describes all of them).
+ */
+function recordIncidents(store: DetectionStore, runId: number, tracked: readonly TrackedIncident[], threshold: number): DetectionResult['incidents'] {
   const out: DetectionResult['incidents'] = [];
-  groups.forEach((g, gi) => {
-    const first = g.rounds[0]!;
-    const last = g.rounds[g.rounds.length - 1]!;
-    const peak = g.rounds.reduce((a, b) => (b.score > a.score ? b : a));
+  for (const t of tracked) {
+    const first = t.rounds[0]!;
+    const last = t.rounds.at(-1)!;
     // Facts about each port as of the incident's last round: a port that appeared after the
-    // peak (two things at once) still has its holder named.
-    const ports = explain(store, g, last.roundId);
-    const before = context.at(-1);
-    const continues = gi === 0 && first === scored[0] && before && first.startedAt - before.startedAt <= maxStepMs ? store.incidentEndingAt(before.id) : undefined;
-    if (continues) {
-      const rounds = continues.rounds + g.rounds.length;
-      const peakScore = Math.max(continues.peakScore, peak.score);
-      const earlier = store.incident(continues.id)?.ports ?? [];
-      const key = (p: IncidentPortRow) => `${p.proto}/${p.port}`;
-      const known = new Set(earlier.map(key));
-      // The incident keeps every port that explained it; this hour's ports come first.
-      const latest = new Set(ports.map(key));
-      const merged = [...ports, ...earlier.filter((p) => !latest.has(key(p)))];
-      const gained = ports.some((p) => p.direction === 'appeared' && !known.has(key(p)));
-      // "Never seen before" is relative to when the incident began, not to this hour.
-      const text = sentence(ports, continues.startedAt);
-      store.extendIncident(continues.id, { endRoundId: last.roundId, endedAt: last.startedAt, rounds, peakScore, sentence: text, ports: merged });
+    // onset (a listener the same process added) still has its holder named.
+    const ports = explain(store, t, last.roundId);
+    if (t.continues !== null) {
+      const earlier = store.incident(t.continues)!;
+      const merged = mergePorts(earlier.ports, earlier.rounds, ports, t.rounds.length);
+      store.extendIncident(earlier.id, {
+        endRoundId: last.roundId, endedAt: last.startedAt, rounds: earlier.rounds + t.rounds.length, peakScore: Math.max(earlier.peakScore, t.peak),
+        sentence: sentence(merged, earlier.startedAt), ports: merged,
+      });
       // A listener that opened while the incident was already running is news: unseen again.
-      if (gained) store.setIncidentStatus(continues.id, 'new');
-      out.push({ ...store.incident(continues.id)!, grew: gained });
-      return;
+      if (t.grew) store.setIncidentStatus(earlier.id, 'new');
+      out.push({ ...store.incident(earlier.id)!, grew: t.grew });
+      continue;
     }
     const id = store.insertIncident(runId, {
-      startRoundId: first.roundId, endRoundId: last.roundId, startedAt: first.startedAt, endedAt: last.startedAt, rounds: g.rounds.length,
-      peakScore: peak.score, threshold, sentence: sentence(ports, first.startedAt), ports,
+      startRoundId: first.roundId, endRoundId: last.roundId, startedAt: first.startedAt, endedAt: last.startedAt, rounds: t.rounds.length,
+      peakScore: t.peak, threshold, sentence: sentence(ports, first.startedAt), ports,
     });
     out.push(store.incident(id)!);
-  });
+  }
   return out;
 }
 
-function explain(store: DetectionStore, group: RoundGroup, lastRoundId: number): IncidentPortRow[] {
-  return topContributors(group).map(({ cell, share }): ExplainedPort => {
+/** Most ports stored for one incident (a burst is summarised in its sentence). */
+const MAX_INCIDENT_PORTS = 256;
+
+/** An incident's ports: the cells that raised it, most error first, each with its share. */
+function explain(store: DetectionStore, t: TrackedIncident, lastRoundId: number): IncidentPortRow[] {
+  const cells = [...t.cells.values()].sort((a, b) => b.total - a.total).slice(0, MAX_INCIDENT_PORTS);
+  const total = cells.reduce((sum, c) => sum + c.total, 0);
+  return cells.map(({ cell, total: error }): ExplainedPort => {
     const facts = store.portFacts(cell.proto, cell.port, lastRoundId);
     return {
-      proto: cell.proto, port: cell.port, direction: directionOf(cell, facts), share, expected: cell.expected,
+      proto: cell.proto, port: cell.port, direction: directionOf(cell, facts), share: total > 0 ? Math.min(1, error / total) : 0, expected: cell.expected,
       process: facts.process, exe: facts.exe, pid: facts.pid, firstSeenAt: facts.firstSeenAt,
     };
   });
+}
+
+/**
+ * The ports of an incident continued into a new hour: those it had keep their place and their
+ * direction (what it began with stays its headline), the hour's new ones follow, and shares are
+ * re-weighted by the rounds each part covers.
+ */
+export function mergePorts(earlier: readonly IncidentPortRow[], earlierRounds: number, now: readonly IncidentPortRow[], nowRounds: number): IncidentPortRow[] {
+  const key = (p: IncidentPortRow) => `${p.proto}/${p.port}`;
+  const fresh = new Map(now.map((p) => [key(p), p]));
+  const weight = earlierRounds + nowRounds;
+  const merged = earlier.map((p) => {
+    const n = fresh.get(key(p));
+    fresh.delete(key(p));
+    const share = (p.share * earlierRounds + (n?.share ?? 0) * nowRounds) / weight;
+    return n ? { ...p, share, pid: n.pid ?? p.pid, exe: n.exe ?? p.exe, process: n.process ?? p.process } : { ...p, share };
+  });
+  const added = [...fresh.values()].map((p) => ({ ...p, share: (p.share * nowRounds) / weight }));
+  return [...merged, ...added].slice(0, MAX_INCIDENT_PORTS);
 }

@@ -16,67 +16,146 @@ export interface ScoredRound {
   continued?: boolean;
 }
 
-export interface RoundGroup {
+/** Who held a port in a round (for a port that vanished: who held it last). */
+export interface Owner {
+  pid: number | null;
+  exe: string | null;
+  process: string | null;
+}
+
+/**
+ * What makes two causes one: the same process (pid), or, when the pid is not known, the same
+ * executable. A port nobody is known to hold has no owner to share.
+ */
+export function ownerKey(o: Owner | null | undefined): string | null {
+  if (!o) return null;
+  if (o.pid != null) return `pid:${o.pid}`;
+  const who = o.exe ?? o.process;
+  return who ? `exe:${who}` : null;
+}
+
+/** A cell that explains an incident: its largest error, and its error summed over the incident's rounds. */
+export interface TrackedCell {
+  cell: CellError;
+  total: number;
+  owner: Owner | null;
+}
+
+/** An incident still open at the round before the batch (from an earlier run). */
+export interface OpenIncident {
+  id: number;
+  startedAt: number;
+  /** Cells of its stored ports, with their owners; `occupied` for the ports that opened. */
+  cells: { cell: number; occupied: boolean; owner: Owner | null }[];
+}
+
+/** An incident as the tracker sees it over one batch of rounds. */
+export interface TrackedIncident {
+  /** The stored incident this continues, or null for a new one. */
+  continues: number | null;
+  startedAt: number;
   rounds: ScoredRound[];
+  /** The cells that raised it in this batch (error above the threshold), by cell index. */
+  cells: Map<number, TrackedCell>;
+  /** Its largest cell error in this batch. */
+  peak: number;
+  /** A continued incident that gained a port that opened (a listener the same process added). */
+  grew: boolean;
+}
+
+export interface TrackOptions {
+  threshold: number;
+  occupiedCells: (round: ScoredRound) => ReadonlySet<number>;
+  /** Who holds (or last held) the cell's port as of this round. */
+  ownerOf: (cell: CellError, round: ScoredRound) => Owner | null;
+  maxStepMs: number;
+  /** Incidents open at the round just before `rounds[0]`. */
+  open?: readonly OpenIncident[];
+}
+
+interface Live {
+  incident: TrackedIncident;
+  /** Cells it holds (its own and those carried from an earlier run). */
+  cells: Set<number>;
+  /** Opened cells that keep it open while they stay open. */
+  carry: Set<number>;
+  owners: Set<string>;
 }
 
 /**
- * Consecutive anomalous rounds (no normal round and no time gap longer than `maxStepMs` between
- * them) form one group. `previousEnd`, the last round of the newest stored incident if it is the
- * round right before `rounds[0]`, lets an incident continue across hourly runs.
+ * One incident per cause. A round's causes are its cells whose error is above the threshold
+ * (its score is the largest of them). Each cause joins the open incident that already holds its
+ * cell, or else the open incident of the same process; otherwise it opens a new incident, one
+ * per process among that round's new causes (ports that vanished together with no known owner
+ * make one incident: they share their moment). So a backdoor that opens while a dev server runs
+ * out of hours is an incident of its own, announced, not an "extension" of the other.
+ *
+ * An incident lasts as long as what raised it: it covers every round in which one of its cells
+ * is a cause, and every round in which a port whose opening raised it is still open (the model
+ * predicts each round from the ones before, so after a window's length it expects the intruder
+ * to stay and its error falls: without this the rest of the intrusion would be learned as normal
+ * and would raise the threshold). A vanished port does not hold an incident open: an absence is
+ * nothing to keep out of training, and a service stopped for the night would stretch an incident
+ * to the morning. A gap in time (sleep, Portent stopped) ends every incident.
+ *
+ * Returns the rounds with `anomalous` set for every round an incident covers (`continued` when
+ * only being held open made it so), and the incidents the batch touched, in order of onset.
  */
-export function mergeAnomalous(rounds: readonly ScoredRound[], maxStepMs: number): RoundGroup[] {
-  const groups: RoundGroup[] = [];
-  let current: ScoredRound[] | null = null;
+export function trackIncidents(rounds: readonly ScoredRound[], o: TrackOptions): { rounds: ScoredRound[]; incidents: TrackedIncident[] } {
+  let live: Live[] = (o.open ?? []).map((inc) => ({
+    incident: { continues: inc.id, startedAt: inc.startedAt, rounds: [], cells: new Map(), peak: 0, grew: false },
+    cells: new Set(inc.cells.map((c) => c.cell)),
+    carry: new Set(inc.cells.filter((c) => c.occupied).map((c) => c.cell)),
+    owners: new Set(inc.cells.map((c) => ownerKey(c.owner)).filter((k) => k !== null)),
+  }));
+  const touched: TrackedIncident[] = [];
   let prev: ScoredRound | null = null;
-  for (const r of rounds) {
-    const consecutive = prev !== null && r.startedAt - prev.startedAt <= maxStepMs;
-    if (r.anomalous) {
-      if (current && consecutive && prev?.anomalous) current.push(r);
-      else {
-        current = [r];
-        groups.push({ rounds: current });
-      }
-    } else current = null;
+  const out = rounds.map((r) => {
+    if (prev !== null && r.startedAt - prev.startedAt > o.maxStepMs) live = [];
     prev = r;
-  }
-  return groups;
-}
-
-/**
- * An incident lasts as long as what raised it. The model predicts each round from the rounds
- * before it, so once a listener that should not be there has been open for a window's length,
- * the model expects it to stay, its error drops and the following rounds would score as normal:
- * they would be trained on (the intrusion learned as normal after its first minutes) and their
- * scores would join the threshold's calibration pool (measured: the threshold climbed from 4.5
- * to the 12.6 ceiling within two simulated days, until a known service at an unusual hour could
- * no longer alert). So a round directly after an anomalous one is anomalous too while any port
- * whose opening raised the incident (occupied, error above the threshold) is still open.
- * Vanished ports do not carry an incident: an absence is not something to keep out of training,
- * and a service that stopped for the night would otherwise stretch an incident to the morning.
- * `carried` holds such cells of an incident that ran up to the round before `rounds[0]`.
- */
-export function continueIncidents(
-  rounds: readonly ScoredRound[],
-  threshold: number,
-  occupiedCells: (round: ScoredRound) => ReadonlySet<number>,
-  maxStepMs: number,
-  carried: Iterable<number> = [],
-): ScoredRound[] {
-  let open = new Set(carried);
-  let prev: ScoredRound | null = null;
-  return rounds.map((r) => {
-    if (prev !== null && r.startedAt - prev.startedAt > maxStepMs) open = new Set();
-    prev = r;
-    const occupied = occupiedCells(r);
-    const stillOpen = [...open].filter((c) => occupied.has(c));
-    if (r.anomalous) {
-      open = new Set([...stillOpen, ...(r.cells ?? []).filter((c) => c.occupied && c.error > threshold).map((c) => c.cell)]);
-      return r;
+    const occupied = o.occupiedCells(r);
+    const active = new Set<Live>();
+    const fresh = new Map<string, Live>();
+    const causes = r.anomalous ? (r.cells ?? []).filter((c) => c.error > o.threshold) : [];
+    for (const c of causes) {
+      let home = live.find((l) => l.cells.has(c.cell));
+      const owner = home?.incident.cells.get(c.cell)?.owner ?? o.ownerOf(c, r);
+      const key = ownerKey(owner);
+      if (!home && key !== null) home = live.find((l) => l.owners.has(key));
+      if (!home) {
+        const group = key ?? (c.occupied ? `cell:${c.cell}` : 'vanished');
+        home = fresh.get(group);
+        if (!home) {
+          home = { incident: { continues: null, startedAt: r.startedAt, rounds: [], cells: new Map(), peak: 0, grew: false }, cells: new Set(), carry: new Set(), owners: new Set() };
+          fresh.set(group, home);
+        }
+      } else if (!home.cells.has(c.cell) && c.occupied && home.incident.continues !== null) home.incident.grew = true;
+      home.cells.add(c.cell);
+      if (key !== null) home.owners.add(key);
+      if (c.occupied) home.carry.add(c.cell);
+      const t = home.incident.cells.get(c.cell);
+      if (t) {
+        t.total += c.error;
+        if (c.error > t.cell.error) t.cell = c;
+      } else home.incident.cells.set(c.cell, { cell: c, total: c.error, owner });
+      home.incident.peak = Math.max(home.incident.peak, c.error);
+      active.add(home);
     }
-    open = new Set(stillOpen);
-    return stillOpen.length > 0 ? { ...r, anomalous: true, continued: true } : r;
+    // Held open: a port whose opening raised it is still open, though no longer surprising.
+    for (const l of live) {
+      l.carry = new Set([...l.carry].filter((c) => occupied.has(c)));
+      if (l.carry.size > 0) active.add(l);
+    }
+    for (const l of fresh.values()) active.add(l);
+    for (const l of active) {
+      if (l.incident.rounds.length === 0) touched.push(l.incident);
+      l.incident.rounds.push(r);
+    }
+    live = [...active];
+    if (active.size === 0 || r.anomalous) return r;
+    return { ...r, anomalous: true, continued: true };
   });
+  return { rounds: out, incidents: touched };
 }
 
 /** The cell index of a (proto, port), as features.ts lays them out. */
@@ -111,64 +190,92 @@ export function directionOf(cell: Pick<CellError, 'occupied'>, facts: Pick<PortF
   return facts.normalRounds >= KNOWN_PORT_ROUNDS ? 'unusual-hour' : 'appeared';
 }
 
-/**
- * The ports that explain a group: per-cell errors summed over the group's rounds, the largest
- * first, each with its share of the error of all cells listed for the group (each round's top
- * cells; the background of 131,000 near-certain cells is left out), until `maxPorts` or shares
- * under `minShare` or errors under `minOfTop` of the largest (the background surprise every round
- * has is not part of the story).
- */
-export function topContributors(group: RoundGroup, maxPorts = 5, minShare = 0.02, minOfTop = 0.2): { cell: CellError; share: number }[] {
-  const sums = new Map<number, { cell: CellError; error: number }>();
-  let total = 0;
-  for (const r of group.rounds) {
-    for (const c of r.cells ?? []) {
-      total += c.error;
-      const e = sums.get(c.cell);
-      if (e) {
-        e.error += c.error;
-        if (c.error > e.cell.error) e.cell = c;
-      } else sums.set(c.cell, { cell: c, error: c.error });
-    }
-  }
-  const ranked = [...sums.values()].sort((a, b) => b.error - a.error);
-  const out: { cell: CellError; share: number }[] = [];
-  for (const { cell, error } of ranked) {
-    const share = total > 0 ? Math.min(1, error / total) : 0;
-    if (out.length >= maxPorts || (out.length > 0 && (share < minShare || error < minOfTop * ranked[0]!.error))) break;
-    out.push({ cell, share });
-  }
-  return out;
-}
-
-function owner(p: ExplainedPort): string {
+function owner(p: Pick<ExplainedPort, 'exe' | 'process' | 'pid'>): string {
   const who = p.exe ?? p.process;
   if (!who) return 'owner unknown';
   return p.pid != null ? `${who} (pid ${p.pid})` : who;
 }
 
-function sinceText(p: ExplainedPort, incidentStart: number): string {
-  if (p.firstSeenAt == null || p.firstSeenAt >= incidentStart - 60_000) return 'never seen before';
-  return `first seen ${new Date(p.firstSeenAt).toISOString().slice(0, 16).replace('T', ' ')}`;
+function sinceText(ports: readonly ExplainedPort[], incidentStart: number): string {
+  // "Never seen" is relative to when the incident began, not to the hour being written.
+  const seen = ports.map((p) => p.firstSeenAt).filter((t): t is number => t != null && t < incidentStart - 60_000);
+  if (seen.length === 0) return 'never seen before';
+  return `first seen ${new Date(Math.min(...seen)).toISOString().slice(0, 16).replace('T', ' ')}`;
 }
 
-/** One sentence for the notification, naming the top port, its process and its history. */
-export function sentence(ports: readonly ExplainedPort[], incidentStart: number): string {
-  const top = ports[0];
-  if (!top) return 'Unusual port activity (no single port stands out).';
-  const name = `Port ${top.port}/${top.proto}`;
-  let text: string;
-  switch (top.direction) {
-    case 'appeared':
-      text = `${name} started ${top.proto === 'tcp' ? 'listening' : 'receiving'}: ${owner(top)}, ${sinceText(top, incidentStart)}`;
-      break;
-    case 'vanished':
-      text = `${name} stopped ${top.proto === 'tcp' ? 'listening' : 'being bound'}${top.exe ?? top.process ? ` (last held by ${owner(top)})` : ''}, though it is usually open at this time`;
-      break;
-    case 'unusual-hour':
-      text = `${name} is open at an unusual time: ${owner(top)}; it is known (${sinceText(top, incidentStart)}) but not usually at this hour`;
-      break;
+/** "a, b and c" */
+function and(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/**
+ * Ports as people read them: by protocol, consecutive numbers as ranges ("41000–41039"), at most
+ * eight items and then how many more. `suffix`: add "/tcp" or "/udp" to each item.
+ */
+export function portList(ports: readonly Pick<ExplainedPort, 'proto' | 'port'>[], suffix = true): string {
+  const items: string[] = [];
+  for (const proto of ['tcp', 'udp'] as const) {
+    const nums = [...new Set(ports.filter((p) => p.proto === proto).map((p) => p.port))].sort((a, b) => a - b);
+    for (let i = 0; i < nums.length; ) {
+      let j = i;
+      while (j + 1 < nums.length && nums[j + 1] === nums[j]! + 1) j++;
+      const tail = suffix ? `/${proto}` : '';
+      if (j - i >= 2) items.push(`${nums[i]}–${nums[j]}${tail}`);
+      else for (let k = i; k <= j; k++) items.push(`${nums[k]}${tail}`);
+      i = j + 1;
+    }
   }
-  const more = ports.length - 1;
-  return more > 0 ? `${text}; and ${more} other port${more > 1 ? 's' : ''}.` : `${text}.`;
+  return items.length > 8 ? `${items.slice(0, 6).join(', ')} and ${items.length - 6} more` : and(items);
+}
+
+function clause(direction: ExplainedPort['direction'], ports: readonly ExplainedPort[], incidentStart: number): string {
+  const top = ports[0]!;
+  const who = owner(top);
+  if (ports.length === 1) {
+    const name = `Port ${top.port}/${top.proto}`;
+    switch (direction) {
+      case 'appeared':
+        return `${name} started ${top.proto === 'tcp' ? 'listening' : 'receiving'}: ${who}, ${sinceText(ports, incidentStart)}`;
+      case 'vanished':
+        return `${name} stopped ${top.proto === 'tcp' ? 'listening' : 'being bound'}${top.exe ?? top.process ? ` (last held by ${who})` : ''}, though it is usually open at this time`;
+      case 'unusual-hour':
+        return `${name} is open at an unusual time: ${who}; it is known (${sinceText(ports, incidentStart)}) but not usually at this hour`;
+    }
+  }
+  const protos = new Set(ports.map((p) => p.proto));
+  switch (direction) {
+    case 'appeared': {
+      if (protos.size === 1) {
+        const noun = top.proto === 'tcp' ? 'TCP listeners' : 'bound UDP ports';
+        return `${ports.length} new ${noun} by ${who}, ports ${portList(ports, false)}, ${sinceText(ports, incidentStart)}`;
+      }
+      return `${ports.length} new listening ports by ${who}: ${portList(ports)}, ${sinceText(ports, incidentStart)}`;
+    }
+    case 'vanished':
+      return `Ports ${portList(ports)} stopped listening${top.exe ?? top.process ? ` (last held by ${who})` : ''}, though they are usually open at this time`;
+    case 'unusual-hour':
+      return `Ports ${portList(ports)} are open at an unusual time: ${who}; they are known (${sinceText(ports, incidentStart)}) but not usually at this hour`;
+  }
+}
+
+/**
+ * One sentence for the whole incident, for the notification and the list: every port it holds,
+ * grouped by what happened and who did it (the group with the most error first), so an incident
+ * that grew still names what it began with, and forty new listeners by one process read as one
+ * burst ("40 new TCP listeners by /tmp/x (pid 3121), ports 41000–41039, never seen before").
+ */
+export function sentence(ports: readonly ExplainedPort[], incidentStart: number): string {
+  if (ports.length === 0) return 'Unusual port activity (no single port stands out).';
+  const groups = new Map<string, ExplainedPort[]>();
+  for (const p of ports) {
+    const key = `${p.direction}|${p.exe ?? p.process ?? ''}|${p.pid ?? ''}`;
+    const g = groups.get(key);
+    if (g) g.push(p);
+    else groups.set(key, [p]);
+  }
+  // Later clauses continue the sentence: "…; port 22/tcp stopped listening …".
+  const clauses = [...groups.values()].map((g) => clause(g[0]!.direction, g, incidentStart)).map((c, i) => (i > 0 ? c.replace(/^Port/, 'port') : c));
+  if (clauses.length <= 3) return `${clauses.join('; ')}.`;
+  const rest = [...groups.values()].slice(3).reduce((n, g) => n + g.length, 0);
+  return `${clauses.slice(0, 3).join('; ')}; and ${rest} other port${rest > 1 ? 's' : ''}.`;
 }

@@ -36,14 +36,15 @@ export function scoringLogits(model: tf.LayersModel, x: tf.Tensor[], targets: re
 
 /**
  * Scores windows in batches. `explain(i, score)` says whether window i's top cells are wanted
- * (only anomalous rounds need them; finding them reads all 131,072 logits).
+ * (only anomalous rounds need them; finding them reads all 131,072 logits); with `triggerAbove`,
+ * every cell above it comes too.
  */
 export async function scoreWindows(
   model: tf.LayersModel,
   config: ModelConfig,
   features: readonly RoundFeatures[],
   windows: readonly number[][],
-  options: { batchSize?: number; explain?: (i: number, score: number) => boolean; topK?: number; shouldStop?: () => boolean; profile?: HourProfile } = {},
+  options: { batchSize?: number; explain?: (i: number, score: number) => boolean; topK?: number; triggerAbove?: number; shouldStop?: () => boolean; profile?: HourProfile } = {},
 ): Promise<Scored[]> {
   const batchSize = options.batchSize ?? 6;
   const cells = config.ports * CHANNELS;
@@ -67,7 +68,7 @@ export async function scoreWindows(
       const scored: Scored = { score: maxData[i]!, total: sumData[i]! };
       if (options.explain?.(start + i, scored.score)) {
         const row = tf.slice(logits, [i, 0], [1, cells]);
-        scored.cells = topCells(await row.data(), target.active, cells, options.topK ?? 10);
+        scored.cells = topCells(await row.data(), target.active, cells, options.topK ?? 10, 0, options.triggerAbove);
         row.dispose();
       }
       out.push(scored);

@@ -166,13 +166,13 @@ export class DetectionStore {
       .map((r) => r.score);
   }
 
-  /** The newest incident if it ends at `roundId` (so the next anomalous round continues it). */
-  incidentEndingAt(roundId: number): { id: number; startedAt: number; rounds: number; peakScore: number } | undefined {
+  /** The incidents that end at `roundId` (so the next anomalous round may continue them), oldest first. */
+  incidentsEndingAt(roundId: number): { id: number; startedAt: number; rounds: number; peakScore: number }[] {
     return this.db
       .prepare<[number], { id: number; startedAt: number; rounds: number; peakScore: number }>(
-        'SELECT id, started_at AS startedAt, rounds, peak_score AS peakScore FROM incidents WHERE end_round_id = ? ORDER BY id DESC LIMIT 1',
+        'SELECT id, started_at AS startedAt, rounds, peak_score AS peakScore FROM incidents WHERE end_round_id = ? ORDER BY id',
       )
-      .get(roundId);
+      .all(roundId);
   }
 
   insertIncident(runId: number, i: NewIncident): number {
@@ -271,14 +271,23 @@ export class DetectionStore {
       )
       .pluck()
       .get(p.id, atRoundId)!;
-    // Who holds it now, or for a port that vanished, who held it last.
-    const holder = this.db
+    return { normalRounds, firstSeenAt: p.firstSeenAt, ...this.holder(p.id, atRoundId) };
+  }
+
+  /** Who holds a port as of a round, or for a port that vanished, who held it last. */
+  holderAt(proto: 'tcp' | 'udp', port: number, atRoundId: number): { process: string | null; exe: string | null; pid: number | null } {
+    const id = this.db.prepare<[string, number], number>('SELECT id FROM ports WHERE proto = ? AND port = ?').pluck().get(proto, port);
+    return id === undefined ? { process: null, exe: null, pid: null } : this.holder(id, atRoundId);
+  }
+
+  private holder(portId: number, atRoundId: number): { process: string | null; exe: string | null; pid: number | null } {
+    const h = this.db
       .prepare<[number, number], { pid: number | null; process: string | null; exe: string | null }>(
         `SELECT rp.pid, pr.name AS process, pr.exe FROM rounds_ports rp LEFT JOIN processes pr ON pr.id = rp.process_id
          WHERE rp.port_id = ? AND rp.round_id <= ? ORDER BY rp.round_id DESC, rp.pid IS NULL LIMIT 1`,
       )
-      .get(p.id, atRoundId);
-    return { normalRounds, firstSeenAt: p.firstSeenAt, process: holder?.process ?? null, exe: holder?.exe ?? null, pid: holder?.pid ?? null };
+      .get(portId, atRoundId);
+    return { process: h?.process ?? null, exe: h?.exe ?? null, pid: h?.pid ?? null };
   }
 
   latestModel(): ModelRecord | undefined {

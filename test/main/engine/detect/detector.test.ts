@@ -96,7 +96,7 @@ describe('runDetection', () => {
     expect(result.incidents[0]!.sentence).toMatch(/^Port 80\/tcp is open at an unusual time/);
   });
 
-  it('extends a running incident across hours, and a listener joining it makes it news again', async () => {
+  it('extends a running incident across hours; the same process adding a listener makes it news again', async () => {
     recordRounds(db, T0, 120, () => normal());
     await run();
     const intruder = listener(444, '/tmp/x', 3121);
@@ -105,19 +105,48 @@ describe('runDetection', () => {
     expect(first.incidents).toHaveLength(1);
     const id = first.incidents[0]!.id;
     new DetectionStore(db).setIncidentStatus(id, 'seen');
-    // Next hour: 444 is still open, and a second stranger, 555, joins it.
-    const later = recordRounds(db, T0 + 150 * MIN, 30, (i) => (i >= 5 ? [...normal(), intruder, listener(555, '/tmp/y', 3200)] : [...normal(), intruder]));
+    // Next hour: 444 is still open, and the same process opens 555.
+    const later = recordRounds(db, T0 + 150 * MIN, 30, (i) => (i >= 5 ? [...normal(), intruder, listener(555, '/tmp/x', 3121)] : [...normal(), intruder]));
     const second = await run({}, T0 + 2_100 * MIN);
     expect(second.incidents).toHaveLength(1);
     const grown = second.incidents[0]!;
     expect(grown).toMatchObject({ id, grew: true, status: 'new', endRoundId: later[29] });
-    expect(grown.ports.map((p) => `${p.port}:${p.direction}`).sort()).toEqual(['444:appeared', '555:appeared']);
-    expect(grown.ports.find((p) => p.port === 555)).toMatchObject({ exe: '/tmp/y', pid: 3200 });
-    // Both were new when the incident began: the sentence still says so in its second hour.
-    expect(grown.sentence).toMatch(/^Port (444|555)\/tcp started listening: \/tmp\/[xy] \(pid \d+\), never seen before; and 1 other port\.$/);
+    expect(grown.ports.map((p) => `${p.port}:${p.direction}`)).toEqual(['444:appeared', '555:appeared']);
+    // The sentence describes the whole incident, and both were new when it began.
+    expect(grown.sentence).toBe('2 new TCP listeners by /tmp/x (pid 3121), ports 444 and 555, never seen before.');
     // Every round since 444 opened is part of the incident, so none of them is trained on.
     const normalSince = db.prepare('SELECT count(*) FROM round_scores WHERE round_id >= ? AND anomalous = 0').pluck().get(later[0]);
     expect(normalSince).toBe(0);
+  });
+
+  it('gives a second process opening a listener during a running incident an incident of its own, announced', async () => {
+    recordRounds(db, T0, 120, () => normal());
+    await run();
+    const first = listener(444, '/tmp/x', 3121);
+    recordRounds(db, T0 + 120 * MIN, 30, (i) => (i >= 20 ? [...normal(), first] : normal()));
+    const one = await run({}, T0 + 2_000 * MIN);
+    expect(one.incidents).toHaveLength(1);
+    new DetectionStore(db).setIncidentStatus(one.incidents[0]!.id, 'seen');
+    const later = recordRounds(db, T0 + 150 * MIN, 30, (i) => (i >= 5 ? [...normal(), first, listener(555, '/tmp/y', 3200)] : [...normal(), first]));
+    const two = await run({}, T0 + 2_100 * MIN);
+    expect(two.incidents).toHaveLength(2);
+    const [running, second] = two.incidents;
+    expect(running).toMatchObject({ id: one.incidents[0]!.id, grew: false, status: 'seen' });
+    expect(running!.ports.map((p) => p.port)).toEqual([444]);
+    expect(second).toMatchObject({ status: 'new', startRoundId: later[5] });
+    expect(second!.ports.map((p) => p.port)).toEqual([555]);
+    expect(second!.sentence).toBe('Port 555/tcp started listening: /tmp/y (pid 3200), never seen before.');
+  });
+
+  it('explains a burst of listeners by all of them', async () => {
+    recordRounds(db, T0, 120, () => normal());
+    await run();
+    const burst = Array.from({ length: 30 }, (_, k) => listener(700 + k, '/tmp/x', 3121));
+    recordRounds(db, T0 + 120 * MIN, 30, (i) => (i >= 10 && i < 20 ? [...normal(), ...burst] : normal()));
+    const result = await run({}, T0 + 2_000 * MIN);
+    expect(result.incidents).toHaveLength(1);
+    expect(result.incidents[0]!.ports).toHaveLength(30);
+    expect(result.incidents[0]!.sentence).toBe('30 new TCP listeners by /tmp/x (pid 3121), ports 700–729, never seen before.');
   });
 
   it('leaves no tensors behind, run after run (an hourly job must not leak)', async () => {
