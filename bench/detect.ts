@@ -1,9 +1,14 @@
 /**
  * Speed benchmark: one hourly detection (score the last hour's 60 rounds, then refit) at 65,536
  * ports, on a generated history of a few days, run in the detection worker exactly as the
- * scheduler runs it. Prints one JSON object:
- *   {backend, rounds, ports, score_s, fit_s, epochs, total_s, peak_rss_mb, ...}
+ * scheduler runs it (its options come from the database's settings, here the defaults). The
+ * timed hour is not quiet: a backdoor (/tmp/.x/x) listens on 4444/tcp from its 20th to its 40th
+ * minute, so the timing includes explaining the anomalous rounds and writing the incident.
+ * Prints one JSON object:
+ *   {backend, rounds, ports, score_s, fit_s, epochs, incidents, total_s, peak_rss_mb, ...}
  *   npx tsx bench/detect.ts --json [--days 3] [--backend node|wasm|cpu] [--ports 65536]
+ * epochs are the epochs the timed refit trained; incidents the incidents the timed detection
+ * opened or extended, and injected_named whether one of them names 4444/tcp.
  * peak_rss_mb is the whole process's resident set (the worker is a thread of it), sampled every
  * 20 ms during the timed detection, and process_hwm_mb the kernel's high-water mark; the untimed
  * preparation (writing the history, scoring it and training the model) runs in a child process
@@ -15,7 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../src/main/engine/store/database';
 import { RoundStore } from '../src/main/engine/store/rounds';
-import { countConnections } from '../src/main/engine/collect/sockets/types';
+import { countConnections, type SocketEntry } from '../src/main/engine/collect/sockets/types';
+import { detectionOptions } from '../src/main/engine/detectionOptions';
 import { detectInWorker } from '../src/main/engine/detect/detectInWorker';
 import { silentLogger } from '../src/main/engine/log';
 import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';
@@ -29,27 +35,46 @@ const opt = (name: string, fallback: string) => {
 const days = Number(opt('days', '3'));
 const ports = Number(opt('ports', '65536'));
 const backend = opt('backend', 'node') as BackendPreference;
-const HOUR = 3_600_000;
+const MIN = 60_000;
+const HOUR = 60 * MIN;
 
 const HISTORY_SEED = 11;
 const start = new Date(2026, 2, 2).getTime();
 const lastHour = start + days * 24 * HOUR - HOUR;
-const options = { config: { ports }, minTrainingRounds: 360, ...(args.includes('--batch') ? { batchSize: Number(opt('batch', '8')) } : {}) };
+
+/** The incident in the timed hour: a new listener that was never seen, open for 20 minutes. */
+const INJECTED = { proto: 'tcp' as const, port: 4444, from: lastHour + 20 * MIN, to: lastHour + 40 * MIN };
+const backdoor: SocketEntry = { proto: INJECTED.proto, family: 4, address: '0.0.0.0', port: INJECTED.port, pid: 31_337, process: 'x', exe: '/tmp/.x/x', user: 'alice' };
+
+/** The scheduler's options for this database (the stored settings), at the benchmark's size. */
+function optionsFor(dbPath: string) {
+  const db = openDatabase(dbPath);
+  try {
+    return { ...detectionOptions(db, 'schedule'), config: { ports }, ...(args.includes('--batch') ? { batchSize: Number(opt('batch', '8')) } : {}) };
+  } finally {
+    db.close();
+  }
+}
 
 function recordHistory(dbPath: string, from: number, to: number): number {
   const db = openDatabase(dbPath);
   const store = new RoundStore(db);
   const { rounds } = generate({ start, days, seed: HISTORY_SEED, quietHours: 24 * days });
   const noConnections = countConnections([]);
-  for (const r of rounds) if (r.startedAt >= from && r.startedAt < to) store.record({ host: 'bench', startedAt: r.startedAt, endedAt: r.startedAt + 200, outcome: { sockets: r.sockets, connections: noConnections } });
+  for (const r of rounds) {
+    if (r.startedAt < from || r.startedAt >= to) continue;
+    const sockets = r.startedAt >= INJECTED.from && r.startedAt < INJECTED.to ? [...r.sockets, backdoor] : r.sockets;
+    store.record({ host: 'bench', startedAt: r.startedAt, endedAt: r.startedAt + 200, outcome: { sockets, connections: noConnections } });
+  }
   db.close();
   return rounds.length;
 }
 
 if (args.includes('--prepare')) {
   const dir = opt('prepare', '');
-  recordHistory(path.join(dir, 'portent.db'), start, lastHour);
-  await detectInWorker({ dbPath: path.join(dir, 'portent.db'), modelDir: path.join(dir, 'model'), backend, options, nowMs: lastHour, seed: 1 }, silentLogger).result;
+  const dbPath = path.join(dir, 'portent.db');
+  recordHistory(dbPath, start, lastHour);
+  await detectInWorker({ dbPath, modelDir: path.join(dir, 'model'), backend, options: optionsFor(dbPath), nowMs: lastHour, seed: 1 }, silentLogger).result;
   process.exit(0);
 }
 
@@ -59,6 +84,7 @@ try {
   const modelDir = path.join(dir, 'model');
   execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, ...args, '--prepare', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   const historyRounds = recordHistory(dbPath, lastHour, lastHour + HOUR);
+  const options = optionsFor(dbPath);
 
   const before = process.memoryUsage().rss;
   let peak = before;
@@ -77,6 +103,8 @@ try {
     score_s: r3(result.scoreMs / 1000),
     fit_s: r3(result.fitMs / 1000),
     epochs: result.epochs,
+    incidents: result.incidents.length,
+    injected_named: result.incidents.some((i) => i.ports.some((p) => p.proto === INJECTED.proto && p.port === INJECTED.port)),
     total_s: r3(totalS),
     peak_rss_mb: Math.round(peak / 1e6),
     history_rounds: historyRounds,
