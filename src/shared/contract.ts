@@ -30,7 +30,8 @@ export const ModelStateSchema = z.object({
   backend: z.string().nullable(),
   version: z.number().int().nullable(),
   threshold: z.number().nullable(),
-  roundsTrained: z.number().int().nonnegative(),
+  /** Rounds of history the model has taken in: what the learning period counts. */
+  roundsSeen: z.number().int().nonnegative(),
   roundsNeeded: z.number().int().nonnegative(),
   /** 0..1 of the learning period covered. */
   progress: z.number().min(0).max(1),
@@ -175,6 +176,7 @@ export const ModelVersionSchema = z.object({
   createdAt: time,
   backend: z.string(),
   threshold: z.number().nullable(),
+  /** Training windows the model has been fitted on over its life (a replayed round counts each time). */
   roundsTrained: z.number().int().nonnegative(),
   /** Loss per epoch of the refit that produced this version. */
   history: z.array(z.object({ loss: z.number(), valLoss: z.number().nullable() })),

@@ -30,7 +30,7 @@ describe('shared contract', () => {
       databaseBytes: 4096,
       lastRound: { id: 3, startedAt: 2, status: 'ok', error: null, ports: 12 },
       capture: { state: 'off', iface: null, message: 'packet capture is off: disabled in settings', remedy: [] },
-      model: { state: 'learning', training: false, backend: 'wasm', version: 1, threshold: null, roundsTrained: 30, roundsNeeded: 360, progress: 30 / 360 },
+      model: { state: 'learning', training: false, backend: 'wasm', version: 1, threshold: null, roundsSeen: 30, roundsNeeded: 360, progress: 30 / 360 },
       detection: { running: false, lastRunAt: 2, lastRunStatus: 'ok' },
       unscoredRounds: 0,
       incidents: { today: 0, week: 1, unseen: 1 },

@@ -271,7 +271,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         roundsScored: r.roundsScored,
         incidents: r.incidents.length,
         learning: r.learning.learning,
-        roundsTrained: r.learning.roundsTrained,
+        roundsSeen: r.learning.roundsSeen,
         backend: r.backend,
       });
       // New incidents, and running ones a new listener joined: what is worth telling.

@@ -44,8 +44,8 @@ export function readStatus({ db, dbPath, monitor, roundsNeeded, now = Date.now()
     )
     .get();
   const model = db
-    .prepare<[], { version: number; backend: string; threshold: number | null; roundsTrained: number }>(
-      'SELECT version, backend, threshold, rounds_trained AS roundsTrained FROM models ORDER BY version DESC LIMIT 1',
+    .prepare<[], { version: number; backend: string; threshold: number | null; roundsSeen: number }>(
+      'SELECT version, backend, threshold, rounds_seen AS roundsSeen FROM models ORDER BY version DESC LIMIT 1',
     )
     .get();
   const lastRun = db
@@ -63,7 +63,7 @@ export function readStatus({ db, dbPath, monitor, roundsNeeded, now = Date.now()
     )
     .get({ today, week: now - 7 * DAY_MS })!;
 
-  const learning = !model || model.threshold === null || model.roundsTrained < roundsNeeded;
+  const learning = !model || model.threshold === null || model.roundsSeen < roundsNeeded;
   const capture: Status['capture'] = monitor?.capture ?? {
     state: 'off',
     iface: null,
@@ -85,9 +85,9 @@ export function readStatus({ db, dbPath, monitor, roundsNeeded, now = Date.now()
       backend: model?.backend ?? null,
       version: model?.version ?? null,
       threshold: learning ? null : (model?.threshold ?? null),
-      roundsTrained: model?.roundsTrained ?? 0,
+      roundsSeen: model?.roundsSeen ?? 0,
       roundsNeeded,
-      progress: roundsNeeded === 0 ? 1 : Math.min(1, (model?.roundsTrained ?? 0) / roundsNeeded),
+      progress: roundsNeeded === 0 ? 1 : Math.min(1, (model?.roundsSeen ?? 0) / roundsNeeded),
     },
     detection: { running: monitor?.detecting ?? false, lastRunAt: lastRun?.startedAt ?? null, lastRunStatus: lastRun?.status ?? null },
     unscoredRounds: unscored,

@@ -3,7 +3,7 @@ import { formatClock, linuxBadge, problemOf, trayIconFile, trayStateOf, trayTitl
 import { statusWith } from './support/status';
 
 const now = new Date(2026, 2, 10, 14, 5).getTime();
-const learningModel = { state: 'learning' as const, training: false, backend: 'wasm', version: 1, threshold: null, roundsTrained: 90, roundsNeeded: 360, progress: 0.25 };
+const learningModel = { state: 'learning' as const, training: false, backend: 'wasm', version: 1, threshold: null, roundsSeen: 90, roundsNeeded: 360, progress: 0.25 };
 const noPermission = { state: 'off' as const, iface: 'eth0', message: 'packet capture is off: no permission to capture on eth0', remedy: ['sudo setcap cap_net_raw+ep …'] };
 
 describe('tray state from engine state', () => {

@@ -27,7 +27,7 @@ describe('readStatus', () => {
       monitoringSince: null,
       lastRound: null,
       capture: { state: 'off', message: 'packet capture is off: the monitor is not running' },
-      model: { state: 'none', roundsTrained: 0, roundsNeeded: 360, progress: 0, threshold: null },
+      model: { state: 'none', roundsSeen: 0, roundsNeeded: 360, progress: 0, threshold: null },
       detection: { running: false, lastRunAt: null },
       unscoredRounds: 0,
       incidents: { today: 0, week: 0, unseen: 0 },
@@ -42,7 +42,7 @@ describe('readStatus', () => {
     const detections = new DetectionStore(db);
     const run = detections.startRun('schedule', NOW - 30_000, 'wasm');
     detections.saveScores(run, 1, [{ roundId: r1, score: 1, threshold: null, anomalous: false }]);
-    detections.recordModel({ version: 1, createdAt: NOW - 30_000, backend: 'wasm', threshold: 5, architecture: {}, history: [], roundsTrained: 90 });
+    detections.recordModel({ version: 1, createdAt: NOW - 30_000, backend: 'wasm', threshold: 5, architecture: {}, history: [], roundsTrained: 300, roundsSeen: 90 });
     const port = { proto: 'tcp' as const, port: 4444, direction: 'appeared' as const, share: 1, expected: 0, process: 'nc', exe: '/usr/bin/nc', pid: 9, firstSeenAt: NOW - 60_000 };
     detections.insertIncident(run, { startRoundId: r2, endRoundId: r2, startedAt: NOW - 60_000, endedAt: NOW - 60_000, rounds: 1, peakScore: 9, threshold: 5, sentence: 'x', ports: [port] });
     detections.insertIncident(run, { startRoundId: r1, endRoundId: r1, startedAt: NOW - 3 * 86_400_000, endedAt: NOW - 3 * 86_400_000, rounds: 1, peakScore: 9, threshold: 5, sentence: 'y', ports: [port] });
@@ -64,7 +64,7 @@ describe('readStatus', () => {
       monitoringSince: NOW - 600_000,
       lastRound: { id: r2, startedAt: NOW - 60_000, status: 'ok', error: null, ports: 2 },
       capture: monitor.capture,
-      model: { state: 'learning', training: true, backend: 'wasm', version: 1, threshold: null, roundsTrained: 90, progress: 0.25 },
+      model: { state: 'learning', training: true, backend: 'wasm', version: 1, threshold: null, roundsSeen: 90, progress: 0.25 },
       detection: { running: true, lastRunAt: NOW - 30_000, lastRunStatus: 'running' },
       unscoredRounds: 1,
       incidents: { today: 1, week: 2, unseen: 2 },

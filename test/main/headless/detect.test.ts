@@ -37,7 +37,7 @@ describe.runIf(process.platform === 'linux')('portent detect and anomalies', () 
 
     const text = runCli(['detect', '--db', file]);
     expect(text.status).toBe(0);
-    expect(text.stdout).toMatch(/Learning: trained on \d+ of the 360 rounds needed/);
+    expect(text.stdout).toMatch(/Learning: has taken in \d+ of the 360 rounds needed/);
   }, 120_000);
 
   it('anomalies lists nothing on a database without incidents and validates --limit', async () => {

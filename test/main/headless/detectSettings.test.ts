@@ -60,14 +60,14 @@ describe('portent detect and the stored settings', () => {
 
     const r = await runCommand(detectCommand, file);
     expect(r.code, r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout) as { roundsScored: number; threshold: number | null; incidents: unknown[]; learning: { learning: boolean; roundsTrained: number; roundsNeeded: number } };
+    const result = JSON.parse(r.stdout) as { roundsScored: number; threshold: number | null; incidents: unknown[]; learning: { learning: boolean; roundsSeen: number; roundsNeeded: number } };
     expect(result.roundsScored).toBe(370);
-    expect(result.learning).toEqual({ learning: true, roundsTrained: 370, roundsNeeded: 1440 });
+    expect(result.learning).toEqual({ learning: true, roundsSeen: 370, roundsNeeded: 1440 });
     expect(result.incidents).toEqual([]);
     expect(vi.mocked(detectInWorker).mock.calls.at(-1)![0].options).toEqual({ trigger: 'manual', minTrainingRounds: 1440, budget: 6 / 1440, sensitivity: 0.8 });
 
     const status = await runCommand(statusCommand, file);
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ model: { state: 'learning', roundsTrained: 370, roundsNeeded: 1440 } });
+    expect(JSON.parse(status.stdout)).toMatchObject({ model: { state: 'learning', roundsSeen: 370, roundsNeeded: 1440 } });
   }, 180_000);
 });

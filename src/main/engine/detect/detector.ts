@@ -63,7 +63,8 @@ export interface DetectionResult {
   roundsScored: number;
   /** Incidents this run opened or extended; `grew`: an extended one gained a listener. */
   incidents: (IncidentRow & { grew?: boolean })[];
-  learning: { learning: boolean; roundsTrained: number; roundsNeeded: number };
+  /** roundsSeen: rounds of history taken in, which the learning period counts. */
+  learning: { learning: boolean; roundsSeen: number; roundsNeeded: number };
   modelVersion: number;
   backend: string;
   threshold: number | null;
@@ -113,7 +114,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     loaded.model?.dispose();
     return {
       runId, roundsScored: 0, incidents: [], modelVersion: meta?.version ?? 0, backend: o.backend, threshold: meta?.threshold ?? null, scoreMs: 0, fitMs: 0, epochs: 0,
-      learning: { learning: !meta || meta.threshold === null, roundsTrained: meta?.roundsTrained ?? 0, roundsNeeded: minRounds },
+      learning: { learning: !meta || meta.threshold === null, roundsSeen: meta ? seenOf(meta) : 0, roundsNeeded: minRounds },
     };
   }
 
@@ -128,12 +129,13 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     model = loaded.model;
     meta = loaded.meta;
   } else {
-    model = buildModel(config, occupancyFrequency(features.slice(context.length), config.ports));
+    model = buildModel(config, occupancyFrequency(features.slice(context.length), config.ports), Math.floor(random() * 2 ** 31));
     meta = {
       format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: (previous?.version ?? 0) + 1, createdAt: now(), backend: o.backend,
-      config, threshold: null, thresholdMethod: null, roundsTrained: 0, history: [], hourCounts: emptyHourCounts(),
+      config, threshold: null, thresholdMethod: null, roundsTrained: 0, roundsSeen: 0, history: [], hourCounts: emptyHourCounts(),
     };
   }
+  meta.roundsSeen = seenOf(meta);
   const hourCounts = meta.hourCounts ?? emptyHourCounts();
   meta.hourCounts = hourCounts;
   // Scoring and the held-out windows use the counts as they were before this hour's rounds: a
@@ -141,7 +143,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
   const profile = new HourProfile(structuredClone(hourCounts));
   compileModel(model, config);
   try {
-    const learning = meta.threshold === null || meta.roundsTrained < minRounds;
+    const learning = meta.threshold === null || meta.roundsSeen < minRounds;
     const threshold = learning ? null : meta.threshold;
 
     // Score.
@@ -189,7 +191,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     const index = new Map(allFeatures.map((f, i) => [f.roundId, i]));
     const toIdx = (wins: number[][]) => wins.map((win) => win.map((id) => index.get(id)!));
     const history = await fit(model, config, allFeatures, toIdx(trainWindows), {
-      maxEpochs: meta.roundsTrained === 0 ? (o.initialEpochs ?? 8) : (o.maxEpochs ?? 2),
+      maxEpochs: meta.history.length === 0 ? (o.initialEpochs ?? 8) : (o.maxEpochs ?? 2),
       validation: toIdx(valWindows),
       batchSize: o.batchSize,
       random,
@@ -197,14 +199,15 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
       profile,
     });
     const fitMs = performance.now() - t1;
-    meta.roundsTrained += normal.length + approved.length;
+    meta.roundsSeen += normal.length + approved.length;
+    meta.roundsTrained += history.epochs.length > 0 ? trainWindows.length : 0;
     meta.history.push({ at: now(), epochs: history.epochs });
     if (meta.history.length > 200) meta.history.splice(0, meta.history.length - 200);
 
     // Recalibrate on scores of hold-out rounds only, which no model ever trained on: those of
     // this fit under the kept weights, and those stored by each hour's model over the last days.
     // Scores near the threshold in force are left out as suspect (threshold.ts, truncateAt).
-    if (meta.roundsTrained >= minRounds) {
+    if (meta.roundsSeen >= minRounds) {
       const pool = [...history.validationScores, ...store.recentHoldoutScores(now() - (o.calibrationDays ?? 7) * 86_400_000)];
       const truncateAt = meta.threshold !== null ? NEAR_MISS * meta.threshold : undefined;
       if (pool.filter((x) => truncateAt === undefined || x < truncateAt).length >= 2) {
@@ -218,15 +221,15 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     meta.createdAt = now();
     meta.version = Math.max(meta.version, previous?.version ?? 0) + 1;
     await saveModel(o.modelDir, model, meta);
-    store.recordModel({ version: meta.version, createdAt: meta.createdAt, backend: o.backend, threshold: meta.threshold, architecture: config, history: meta.history.at(-1), roundsTrained: meta.roundsTrained });
-    const nowLearning = meta.threshold === null || meta.roundsTrained < minRounds;
+    store.recordModel({ version: meta.version, createdAt: meta.createdAt, backend: o.backend, threshold: meta.threshold, architecture: config, history: meta.history.at(-1), roundsTrained: meta.roundsTrained, roundsSeen: meta.roundsSeen });
+    const nowLearning = meta.threshold === null || meta.roundsSeen < minRounds;
     o.log.info('detection finished', {
-      backend: o.backend, scored: scored.length, incidents: incidents.length, learning: nowLearning, roundsTrained: meta.roundsTrained,
+      backend: o.backend, scored: scored.length, incidents: incidents.length, learning: nowLearning, roundsSeen: meta.roundsSeen, roundsTrained: meta.roundsTrained,
       threshold: meta.threshold, epochs: history.epochs.length, scoreMs: Math.round(scoreMs), fitMs: Math.round(fitMs),
     });
     return {
       runId, roundsScored: scored.length, incidents, modelVersion: meta.version, backend: o.backend, threshold: meta.threshold, scoreMs, fitMs, epochs: history.epochs.length,
-      learning: { learning: nowLearning, roundsTrained: meta.roundsTrained, roundsNeeded: minRounds },
+      learning: { learning: nowLearning, roundsSeen: meta.roundsSeen, roundsNeeded: minRounds },
     };
   } finally {
     // The optimizer is passed in, not owned by the model, so model.dispose() leaves its moments
@@ -234,6 +237,11 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     model.optimizer?.dispose();
     model.dispose();
   }
+}
+
+/** Rounds of history a model has taken in; models saved before it was kept held it in roundsTrained. */
+function seenOf(meta: ModelMeta): number {
+  return meta.roundsSeen ?? meta.roundsTrained;
 }
 
 /** The incidents still open at the round just before `first` (none across a gap in time). */

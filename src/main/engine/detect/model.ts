@@ -60,13 +60,37 @@ export function validateConfig(c: ModelConfig): void {
  * gradient is a plain matMul, so training needs no Conv2DBackpropFilter, a kernel the wasm backend
  * lacks (see docs/detection.md).
  */
-function stridedConv(x: tf.SymbolicTensor, length: number, channels: number, kernel: number, filters: number, name: string): tf.SymbolicTensor {
+function stridedConv(x: tf.SymbolicTensor, length: number, channels: number, kernel: number, filters: number, name: string, init: Initializers): tf.SymbolicTensor {
   const blocks = tf.layers.reshape({ targetShape: [length / kernel, kernel * channels], name: `${name}_blocks` }).apply(x) as tf.SymbolicTensor;
-  return tf.layers.dense({ units: filters, activation: 'relu', name }).apply(blocks) as tf.SymbolicTensor;
+  return tf.layers.dense({ units: filters, activation: 'relu', name, kernelInitializer: init.glorot() }).apply(blocks) as tf.SymbolicTensor;
 }
 
-export function buildModel(config: ModelConfig, portPrior?: Float32Array): tf.LayersModel {
+type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
+interface Initializers {
+  glorot(): Initializer;
+  normal(stddev: number): Initializer;
+}
+
+/**
+ * Weight initialisers drawn from `seed`, each layer its own stream: with the same seed and the
+ * same data a model is trained to the same weights on every run and every machine (the wasm and
+ * cpu backends compute in a fixed order), so two runs give the same scores and incidents.
+ */
+function initializers(seed: number): Initializers {
+  let next = seed >>> 0;
+  return {
+    glorot: () => tf.initializers.glorotUniform({ seed: next++ }),
+    normal: (stddev) => tf.initializers.randomNormal({ mean: 0, stddev, seed: next++ }),
+  };
+}
+
+/**
+ * Builds the model. `seed` fixes its initial weights (the detector draws it from its random
+ * source); `portPrior` starts the decoder biases at each cell's frequency.
+ */
+export function buildModel(config: ModelConfig, portPrior?: Float32Array, seed = 1): tf.LayersModel {
   validateConfig(config);
+  const init = initializers(seed);
   const { ports, window: w } = config;
   const occupancy = tf.input({ shape: [w, ports, CHANNELS], name: 'occupancy' });
   const context = tf.input({ shape: [w, CONTEXT_SIZE], name: 'context' });
@@ -74,14 +98,14 @@ export function buildModel(config: ModelConfig, portPrior?: Float32Array): tf.La
   // The W rounds laid end to end: kernel = stride, and ports is a multiple of it, so no block
   // ever straddles two rounds.
   let x = tf.layers.reshape({ targetShape: [w * ports, CHANNELS], name: 'rounds_end_to_end' }).apply(occupancy) as tf.SymbolicTensor;
-  x = stridedConv(x, w * ports, CHANNELS, config.blockSize, config.blockFilters, 'block_conv');
-  x = stridedConv(x, (w * ports) / config.blockSize, config.blockFilters, config.groupSize, config.groupFilters, 'group_conv');
+  x = stridedConv(x, w * ports, CHANNELS, config.blockSize, config.blockFilters, 'block_conv', init);
+  x = stridedConv(x, (w * ports) / config.blockSize, config.blockFilters, config.groupSize, config.groupFilters, 'group_conv', init);
   const perRound = (ports / (config.blockSize * config.groupSize)) * config.groupFilters;
   x = tf.layers.reshape({ targetShape: [w, perRound], name: 'per_round' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.timeDistributed({ layer: tf.layers.dense({ units: config.roundUnits, activation: 'relu' }), name: 'round_summary' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.timeDistributed({ layer: tf.layers.dense({ units: config.roundUnits, activation: 'relu', kernelInitializer: init.glorot() }), name: 'round_summary' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.concatenate({ name: 'with_time' }).apply([x, context]) as tf.SymbolicTensor;
-  x = tf.layers.lstm({ units: config.lstmUnits, recurrentInitializer: 'glorotUniform', name: 'over_time' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dense({ units: config.bottleneck, activation: 'tanh', name: 'bottleneck' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.lstm({ units: config.lstmUnits, kernelInitializer: init.glorot(), recurrentInitializer: init.glorot(), name: 'over_time' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: config.bottleneck, activation: 'tanh', name: 'bottleneck', kernelInitializer: init.glorot() }).apply(x) as tf.SymbolicTensor;
   // The decoder also sees the target's hour and weekend flag directly: per port, a learned
   // hour-of-day profile, so a known service at an hour it never runs is a surprise.
   x = tf.layers.concatenate({ name: 'with_target_time' }).apply([x, when]) as tf.SymbolicTensor;
@@ -92,7 +116,7 @@ export function buildModel(config: ModelConfig, portPrior?: Float32Array): tf.La
       // clipping probabilities (the clip's gradient was a fifth of a training step on wasm).
       activation: 'linear',
       name: 'per_port_decoder',
-      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.01 }),
+      kernelInitializer: init.normal(0.01),
     })
     .apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: [occupancy, context, when], outputs: out, name: 'portent_cnn_lstm_ae' });

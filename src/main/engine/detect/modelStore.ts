@@ -23,10 +23,16 @@ export interface ModelMeta {
   /** null while learning. */
   threshold: number | null;
   thresholdMethod: string | null;
-  /** Distinct rounds the model has been trained on, over its whole life. */
+  /** Training windows the model has been fitted on over its life (a replayed round counts each time). */
   roundsTrained: number;
-  /** Per refit, per epoch. */
-  history: { at: number; epochs: { loss: number; valScore: number }[] }[];
+  /**
+   * Rounds of history the model has taken in (scored, then refitted on or counted as normal):
+   * what the learning period counts. Absent in models saved before it was kept apart from
+   * `roundsTrained`, which then held this number.
+   */
+  roundsSeen?: number;
+  /** Per refit, per epoch (`windows`: how many windows the epoch trained on). */
+  history: { at: number; epochs: { loss: number; valScore: number; windows?: number }[] }[];
   /** The counted hour-of-day profile scoring uses (absent in models saved before it existed). */
   hourCounts?: HourCounts;
 }

@@ -50,7 +50,10 @@ export interface ModelRecord {
   threshold: number | null;
   architecture: unknown;
   history: unknown;
+  /** Training windows over the model's life. */
   roundsTrained: number;
+  /** Rounds of history taken in: what the learning period counts. */
+  roundsSeen: number;
 }
 
 const INCIDENT_COLUMNS = `SELECT id, run_id AS runId, start_round_id AS startRoundId, end_round_id AS endRoundId, started_at AS startedAt,
@@ -292,8 +295,9 @@ export class DetectionStore {
 
   latestModel(): ModelRecord | undefined {
     const r = this.db
-      .prepare<[], { version: number; createdAt: number; backend: string; threshold: number | null; architecture: string; history: string; roundsTrained: number }>(
-        `SELECT version, created_at AS createdAt, backend, threshold, architecture, history, rounds_trained AS roundsTrained FROM models ORDER BY version DESC LIMIT 1`,
+      .prepare<[], { version: number; createdAt: number; backend: string; threshold: number | null; architecture: string; history: string; roundsTrained: number; roundsSeen: number }>(
+        `SELECT version, created_at AS createdAt, backend, threshold, architecture, history, rounds_trained AS roundsTrained, rounds_seen AS roundsSeen
+         FROM models ORDER BY version DESC LIMIT 1`,
       )
       .get();
     return r ? { ...r, architecture: JSON.parse(r.architecture), history: JSON.parse(r.history) } : undefined;
@@ -301,7 +305,7 @@ export class DetectionStore {
 
   recordModel(m: ModelRecord): void {
     this.db
-      .prepare('INSERT OR REPLACE INTO models (version, created_at, backend, threshold, architecture, history, rounds_trained) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(m.version, m.createdAt, m.backend, m.threshold, JSON.stringify(m.architecture), JSON.stringify(m.history), m.roundsTrained);
+      .prepare('INSERT OR REPLACE INTO models (version, created_at, backend, threshold, architecture, history, rounds_trained, rounds_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(m.version, m.createdAt, m.backend, m.threshold, JSON.stringify(m.architecture), JSON.stringify(m.history), m.roundsTrained, m.roundsSeen);
   }
 }

@@ -36,7 +36,7 @@ export const detectCommand: Command = {
       }
       const lines = [`Scored ${r.roundsScored} round(s) on the ${r.backend} backend (${(r.scoreMs / 1000).toFixed(1)} s), refit ${r.epochs} epoch(s) (${(r.fitMs / 1000).toFixed(1)} s).`];
       if (r.learning.learning) {
-        lines.push(`Learning: trained on ${r.learning.roundsTrained} of the ${r.learning.roundsNeeded} rounds needed before Portent raises alerts.`);
+        lines.push(`Learning: has taken in ${r.learning.roundsSeen} of the ${r.learning.roundsNeeded} rounds needed before Portent raises alerts.`);
       } else {
         lines.push(r.incidents.length === 0 ? 'Nothing out of the ordinary.' : `${r.incidents.length} incident(s):`);
       }

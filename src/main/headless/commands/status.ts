@@ -13,7 +13,7 @@ const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString
 function describeModel(m: Status['model']): string {
   if (m.state === 'none') return 'not trained yet';
   const where = `v${m.version} on ${m.backend}`;
-  if (m.state === 'learning') return `learning, ${Math.floor(m.progress * 100)}% (${m.roundsTrained} of ${m.roundsNeeded} rounds), ${where}`;
+  if (m.state === 'learning') return `learning, ${Math.floor(m.progress * 100)}% (${m.roundsSeen} of ${m.roundsNeeded} rounds), ${where}`;
   return `ready, threshold ${m.threshold?.toFixed(2)}, ${where}${m.training ? ', training now' : ''}`;
 }
 

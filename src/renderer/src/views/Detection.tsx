@@ -74,7 +74,7 @@ function Models() {
         </select>
       </label>
       <p>
-        Trained on {model.roundsTrained} rounds with {model.backend}; threshold {formatScore(model.threshold)}.
+        Trained on {model.roundsTrained} windows with {model.backend}; threshold {formatScore(model.threshold)}.
       </p>
       <LossChart model={model} />
     </>

@@ -34,7 +34,7 @@ function ModelState({ model }: { model: Status['model'] }) {
           <p className="state">Learning what is normal</p>
           <label className="progress">
             <progress max={1} value={model.progress} />
-            {Math.round(model.progress * 100)}% ({model.roundsTrained} of {model.roundsNeeded} rounds)
+            {Math.round(model.progress * 100)}% ({model.roundsSeen} of {model.roundsNeeded} rounds)
           </label>
         </>
       )}

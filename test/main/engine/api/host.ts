@@ -21,7 +21,7 @@ export class TestHost implements EngineHost {
       databaseBytes: 0,
       lastRound: null,
       capture: { state: 'off', iface: null, message: 'off in tests', remedy: [] },
-      model: { state: 'none', training: false, backend: null, version: null, threshold: null, roundsTrained: 0, roundsNeeded: 10, progress: 0 },
+      model: { state: 'none', training: false, backend: null, version: null, threshold: null, roundsSeen: 0, roundsNeeded: 10, progress: 0 },
       detection: { running: false, lastRunAt: null, lastRunStatus: null },
       unscoredRounds: 0,
       incidents: { today: 0, week: 0, unseen: 0 },

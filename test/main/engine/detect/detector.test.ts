@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { DetectionStore } from '../../../../src/main/engine/store/detectionStore
 import { selectDetectionBackend } from '../../../../src/main/engine/detect/backendChoice';
 import { runDetection, trainingWindows, type DetectorOptions } from '../../../../src/main/engine/detect/detector';
 import { seededRandom } from '../../../../src/shared/random';
+import { isHeldOut } from '../../../../src/main/engine/detect/holdout';
 import { createLogger } from '../../../../src/main/engine/log';
 import { openTestDb } from '../../../support/db';
 import { tempDir } from '../../../support/tmp';
@@ -36,9 +38,14 @@ const run = (over: Partial<DetectorOptions> = {}, now = T0 + 1_000 * MIN) =>
 
 describe('runDetection', () => {
   it('is "learning" until it has trained on the minimum history, scoring but never alerting', async () => {
-    recordRounds(db, T0, 60, (i) => (i === 30 ? [...normal(), listener(444, '/tmp/x', 3121)] : normal()));
+    const ids = recordRounds(db, T0, 60, (i) => (i === 30 ? [...normal(), listener(444, '/tmp/x', 3121)] : normal()));
     const first = await run();
-    expect(first.learning).toEqual({ learning: true, roundsTrained: 60, roundsNeeded: 100 });
+    expect(first.learning).toEqual({ learning: true, roundsSeen: 60, roundsNeeded: 100 });
+    // What it trained on: one window per round outside the hold-out (the first rounds' windows are
+    // padded, so every one is a target); what it has seen: all 60.
+    const learnable = ids.filter((id) => !isHeldOut(id)).length;
+    expect(learnable).toBeLessThan(60);
+    expect(db.prepare('SELECT rounds_trained AS trained, rounds_seen AS seen FROM models').get()).toEqual({ trained: learnable, seen: 60 });
     expect(first.roundsScored).toBe(60);
     expect(first.incidents).toEqual([]);
     expect(db.prepare('SELECT count(*) AS n, sum(anomalous) AS a, count(threshold) AS t FROM round_scores').get()).toEqual({ n: 60, a: 0, t: 0 });
@@ -149,6 +156,41 @@ describe('runDetection', () => {
     expect(result.incidents[0]!.sentence).toBe('30 new TCP listeners by /tmp/x (pid 3121), ports 700–729, never seen before.');
   });
 
+  it('learns the same model from the same data and seed, however busy the machine: identical scores and incidents', async () => {
+    /** A fresh database and model folder, the same history, two hourly runs; what they stored. */
+    const history = async () => {
+      const { db: own } = openTestDb();
+      const dir = path.join(tempDir(), 'model');
+      try {
+        const detect = (now: number) => runDetection({ db: own, modelDir: dir, backend, config: SMALL, minTrainingRounds: 100, random: seededRandom(5), now: () => now, log: createLogger(() => {}, 'error') });
+        recordRounds(own, T0, 150, (i) => (i % 90 < 60 ? normal() : [listener(22)]));
+        await detect(T0 + 1_000 * MIN);
+        recordRounds(own, T0 + 150 * MIN, 60, (i) => (i >= 20 && i < 35 ? [...normal(), listener(444, '/tmp/x', 3121)] : normal()));
+        const second = await detect(T0 + 2_000 * MIN);
+        return {
+          epochs: second.epochs,
+          scores: own.prepare('SELECT round_id, score, threshold, anomalous FROM round_scores ORDER BY round_id').all(),
+          incidents: own.prepare('SELECT started_at, ended_at, rounds, peak_score, threshold, sentence FROM incidents ORDER BY id').all(),
+        };
+      } finally {
+        own.close();
+      }
+    };
+    const quiet = await history();
+    // The second run shares the machine with a process that keeps a core busy the whole time.
+    const hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    let busy: Awaited<ReturnType<typeof history>>;
+    try {
+      busy = await history();
+    } finally {
+      hog.kill('SIGKILL');
+    }
+    expect(quiet.incidents.length).toBeGreaterThan(0);
+    expect(busy.scores).toEqual(quiet.scores);
+    expect(busy.incidents).toEqual(quiet.incidents);
+    expect(busy.epochs).toBe(quiet.epochs);
+  });
+
   it('leaves no tensors behind, run after run (an hourly job must not leak)', async () => {
     recordRounds(db, T0, 40, () => normal());
     await run();
@@ -168,7 +210,7 @@ describe('runDetection', () => {
     recordRounds(db, T0 + 40 * MIN, 20, () => normal());
     const second = await run();
     expect(logs.find((l) => l.level === 'warn')).toMatchObject({ msg: expect.stringMatching(/discarding/), reason: expect.stringMatching(/weights.bin/) });
-    expect(second.learning.roundsTrained).toBe(20); // started over
+    expect(second.learning.roundsSeen).toBe(20); // started over
     expect(second.modelVersion).toBeGreaterThan(first.modelVersion);
     expect(fs.statSync(weights).size).toBeGreaterThan(1000);
   });

@@ -24,7 +24,7 @@ describe('detection in a worker thread', () => {
     const result = await detectInWorker({ dbPath, modelDir, backend: 'wasm', options: { config: SMALL, minTrainingRounds: 60, initialEpochs: 20 }, seed: 1 }, createLogger((l) => lines.push(l))).result;
     const elapsed = Date.now() - started;
     clearInterval(timer);
-    expect(result).toMatchObject({ roundsScored: 90, backend: 'wasm', learning: { learning: false, roundsTrained: 90 } });
+    expect(result).toMatchObject({ roundsScored: 90, backend: 'wasm', learning: { learning: false, roundsSeen: 90 } });
     expect(result.backendDetail).toMatch(/wasm/);
     // The main thread kept ticking through the whole run (a blocked loop would tick ~never).
     expect(ticks).toBeGreaterThan((elapsed / 10) * 0.25); // generous: CI machines are busy

@@ -34,7 +34,7 @@ describe('listModels', () => {
     const store = new DetectionStore(db);
     const architecture = { ports: 64 };
     // What detector.ts records: the last refit, { at, epochs: [{ loss, valScore }] }.
-    store.recordModel({ version: 1, createdAt: T0, backend: 'cpu', threshold: null, architecture, history: { at: T0, epochs: [{ loss: 0.9, valScore: 0.8 }] }, roundsTrained: 60 });
+    store.recordModel({ version: 1, createdAt: T0, backend: 'cpu', threshold: null, architecture, history: { at: T0, epochs: [{ loss: 0.9, valScore: 0.8 }] }, roundsTrained: 60, roundsSeen: 60 });
     store.recordModel({
       version: 2,
       createdAt: T0 + 3_600_000,
@@ -44,6 +44,7 @@ describe('listModels', () => {
       // JSON turns a NaN validation score (nothing held out) into null.
       history: { at: T0 + 3_600_000, epochs: [{ loss: 0.5, valScore: 0.6 }, { loss: 0.4, valScore: Number.NaN }] },
       roundsTrained: 120,
+      roundsSeen: 120,
     });
     const models = listModels(db, { limit: 10 });
     expect(models).toEqual([
