@@ -71,7 +71,8 @@ export type ScorePoint = z.infer<typeof ScorePointSchema>;
 export const IncidentPortSchema = z.object({
   proto,
   port: portNumber,
-  direction: z.enum(['appeared', 'vanished', 'unusual-hour']),
+  /** new-owner: a known port held by a program never seen holding it (usualProcess/usualExe: who usually does). */
+  direction: z.enum(['appeared', 'vanished', 'unusual-hour', 'new-owner']),
   /** This port's share of the incident's reconstruction error, 0..1. */
   share: z.number().min(0).max(1),
   /** The model's expected chance that the port is occupied then, 0..1. */
@@ -80,6 +81,8 @@ export const IncidentPortSchema = z.object({
   exe: z.string().nullable(),
   pid: z.number().int().nullable(),
   firstSeenAt: time.nullable(),
+  usualProcess: z.string().nullable(),
+  usualExe: z.string().nullable(),
 });
 
 export const IncidentStatusSchema = z.enum(['new', 'seen', 'expected', 'dismissed']);

@@ -70,8 +70,8 @@ export function portLabel(proto: string, port: number | null): string {
   return port === null ? proto : `${port}/${proto}`;
 }
 
-export function directionLabel(direction: 'appeared' | 'vanished' | 'unusual-hour'): string {
-  return direction === 'unusual-hour' ? 'unusual hour' : direction;
+export function directionLabel(direction: 'appeared' | 'vanished' | 'unusual-hour' | 'new-owner'): string {
+  return direction === 'unusual-hour' ? 'unusual hour' : direction === 'new-owner' ? 'new owner' : direction;
 }
 
 /** The message of anything thrown, without a stack: what the user sees in place of a view. */

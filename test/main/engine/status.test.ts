@@ -43,7 +43,7 @@ describe('readStatus', () => {
     const run = detections.startRun('schedule', NOW - 30_000, 'wasm');
     detections.saveScores(run, 1, [{ roundId: r1, score: 1, threshold: null, anomalous: false }]);
     detections.recordModel({ version: 1, createdAt: NOW - 30_000, backend: 'wasm', threshold: 5, architecture: {}, history: [], roundsTrained: 300, roundsSeen: 90 });
-    const port = { proto: 'tcp' as const, port: 4444, direction: 'appeared' as const, share: 1, expected: 0, process: 'nc', exe: '/usr/bin/nc', pid: 9, firstSeenAt: NOW - 60_000 };
+    const port = { proto: 'tcp' as const, port: 4444, direction: 'appeared' as const, share: 1, expected: 0, process: 'nc', exe: '/usr/bin/nc', pid: 9, firstSeenAt: NOW - 60_000, usualProcess: null, usualExe: null };
     detections.insertIncident(run, { startRoundId: r2, endRoundId: r2, startedAt: NOW - 60_000, endedAt: NOW - 60_000, rounds: 1, peakScore: 9, threshold: 5, sentence: 'x', ports: [port] });
     detections.insertIncident(run, { startRoundId: r1, endRoundId: r1, startedAt: NOW - 3 * 86_400_000, endedAt: NOW - 3 * 86_400_000, rounds: 1, peakScore: 9, threshold: 5, sentence: 'y', ports: [port] });
     const monitor = {

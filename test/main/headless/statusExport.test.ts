@@ -24,7 +24,7 @@ function seeded(): string {
   detections.insertIncident(run, {
     startRoundId: ids[2]!, endRoundId: ids[2]!, startedAt: t0 + 120_000, endedAt: t0 + 120_000, rounds: 1, peakScore: 9, threshold: 4,
     sentence: 'Port 4446/tcp started listening: nc, "never" seen before',
-    ports: [{ proto: 'tcp', port: 4446, direction: 'appeared', share: 0.62, expected: 0, process: 'nc', exe: '/usr/bin/nc', pid: 42, firstSeenAt: t0 + 120_000 }],
+    ports: [{ proto: 'tcp', port: 4446, direction: 'appeared', share: 0.62, expected: 0, process: 'nc', exe: '/usr/bin/nc', pid: 42, firstSeenAt: t0 + 120_000, usualProcess: null, usualExe: null }],
   });
   db.close();
   return file;

@@ -1,12 +1,12 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Db } from '../store/database';
-import { DetectionStore, type IncidentPortRow, type IncidentRow, type RoundRef } from '../store/detectionStore';
+import { DetectionStore, type IncidentPortRow, type IncidentRow, type OwnerChange, type RoundRef } from '../store/detectionStore';
 import type { Logger } from '../log';
-import { CHANNELS, readFeatures, type FeatureOptions, type RoundFeatures } from './features';
+import { CHANNELS, DEFAULT_EPHEMERAL_UDP, readFeatures, type FeatureOptions, type RoundFeatures } from './features';
 import { buildModel, compileModel, DEFAULT_MODEL_CONFIG, LOGIT_CAP, occupancyFrequency, windowSpan, type ModelConfig } from './model';
 import { discardModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel, type ModelMeta } from './modelStore';
 import { calibrateThreshold } from './threshold';
-import { cellOf, directionOf, sentence, trackIncidents, type ExplainedPort, type OpenIncident, type ScoredRound, type TrackedIncident } from './incidents';
+import { cellOf, directionOf, KNOWN_PORT_ROUNDS, sentence, trackIncidents, type Cause, type ExplainedPort, type OpenIncident, type Owner, type ScoredRound, type TrackedIncident } from './incidents';
 import { fit, scoreWindows } from './training';
 import { countRounds, emptyHourCounts, HourProfile } from './hourProfile';
 import { windowsFor } from './windows';
@@ -97,7 +97,6 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
   const maxStepMs = o.maxStepMs ?? 150_000;
   const minRounds = o.minTrainingRounds ?? DEFAULT_MIN_TRAINING_ROUNDS;
   const random = o.random ?? Math.random;
-  const featureOptions: FeatureOptions = { ...o.features, ports: config.ports };
   const w = windowSpan(config);
 
   const unscored = store.unscoredRounds();
@@ -118,6 +117,13 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     };
   }
 
+  // While learning nothing alerts, so every round is normal and its ports' owners are learned
+  // before the features are read: a browser's random high UDP ports are then counted from the
+  // first hour on, instead of being learned as cells.
+  const learningRun = !loaded.model || loaded.meta.threshold === null || seenOf(loaded.meta) < minRounds;
+  if (learningRun) store.learnOwners(unscored.map((r) => r.id));
+  const [ephLo, ephHi] = o.features?.ephemeralUdp ?? DEFAULT_EPHEMERAL_UDP;
+  const featureOptions: FeatureOptions = { ...o.features, ports: config.ports, clientUdpOwners: store.clientUdpOwners(ephLo, ephHi, CLIENT_UDP_PORTS) };
   const context = store.roundsBefore(unscored[0]!.startedAt, w - 1);
   const rounds = [...context, ...unscored];
   const features = readFeatures(o.db, rounds, featureOptions);
@@ -156,7 +162,14 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
       triggerAbove: threshold ?? undefined,
       shouldStop: o.shouldStop,
     });
-    const own: ScoredRound[] = unscored.map((r, i) => ({ roundId: r.id, startedAt: r.startedAt, score: scores[i]!.score, anomalous: threshold !== null && scores[i]!.score > threshold, cells: scores[i]!.cells }));
+    // Owner changes are a rule beside the model, which sees ports, not who holds them.
+    const changes = threshold === null ? new Map<number, ChangeCause[]>() : ownerChangeCauses(store.ownerChanges(unscored.map((r) => r.id), KNOWN_PORT_ROUNDS));
+    const changedOwner = new Map([...changes.values()].flat().map((c) => [`${c.roundId}:${c.cell}`, c.owner]));
+    const own: ScoredRound[] = unscored.map((r, i) => {
+      const ownerChanges = changes.get(r.id);
+      const anomalous = threshold !== null && (scores[i]!.score > threshold || ownerChanges !== undefined);
+      return { roundId: r.id, startedAt: r.startedAt, score: scores[i]!.score, anomalous, cells: scores[i]!.cells, ownerChanges };
+    });
     const tracked =
       threshold === null
         ? { rounds: own, incidents: [] }
@@ -164,7 +177,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
             threshold,
             maxStepMs,
             occupiedCells: (r) => new Set(byId.get(r.roundId)!.active),
-            ownerOf: (c, r) => store.holderAt(c.proto, c.port, r.roundId),
+            ownerOf: (c, r) => changedOwner.get(`${r.roundId}:${c.cell}`) ?? store.holderAt(c.proto, c.port, r.roundId),
             open: openIncidents(store, context, unscored[0]!, maxStepMs),
           });
     const scored = tracked.rounds;
@@ -183,6 +196,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     const approved = store.expectedSince(meta.history.at(-1)?.at ?? 0);
     const replay = store.replaySample(o.replayRounds ?? 60, unscored[0]!.id, random, 'train');
     const heldOut = [...normal.filter((r) => isHeldOut(r.id)), ...store.replaySample(o.holdoutRounds ?? 40, unscored[0]!.id, random, 'holdout')];
+    store.learnOwners([...(learningRun ? [] : normal), ...approved].map((r) => r.id));
     const trainWindows = trainingWindows(store, o.db, [...fresh, ...approved, ...replay], byId, w, maxStepMs, featureOptions);
     const valWindows = trainingWindows(store, o.db, heldOut, byId, w, maxStepMs, featureOptions);
     // The hour-of-day counts take every round the model may learn from, not only the sample.
@@ -326,13 +340,42 @@ const MAX_INCIDENT_PORTS = 256;
 function explain(store: DetectionStore, t: TrackedIncident, lastRoundId: number): IncidentPortRow[] {
   const cells = [...t.cells.values()].sort((a, b) => b.total - a.total).slice(0, MAX_INCIDENT_PORTS);
   const total = cells.reduce((sum, c) => sum + c.total, 0);
-  return cells.map(({ cell, total: error }): ExplainedPort => {
+  return cells.map(({ cell, total: error, owner }): ExplainedPort => {
     const facts = store.portFacts(cell.proto, cell.port, lastRoundId);
+    const holder = cell.newOwner && owner ? owner : facts;
     return {
-      proto: cell.proto, port: cell.port, direction: directionOf(cell, facts), share: total > 0 ? Math.min(1, error / total) : 0, expected: cell.expected,
-      process: facts.process, exe: facts.exe, pid: facts.pid, firstSeenAt: facts.firstSeenAt,
+      proto: cell.proto, port: cell.port, direction: cell.newOwner ? 'new-owner' : directionOf(cell, facts), share: total > 0 ? Math.min(1, error / total) : 0, expected: cell.expected,
+      process: holder.process, exe: holder.exe, pid: holder.pid, firstSeenAt: facts.firstSeenAt,
+      usualProcess: cell.newOwner?.process ?? null, usualExe: cell.newOwner?.exe ?? null,
     };
   });
+}
+
+/**
+ * Most distinct high UDP ports a program may bind in normal rounds before it counts as a UDP
+ * client (a browser, a resolver), whose kernel-numbered ports are counted rather than placed.
+ */
+export const CLIENT_UDP_PORTS = 3;
+
+/**
+ * Owner changes as causes, by round. A rule, not a reconstruction error: each gets the largest
+ * error the model can give (LOGIT_CAP nats), so it ranks with the surest surprises.
+ */
+type ChangeCause = Cause & { roundId: number; owner: Owner };
+
+function ownerChangeCauses(changes: readonly OwnerChange[]): Map<number, ChangeCause[]> {
+  const out = new Map<number, ChangeCause[]>();
+  for (const ch of changes) {
+    const cause = {
+      roundId: ch.roundId, cell: cellOf(ch.proto, ch.port, CHANNELS), port: ch.port, proto: ch.proto, occupied: true, expected: 0, error: LOGIT_CAP,
+      newOwner: { process: ch.usual[0]!.name, exe: ch.usual[0]!.exe }, owner: { pid: ch.pid, exe: ch.holder.exe, process: ch.holder.name },
+    };
+    const list = out.get(ch.roundId) ?? [];
+    // One cause per (round, port), however many sockets the newcomer holds.
+    if (!list.some((c) => c.cell === cause.cell)) list.push(cause);
+    out.set(ch.roundId, list);
+  }
+  return out;
 }
 
 /**

@@ -20,6 +20,13 @@ export interface FeatureOptions {
    * Default: the union of Linux's 32768–60999 and the IANA/macOS 49152–65535.
    */
   ephemeralUdp?: readonly [number, number];
+  /**
+   * Processes known to bind kernel-numbered UDP ports as clients (store.clientUdpOwners). When
+   * given, a UDP socket in the ephemeral range is counted only if its owner is one of these or
+   * cannot be seen; any other program's is placed as a cell like every other port, so a backdoor
+   * bound on 45000/udp is seen. Without it every such socket is counted.
+   */
+  clientUdpOwners?: ReadonlySet<number>;
   /** Rounds fetched per SQL query. */
   batchSize?: number;
 }
@@ -80,6 +87,8 @@ interface SocketRow {
   round_id: number;
   proto: 'tcp' | 'udp';
   port: number;
+  /** The owner's process id, or null when the scanner could not name the owner. */
+  owner: number | null;
 }
 
 /**
@@ -90,27 +99,32 @@ export function readFeatures(db: Db, rounds: readonly { id: number; startedAt: n
   const ports = options.ports ?? FULL_PORTS;
   const [ephLo, ephHi] = options.ephemeralUdp ?? DEFAULT_EPHEMERAL_UDP;
   const batchSize = options.batchSize ?? 500;
+  const clients = options.clientUdpOwners;
   const query = db.prepare<[string], SocketRow>(
-    `SELECT DISTINCT rp.round_id, p.proto, p.port
-     FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id
+    `SELECT DISTINCT rp.round_id, p.proto, p.port,
+            CASE WHEN pr.name IS NOT NULL OR pr.exe IS NOT NULL THEN rp.process_id END AS owner
+     FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id LEFT JOIN processes pr ON pr.id = rp.process_id
      WHERE rp.round_id IN (SELECT value FROM json_each(?))`,
   );
   const out: RoundFeatures[] = [];
   for (let start = 0; start < rounds.length; start += batchSize) {
     const batch = rounds.slice(start, start + batchSize);
-    const cells = new Map<number, number[]>(batch.map((r) => [r.id, []]));
-    const ephemeral = new Map<number, number>();
+    const cells = new Map<number, Set<number>>(batch.map((r) => [r.id, new Set()]));
+    // Each ephemeral (round, port) once, however many sockets or owners it has.
+    const ephemeral = new Map<number, Set<number>>();
     for (const row of query.iterate(JSON.stringify(batch.map((r) => r.id)))) {
-      if (row.proto === 'udp' && row.port >= ephLo && row.port <= ephHi) {
-        ephemeral.set(row.round_id, (ephemeral.get(row.round_id) ?? 0) + 1);
+      if (row.proto === 'udp' && row.port >= ephLo && row.port <= ephHi && (!clients || row.owner === null || clients.has(row.owner))) {
+        const seen = ephemeral.get(row.round_id) ?? new Set<number>();
+        seen.add(row.port);
+        ephemeral.set(row.round_id, seen);
         continue;
       }
       if (row.port >= ports) continue;
-      cells.get(row.round_id)?.push(row.port * CHANNELS + (row.proto === 'tcp' ? 0 : 1));
+      cells.get(row.round_id)?.add(row.port * CHANNELS + (row.proto === 'tcp' ? 0 : 1));
     }
     for (const r of batch) {
       const active = Int32Array.from(cells.get(r.id) ?? []).sort();
-      const eph = ephemeral.get(r.id) ?? 0;
+      const eph = ephemeral.get(r.id)?.size ?? 0;
       out.push({ roundId: r.id, startedAt: r.startedAt, active, ephemeralUdp: eph, context: timeContext(r.startedAt, eph) });
     }
   }

@@ -14,6 +14,13 @@ export interface ScoredRound {
   cells?: CellError[];
   /** Anomalous not by its own score but because what raised the incident before it is still there. */
   continued?: boolean;
+  /** Known ports held by a program never seen holding them (a rule, not the model: see ownerChanges). */
+  ownerChanges?: Cause[];
+}
+
+/** A cause of an incident: a cell above the threshold, or a port whose owner changed (`newOwner`: who usually holds it). */
+export interface Cause extends CellError {
+  newOwner?: { process: string | null; exe: string | null };
 }
 
 /** Who held a port in a round (for a port that vanished: who held it last). */
@@ -36,7 +43,7 @@ export function ownerKey(o: Owner | null | undefined): string | null {
 
 /** A cell that explains an incident: its largest error, and its error summed over the incident's rounds. */
 export interface TrackedCell {
-  cell: CellError;
+  cell: Cause;
   total: number;
   owner: Owner | null;
 }
@@ -116,7 +123,7 @@ export function trackIncidents(rounds: readonly ScoredRound[], o: TrackOptions):
     const occupied = o.occupiedCells(r);
     const active = new Set<Live>();
     const fresh = new Map<string, Live>();
-    const causes = r.anomalous ? (r.cells ?? []).filter((c) => c.error > o.threshold) : [];
+    const causes: Cause[] = [...(r.anomalous ? (r.cells ?? []).filter((c) => c.error > o.threshold) : []), ...(r.ownerChanges ?? [])];
     for (const c of causes) {
       let home = live.find((l) => l.cells.has(c.cell));
       const owner = home?.incident.cells.get(c.cell)?.owner ?? o.ownerOf(c, r);
@@ -132,11 +139,15 @@ export function trackIncidents(rounds: readonly ScoredRound[], o: TrackOptions):
       } else if (!home.cells.has(c.cell) && c.occupied && home.incident.continues !== null) home.incident.grew = true;
       home.cells.add(c.cell);
       if (key !== null) home.owners.add(key);
-      if (c.occupied) home.carry.add(c.cell);
+      // An owner change holds its incident open by being found again each round, not by the
+      // port staying open: the port stays open when its usual owner comes back.
+      if (c.occupied && !c.newOwner) home.carry.add(c.cell);
       const t = home.incident.cells.get(c.cell);
       if (t) {
         t.total += c.error;
+        const newOwner = t.cell.newOwner ?? c.newOwner;
         if (c.error > t.cell.error) t.cell = c;
+        if (newOwner) t.cell = { ...t.cell, newOwner };
       } else home.incident.cells.set(c.cell, { cell: c, total: c.error, owner });
       home.incident.peak = Math.max(home.incident.peak, c.error);
       active.add(home);
@@ -240,6 +251,8 @@ function clause(direction: ExplainedPort['direction'], ports: readonly Explained
         return `${name} stopped ${top.proto === 'tcp' ? 'listening' : 'being bound'}${top.exe ?? top.process ? ` (last held by ${who})` : ''}, though it is usually open at this time`;
       case 'unusual-hour':
         return `${name} is open at an unusual time: ${who}; it is known (${sinceText(ports, incidentStart)}) but not usually at this hour`;
+      case 'new-owner':
+        return `${name} is held by a new program: ${who}, where it is usually ${usual(top)}`;
     }
   }
   const protos = new Set(ports.map((p) => p.proto));
@@ -255,7 +268,13 @@ function clause(direction: ExplainedPort['direction'], ports: readonly Explained
       return `Ports ${portList(ports)} stopped listening${top.exe ?? top.process ? ` (last held by ${who})` : ''}, though they are usually open at this time`;
     case 'unusual-hour':
       return `Ports ${portList(ports)} are open at an unusual time: ${who}; they are known (${sinceText(ports, incidentStart)}) but not usually at this hour`;
+    case 'new-owner':
+      return `Ports ${portList(ports)} are held by a new program: ${who}, where they are usually ${usual(top)}`;
   }
+}
+
+function usual(p: Pick<ExplainedPort, 'usualExe' | 'usualProcess'>): string {
+  return p.usualExe ?? p.usualProcess ?? 'another program';
 }
 
 /**

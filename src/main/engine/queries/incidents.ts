@@ -19,7 +19,8 @@ function withPorts(db: Db, rows: Omit<IncidentSummary, 'ports'>[]): IncidentSumm
   if (rows.length === 0) return [];
   const ports = db
     .prepare<[string], IncidentSummary['ports'][number] & { incidentId: number }>(
-      `SELECT incident_id AS incidentId, proto, port, direction, share, expected, process, exe, pid, first_seen_at AS firstSeenAt
+      `SELECT incident_id AS incidentId, proto, port, direction, share, expected, process, exe, pid, first_seen_at AS firstSeenAt,
+              usual_process AS usualProcess, usual_exe AS usualExe
        FROM incident_ports WHERE incident_id IN (SELECT value FROM json_each(?)) ORDER BY incident_id, rank`,
     )
     .all(JSON.stringify(rows.map((r) => r.id)));

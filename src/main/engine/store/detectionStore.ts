@@ -17,13 +17,43 @@ export interface ScoreRow {
 export interface IncidentPortRow {
   proto: 'tcp' | 'udp';
   port: number;
-  direction: 'appeared' | 'vanished' | 'unusual-hour';
+  direction: 'appeared' | 'vanished' | 'unusual-hour' | 'new-owner';
   share: number;
   expected: number;
   process: string | null;
   exe: string | null;
   pid: number | null;
   firstSeenAt: number | null;
+  /** For 'new-owner': who usually holds the port (null otherwise). */
+  usualProcess: string | null;
+  usualExe: string | null;
+}
+
+/** A process as the scanner saw it; null where it could not see. */
+export interface Identity {
+  name: string | null;
+  exe: string | null;
+  user: string | null;
+}
+
+/** A known port held, in a round, by a process never seen holding it in a learnable round. */
+export interface OwnerChange {
+  roundId: number;
+  proto: 'tcp' | 'udp';
+  port: number;
+  pid: number | null;
+  holder: Identity;
+  /** The port's usual owners (learned), most rounds first. */
+  usual: Identity[];
+}
+
+/**
+ * Whether two sightings can be the same program: every field both sides saw is equal. A process
+ * whose executable could not be read (no privileges) is not a new program for that alone.
+ */
+export function sameProgram(a: Identity, b: Identity): boolean {
+  const agree = (x: string | null, y: string | null) => x === null || y === null || x === y;
+  return agree(a.name, b.name) && agree(a.exe, b.exe) && agree(a.user, b.user) && (a.name !== null || a.exe !== null) && (b.name !== null || b.exe !== null);
 }
 
 export interface IncidentRow {
@@ -206,10 +236,10 @@ export class DetectionStore {
 
   private writePorts(id: number, ports: readonly IncidentPortRow[]): void {
     const insert = this.db.prepare(
-      `INSERT INTO incident_ports (incident_id, rank, proto, port, direction, share, expected, process, exe, pid, first_seen_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO incident_ports (incident_id, rank, proto, port, direction, share, expected, process, exe, pid, first_seen_at, usual_process, usual_exe)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    ports.forEach((p, rank) => insert.run(id, rank, p.proto, p.port, p.direction, p.share, p.expected, p.process, p.exe, p.pid, p.firstSeenAt));
+    ports.forEach((p, rank) => insert.run(id, rank, p.proto, p.port, p.direction, p.share, p.expected, p.process, p.exe, p.pid, p.firstSeenAt, p.usualProcess, p.usualExe));
   }
 
   incident(id: number): IncidentRow | undefined {
@@ -225,7 +255,7 @@ export class DetectionStore {
 
   private withPorts(rows: Omit<IncidentRow, 'ports'>[]): IncidentRow[] {
     const ports = this.db.prepare<[number], IncidentPortRow>(
-      `SELECT proto, port, direction, share, expected, process, exe, pid, first_seen_at AS firstSeenAt
+      `SELECT proto, port, direction, share, expected, process, exe, pid, first_seen_at AS firstSeenAt, usual_process AS usualProcess, usual_exe AS usualExe
        FROM incident_ports WHERE incident_id = ? ORDER BY rank`,
     );
     return rows.map((r) => ({ ...r, ports: ports.all(r.id) }));
@@ -291,6 +321,72 @@ export class DetectionStore {
       )
       .get(portId, atRoundId);
     return { process: h?.process ?? null, exe: h?.exe ?? null, pid: h?.pid ?? null };
+  }
+
+  /**
+   * Learns who held each port in these rounds (normal ones, or approved by the user): port_owners
+   * counts, per (port, process), the rounds it held the port.
+   */
+  learnOwners(roundIds: readonly number[]): void {
+    if (roundIds.length === 0) return;
+    this.db
+      .prepare(
+        `INSERT INTO port_owners (port_id, process_id, rounds, first_round_id, last_round_id)
+         SELECT port_id, process_id, count(DISTINCT round_id), min(round_id), max(round_id) FROM rounds_ports
+         WHERE round_id IN (SELECT value FROM json_each(?)) AND process_id IS NOT NULL GROUP BY port_id, process_id
+         ON CONFLICT (port_id, process_id) DO UPDATE SET rounds = rounds + excluded.rounds,
+           first_round_id = min(first_round_id, excluded.first_round_id), last_round_id = max(last_round_id, excluded.last_round_id)`,
+      )
+      .run(JSON.stringify(roundIds));
+  }
+
+  /**
+   * Owner changes in these rounds: a port held, in at least `knownRounds` learnable rounds, by
+   * programs the scanner could name, now held by one it can name that is none of them (a new
+   * executable path, process name or user; a new pid alone is a restart, not a change).
+   */
+  ownerChanges(roundIds: readonly number[], knownRounds: number): OwnerChange[] {
+    if (roundIds.length === 0) return [];
+    const rows = this.db
+      .prepare<[string], { roundId: number; portId: number; proto: 'tcp' | 'udp'; port: number; pid: number | null; name: string | null; exe: string | null; user: string | null }>(
+        `SELECT DISTINCT rp.round_id AS roundId, rp.port_id AS portId, p.proto, p.port, rp.pid, pr.name, pr.exe, pr.user
+         FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id JOIN processes pr ON pr.id = rp.process_id
+         WHERE rp.round_id IN (SELECT value FROM json_each(?)) AND (pr.name IS NOT NULL OR pr.exe IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM port_owners po WHERE po.port_id = rp.port_id AND po.process_id = rp.process_id)`,
+      )
+      .all(JSON.stringify(roundIds));
+    if (rows.length === 0) return [];
+    const usualOf = this.db.prepare<[number, number], Identity>(
+      `SELECT pr.name, pr.exe, pr.user FROM port_owners po JOIN processes pr ON pr.id = po.process_id
+       WHERE po.port_id = ? AND po.rounds >= ? ORDER BY po.rounds DESC`,
+    );
+    const usual = new Map<number, Identity[]>();
+    const out: OwnerChange[] = [];
+    for (const r of rows) {
+      if (!usual.has(r.portId)) usual.set(r.portId, usualOf.all(r.portId, knownRounds).filter((u) => u.name !== null || u.exe !== null));
+      const owners = usual.get(r.portId)!;
+      const holder = { name: r.name, exe: r.exe, user: r.user };
+      if (owners.length === 0 || owners.some((u) => sameProgram(u, holder))) continue;
+      out.push({ roundId: r.roundId, proto: r.proto, port: r.port, pid: r.pid, holder, usual: owners });
+    }
+    return out;
+  }
+
+  /**
+   * Processes that have bound at least `minPorts` distinct UDP ports in [lo, hi] in learnable
+   * rounds: clients (browsers, resolvers, games) whose kernel-numbered ports are counted, not
+   * placed, in the model's input.
+   */
+  clientUdpOwners(lo: number, hi: number, minPorts: number): Set<number> {
+    return new Set(
+      this.db
+        .prepare<[number, number, number], number>(
+          `SELECT po.process_id FROM port_owners po JOIN ports p ON p.id = po.port_id
+           WHERE p.proto = 'udp' AND p.port BETWEEN ? AND ? GROUP BY po.process_id HAVING count(*) >= ?`,
+        )
+        .pluck()
+        .all(lo, hi, minPorts),
+    );
   }
 
   latestModel(): ModelRecord | undefined {

@@ -31,6 +31,7 @@ function Ports({ incident }: { incident: Detail }) {
               {p.process ?? 'unknown'}
               {p.pid !== null && <span className="muted"> (pid {p.pid})</span>}
               {p.exe && <div className="muted mono">{p.exe}</div>}
+              {p.direction === 'new-owner' && <div className="muted">usually {p.usualExe ?? p.usualProcess ?? 'another program'}</div>}
             </td>
             <td>{p.firstSeenAt === null ? 'never before' : formatDateTime(p.firstSeenAt)}</td>
             <td>

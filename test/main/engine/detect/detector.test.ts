@@ -156,6 +156,49 @@ describe('runDetection', () => {
     expect(result.incidents[0]!.sentence).toBe('30 new TCP listeners by /tmp/x (pid 3121), ports 700–729, never seen before.');
   });
 
+  it('raises an owner change on a known port as "new-owner", with the old and new program; a restart with a new pid is not one', async () => {
+    recordRounds(db, T0, 120, (i) => [listener(22, '/usr/sbin/sshd', i < 60 ? 801 : 802), listener(631, '/usr/sbin/cupsd', 822), listener(80, '/usr/sbin/nginx', 900)]);
+    const learned = await run();
+    expect(learned.learning.learning).toBe(false);
+    // sshd restarts with another pid: the same program, nothing to say.
+    recordRounds(db, T0 + 120 * MIN, 20, () => [listener(22, '/usr/sbin/sshd', 5555), listener(631, '/usr/sbin/cupsd', 822), listener(80, '/usr/sbin/nginx', 900)]);
+    expect((await run({}, T0 + 2_000 * MIN)).incidents).toEqual([]);
+    // Then python takes 22 for ten minutes while sshd is gone, and sshd comes back.
+    const ids = recordRounds(db, T0 + 140 * MIN, 30, (i) => [
+      i >= 10 && i < 20 ? listener(22, '/usr/bin/python3.11', 6000) : listener(22, '/usr/sbin/sshd', 5555),
+      listener(631, '/usr/sbin/cupsd', 822),
+      listener(80, '/usr/sbin/nginx', 900),
+    ]);
+    const result = await run({}, T0 + 2_100 * MIN);
+    expect(result.incidents).toHaveLength(1);
+    const [incident] = result.incidents;
+    expect(incident).toMatchObject({ startRoundId: ids[10], endRoundId: ids[19], rounds: 10 });
+    expect(incident!.ports).toEqual([
+      expect.objectContaining({ proto: 'tcp', port: 22, direction: 'new-owner', exe: '/usr/bin/python3.11', pid: 6000, usualExe: '/usr/sbin/sshd', usualProcess: 'sshd' }),
+    ]);
+    expect(incident!.sentence).toBe('Port 22/tcp is held by a new program: /usr/bin/python3.11 (pid 6000), where it is usually /usr/sbin/sshd.');
+    // The newcomer is never learned as an owner of 22.
+    const owners = db.prepare("SELECT pr.exe FROM port_owners po JOIN processes pr ON pr.id = po.process_id JOIN ports p ON p.id = po.port_id WHERE p.port = 22").pluck().all();
+    expect(owners).toEqual(['/usr/sbin/sshd']);
+  });
+
+  it('sees a program binding a high UDP port, while a client binding random ones there stays a count', async () => {
+    // In this small model the "ephemeral" range is 600-1023: a browser binds three random ports
+    // there every minute (600-999); nothing else binds there until a stranger takes 1010.
+    const random = seededRandom(11);
+    const udp = (port: number, exe: string, pid: number) => ({ ...listener(port, exe, pid), proto: 'udp' as const });
+    const browser = () => Array.from({ length: 3 }, () => udp(600 + Math.floor(random() * 400), '/usr/lib/firefox/firefox', 4000));
+    recordRounds(db, T0, 120, () => [...normal(), ...browser()]);
+    const features = { ephemeralUdp: [600, 1023] as const };
+    expect((await run({ features })).learning.learning).toBe(false);
+    const ids = recordRounds(db, T0 + 120 * MIN, 30, (i) => (i >= 10 && i < 20 ? [...normal(), ...browser(), udp(1010, '/tmp/x', 3121)] : [...normal(), ...browser()]));
+    const result = await run({ features }, T0 + 2_000 * MIN);
+    expect(result.incidents).toHaveLength(1);
+    expect(result.incidents[0]).toMatchObject({ startRoundId: ids[10] });
+    expect(result.incidents[0]!.ports.map((p) => `${p.port}/${p.proto}`)).toEqual(['1010/udp']);
+    expect(result.incidents[0]!.sentence).toBe('Port 1010/udp started receiving: /tmp/x (pid 3121), never seen before.');
+  });
+
   it('learns the same model from the same data and seed, however busy the machine: identical scores and incidents', async () => {
     /** A fresh database and model folder, the same history, two hourly runs; what they stored. */
     const history = async () => {

@@ -26,6 +26,8 @@ function options(occupied: Record<number, number[]>, owners: Record<number, Owne
     ...over,
   };
 }
+const base = { share: 0.9, expected: 0.0001, firstSeenAt: T0, process: 'x', exe: '/tmp/x', pid: 3121, usualProcess: null, usualExe: null };
+const p = (port: number, over: Partial<ExplainedPort> = {}): ExplainedPort => ({ ...base, proto: 'tcp', port, direction: 'appeared', ...over });
 const c = (port: number, proto: 'tcp' | 'udp' = 'tcp') => cellOf(proto, port, 2);
 const every = (from: number, to: number, cells: number[]) => Object.fromEntries(Array.from({ length: to - from + 1 }, (_, k) => [from + k, cells]));
 
@@ -94,6 +96,19 @@ describe('trackIncidents', () => {
     expect(out.incidents[0]!.cells.size).toBe(40);
   });
 
+  it('holds an owner change open while it is found again, not while the port stays open', () => {
+    const change = { ...cell(22, 14), newOwner: { process: 'sshd', exe: '/usr/sbin/sshd' } };
+    const python: Owner = { pid: 6000, exe: '/usr/bin/python3.11', process: 'python3' };
+    const rounds = [r(0), { ...r(1), anomalous: true, ownerChanges: [change] }, { ...r(2), anomalous: true, ownerChanges: [change] }, r(3), r(4)];
+    const out = trackIncidents(rounds, options(every(1, 5, [c(22)]), { 22: python }));
+    expect(out.rounds.map((x) => x.anomalous)).toEqual([false, true, true, false, false]);
+    expect(out.incidents).toHaveLength(1);
+    expect([...out.incidents[0]!.cells.values()][0]!.cell.newOwner).toEqual({ process: 'sshd', exe: '/usr/sbin/sshd' });
+    expect(sentence([p(22, { direction: 'new-owner', exe: '/usr/bin/python3.11', pid: 6000, usualExe: '/usr/sbin/sshd', usualProcess: 'sshd' })], T0)).toBe(
+      'Port 22/tcp is held by a new program: /usr/bin/python3.11 (pid 6000), where it is usually /usr/sbin/sshd.',
+    );
+  });
+
   it('keeps ports that vanish together with no known owner together', () => {
     const out = trackIncidents([r(0, [cell(22000, 7, false), cell(21027, 6, false, 'udp')])], options({}, {}));
     expect(out.incidents).toHaveLength(1);
@@ -122,8 +137,6 @@ describe('explanations', () => {
     expect(portList(ports([1, 3, 5, 7, 9, 11, 13, 15, 17, 19]), false)).toBe('1, 3, 5, 7, 9, 11 and 4 more');
   });
 
-  const base = { share: 0.9, expected: 0.0001, firstSeenAt: T0, process: 'x', exe: '/tmp/x', pid: 3121 };
-  const p = (port: number, over: Partial<ExplainedPort> = {}): ExplainedPort => ({ ...base, proto: 'tcp', port, direction: 'appeared', ...over });
 
   it('writes one sentence with the port, the process and its history', () => {
     expect(sentence([p(4444)], T0)).toBe('Port 4444/tcp started listening: /tmp/x (pid 3121), never seen before.');

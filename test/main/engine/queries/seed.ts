@@ -35,7 +35,7 @@ export function seedScores(db: Db, roundIds: readonly number[], score: (i: numbe
 }
 
 export function incidentPort(port: number, process: string | null = 'nc'): IncidentPortRow {
-  return { proto: 'tcp', port, direction: 'appeared', share: 0.8, expected: 0.01, process, exe: null, pid: 4242, firstSeenAt: T0 };
+  return { proto: 'tcp', port, direction: 'appeared', share: 0.8, expected: 0.01, process, exe: null, pid: 4242, firstSeenAt: T0, usualProcess: null, usualExe: null };
 }
 
 /** EXPLAIN QUERY PLAN's details joined, to assert which indexes a query uses. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../../../src/main/engine/store/database';
-import { DetectionStore } from '../../../../src/main/engine/store/detectionStore';
+import { DetectionStore, sameProgram } from '../../../../src/main/engine/store/detectionStore';
 import { runCleanup } from '../../../../src/main/engine/maintain/cleanup';
 import { isHeldOut } from '../../../../src/main/engine/detect/holdout';
 import { silentLogger } from '../../../../src/main/engine/log';
@@ -99,5 +99,48 @@ describe('DetectionStore.recentHoldoutScores', () => {
     expect(expected).toBeGreaterThan(20);
     expect(store.recentHoldoutScores(T0)).toHaveLength(expected);
     expect(store.recentHoldoutScores(T0 + 10_000 * MIN)).toEqual([]);
+  });
+});
+
+describe('owners of ports', () => {
+  it('treats sightings as one program when every field both saw agrees', () => {
+    const sshd = { name: 'sshd', exe: '/usr/sbin/sshd', user: 'root' };
+    expect(sameProgram(sshd, { ...sshd })).toBe(true);
+    // Without the rights to read it, the executable is unknown: not a new program for that alone.
+    expect(sameProgram(sshd, { name: 'sshd', exe: null, user: 'root' })).toBe(true);
+    expect(sameProgram(sshd, { name: 'sshd', exe: '/tmp/.x/sshd', user: 'root' })).toBe(false);
+    expect(sameProgram(sshd, { name: 'python3', exe: '/usr/bin/python3.11', user: 'root' })).toBe(false);
+    expect(sameProgram(sshd, { ...sshd, user: 'nobody' })).toBe(false);
+    // Nothing seen at all is nobody's match.
+    expect(sameProgram(sshd, { name: null, exe: null, user: null })).toBe(false);
+  });
+
+  it('finds a known port held by a program never seen holding it, and never one it cannot name', () => {
+    const ids = recordRounds(db, T0, 10, (i) => [
+      i < 6 ? listener(22, '/usr/sbin/sshd', 801) : i < 8 ? listener(22, '/usr/bin/python3.11', 900) : { ...listener(22, '/usr/sbin/sshd', 801), exe: null, process: null, user: null },
+      listener(4444, '/tmp/x', 3121),
+    ]);
+    const store = new DetectionStore(db);
+    store.learnOwners(ids.slice(0, 6));
+    const changes = store.ownerChanges(ids, 3);
+    expect(changes.map((c) => [c.roundId, c.port, c.holder.exe, c.usual[0]!.exe])).toEqual([
+      [ids[6], 22, '/usr/bin/python3.11', '/usr/sbin/sshd'],
+      [ids[7], 22, '/usr/bin/python3.11', '/usr/sbin/sshd'],
+    ]);
+    // 4444 had its owner in every learned round: known, the same program, no change.
+    // A port seen fewer than `knownRounds` times has no usual owner to compare with.
+    expect(store.ownerChanges(ids, 7)).toEqual([]);
+    store.learnOwners(ids.slice(6, 8));
+    expect(store.ownerChanges(ids, 3)).toEqual([]);
+  });
+
+  it('names as UDP clients the programs that bound several high UDP ports', () => {
+    const udp = (port: number, exe: string, pid: number) => ({ ...listener(port, exe, pid), proto: 'udp' as const });
+    const ids = recordRounds(db, T0, 4, (i) => [udp(40000 + i, '/usr/lib/firefox/firefox', 4000), udp(51820, '/usr/bin/wireguard', 50)]);
+    const store = new DetectionStore(db);
+    store.learnOwners(ids);
+    const firefox = db.prepare("SELECT id FROM processes WHERE exe = '/usr/lib/firefox/firefox'").pluck().get();
+    expect([...store.clientUdpOwners(32768, 65535, 3)]).toEqual([firefox]);
+    expect(store.clientUdpOwners(32768, 65535, 5).size).toBe(0);
   });
 });
