@@ -1,127 +1,182 @@
 /**
- * Quality benchmark: a simulated week of a desktop's ports (bench/quality/generator.ts), written
+ * Quality benchmark: simulated days of a desktop's ports (bench/quality/generator.ts), written
  * through the real RoundStore, detected hour by hour as the scheduler does (score the hour's
- * rounds, then refit), compared with two baselines. Prints one JSON object.
- *   npx tsx bench/quality.ts --json [--days 8] [--ports 65536] [--seed 7] [--backend node|wasm|cpu] [--verbose] [--diagnose]
- * --diagnose prints, before each hour is scored, what the model expects of each injected
- * incident's port and which cells make normal rounds score high (bench/quality/diagnose.ts).
+ * rounds, then refit), with the daily cleanup at its configured time and the default retention,
+ * compared with three baselines: batch max, never seen, and the rule-only engine of
+ * bench/quality/rules.ts (`baseline_rules`, one alert per cause; `baseline_rules_merged`, the same
+ * flagged rounds merged by spansOf like the other baselines). Metrics per injected incident by
+ * overlap, and for the detectors that explain (Portent, the rules) also `named`: an alert counts
+ * only if it names one of the incident's ports. Prints one JSON object. Documented in
+ * docs/detection.md.
+ *
+ *   npx tsx bench/quality.ts [--json] [--seed 7 | --seeds 7,11,13] [--days 8] [--ports 65536]
+ *       [--user on|off|both] [--parallel 1] [--learn-hours 24] [--backend node|wasm|cpu]
+ *       [--verbose] [--diagnose]
+ *
+ * --seed N       one seed (default 7): prints {seed, without_user, with_user}.
+ * --seeds A,B,C  each seed in turn: per-seed results, then for each detector the mean, sample
+ *                standard deviation, min and max of precision, recall, F1, false alerts per day
+ *                and recall per kind, with and without the user.
+ * --user         on: a simulated user marks as expected the first alert of each legitimate
+ *                service (bench/quality/user.ts), for Portent and for the rule baseline alike;
+ *                off: nobody looks; both (default): both, one run each (twice the time).
+ * --days N       simulated days (default 8). From 16 days on, `early` (days 1-8) and `late` (the
+ *                last 8) are also evaluated on their own: `--days 40` shows whether detection
+ *                holds up once the retention policy has emptied the oldest rounds.
+ * --ports N      the model's port axis (default 65536; a multiple of 4096, smaller only to explore
+ *                quickly: ports at or beyond it are not seen by the model, and
+ *                `injected_beyond_axis_by_kind` says how many incidents that leaves it blind to;
+ *                the baselines see every port).
+ * --parallel N   runs (one per seed and user setting, each in its own process) at a time
+ *                (default 1: a full-size run takes a core).
+ * --learn-hours  learning period in hours (default 24: the week starts at midnight).
+ * --verbose      per-hour detection lines, injected incidents, alerts of Portent and the rules.
+ * --diagnose     before each hour is scored, what the model expects of each injected incident's
+ *                port and which cells make normal rounds score high (bench/quality/diagnose.ts).
+ * With more than one run, each runs in a child process of this script (`--child`), which keeps
+ * a run's memory its own.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../src/main/engine/store/database';
-import { RoundStore } from '../src/main/engine/store/rounds';
-import { countConnections } from '../src/main/engine/collect/sockets/types';
-import { selectDetectionBackend } from '../src/main/engine/detect/backendChoice';
-import { runDetection } from '../src/main/engine/detect/detector';
-import { seededRandom } from '../src/shared/random';
-import { DEFAULT_EPHEMERAL_UDP } from '../src/main/engine/detect/features';
-import { silentLogger, createLogger } from '../src/main/engine/log';
+import { fileURLToPath } from 'node:url';
 import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';
-import { generate } from './quality/generator';
-import { evaluate, spansOf } from './quality/evaluate';
-import { diagnoseHour } from './quality/diagnose';
-import { DEFAULT_MODEL_CONFIG } from '../src/main/engine/detect/model';
+import { DETECTORS, runWeek, type RunResult } from './quality/run';
+import { summarize } from './quality/aggregate';
+
+const VALUE_OPTIONS = ['days', 'ports', 'seed', 'seeds', 'user', 'parallel', 'learn-hours', 'backend'];
+const FLAG_OPTIONS = ['json', 'verbose', 'diagnose', 'child'];
 
 const args = process.argv.slice(2);
+for (let i = 0; i < args.length; i++) {
+  const name = args[i]!.replace(/^--/, '');
+  if (!args[i]!.startsWith('--') || (!VALUE_OPTIONS.includes(name) && !FLAG_OPTIONS.includes(name))) fail(`unknown option ${args[i]}`);
+  if (VALUE_OPTIONS.includes(name)) {
+    if (args[i + 1] === undefined || args[i + 1]!.startsWith('--')) fail(`--${name} needs a value`);
+    i++;
+  }
+}
 const opt = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
-const days = Number(opt('days', '8'));
-const ports = Number(opt('ports', '65536'));
-const seed = Number(opt('seed', '7'));
-const verbose = args.includes('--verbose');
-const diagnose = args.includes('--diagnose');
-const HOUR = 3_600_000;
-
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-quality-'));
-try {
-  const started = performance.now();
-  const backend = await selectDetectionBackend(opt('backend', 'node') as BackendPreference);
-  const db = openDatabase(path.join(dir, 'portent.db'));
-  const rounds = new RoundStore(db);
-  // Monday 2 March 2026, local midnight.
-  const start = new Date(2026, 2, 2).getTime();
-  const learnHours = Number(opt('learn-hours', '24'));
-  const { rounds: generated, injected } = generate({ start, days, seed, quietHours: learnHours + 6 });
-  const random = seededRandom(seed);
-  const log = verbose ? createLogger((l) => process.stderr.write(`${l}\n`), 'debug') : silentLogger;
-  const noConnections = countConnections([]);
-  let next = 0;
-  let fitS = 0;
-  let scoreS = 0;
-  let runs = 0;
-  for (let hourEnd = start + HOUR; hourEnd <= start + days * 24 * HOUR; hourEnd += HOUR) {
-    while (next < generated.length && generated[next]!.startedAt < hourEnd) {
-      const r = generated[next++]!;
-      rounds.record({ host: 'sim', startedAt: r.startedAt, endedAt: r.startedAt + 200, outcome: { sockets: r.sockets, connections: noConnections } });
-    }
-    if (diagnose) await diagnoseHour(db, path.join(dir, 'model'), { ...DEFAULT_MODEL_CONFIG, ports }, hourEnd - HOUR, hourEnd, injected);
-    const res = await runDetection({ db, modelDir: path.join(dir, 'model'), log, backend: backend.name, now: () => hourEnd, random, config: { ports }, minTrainingRounds: learnHours * 60 });
-    fitS += res.fitMs / 1000;
-    scoreS += res.scoreMs / 1000;
-    runs++;
-    if (verbose) process.stderr.write(`${new Date(hourEnd).toString().slice(0, 21)} learning=${res.learning.learning} thr=${res.threshold?.toFixed(2)} inc=${res.incidents.length} ep=${res.epochs} ${res.incidents.map((i) => i.sentence).join(' | ')}\n`);
-  }
-
-  // Evaluate from the first round scored against a threshold (the end of learning).
-  const scores = db
-    .prepare<[], { roundId: number; runId: number; startedAt: number; score: number; threshold: number | null; anomalous: number }>(
-      `SELECT s.round_id AS roundId, s.run_id AS runId, r.started_at AS startedAt, s.score, s.threshold, s.anomalous
-       FROM round_scores s JOIN rounds r ON r.id = s.round_id ORDER BY r.started_at`,
-    )
-    .all();
-  const live = scores.filter((s) => s.threshold !== null);
-  const from = live[0]?.startedAt ?? Infinity;
-  const evalDays = (start + days * 24 * HOUR - from) / (24 * HOUR);
-  const targets = injected.filter((i) => i.start >= from);
-  const incidents = db.prepare<[number], { start: number; end: number }>('SELECT started_at AS start, ended_at AS end FROM incidents WHERE started_at >= ? ORDER BY started_at').all(from);
-
-  // Baseline 1, the reference's rule: in each hourly batch the round with the largest error.
-  const batchMax = new Map<number, number>();
-  for (const s of live) if (!batchMax.has(s.runId) || s.score > live.find((x) => x.roundId === batchMax.get(s.runId))!.score) batchMax.set(s.runId, s.roundId);
-  const maxIds = new Set(batchMax.values());
-  const reference = spansOf(live.map((s) => ({ startedAt: s.startedAt, flagged: maxIds.has(s.roundId) })));
-
-  // Baseline 2: a round with any (proto, port) never seen before, ephemeral UDP excepted (the
-  // same rule Portent's features use; without it the rule alerts on almost every round).
-  const [lo, hi] = DEFAULT_EPHEMERAL_UDP;
-  const firstSeen = new Set(
-    db
-      .prepare<[number, number], { t: number }>(`SELECT first_seen_at AS t FROM ports WHERE NOT (proto = 'udp' AND port BETWEEN ? AND ?)`)
-      .all(lo, hi)
-      .map((r) => r.t),
-  );
-  const neverSeen = spansOf(live.map((s) => ({ startedAt: s.startedAt, flagged: firstSeen.has(s.startedAt) })));
-
-  const kinds = targets.reduce<Record<string, number>>((m, i) => ({ ...m, [i.kind]: (m[i.kind] ?? 0) + 1 }), {});
-  const out = {
-    backend: backend.name,
-    ports,
-    simulated_days: days,
-    learning_hours: learnHours,
-    evaluated_days: Math.round(evalDays * 100) / 100,
-    rounds: generated.length,
-    injected: targets.length,
-    injected_by_kind: kinds,
-    portent: evaluate(incidents, targets, evalDays),
-    baseline_batch_max: evaluate(reference, targets, evalDays),
-    baseline_never_seen: evaluate(neverSeen, targets, evalDays),
-    hourly_runs: runs,
-    mean_score_s: Math.round((scoreS / runs) * 1000) / 1000,
-    mean_fit_s: Math.round((fitS / runs) * 1000) / 1000,
-    total_s: Math.round((performance.now() - started) / 100) / 10,
-  };
-  if (verbose) {
-    for (const i of targets) process.stderr.write(`injected ${i.kind} ${new Date(i.start).toString().slice(0, 21)} ${(i.end - i.start) / 60000}min ${i.what}\n`);
-    // Normal rounds scoring high: the calibration pool's tail (inside = within an injected incident).
-    for (const s of live.filter((x) => !x.anomalous && x.score > 6)) process.stderr.write(`normal-scored ${new Date(s.startedAt).toString().slice(0, 21)} score=${s.score.toFixed(2)} thr=${s.threshold!.toFixed(2)}${targets.some((i) => s.startedAt >= i.start && s.startedAt <= i.end + 10 * 60_000) ? ' inside' : ''}\n`);
-    for (const i of db.prepare<[], { started_at: number; rounds: number; peak_score: number; threshold: number; sentence: string }>('SELECT started_at, rounds, peak_score, threshold, sentence FROM incidents ORDER BY started_at').all()) process.stderr.write(`alert ${new Date(i.started_at).toString().slice(0, 21)} rounds=${i.rounds} peak=${i.peak_score.toFixed(1)} thr=${i.threshold.toFixed(1)} ${i.sentence}\n`);
-  }
-  db.close();
-  console.log(JSON.stringify(out, null, args.includes('--json') ? undefined : 2));
-} finally {
-  fs.rmSync(dir, { recursive: true, force: true });
+const whole = (name: string, fallback: string, min: number, max: number) => {
+  const v = Number(opt(name, fallback));
+  if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} must be a whole number from ${min} to ${max}`);
+  return v;
+};
+function fail(message: string): never {
+  process.stderr.write(`bench/quality: ${message}\n`);
+  process.exit(2);
 }
 
+const days = whole('days', '8', 2, 400);
+const ports = whole('ports', '65536', 1024, 65_536);
+const learnHours = whole('learn-hours', '24', 1, 720);
+const parallel = whole('parallel', '1', 1, 16);
+const backend = opt('backend', 'node') as BackendPreference;
+if (!['node', 'wasm', 'cpu'].includes(backend)) fail('--backend must be node, wasm or cpu');
+const userArg = opt('user', 'both');
+if (!['on', 'off', 'both'].includes(userArg)) fail('--user must be on, off or both');
+const modes: ('off' | 'on')[] = userArg === 'both' ? ['off', 'on'] : [userArg as 'on' | 'off'];
+const seeds = args.includes('--seeds') ? opt('seeds', '').split(',').map((s) => Number(s.trim())) : [whole('seed', '7', 0, 2 ** 31 - 1)];
+if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0) || new Set(seeds).size !== seeds.length) fail('--seeds must be distinct whole numbers separated by commas');
+if (seeds.length > 50) fail('--seeds: at most 50 seeds');
+const verbose = args.includes('--verbose');
+const diagnose = args.includes('--diagnose');
+const indent = args.includes('--json') ? undefined : 2;
+
+async function inProcess(seed: number, user: 'on' | 'off'): Promise<RunResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-quality-'));
+  try {
+    return await runWeek({ seed, days, ports, learnHours, backend, user: user === 'on', verbose, diagnose, dir });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface Job {
+  seed: number;
+  user: 'on' | 'off';
+}
+
+/** One run in a child process of this script; resolves to its result or its error. */
+function inChild(job: Job): Promise<RunResult | { seed: number; user: string; error: string }> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const childArgs = ['--child', '--seed', String(job.seed), '--user', job.user, '--days', String(days), '--ports', String(ports), '--learn-hours', String(learnHours), '--backend', backend, '--json'];
+  if (verbose) childArgs.push('--verbose');
+  if (diagnose) childArgs.push('--diagnose');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...childArgs], { cwd: path.join(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => (stdout += s));
+    child.on('error', (err) => resolve({ ...job, error: err.message }));
+    child.on('close', (code) => {
+      const last = stdout.trim().split('\n').at(-1) ?? '';
+      try {
+        if (code !== 0) throw new Error(`exited with ${code}`);
+        resolve(JSON.parse(last) as RunResult);
+      } catch (err) {
+        resolve({ ...job, error: (err as Error).message });
+      }
+    });
+  });
+}
+
+/** Runs the jobs, `parallel` at a time, keeping their order in the result. */
+async function runAll(jobs: readonly Job[]): Promise<(RunResult | { seed: number; user: string; error: string })[]> {
+  const out: (RunResult | { seed: number; user: string; error: string })[] = new Array(jobs.length);
+  let nextJob = 0;
+  const worker = async () => {
+    while (nextJob < jobs.length) {
+      const i = nextJob++;
+      const job = jobs[i]!;
+      const t0 = performance.now();
+      out[i] = await inChild(job);
+      process.stderr.write(`bench/quality: seed ${job.seed}, user ${job.user}: ${'error' in out[i]! ? `failed (${(out[i] as { error: string }).error})` : 'done'} in ${Math.round((performance.now() - t0) / 1000)} s\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, worker));
+  return out;
+}
+
+const key = (user: 'on' | 'off') => (user === 'on' ? 'with_user' : 'without_user');
+
+if (args.includes('--child')) {
+  console.log(JSON.stringify(await inProcess(seeds[0]!, modes[0]!)));
+} else {
+  const started = performance.now();
+  const jobs: Job[] = seeds.flatMap((seed) => modes.map((user) => ({ seed, user })));
+  const results = jobs.length === 1 ? [await inProcess(jobs[0]!.seed, jobs[0]!.user)] : await runAll(jobs);
+  const perSeed = seeds.map((seed) => ({ seed, ...Object.fromEntries(modes.map((m) => [key(m), results[jobs.findIndex((j) => j.seed === seed && j.user === m)]])) }));
+  const failed = results.filter((r) => 'error' in r).length;
+  if (seeds.length === 1) {
+    console.log(JSON.stringify(perSeed[0], null, indent));
+  } else {
+    const summary = Object.fromEntries(
+      modes.map((m) => [key(m), summarize(results.filter((r, i): r is RunResult => jobs[i]!.user === m && !('error' in r)), DETECTORS)]),
+    );
+    const first = results.find((r): r is RunResult => !('error' in r));
+    console.log(
+      JSON.stringify(
+        {
+          seeds,
+          user: userArg,
+          backend: first?.backend ?? null,
+          ports,
+          simulated_days: days,
+          learning_hours: learnHours,
+          summary,
+          per_seed: perSeed,
+          failed_runs: failed,
+          total_s: Math.round((performance.now() - started) / 100) / 10,
+        },
+        null,
+        indent,
+      ),
+    );
+  }
+  if (failed > 0) process.exitCode = 1;
+}

@@ -92,7 +92,8 @@ export async function diagnoseHour(db: Db, modelDir: string, config: ModelConfig
         const z = logits[i]!;
         const target = p.features[p.window[p.window.length - 1]!]!;
         const top = topCells(z, target.active, cells, 3);
-        const cell = pp ? pp.port * CHANNELS + (pp.proto === 'tcp' ? 0 : 1) : -1;
+        // A port beyond the axis, or a UDP port the features count rather than place, has no cell.
+        const cell = pp && pp.port < config.ports && !(pp.proto === 'udp' && pp.port >= 32_768) ? pp.port * CHANNELS + (pp.proto === 'tcp' ? 0 : 1) : -1;
         const occ = cell >= 0 && target.active.includes(cell);
         const portText = cell >= 0 ? `port ${pp!.port}/${pp!.proto} occ=${occ} p=${sigmoid(z[cell]!).toExponential(2)} err=${(occ ? softplus(-z[cell]!) : softplus(z[cell]!)).toFixed(2)}` : '';
         const label = usual && p.round === usual ? 'usual-onset' : `+${Math.round((p.round.startedAt - inc.start) / MIN)}min`;
