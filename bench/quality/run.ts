@@ -11,7 +11,8 @@ import { runCleanup } from '../../src/main/engine/maintain/cleanup';
 import { silentLogger, createLogger } from '../../src/main/engine/log';
 import type { BackendPreference } from '../../src/main/engine/detect/backend/selectBackend';
 import { seededRandom } from '../../src/shared/random';
-import { defaultSettings, SENSITIVITY_FACTOR } from '../../src/shared/settings';
+import { defaultSettings } from '../../src/shared/settings';
+import { detectorPlan } from '../../src/main/engine/monitorPlan';
 import { dayStartOf, KINDS, simulate, type IncidentKind, type Injected } from './generator';
 import { evaluate, spansOf, type Alert, type EvaluationWindow, type Metrics } from './evaluate';
 import { diagnoseHour } from './diagnose';
@@ -110,8 +111,9 @@ export async function runWeek(o: RunOptions): Promise<RunResult> {
   const rulesUser = o.user ? new SimulatedUser(injected) : null;
   const reviewed = new Set<number>();
 
-  const sensitivity = SENSITIVITY_FACTOR[settings['detection.sensitivity']];
-  const budget = settings['detection.alertsPerDay'] / 1440;
+  // The detector's options from the default settings, as the monitor derives them (learning
+  // period excepted: the bench's days start at midnight, see --learn-hours).
+  const plan = detectorPlan({ ...settings, 'detection.learningHours': o.learnHours });
   const iterator = sim.rounds();
   let next = iterator.next();
   let recorded = 0;
@@ -144,7 +146,7 @@ export async function runWeek(o: RunOptions): Promise<RunResult> {
       for (const j of ruleAlerter.settle(rulesUser ? (a) => rulesUser.review({ start: a.start, end: a.end, ports: [...a.causes.values()] }) : null)) rules.learn(j);
 
       if (o.diagnose) await diagnoseHour(db, modelDir, { ...DEFAULT_MODEL_CONFIG, ports: o.ports }, hourStart, hourEnd, injected);
-      const res = await runDetection({ db, modelDir, log, backend: backend.name, now: () => hourEnd, random, config: { ports: o.ports }, minTrainingRounds: o.learnHours * 60, budget, sensitivity });
+      const res = await runDetection({ db, modelDir, log, backend: backend.name, now: () => hourEnd, random, config: { ports: o.ports }, ...plan });
       fitS += res.fitMs / 1000;
       scoreS += res.scoreMs / 1000;
       runs++;
