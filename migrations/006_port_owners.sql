@@ -49,3 +49,7 @@ INSERT INTO incident_ports_v6 (incident_id, rank, proto, port, direction, share,
 SELECT incident_id, rank, proto, port, direction, share, expected, process, exe, pid, first_seen_at FROM incident_ports;
 DROP TABLE incident_ports;
 ALTER TABLE incident_ports_v6 RENAME TO incident_ports;
+
+-- A detection run is 'full' (score, refit, recalibrate: the hourly job) or 'score' (the rounds
+-- waiting, right after a round that changed what listens, so an incident is told at once).
+ALTER TABLE detection_runs ADD COLUMN scope TEXT NOT NULL DEFAULT 'full' CHECK (scope IN ('full', 'score'));

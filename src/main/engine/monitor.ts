@@ -16,7 +16,8 @@ import { Scheduler } from './schedule/scheduler';
 import { detectInWorker, type DetectionHandle } from './detect/detectInWorker';
 import { CancelledError } from './detect/cancelled';
 import type { DetectionResult } from './detect/detector';
-import type { IncidentRow } from './store/detectionStore';
+import { DetectionStore, type IncidentRow } from './store/detectionStore';
+import { CLIENT_UDP_PORTS, DEFAULT_EPHEMERAL_UDP } from './detect/features';
 import { runCleanup, type CleanupResult } from './maintain/cleanup';
 import { monitorPlan, samePlanPart, type CapturePlan, type MonitorPlan } from './monitorPlan';
 import { detectionOptions } from './detectionOptions';
@@ -63,6 +64,10 @@ interface Running {
   round: (traffic: Promise<RoundCapture | null> | undefined) => Promise<CollectResult>;
   collect: Job<CollectResult | null>;
   detect: Job<DetectOutcome | null>;
+  /** Scores what waits right after a round that changed what listens (no refit): see afterRound. */
+  score: Job<DetectOutcome | null>;
+  /** Known UDP clients, whose kernel-numbered ports are no change; refreshed after each detection. */
+  udpClients: ReadonlySet<number>;
   cleanup: Job<CleanupResult>;
   capture: CaptureFeed | null;
   startedAt: number;
@@ -117,13 +122,16 @@ export class Monitor extends EventEmitter<MonitorEvents> {
           // Asked for at the round's start, so the report's interval ends where the round begins.
           const result = await round(this.state?.capture?.take());
           this.afterRound();
+          if (result.status === 'ok') this.scoreIfChanged(result.roundId);
           return result;
         },
         log,
       );
-      const detect = new Job<DetectOutcome | null>('detect', (trigger) => this.runDetection(trigger), log);
+      const detect = new Job<DetectOutcome | null>('detect', (trigger) => this.runDetection(trigger, 'full'), log);
+      const score = new Job<DetectOutcome | null>('score', (trigger) => this.runDetection(trigger, 'score'), log);
       const cleanup = new Job<CleanupResult>('cleanup', (trigger) => this.runCleanupJob(trigger), log);
-      const running: Running = { db, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, cleanup, capture: null, startedAt };
+      const udpClients = new DetectionStore(db).clientUdpOwners(...DEFAULT_EPHEMERAL_UDP, CLIENT_UDP_PORTS);
+      const running: Running = { db, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, cleanup, capture: null, startedAt };
       claimMonitorFile(dbPath, this.liveState(running));
       const interrupted = markInterruptedRuns(db, startedAt);
       if (interrupted > 0) log.warn('runs left unfinished by an earlier stop marked failed', { runs: interrupted });
@@ -245,13 +253,45 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     this.changed();
   }
 
-  /** One detection in its worker thread; the same job serves the schedule and detectNow(). */
-  private async runDetection(trigger: Trigger): Promise<DetectOutcome | null> {
+  /**
+   * Right after a round whose listeners differ from the round before (something opened, closed
+   * or changed hands), the rounds waiting are scored with the stored model, so an incident is
+   * told within a round of its onset instead of at the hourly job. Unchanged rounds wait for the
+   * hourly job (their scores would come from the same model). Nothing runs while learning, while
+   * a detection runs (it scores them), or while a scoring still runs (the next change or the
+   * hourly job takes these rounds too).
+   */
+  private scoreIfChanged(roundId: number): void {
+    const s = this.state;
+    if (!s || this.paused || s.detect.busy || s.score.busy) return;
+    try {
+      const store = new DetectionStore(s.db);
+      const before = store.roundsBefore(Number.MAX_SAFE_INTEGER, 2);
+      if (before.length < 2 || before[1]!.id !== roundId) return;
+      const [lo, hi] = DEFAULT_EPHEMERAL_UDP;
+      if (store.listeningSignature(before[0]!.id, lo, hi, s.udpClients) === store.listeningSignature(roundId, lo, hi, s.udpClients)) return;
+      const model = store.latestModel();
+      if (!model || model.threshold === null || model.roundsSeen < s.plan.detector.minTrainingRounds) return;
+    } catch (err) {
+      this.options.log.warn('could not compare the round with the one before; it will be scored by the next detection', { error: (err as Error).message });
+      return;
+    }
+    s.score.run('schedule')?.catch(() => undefined);
+  }
+
+  /**
+   * One detection in its worker thread; the same job serves the schedule and detectNow().
+   * `scope` 'score': only the waiting rounds are scored (scoreIfChanged).
+   */
+  private async runDetection(trigger: Trigger, scope: 'full' | 'score'): Promise<DetectOutcome | null> {
     const s = this.state;
     if (!s || (this.paused && trigger === 'schedule')) return null;
+    // The two never overlap: they would score the same rounds.
+    if (scope === 'score' && s.detect.busy) return null;
+    if (scope === 'full') await s.score.idle();
     const { dbPath, migrationsDir, log } = this.options;
-    log.info('detection started', { trigger });
-    const handle = detectInWorker({ dbPath, migrationsDir, modelDir: modelDirFor(dbPath), options: detectionOptions(s.db, trigger, log) }, log);
+    log[scope === 'full' ? 'info' : 'debug']('detection started', { trigger, scope });
+    const handle = detectInWorker({ dbPath, migrationsDir, modelDir: modelDirFor(dbPath), options: { ...detectionOptions(s.db, trigger, log), scope } }, log);
     this.detection = handle;
     this.changed();
     try {
@@ -274,6 +314,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         roundsSeen: r.learning.roundsSeen,
         backend: r.backend,
       });
+      if (scope === 'full') s.udpClients = new DetectionStore(s.db).clientUdpOwners(...DEFAULT_EPHEMERAL_UDP, CLIENT_UDP_PORTS);
       // New incidents, and running ones a new listener joined: what is worth telling.
       const news = r.incidents.filter((i) => i.runId === r.runId || i.grew === true);
       if (news.length > 0) this.emit('incidents', news);
@@ -375,7 +416,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     await state.scheduler.stop();
     // A detection stops at its next batch boundary; what it scored is kept, the rest waits.
     this.detection?.cancel();
-    await Promise.all([state.collect.idle(), state.detect.idle(), state.cleanup.idle()]);
+    await Promise.all([state.collect.idle(), state.detect.idle(), state.score.idle(), state.cleanup.idle()]);
     // The traffic since the last round goes with one last round, scanned now, so a stop loses
     // no recorded interval.
     const last = await state.capture?.stop();

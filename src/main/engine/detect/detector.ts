@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Db } from '../store/database';
 import { DetectionStore, type IncidentPortRow, type IncidentRow, type OwnerChange, type RoundRef } from '../store/detectionStore';
 import type { Logger } from '../log';
-import { CHANNELS, DEFAULT_EPHEMERAL_UDP, readFeatures, type FeatureOptions, type RoundFeatures } from './features';
+import { CHANNELS, CLIENT_UDP_PORTS, DEFAULT_EPHEMERAL_UDP, readFeatures, type FeatureOptions, type RoundFeatures } from './features';
 import { buildModel, compileModel, DEFAULT_MODEL_CONFIG, LOGIT_CAP, occupancyFrequency, windowSpan, type ModelConfig } from './model';
 import { discardModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel, type ModelMeta } from './modelStore';
 import { calibrateThreshold } from './threshold';
@@ -28,6 +28,13 @@ export interface DetectorOptions {
   /** The tf backend in use, as reported by backend selection. */
   backend: string;
   trigger?: 'schedule' | 'manual';
+  /**
+   * 'full' (the hourly job): score what is waiting, record incidents, then refit on every round
+   * scored since the last refit and recalibrate. 'score' (right after a round that changed what
+   * listens): score what is waiting and record incidents with the model as it is stored, nothing
+   * else, so an incident is announced within a round of its onset. Nothing happens while learning.
+   */
+  scope?: 'full' | 'score';
   now?: () => number;
   config?: Partial<ModelConfig>;
   features?: Omit<FeatureOptions, 'ports'>;
@@ -79,7 +86,7 @@ export const DEFAULT_MIN_TRAINING_ROUNDS = 360;
 export async function runDetection(o: DetectorOptions): Promise<DetectionResult> {
   const now = o.now ?? Date.now;
   const store = new DetectionStore(o.db);
-  const runId = store.startRun(o.trigger ?? 'schedule', now(), o.backend);
+  const runId = store.startRun(o.trigger ?? 'schedule', now(), o.backend, o.scope ?? 'full');
   try {
     const result = await detect(o, store, runId);
     store.finishRun(runId, { endedAt: now(), status: 'ok', roundsScored: result.roundsScored, incidents: result.incidents.length, modelVersion: result.modelVersion });
@@ -98,6 +105,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
   const minRounds = o.minTrainingRounds ?? DEFAULT_MIN_TRAINING_ROUNDS;
   const random = o.random ?? Math.random;
   const w = windowSpan(config);
+  const scope = o.scope ?? 'full';
 
   const unscored = store.unscoredRounds();
   const loaded = await loadModel(o.modelDir, config);
@@ -108,7 +116,10 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     o.log.info('no saved detection model yet; training a new one', { dir: o.modelDir });
   }
   const previous = store.latestModel();
-  if (unscored.length === 0) {
+  const loadedLearning = !loaded.model || loaded.meta.threshold === null || seenOf(loaded.meta) < minRounds;
+  // Rounds scored by 'score' runs since the last refit wait for the hourly refit.
+  const refitPending = scope === 'full' && loaded.model !== null && loaded.meta.trainedThrough !== undefined && store.scoredAfter(loaded.meta.trainedThrough).length > 0;
+  if ((unscored.length === 0 && !refitPending) || (scope === 'score' && loadedLearning)) {
     const meta = loaded.model ? loaded.meta : null;
     loaded.model?.dispose();
     return {
@@ -120,12 +131,12 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
   // While learning nothing alerts, so every round is normal and its ports' owners are learned
   // before the features are read: a browser's random high UDP ports are then counted from the
   // first hour on, instead of being learned as cells.
-  const learningRun = !loaded.model || loaded.meta.threshold === null || seenOf(loaded.meta) < minRounds;
+  const learningRun = loadedLearning;
   if (learningRun) store.learnOwners(unscored.map((r) => r.id));
   const [ephLo, ephHi] = o.features?.ephemeralUdp ?? DEFAULT_EPHEMERAL_UDP;
   const featureOptions: FeatureOptions = { ...o.features, ports: config.ports, clientUdpOwners: store.clientUdpOwners(ephLo, ephHi, CLIENT_UDP_PORTS) };
-  const context = store.roundsBefore(unscored[0]!.startedAt, w - 1);
-  const rounds = [...context, ...unscored];
+  const context = unscored.length > 0 ? store.roundsBefore(unscored[0]!.startedAt, w - 1) : [];
+  const rounds = unscored.length > 0 ? [...context, ...unscored] : [];
   const features = readFeatures(o.db, rounds, featureOptions);
   const byId = new Map(features.map((f) => [f.roundId, f]));
 
@@ -163,7 +174,8 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
       shouldStop: o.shouldStop,
     });
     // Owner changes are a rule beside the model, which sees ports, not who holds them.
-    const changes = threshold === null ? new Map<number, ChangeCause[]>() : ownerChangeCauses(store.ownerChanges(unscored.map((r) => r.id), KNOWN_PORT_ROUNDS));
+    const changes =
+      threshold === null ? new Map<number, ChangeCause[]>() : ownerChangeCauses(store.ownerChanges(unscored.map((r) => r.id), KNOWN_PORT_ROUNDS, { proto: 'udp', lo: ephLo, hi: ephHi }));
     const changedOwner = new Map([...changes.values()].flat().map((c) => [`${c.roundId}:${c.cell}`, c.owner]));
     const own: ScoredRound[] = unscored.map((r, i) => {
       const ownerChanges = changes.get(r.id);
@@ -178,28 +190,41 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
             maxStepMs,
             occupiedCells: (r) => new Set(byId.get(r.roundId)!.active),
             ownerOf: (c, r) => changedOwner.get(`${r.roundId}:${c.cell}`) ?? store.holderAt(c.proto, c.port, r.roundId),
-            open: openIncidents(store, context, unscored[0]!, maxStepMs),
+            open: unscored.length > 0 ? openIncidents(store, context, unscored[0]!, maxStepMs) : [],
           });
     const scored = tracked.rounds;
     const scoreMs = performance.now() - t0;
     store.saveScores(runId, meta.version, scored.map((s) => ({ roundId: s.roundId, score: s.score, threshold, anomalous: s.anomalous })));
     const incidents = threshold === null ? [] : recordIncidents(store, runId, tracked.incidents, threshold);
+    if (scope === 'score') {
+      o.log.debug('rounds scored', { scored: scored.length, incidents: incidents.length, threshold, scoreMs: Math.round(scoreMs) });
+      return {
+        runId, roundsScored: scored.length, incidents, modelVersion: meta.version, backend: o.backend, threshold, scoreMs, fitMs: 0, epochs: 0,
+        learning: { learning: false, roundsSeen: meta.roundsSeen, roundsNeeded: minRounds },
+      };
+    }
 
     // Refit on what was normal, plus approved rounds, plus replay of older normal rounds. If the
     // refit is cancelled, this hour's scores stay and the model stays as it was; those rounds
     // can still come back through the replay sample. Hold-out rounds (holdout.ts) are never
     // trained on: they stop the fit early and calibrate the threshold.
+    // What is new to the model: every round scored since its last refit, by this run or by
+    // the 'score' runs after each changed round.
     const t1 = performance.now();
-    const normal = scored.filter((s) => !s.anomalous).map((s) => ({ id: s.roundId, startedAt: s.startedAt }));
+    const after = meta.trainedThrough ?? unscored[0]!.id - 1;
+    const since = store.scoredAfter(after);
+    const normal = since.filter((s) => !s.anomalous).map((s) => ({ id: s.id, startedAt: s.startedAt }));
     const learnable = normal.filter((r) => !isHeldOut(r.id));
     const fresh = sample(learnable, o.maxFreshRounds ?? 240, random);
     const approved = store.expectedSince(meta.history.at(-1)?.at ?? 0);
-    const replay = store.replaySample(o.replayRounds ?? 60, unscored[0]!.id, random, 'train');
-    const heldOut = [...normal.filter((r) => isHeldOut(r.id)), ...store.replaySample(o.holdoutRounds ?? 40, unscored[0]!.id, random, 'holdout')];
+    const replay = store.replaySample(o.replayRounds ?? 60, after + 1, random, 'train');
+    const heldOut = [...normal.filter((r) => isHeldOut(r.id)), ...store.replaySample(o.holdoutRounds ?? 40, after + 1, random, 'holdout')];
+    // The hour-of-day counts take every learnable round, not only the sample: load them all.
+    const unread = [...learnable, ...approved].filter((r) => !byId.has(r.id));
+    for (const f of readFeatures(o.db, unread, featureOptions)) byId.set(f.roundId, f);
     store.learnOwners([...(learningRun ? [] : normal), ...approved].map((r) => r.id));
     const trainWindows = trainingWindows(store, o.db, [...fresh, ...approved, ...replay], byId, w, maxStepMs, featureOptions);
     const valWindows = trainingWindows(store, o.db, heldOut, byId, w, maxStepMs, featureOptions);
-    // The hour-of-day counts take every round the model may learn from, not only the sample.
     countRounds(hourCounts, [...learnable, ...approved].map((r) => byId.get(r.id)).filter((f) => f !== undefined));
     const allFeatures = [...byId.values()];
     const index = new Map(allFeatures.map((f, i) => [f.roundId, i]));
@@ -214,6 +239,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     });
     const fitMs = performance.now() - t1;
     meta.roundsSeen += normal.length + approved.length;
+    meta.trainedThrough = Math.max(after, ...since.map((s) => s.id));
     meta.roundsTrained += history.epochs.length > 0 ? trainWindows.length : 0;
     meta.history.push({ at: now(), epochs: history.epochs });
     if (meta.history.length > 200) meta.history.splice(0, meta.history.length - 200);
@@ -265,7 +291,13 @@ function openIncidents(store: DetectionStore, context: readonly RoundRef[], firs
   return store.incidentsEndingAt(before.id).map((i) => ({
     id: i.id,
     startedAt: i.startedAt,
-    cells: (store.incident(i.id)?.ports ?? []).map((p) => ({ cell: cellOf(p.proto, p.port, CHANNELS), occupied: p.direction !== 'vanished', owner: { pid: p.pid, exe: p.exe, process: p.process } })),
+    // Only ports that opened hold an incident open; an owner change holds it by being found
+    // again, and a vanished port not at all (trackIncidents).
+    cells: (store.incident(i.id)?.ports ?? []).map((p) => ({
+      cell: cellOf(p.proto, p.port, CHANNELS),
+      occupied: p.direction === 'appeared' || p.direction === 'unusual-hour',
+      owner: { pid: p.pid, exe: p.exe, process: p.process },
+    })),
   }));
 }
 
@@ -350,12 +382,6 @@ function explain(store: DetectionStore, t: TrackedIncident, lastRoundId: number)
     };
   });
 }
-
-/**
- * Most distinct high UDP ports a program may bind in normal rounds before it counts as a UDP
- * client (a browser, a resolver), whose kernel-numbered ports are counted rather than placed.
- */
-export const CLIENT_UDP_PORTS = 3;
 
 /**
  * Owner changes as causes, by round. A rule, not a reconstruction error: each gets the largest

@@ -33,6 +33,12 @@ export interface FeatureOptions {
 
 export const DEFAULT_EPHEMERAL_UDP: readonly [number, number] = [32_768, 65_535];
 
+/**
+ * Distinct high UDP ports a program must have bound in learnable rounds to count as a UDP client
+ * (a browser, a resolver), whose kernel-numbered ports are counted rather than placed.
+ */
+export const CLIENT_UDP_PORTS = 3;
+
 export interface RoundFeatures {
   roundId: number;
   startedAt: number;

@@ -31,6 +31,11 @@ export interface ModelMeta {
    * `roundsTrained`, which then held this number.
    */
   roundsSeen?: number;
+  /**
+   * The newest round the model has taken in: the next refit learns from every round scored
+   * after it. Absent in models saved before rounds could be scored between refits.
+   */
+  trainedThrough?: number;
   /** Per refit, per epoch (`windows`: how many windows the epoch trained on). */
   history: { at: number; epochs: { loss: number; valScore: number; windows?: number }[] }[];
   /** The counted hour-of-day profile scoring uses (absent in models saved before it existed). */

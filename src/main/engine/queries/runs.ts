@@ -1,8 +1,13 @@
 import type { Db } from '../store/database';
 import type { DetectionRun, ModelVersion } from '../../../shared/contract';
 
+/**
+ * The detections (score, refit, recalibrate), newest first. The 'score' runs after each round
+ * that changed what listens only score what is waiting; their incidents are in the incident list
+ * and their scores in the score chart, and listing each would bury the hourly runs.
+ */
 export const RUNS_SQL = `SELECT id, trigger, started_at AS startedAt, ended_at AS endedAt, status, rounds_scored AS roundsScored, incidents,
-  backend, model_version AS modelVersion, error FROM detection_runs ORDER BY started_at DESC, id DESC LIMIT ?`;
+  backend, model_version AS modelVersion, error FROM detection_runs WHERE scope = 'full' ORDER BY started_at DESC, id DESC LIMIT ?`;
 
 export const MODELS_SQL = `SELECT version, created_at AS createdAt, backend, threshold, rounds_trained AS roundsTrained, history
   FROM models ORDER BY version DESC LIMIT ?`;

@@ -92,8 +92,36 @@ const INCIDENT_COLUMNS = `SELECT id, run_id AS runId, start_round_id AS startRou
 export class DetectionStore {
   constructor(private readonly db: Db) {}
 
-  startRun(trigger: 'schedule' | 'manual', startedAt: number, backend: string | null): number {
-    return Number(this.db.prepare('INSERT INTO detection_runs (trigger, started_at, backend) VALUES (?, ?, ?)').run(trigger, startedAt, backend).lastInsertRowid);
+  startRun(trigger: 'schedule' | 'manual', startedAt: number, backend: string | null, scope: 'full' | 'score' = 'full'): number {
+    return Number(this.db.prepare('INSERT INTO detection_runs (trigger, started_at, backend, scope) VALUES (?, ?, ?, ?)').run(trigger, startedAt, backend, scope).lastInsertRowid);
+  }
+
+  /**
+   * What listens in a round, as sorted (port, owner) pairs, leaving out UDP ports in [lo, hi]
+   * bound by the known UDP clients `clients` (their kernel-numbered ports change every minute).
+   * Two consecutive rounds with different signatures: something opened, closed or changed hands.
+   */
+  listeningSignature(roundId: number, lo: number, hi: number, clients: ReadonlySet<number>): string {
+    return this.db
+      .prepare<[number], { portId: number; proto: string; port: number; owner: number | null }>(
+        `SELECT DISTINCT rp.port_id AS portId, p.proto, p.port, rp.process_id AS owner FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id
+         WHERE rp.round_id = ? ORDER BY rp.port_id, rp.process_id`,
+      )
+      .all(roundId)
+      .filter((r) => !(r.proto === 'udp' && r.port >= lo && r.port <= hi && (r.owner === null || clients.has(r.owner))))
+      .map((r) => `${r.portId}:${r.owner ?? ''}`)
+      .join(',');
+  }
+
+  /** Rounds scored after round `afterId` (by id), oldest first: what the next refit learns from. */
+  scoredAfter(afterId: number): (RoundRef & { anomalous: boolean })[] {
+    return this.db
+      .prepare<[number], { id: number; startedAt: number; anomalous: number }>(
+        `SELECT r.id, r.started_at AS startedAt, s.anomalous FROM round_scores s JOIN rounds r ON r.id = s.round_id
+         WHERE s.round_id > ? ORDER BY r.started_at, r.id`,
+      )
+      .all(afterId)
+      .map((r) => ({ id: r.id, startedAt: r.startedAt, anomalous: r.anomalous === 1 }));
   }
 
   finishRun(id: number, r: { endedAt: number; status: 'ok' | 'failed' | 'cancelled'; roundsScored: number; incidents: number; modelVersion: number | null; error?: string | null }): void {
@@ -142,11 +170,15 @@ export class DetectionStore {
     return new Set(rows.map((r) => r.round_id));
   }
 
-  /** Rounds the user approved that the model has not trained on yet (approved after `since`). */
+  /**
+   * Rounds the user approved that the model has not trained on yet: approved at or after `since`
+   * (the last refit's time; a mark in the same millisecond is trained on, perhaps twice, never
+   * lost).
+   */
   expectedSince(since: number): RoundRef[] {
     return this.db
       .prepare<[number], RoundRef>(
-        `SELECT r.id, r.started_at AS startedAt FROM expected_rounds e JOIN rounds r ON r.id = e.round_id WHERE e.marked_at > ? ORDER BY r.started_at`,
+        `SELECT r.id, r.started_at AS startedAt FROM expected_rounds e JOIN rounds r ON r.id = e.round_id WHERE e.marked_at >= ? ORDER BY r.started_at`,
       )
       .all(since);
   }
@@ -343,9 +375,11 @@ export class DetectionStore {
   /**
    * Owner changes in these rounds: a port held, in at least `knownRounds` learnable rounds, by
    * programs the scanner could name, now held by one it can name that is none of them (a new
-   * executable path, process name or user; a new pid alone is a restart, not a change).
+   * executable path, process name or user; a new pid alone is a restart, not a change). Ports in
+   * `numbered` (the kernel-numbered UDP range) are left out: a client socket's random port is
+   * anybody's next time, and a browser taking a number a chat app had is no change of owner.
    */
-  ownerChanges(roundIds: readonly number[], knownRounds: number): OwnerChange[] {
+  ownerChanges(roundIds: readonly number[], knownRounds: number, numbered?: { proto: 'tcp' | 'udp'; lo: number; hi: number }): OwnerChange[] {
     if (roundIds.length === 0) return [];
     const rows = this.db
       .prepare<[string], { roundId: number; portId: number; proto: 'tcp' | 'udp'; port: number; pid: number | null; name: string | null; exe: string | null; user: string | null }>(
@@ -363,6 +397,7 @@ export class DetectionStore {
     const usual = new Map<number, Identity[]>();
     const out: OwnerChange[] = [];
     for (const r of rows) {
+      if (numbered && r.proto === numbered.proto && r.port >= numbered.lo && r.port <= numbered.hi) continue;
       if (!usual.has(r.portId)) usual.set(r.portId, usualOf.all(r.portId, knownRounds).filter((u) => u.name !== null || u.exe !== null));
       const owners = usual.get(r.portId)!;
       const holder = { name: r.name, exe: r.exe, user: r.user };

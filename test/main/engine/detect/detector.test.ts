@@ -180,6 +180,16 @@ describe('runDetection', () => {
     // The newcomer is never learned as an owner of 22.
     const owners = db.prepare("SELECT pr.exe FROM port_owners po JOIN processes pr ON pr.id = po.process_id JOIN ports p ON p.id = po.port_id WHERE p.port = 22").pluck().all();
     expect(owners).toEqual(['/usr/sbin/sshd']);
+    // Across an hourly run: python holds 22 from the last minutes of one hour into the next, then
+    // sshd is back; the incident ends there, though 22 stays open.
+    const others = () => [listener(631, '/usr/sbin/cupsd', 822), listener(80, '/usr/sbin/nginx', 900)];
+    recordRounds(db, T0 + 170 * MIN, 30, (i) => [i >= 25 ? listener(22, '/usr/bin/python3.11', 6001) : listener(22, '/usr/sbin/sshd', 5555), ...others()]);
+    const before = await run({}, T0 + 2_200 * MIN);
+    expect(before.incidents).toHaveLength(1);
+    const next = recordRounds(db, T0 + 200 * MIN, 30, (i) => [i < 5 ? listener(22, '/usr/bin/python3.11', 6001) : listener(22, '/usr/sbin/sshd', 5555), ...others()]);
+    const after = await run({}, T0 + 2_300 * MIN);
+    expect(after.incidents).toHaveLength(1);
+    expect(after.incidents[0]).toMatchObject({ id: before.incidents[0]!.id, endRoundId: next[4], rounds: 10 });
   });
 
   it('sees a program binding a high UDP port, while a client binding random ones there stays a count', async () => {
@@ -232,6 +242,69 @@ describe('runDetection', () => {
     expect(busy.scores).toEqual(quiet.scores);
     expect(busy.incidents).toEqual(quiet.incidents);
     expect(busy.epochs).toBe(quiet.epochs);
+  });
+
+  it('scores each changed round as it comes, with the stored model, and refits on all of them at the hour: the same as one hourly run', async () => {
+    /** The same history in a fresh database; `scoreAfter`: rounds after which a 'score' run is made. */
+    const history = async (scoreAfter: number[]) => {
+      const { db: own } = openTestDb();
+      const dir = path.join(tempDir(), 'model');
+      try {
+        const detect = (now: number, scope: 'full' | 'score' = 'full') =>
+          runDetection({ db: own, modelDir: dir, backend, config: SMALL, minTrainingRounds: 100, random: seededRandom(5), now: () => now, scope, log: createLogger(() => {}, 'error') });
+        recordRounds(own, T0, 150, () => normal());
+        await detect(T0 + 1_000 * MIN);
+        const early: Awaited<ReturnType<typeof detect>>[] = [];
+        let recorded = 0;
+        const upTo = (n: number) => {
+          recordRounds(own, T0 + (150 + recorded) * MIN, n - recorded, (k) => (recorded + k >= 10 && recorded + k < 25 ? [...normal(), listener(444, '/tmp/x', 3121)] : normal()));
+          recorded = n;
+        };
+        for (const n of scoreAfter) {
+          upTo(n);
+          early.push(await detect(T0 + 1_500 * MIN, 'score'));
+        }
+        upTo(60);
+        const hourly = await detect(T0 + 2_000 * MIN);
+        return {
+          early,
+          hourly,
+          scores: own.prepare('SELECT round_id, score, threshold, anomalous FROM round_scores ORDER BY round_id').all(),
+          incidents: own.prepare('SELECT started_at, ended_at, rounds, peak_score, sentence FROM incidents ORDER BY id').all(),
+          model: own.prepare('SELECT rounds_seen, rounds_trained, threshold FROM models ORDER BY version DESC LIMIT 1').get(),
+          runs: own.prepare('SELECT scope, rounds_scored FROM detection_runs ORDER BY id').all(),
+        };
+      } finally {
+        own.close();
+      }
+    };
+    const asItComes = await history([11, 12, 30]);
+    // The listener opened in the eleventh round: the run right after it tells it.
+    expect(asItComes.early[0]!.incidents).toHaveLength(1);
+    expect(asItComes.early[0]!.incidents[0]!.sentence).toMatch(/^Port 444\/tcp started listening/);
+    expect(asItComes.early[0]).toMatchObject({ roundsScored: 11, epochs: 0 });
+    expect(asItComes.early[1]!.incidents[0]!.id).toBe(asItComes.early[0]!.incidents[0]!.id); // extended, not a second
+    expect(asItComes.hourly.roundsScored).toBe(30);
+    expect(asItComes.runs).toEqual([
+      { scope: 'full', rounds_scored: 150 },
+      { scope: 'score', rounds_scored: 11 },
+      { scope: 'score', rounds_scored: 1 },
+      { scope: 'score', rounds_scored: 18 },
+      { scope: 'full', rounds_scored: 30 },
+    ]);
+    // Scored as they came or all at the hour, the scores, incidents and refit are the same.
+    const atTheHour = await history([]);
+    expect(asItComes.scores).toEqual(atTheHour.scores);
+    expect(asItComes.incidents).toEqual(atTheHour.incidents);
+    expect(asItComes.model).toEqual(atTheHour.model);
+    expect(atTheHour.incidents).toHaveLength(1);
+  });
+
+  it('does nothing on a "score" run while learning', async () => {
+    recordRounds(db, T0, 40, () => normal());
+    const r = await run({ scope: 'score' });
+    expect(r).toMatchObject({ roundsScored: 0, learning: { learning: true } });
+    expect(db.prepare('SELECT count(*) FROM round_scores').pluck().get()).toBe(0);
   });
 
   it('leaves no tensors behind, run after run (an hourly job must not leak)', async () => {

@@ -144,3 +144,14 @@ describe('owners of ports', () => {
     expect(store.clientUdpOwners(32768, 65535, 5).size).toBe(0);
   });
 });
+
+describe('owner changes on kernel-numbered UDP ports', () => {
+  it('are no change: a browser taking a number a chat app had is nobody new', () => {
+    const udp = (port: number, exe: string, pid: number) => ({ ...listener(port, exe, pid), proto: 'udp' as const });
+    const ids = recordRounds(db, T0, 8, (i) => [udp(42921, i < 5 ? '/usr/share/discord/Discord' : '/usr/lib/firefox/firefox', i < 5 ? 2450 : 4000)]);
+    const store = new DetectionStore(db);
+    store.learnOwners(ids.slice(0, 5));
+    expect(store.ownerChanges(ids, 3)).toHaveLength(3); // without the range: three "changes"
+    expect(store.ownerChanges(ids, 3, { proto: 'udp', lo: 32768, hi: 65535 })).toEqual([]);
+  });
+});
