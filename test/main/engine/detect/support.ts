@@ -13,12 +13,12 @@ export const listener = (port: number, exe = '/usr/sbin/sshd', pid = 801): Socke
   proto: 'tcp', family: 4, address: '0.0.0.0', port, pid, process: exe.split('/').pop()!, exe, user: 'root',
 });
 
-/** Records `n` one-minute rounds from `start`, each with the sockets `at(i)` returns. */
-export function recordRounds(db: Db, start: number, n: number, at: (i: number) => SocketEntry[]): number[] {
+/** Records `n` rounds `step` apart (a minute by default) from `start`, each with the sockets `at(i)` returns. */
+export function recordRounds(db: Db, start: number, n: number, at: (i: number) => SocketEntry[], step = MIN): number[] {
   const store = new RoundStore(db);
   const ids: number[] = [];
   for (let i = 0; i < n; i++) {
-    const t = start + i * MIN;
+    const t = start + i * step;
     ids.push(store.record({ host: 'h', startedAt: t, endedAt: t + 100, outcome: { sockets: at(i), connections: countConnections([]) } }));
   }
   return ids;
