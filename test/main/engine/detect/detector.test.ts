@@ -103,6 +103,24 @@ describe('runDetection', () => {
     expect(result.incidents[0]!.sentence).toMatch(/^Port 80\/tcp is open at an unusual time/);
   });
 
+  it('does not call a nightly job at its usual time "unusual" on its second and third nights', async () => {
+    const dayStart = new Date(2026, 2, 2).getTime();
+    const backupOpen = (i: number) => {
+      const minute = i % 1440;
+      return minute >= 120 && minute < 140; // 02:00-02:20 every night
+    };
+    const at = (i: number) => (backupOpen(i) ? [...normal(), listener(8200, '/opt/backup/bin/backup-agent', 4100 + Math.floor(i / 1440))] : normal());
+    // The first night and day learned in one go, then hourly detections, as the monitor runs them.
+    recordRounds(db, dayStart, 1440, at);
+    expect((await run({ minTrainingRounds: 1440 }, dayStart + 1440 * MIN)).learning.learning).toBe(false);
+    for (let hour = 24; hour < 72; hour++) {
+      recordRounds(db, dayStart + hour * 60 * MIN, 60, (i) => at(hour * 60 + i));
+      await run({ minTrainingRounds: 1440 }, dayStart + (hour + 1) * 60 * MIN);
+    }
+    const flagged = db.prepare('SELECT i.started_at AS t, i.sentence FROM incidents i ORDER BY i.started_at').all() as { t: number; sentence: string }[];
+    expect(flagged.filter((f) => f.sentence.includes('8200'))).toEqual([]);
+  }, 120_000);
+
   it('extends a running incident across hours; the same process adding a listener makes it news again', async () => {
     recordRounds(db, T0, 120, () => normal());
     await run();
