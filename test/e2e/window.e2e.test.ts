@@ -118,8 +118,9 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
     // Scheduled detection hourly in rounds: in this test only "Detect now" runs it.
     child = startCli(['serve', '--port', '0', '--db', file, '--round-seconds', '1', '--detect-every', '3600', '--no-capture']);
     child.stderr.on('data', () => {}); // drained so the child never blocks on a full pipe
-    const out = await waitForOutput(child.stdout, /Portent is at (http:\/\/127\.0\.0\.1:\d+\/\S*)/, 60_000);
-    base = /Portent is at (http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(out)![1]!;
+    // stdout is a pipe, as under a service: the address with its token is only in the private file.
+    await waitForOutput(child.stdout, /Portent is serving at /, 60_000);
+    base = fs.readFileSync(`${file}.url`, 'utf8').trim();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
     page.on('pageerror', (err) => pageErrors.push(err.message));

@@ -5,7 +5,7 @@ import { Monitor } from '../../engine/monitor';
 import { createEngineApi } from '../../engine/api';
 import { UsageError, type Command, type CommandContext } from '../command';
 import { startHttpBridge } from '../httpBridge';
-import { removeWebAddress, writeWebAddress } from '../webAddress';
+import { removeWebAddress, webAddressFileOf, writeWebAddress } from '../webAddress';
 import { MONITOR_OPTIONS, MONITOR_USAGE, nextStopSignal, openServiceLog, parseMonitorOptions } from '../monitorOptions';
 
 /** The built web page: `out/renderer` of the checkout or package this module runs from. */
@@ -17,6 +17,22 @@ export function defaultRendererDir(): string {
     if (parent === dir) return path.resolve('out', 'renderer');
     dir = parent;
   }
+}
+
+function isTerminal(stream: NodeJS.WritableStream): boolean {
+  return (stream as { isTTY?: boolean }).isTTY === true;
+}
+
+/**
+ * What `serve` prints once it serves. On a terminal, the address with its token, to open. Not on
+ * a terminal (a service: stdout goes to the journal, readable by the adm and systemd-journal
+ * groups, or to a file), the address without the token and where the whole address is kept: the
+ * token never leaves the private file.
+ */
+export function serveAnnouncement(url: string, addressFile: string, terminal: boolean): string {
+  if (terminal) return `Portent is at ${url}\n`;
+  const u = new URL(url);
+  return `Portent is serving at ${u.origin}/; the address with its access token is in ${addressFile} (readable by this user only), and \`portent status\` shows it.\n`;
 }
 
 /** `--port N`: 0 (the default) lets the system pick a free port. */
@@ -54,10 +70,10 @@ export const serveCommand: Command = {
         if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} on 127.0.0.1 is in use; choose another with --port, or --port 0 for any`);
         throw err;
       });
-      ctx.stdout.write(`Portent is at ${bridge.url}\n`);
-      // For `portent status` in another shell (a service's stdout may be far away); readable by
-      // this user only, as the address carries the token. Never written to the log.
+      // For `portent status` in another shell; readable by this user only, as the address
+      // carries the token. Never written to the log.
       writeWebAddress(options.dbPath, bridge.url);
+      ctx.stdout.write(serveAnnouncement(bridge.url, webAddressFileOf(options.dbPath), isTerminal(ctx.stdout)));
       log.info('web page serving', { port: bridge.port });
       const signal = await stopSignal;
       log.info('stopping', { signal });
