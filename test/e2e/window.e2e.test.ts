@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,7 +77,10 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
   let dir: string;
   let file: string;
   let child: ReturnType<typeof startCli>;
+  /** The address `serve` keeps for its user: the token in the fragment, `http://127.0.0.1:P/#token=…`. */
   let base: string;
+  /** The page's origin, for places inside it once the tab holds the token. */
+  let origin: string;
   let browser: Browser;
   let page: Page;
   let listener: net.Server;
@@ -121,6 +125,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
     // stdout is a pipe, as under a service: the address with its token is only in the private file.
     await waitForOutput(child.stdout, /Portent is serving at /, 60_000);
     base = fs.readFileSync(`${file}.url`, 'utf8').trim();
+    origin = new URL(base).origin;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -150,7 +155,9 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
   });
 
   it('shows the overview of a running monitor', async () => {
-    await page.goto(base + '#/');
+    // Opened from the address with the token, which the page takes out of the address bar.
+    await page.goto(base);
+    await until('the token to leave the address bar', () => (page.url() === `${origin}/` ? true : null), 5_000);
     const main = page.getByRole('main');
     await main.getByRole('heading', { name: 'Overview' }).waitFor();
     await main.getByText('Running', { exact: true }).waitFor();
@@ -198,7 +205,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
     expect(incidentId).toBeGreaterThan(0);
 
     // The route a desktop notification opens.
-    await page.goto(`${base}#/incidents/${incidentId}`);
+    await page.goto(`${origin}/#/incidents/${incidentId}`);
     const detail = page.getByRole('article');
     await detail.getByRole('heading', { name: `Incident ${incidentId}` }).waitFor();
     const row = detail.getByRole('row').filter({ hasText: `${heldPort}/tcp` });
@@ -265,8 +272,44 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
     await shot(page, 'settings');
   }, 60_000);
 
+  it('gives another server on 127.0.0.1, visited by the same browser, nothing usable', async () => {
+    // Another local server (another user's, a dev server with a malicious dependency), on
+    // another port of the same host; the same tab goes there after holding Portent's token.
+    const seen: http.IncomingHttpHeaders[] = [];
+    const urls: string[] = [];
+    const other = http.createServer((req, res) => {
+      seen.push(req.headers);
+      urls.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>other</title><p>another server</p><img src="/pixel">');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherPort = (other.address() as net.AddressInfo).port;
+    try {
+      await page.goto(`${origin}/#/`);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`http://127.0.0.1:${otherPort}/`);
+      await page.getByText('another server').waitFor();
+      await until('the other server to be asked for its pixel', () => (urls.includes('/pixel') ? true : null), 5_000);
+      const token = new URL(base).hash.slice('#token='.length);
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      for (const headers of seen) {
+        expect(headers.cookie).toBeUndefined();
+        expect(headers.authorization).toBeUndefined();
+        expect(JSON.stringify(headers)).not.toContain(token);
+      }
+      expect(urls.join(' ')).not.toContain(token);
+      // What that page can read of this tab's storage is its own origin's: nothing of Portent's.
+      expect(await page.evaluate('JSON.stringify(Object.assign({}, sessionStorage))')).toBe('{}');
+      // Back in Portent, the same tab still holds the token for its own origin.
+      await page.goto(`${origin}/#/`);
+      await page.getByRole('main').getByText('Running', { exact: true }).waitFor();
+    } finally {
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
+  });
+
   it('is navigable by keyboard and follows a dark system theme', async () => {
-    await page.goto(base + '#/');
+    await page.goto(`${origin}/#/`);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     // Skip link, then the navigation's links in order.
     await page.keyboard.press('Tab');
@@ -276,7 +319,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
     await until('the anomalies view', () => (page.url().includes('#/incidents') ? true : null), 5_000);
 
     const dark = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
-    await dark.goto(base + '#/');
+    await dark.goto(base);
     await dark.getByRole('heading', { name: 'Overview' }).waitFor();
     // Evaluated in the page; written as a string because this file is compiled without DOM types.
     const background = await dark.evaluate('getComputedStyle(document.body).backgroundColor');

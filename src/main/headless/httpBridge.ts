@@ -8,9 +8,14 @@ import { CONTENT_SECURITY_POLICY, contentTypeOf } from '../../shared/webPage';
 
 /**
  * The contract over HTTP on 127.0.0.1, for the web page `portent serve` offers. Anyone on the
- * machine can reach a loopback port, so every request must carry the token printed at start
- * (as a cookie set from the first URL, or a bearer header); Host and Origin checks stop other
- * web pages from reaching it through the browser (DNS rebinding, cross-site POSTs).
+ * machine can reach a loopback port, so every API call must carry the token given at start, as
+ * a bearer header. The page gets it from the address's fragment (`/#token=…`), which browsers
+ * never send to a server nor put in a Referer, and keeps it in its own origin's storage; there
+ * is no cookie, because cookies ignore ports: every other server on 127.0.0.1 (another user's,
+ * a dev server with a malicious dependency) would receive it. The page's files themselves are
+ * the built UI, the same for everyone, and are served without the token. Host and Origin checks
+ * stop other web pages from reaching the API through the browser (DNS rebinding, cross-site
+ * POSTs).
  */
 
 export interface HttpBridgeOptions {
@@ -24,7 +29,7 @@ export interface HttpBridgeOptions {
 }
 
 export interface HttpBridge {
-  /** The address to open, with the token in it; the page trades it for a cookie at once. */
+  /** The address to open, the token in its fragment (never sent over HTTP). */
   url: string;
   port: number;
   token: string;
@@ -42,14 +47,6 @@ export function sameSecret(a: string, b: string): boolean {
   const ha = crypto.createHash('sha256').update(a).digest();
   const hb = crypto.createHash('sha256').update(b).digest();
   return crypto.timingSafeEqual(ha, hb);
-}
-
-function cookieValue(header: string | undefined, name: string): string | null {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return null;
 }
 
 /**
@@ -112,14 +109,9 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
   });
   const port = (server.address() as AddressInfo).port;
   const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
-  // Cookies are shared by every port of a host, so the name carries the port: two bridges on
-  // one machine do not overwrite each other's.
-  const cookie = `portent_${port}`;
-
   const authorized = (req: http.IncomingMessage): boolean => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const presented = bearer ?? cookieValue(req.headers.cookie, cookie);
-    return presented != null && sameSecret(presented, token);
+    return bearer != null && sameSecret(bearer, token);
   };
 
   const callMethod = async (req: http.IncomingMessage, res: http.ServerResponse, method: string): Promise<void> => {
@@ -184,14 +176,8 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const urlPath = q === -1 ? target : target.slice(0, q);
-    const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
-    const offered = query.get('token');
-    if (req.method === 'GET' && offered !== null) {
-      if (!sameSecret(offered, token)) return send(res, 401, UNAUTHORIZED);
-      return send(res, 303, 'Signed in.\n', undefined, { Location: '/', 'Set-Cookie': `${cookie}=${token}; HttpOnly; SameSite=Strict; Path=/` });
-    }
-    if (!authorized(req)) return send(res, 401, UNAUTHORIZED);
     if (urlPath.startsWith('/api/')) {
+      if (!authorized(req)) return send(res, 401, UNAUTHORIZED);
       callMethod(req, res, urlPath.slice('/api/'.length)).catch((err: unknown) => {
         if (!res.headersSent) sendJson(res, 500, { ok: false, error: err instanceof Error ? err.message : String(err) });
         else res.destroy();
@@ -202,7 +188,7 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
   });
 
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: `http://127.0.0.1:${port}/#token=${token}`,
     port,
     token,
     close: () =>

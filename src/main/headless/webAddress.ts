@@ -21,7 +21,7 @@ export function removeWebAddress(dbPath: string): void {
 export function readWebAddress(dbPath: string): string | null {
   try {
     const url = fs.readFileSync(webAddressFileOf(dbPath), 'utf8').trim();
-    return /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+$/.test(url) ? url : null;
+    return /^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+$/.test(url) ? url : null;
   } catch {
     return null;
   }

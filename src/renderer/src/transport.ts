@@ -4,9 +4,39 @@ import type { PortentApi } from '../../shared/contract';
 /**
  * How the page reaches the engine. In the desktop app the preload exposes the contract's
  * functions as `window.portent`; served by `portent serve`, the same functions call the HTTP
- * bridge (`POST /api/<method>` with the arguments as a JSON array, authenticated by the cookie
- * the bridge set when the page was first opened). Either way the views see one `PortentApi`.
+ * bridge (`POST /api/<method>` with the arguments as a JSON array and the access token as a
+ * bearer header). Either way the views see one `PortentApi`.
  */
+
+const TOKEN_KEY = 'portent-token';
+
+/**
+ * The access token: from the address's fragment (`#token=…`, which the browser never sends to a
+ * server), then kept in this tab's session storage, which belongs to this origin alone (port
+ * included, unlike a cookie), so a reload keeps working and no other local server ever sees it.
+ * The fragment is taken out of the address bar at once.
+ */
+function accessToken(): string | null {
+  const fromAddress = /(?:^#|&)token=([A-Za-z0-9_-]+)/.exec(window.location.hash)?.[1];
+  if (fromAddress) {
+    try {
+      window.sessionStorage.setItem(TOKEN_KEY, fromAddress);
+    } catch {
+      // Storage refused (a private mode): the token lives in this page's memory only.
+    }
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    return fromAddress;
+  }
+  try {
+    return window.sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+// Taken when this module loads, before the first render: the window's routes live in the
+// fragment too, and `#token=…` must be gone before the router reads it.
+let token: string | null = window.portent ? null : accessToken();
 
 interface Reply {
   ok?: boolean;
@@ -17,10 +47,11 @@ interface Reply {
 async function call(method: MethodName, args: unknown[]): Promise<unknown> {
   let response: Response;
   try {
+    token ??= accessToken();
     response = await fetch(`/api/${method}`, {
       method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json' },
+      credentials: 'omit',
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(args),
     });
   } catch (err) {

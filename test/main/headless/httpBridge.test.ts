@@ -53,38 +53,40 @@ function call(method: string, args: unknown, headers: Record<string, string> = a
 }
 
 describe('HTTP bridge', () => {
-  it('listens on 127.0.0.1 only, with a 32-byte random token in the printed URL', () => {
-    expect(bridge.url).toBe(`http://127.0.0.1:${bridge.port}/?token=${bridge.token}`);
+  it('listens on 127.0.0.1 only, with a 32-byte random token in the address\'s fragment', () => {
+    expect(bridge.url).toBe(`http://127.0.0.1:${bridge.port}/#token=${bridge.token}`);
     expect(Buffer.from(bridge.token, 'base64url')).toHaveLength(32);
   });
 
-  it('refuses requests without the token or with a wrong one', async () => {
-    for (const r of [await fetch(`${base}/`), await fetch(`${base}/?token=wrong`), await call('getStatus', [], {}), await call('getStatus', [], { Authorization: 'Bearer nope' })]) {
+  it('refuses API calls without the bearer token or with a wrong one; a cookie or a query token counts for nothing', async () => {
+    const cookie = { Cookie: `portent_${bridge.port}=${bridge.token}` };
+    for (const r of [
+      await call('getStatus', [], {}),
+      await call('getStatus', [], { Authorization: 'Bearer nope' }),
+      await call('getStatus', [], { Authorization: `Bearer ${bridge.token.slice(1)}` }),
+      await call('getStatus', [], cookie),
+      await fetch(`${base}/api/getStatus?token=${bridge.token}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' }),
+    ]) {
       expect(r.status).toBe(401);
       expect(await r.text()).toMatch(/access token/);
     }
-    const cookie = await fetch(`${base}/`, { headers: { Cookie: `portent_${bridge.port}=${bridge.token.slice(1)}` } });
-    expect(cookie.status).toBe(401);
+    expect((await call('getStatus', [])).status).toBe(200);
   });
 
-  it('trades the token in the URL for a strict HttpOnly cookie and sends the browser to /', async () => {
-    const login = await fetch(bridge.url, { redirect: 'manual' });
-    expect(login.status).toBe(303);
-    expect(login.headers.get('location')).toBe('/');
-    const setCookie = login.headers.get('set-cookie')!;
-    expect(setCookie).toBe(`portent_${bridge.port}=${bridge.token}; HttpOnly; SameSite=Strict; Path=/`);
-    const cookie = setCookie.split(';')[0]!;
-    const page = await fetch(`${base}/`, { headers: { Cookie: cookie } });
+  it('serves the page\'s own files to anyone, with no cookie and no redirect, and the API to the token', async () => {
+    const page = await fetch(`${base}/?token=${bridge.token}`, { redirect: 'manual' });
     expect(page.status).toBe(200);
+    expect(page.headers.get('set-cookie')).toBeNull();
     expect(await page.text()).toContain('<title>Portent</title>');
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('cache-control')).toBe('no-store');
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
     expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
-    const script = await fetch(`${base}/assets/app.js`, { headers: { Cookie: cookie } });
+    const script = await fetch(`${base}/assets/app.js`);
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(await script.text()).toBe('console.log(1)');
-    const api = await fetch(`${base}/api/listIncidents`, { method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json' }, body: '[{"limit":5}]' });
+    const api = await call('listIncidents', [{ limit: 5 }]);
     expect(await api.json()).toEqual({ ok: true, result: [] });
   });
 

@@ -20,15 +20,14 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(path.join(defaultRe
       const origin = /Portent is serving at (http:\/\/127\.0\.0\.1:\d+)\//.exec(printed)![1]!;
       // `portent status` in another shell shows the address to the same user, from a private file.
       const url = fs.readFileSync(`${file}.url`, 'utf8').trim();
-      expect(url).toMatch(new RegExp(`^${origin}/\\?token=[A-Za-z0-9_-]{43}$`));
+      expect(url).toMatch(new RegExp(`^${origin}/#token=[A-Za-z0-9_-]{43}$`));
       expect(fs.statSync(`${file}.url`).mode & 0o777).toBe(0o600);
       expect(runCli(['status', '--db', file]).stdout).toContain(`Web page:        ${url}`);
-      const login = await fetch(url, { redirect: 'manual' });
-      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-      const page = await fetch(new URL('/', url), { headers: { Cookie: cookie } });
+      const page = await fetch(`${origin}/`);
       expect(page.status).toBe(200);
       expect(await page.text()).toMatch(/<div id="root">/);
-      const status = await fetch(new URL('/api/getStatus', url), { method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json' }, body: '[]' });
+      const token = new URL(url).hash.slice('#token='.length);
+      const status = await fetch(`${origin}/api/getStatus`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '[]' });
       expect(await status.json()).toMatchObject({ ok: true, result: { monitoring: true, database: file } });
     } finally {
       child.kill('SIGTERM');
@@ -50,7 +49,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(path.join(defaultRe
     const exit = new Promise((resolve) => child.once('exit', resolve));
     try {
       const out = await waitForOutput(child.stdout, /Portent is at (\S+)\r?\n/);
-      expect(/Portent is at (\S+)\r?\n/.exec(out)![1]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
+      expect(/Portent is at (\S+)\r?\n/.exec(out)![1]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43}$/);
     } finally {
       child.kill('SIGTERM');
     }
@@ -60,7 +59,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(path.join(defaultRe
 
 describe('serveAnnouncement', () => {
   it('gives the token only to a terminal', () => {
-    const url = 'http://127.0.0.1:8765/?token=abc';
+    const url = 'http://127.0.0.1:8765/#token=abc';
     expect(serveAnnouncement(url, '/var/lib/portent/portent.db.url', true)).toBe(`Portent is at ${url}\n`);
     const service = serveAnnouncement(url, '/var/lib/portent/portent.db.url', false);
     expect(service).toBe('Portent is serving at http://127.0.0.1:8765/; the address with its access token is in /var/lib/portent/portent.db.url (readable by this user only), and `portent status` shows it.\n');
