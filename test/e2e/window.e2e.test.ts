@@ -272,6 +272,21 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
     await shot(page, 'settings');
   }, 60_000);
 
+  it('is told of each round by the engine (pushed), not by polling', async () => {
+    await page.goto(`${origin}/#/`);
+    await page.getByRole('main').getByText('Running', { exact: true }).waitFor();
+    const asked: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (r.url().endsWith('/api/getStatus')) asked.push(r.url());
+    };
+    page.on('request', onRequest);
+    await new Promise((r) => setTimeout(r, 5_000));
+    page.off('request', onRequest);
+    // Rounds are a second apart here and the fallback poll is a minute: only the engine's
+    // events, read from /api/events, re-read the status this often.
+    expect(asked.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('gives another server on 127.0.0.1, visited by the same browser, nothing usable', async () => {
     // Another local server (another user's, a dev server with a malicious dependency), on
     // another port of the same host; the same tab goes there after holding Portent's token.

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, dialog, session } from 'electron';
 import { Monitor } from '../engine/monitor';
+import { subscribeEngineEvents } from '../engine/monitorEvents';
 import { createEngineApi } from '../engine/api';
 import { createLogger } from '../engine/log';
 import { RotatingFile } from '../engine/logFile';
@@ -92,6 +93,8 @@ if (!app.requestSingleInstanceLock()) {
     const alerts = new IncidentAlerts({ api, show: showNotification, openIncident: (id) => window.show(incidentRoute(id)), log });
     monitor.on('changed', () => void tray.refresh());
     monitor.on('incidents', (incidents) => void alerts.announce(incidents));
+    // The window is told what changed, instead of polling for it.
+    subscribeEngineEvents(monitor, (event) => window.send(event));
     void tray.refresh();
     log.info('tray ready', { platform: process.platform });
 

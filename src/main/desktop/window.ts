@@ -1,5 +1,6 @@
 import { app, BrowserWindow, type WebContents } from 'electron';
 import { appUrl } from './trust';
+import { EVENT_CHANNEL, type EngineEvent } from '../../shared/methods';
 
 export interface MainWindowOptions {
   preload: string;
@@ -51,6 +52,12 @@ export class MainWindow {
     });
     window.on('closed', () => (this.window = undefined));
     void window.loadURL(appUrl(this.options.entry, route));
+  }
+
+  /** Pushes an engine event to the window, when there is one (nothing is queued while it is closed). */
+  send(event: EngineEvent): void {
+    const w = this.window;
+    if (w && !w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, event);
   }
 
   /** True for the web contents of Portent's window (and no other). */

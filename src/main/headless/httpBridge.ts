@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ContractError, invokeMethod, isMethodName, type Handlers } from '../../shared/contract';
 import { CONTENT_SECURITY_POLICY, contentTypeOf } from '../../shared/webPage';
+import type { EngineEvent } from '../../shared/methods';
 
 /**
  * The contract over HTTP on 127.0.0.1, for the web page `portent serve` offers. Anyone on the
@@ -26,7 +27,12 @@ export interface HttpBridgeOptions {
   port?: number;
   /** A fixed token (tests); by default 32 random bytes. */
   token?: string;
+  /** The engine's events, pushed to pages on `GET /api/events`; returns how to unsubscribe. */
+  events?: (listener: (event: EngineEvent) => void) => () => void;
 }
+
+/** Comment lines that keep an idle event stream open through proxies and let it notice a close. */
+const EVENTS_KEEPALIVE_MS = 25_000;
 
 export interface HttpBridge {
   /** The address to open, the token in its fragment (never sent over HTTP). */
@@ -140,6 +146,26 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
     }
   };
 
+  /**
+   * Server-sent events: one `data:` line of JSON per engine event, for as long as the page keeps
+   * the request open. EventSource cannot send a header, so the page reads this with fetch and
+   * its bearer token, like every other call.
+   */
+  const streamEvents = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (req.method !== 'GET') return send(res, 405, 'Use GET for the event stream.\n', undefined, { Allow: 'GET' });
+    if (!options.events) return send(res, 404, 'No events here.\n');
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.write(': portent events\n\n');
+    const unsubscribe = options.events((event) => res.write(`data: ${JSON.stringify(event)}\n\n`));
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), EVENTS_KEEPALIVE_MS);
+    const stop = () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    };
+    req.on('close', stop);
+    res.on('error', stop);
+  };
+
   const serveFile = (req: http.IncomingMessage, res: http.ServerResponse, urlPath: string): void => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed.\n', undefined, { Allow: 'GET, HEAD' });
     const file = resolveStatic(root, urlPath);
@@ -178,6 +204,7 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
     const urlPath = q === -1 ? target : target.slice(0, q);
     if (urlPath.startsWith('/api/')) {
       if (!authorized(req)) return send(res, 401, UNAUTHORIZED);
+      if (urlPath === '/api/events') return streamEvents(req, res);
       callMethod(req, res, urlPath.slice('/api/'.length)).catch((err: unknown) => {
         if (!res.headersSent) sendJson(res, 500, { ok: false, error: err instanceof Error ? err.message : String(err) });
         else res.destroy();

@@ -3,7 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { Nav } from './components/Nav';
 import { parseRoute, useHash, type Route } from './router';
-import { useStatus } from './queries';
+import { useEngineEvents, useStatus } from './queries';
 import { Overview } from './views/Overview';
 import { Incidents } from './views/Incidents';
 import { PortHistory } from './views/PortHistory';
@@ -35,6 +35,7 @@ function Shell() {
   const hash = useHash();
   const route = useMemo(() => parseRoute(hash), [hash]);
   const status = useStatus();
+  useEngineEvents();
   return (
     <>
       {/* A button, not an in-page link: the hash belongs to the router. */}

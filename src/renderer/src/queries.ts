@@ -1,12 +1,14 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { SettingKey } from '../../shared/settings';
-import { api } from './transport';
+import { useEffect } from 'react';
+import { api, subscribeEngineEvents } from './transport';
 import type { Interval } from './timeRange';
 
 /**
  * Every read and write the window makes, as react-query hooks. Reads that change on their own
- * (status, scores, the incident list) poll; writes invalidate what they change, so a view never
- * shows a state the engine has left.
+ * (status, scores, the incident list, runs) are refreshed when the engine says they changed
+ * (useEngineEvents), with a slow poll only as a fallback; writes invalidate what they change, so
+ * a view never shows a state the engine has left.
  */
 export const keys = {
   status: ['status'] as const,
@@ -20,7 +22,8 @@ export const keys = {
   settings: ['settings'] as const,
 };
 
-const POLL_MS = 5_000;
+/** The fallback poll: events do the work; this only covers a stream that died unnoticed. */
+const POLL_MS = 60_000;
 export const INCIDENT_PAGE = 200;
 
 export function useStatus() {
@@ -127,4 +130,26 @@ export function useSetSetting() {
       if (result.ok) void client.invalidateQueries({ queryKey: keys.settings });
     },
   });
+}
+
+/**
+ * Refreshes what the engine's events say changed: every round or detection (`changed`) the
+ * status, the scores and the runs; new incidents the incident list. Mounted once, by the app.
+ */
+export function useEngineEvents(): void {
+  const client = useQueryClient();
+  useEffect(() => {
+    const refreshAll = () => void client.invalidateQueries();
+    return subscribeEngineEvents((event) => {
+      if (event.type === 'incidents') {
+        void client.invalidateQueries({ queryKey: keys.incidents });
+        void client.invalidateQueries({ queryKey: keys.status });
+        return;
+      }
+      void client.invalidateQueries({ queryKey: keys.status });
+      void client.invalidateQueries({ queryKey: ['scores'] });
+      void client.invalidateQueries({ queryKey: keys.runs });
+      void client.invalidateQueries({ queryKey: keys.models });
+    }, refreshAll);
+  }, [client]);
 }

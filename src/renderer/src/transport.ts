@@ -1,4 +1,4 @@
-import { METHOD_NAMES, type MethodName } from '../../shared/methods';
+import { isEngineEvent, METHOD_NAMES, type EngineEvent, type MethodName } from '../../shared/methods';
 import type { PortentApi } from '../../shared/contract';
 
 /**
@@ -75,3 +75,65 @@ export function httpApi(): PortentApi {
 }
 
 export const api: PortentApi = window.portent ?? httpApi();
+
+/**
+ * Reads `portent serve`'s event stream (server-sent events over fetch, since EventSource cannot
+ * send the bearer header) until `signal` aborts; resolves when the stream ends.
+ */
+async function readEventStream(onEvent: (event: EngineEvent) => void, signal: AbortSignal): Promise<void> {
+  token ??= accessToken();
+  const response = await fetch('/api/events', { credentials: 'omit', headers: token ? { Authorization: `Bearer ${token}` } : {}, signal });
+  if (!response.ok || !response.body) throw new Error(`events: HTTP ${response.status}`);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      for (const line of block.split('\n')) {
+        if (!line.startsWith('data: ')) continue;
+        try {
+          const event: unknown = JSON.parse(line.slice('data: '.length));
+          if (isEngineEvent(event)) onEvent(event);
+        } catch {
+          // A line that is not an event is skipped; the next one may be.
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The engine's events, as they happen: from the preload in the desktop app, from the event
+ * stream under `portent serve` (reconnecting after a drop, waiting longer each time up to 30 s;
+ * `onReconnect` is called once it is back, since events may have been missed meanwhile).
+ * Returns how to stop.
+ */
+export function subscribeEngineEvents(onEvent: (event: EngineEvent) => void, onReconnect: () => void = () => {}): () => void {
+  if (window.portentEvents) return window.portentEvents.subscribe(onEvent);
+  const abort = new AbortController();
+  void (async () => {
+    let delay = 1_000;
+    let first = true;
+    while (!abort.signal.aborted) {
+      try {
+        if (!first) onReconnect();
+        first = false;
+        await readEventStream((event) => {
+          delay = 1_000;
+          onEvent(event);
+        }, abort.signal);
+      } catch {
+        // Not reachable or refused: tried again below.
+      }
+      if (abort.signal.aborted) return;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(30_000, delay * 2);
+    }
+  })();
+  return () => abort.abort();
+}

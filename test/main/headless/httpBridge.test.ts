@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import type { Db } from '../../../src/main/engine/store/database';
 import { createEngineApi } from '../../../src/main/engine/api';
 import { CONTENT_SECURITY_POLICY, MAX_BODY_BYTES, resolveStatic, startHttpBridge, type HttpBridge } from '../../../src/main/headless/httpBridge';
 import { openTestDb } from '../../support/db';
+import type { EngineEvent } from '../../../src/shared/methods';
 import { repoRoot } from '../../support/cli';
 import { tempDir } from '../../support/tmp';
 import { TestHost } from '../engine/api/host';
@@ -88,6 +90,36 @@ describe('HTTP bridge', () => {
     expect(await script.text()).toBe('console.log(1)');
     const api = await call('listIncidents', [{ limit: 5 }]);
     expect(await api.json()).toEqual({ ok: true, result: [] });
+  });
+
+  it('streams the engine\'s events to a page holding the token, and stops listening when it goes', async () => {
+    const emitter = new EventEmitter();
+    const events = (listener: (e: EngineEvent) => void) => {
+      emitter.on('event', listener);
+      return () => void emitter.off('event', listener);
+    };
+    const streaming = await startHttpBridge({ handlers: createEngineApi(new TestHost(db)), staticDir: path.join(repoRoot, 'test'), port: 0, events });
+    try {
+      const at = `http://127.0.0.1:${streaming.port}/api/events`;
+      expect((await fetch(at)).status).toBe(401);
+      const abort = new AbortController();
+      const res = await fetch(at, { headers: { Authorization: `Bearer ${streaming.token}` }, signal: abort.signal });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = (await reader.read()).value ?? '';
+      expect(emitter.listenerCount('event')).toBe(1);
+      emitter.emit('event', { type: 'changed' });
+      emitter.emit('event', { type: 'incidents', ids: [4, 5] });
+      while (!text.includes('"ids":[4,5]')) text += (await reader.read()).value ?? '';
+      expect(text).toContain('data: {"type":"changed"}\n\n');
+      expect(text).toContain('data: {"type":"incidents","ids":[4,5]}\n\n');
+      abort.abort();
+      for (let i = 0; i < 50 && emitter.listenerCount('event') > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(emitter.listenerCount('event')).toBe(0);
+    } finally {
+      await streaming.close();
+    }
   });
 
   it('sends the same Content-Security-Policy as the page declares', () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Monitor } from '../../engine/monitor';
 import { createEngineApi } from '../../engine/api';
+import { subscribeEngineEvents } from '../../engine/monitorEvents';
 import { UsageError, type Command, type CommandContext } from '../command';
 import { startHttpBridge } from '../httpBridge';
 import { removeWebAddress, webAddressFileOf, writeWebAddress } from '../webAddress';
@@ -66,7 +67,8 @@ export const serveCommand: Command = {
     const monitor = new Monitor({ ...options, log });
     try {
       monitor.start();
-      const bridge = await startHttpBridge({ handlers: createEngineApi(monitor), staticDir, port }).catch((err: NodeJS.ErrnoException) => {
+      const events = (listener: Parameters<typeof subscribeEngineEvents>[1]) => subscribeEngineEvents(monitor, listener);
+      const bridge = await startHttpBridge({ handlers: createEngineApi(monitor), staticDir, port, events }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} on 127.0.0.1 is in use; choose another with --port, or --port 0 for any`);
         throw err;
       });
