@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/main/engine/detect/tf';
 import type { Db } from '../../src/main/engine/store/database';
 import { DetectionStore, type RoundRef } from '../../src/main/engine/store/detectionStore';
 import { CHANNELS, readFeatures, type RoundFeatures } from '../../src/main/engine/detect/features';

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from './tf';
 import type { Db } from '../store/database';
 import { DetectionStore, type IncidentPortRow, type IncidentRow, type OwnerChange, type RoundRef } from '../store/detectionStore';
 import type { Logger } from '../log';

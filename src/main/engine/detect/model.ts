@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 import { CHANNELS, CONTEXT_SIZE, FULL_PORTS, TARGET_TIME_SIZE, targetTime, type RoundFeatures } from './features';
 
 /**

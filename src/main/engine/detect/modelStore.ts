@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 import type { ModelConfig } from './model';
 import { isHourCounts, type HourCounts } from './hourProfile';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 import { CHANNELS, type RoundFeatures } from './features';
 import { batchTensors, capLogits, LOGIT_CAP, makeBatch, type Batch, type ModelConfig } from './model';
 import { topCells, type CellError } from './score';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf';
 
 /**
  * The wasm backend's BatchMatMul is about 30 times slower when the left operand is transposed

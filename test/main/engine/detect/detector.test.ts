@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../../../src/main/engine/detect/tf';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../../../src/main/engine/store/database';

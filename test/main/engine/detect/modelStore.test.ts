@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../../../src/main/engine/detect/tf';
 import { selectDetectionBackend } from '../../../../src/main/engine/detect/backendChoice';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../../../src/main/engine/detect/model';

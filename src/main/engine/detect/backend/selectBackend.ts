@@ -21,7 +21,7 @@
  * is then never written to); when cpu is chosen, that first write is done here with tfjs logging
  * muted, and the reason tfjs-node is not in use goes to our own log instead.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf';
 import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -63,9 +63,10 @@ function isModuleNotFound(err: unknown, specifier: string): boolean {
 }
 
 async function tryTfjsNode(): Promise<Attempt> {
-  // require() rather than import(): tfjs-node is CommonJS and so is the copy of @tensorflow/tfjs
-  // Node loads for us (its "main"), so both share one module cache and one tfjs-core engine; a
-  // bundler-transformed import() could also resolve a different copy.
+  // require() rather than import(): tfjs-node is CommonJS and so is the copy of tfjs-core Node
+  // loads for us (its "main"), so tfjs-node (through its own @tensorflow/tfjs) and ../tf share one
+  // module cache and one tfjs-core engine; a bundler-transformed import() could also resolve a
+  // different copy.
   try {
     requireHere.resolve(TFJS_NODE);
   } catch (err) {
@@ -81,7 +82,7 @@ async function tryTfjsNode(): Promise<Attempt> {
   if (tf.findBackendFactory('tensorflow') == null) {
     return {
       ok: false,
-      reason: `${TFJS_NODE} loaded but registered no 'tensorflow' backend with this @tensorflow/tfjs (two copies of tfjs-core installed?)`,
+      reason: `${TFJS_NODE} loaded but registered no 'tensorflow' backend with this tfjs-core (two copies of tfjs-core installed?)`,
     };
   }
   if (!(await tf.setBackend('tensorflow'))) {

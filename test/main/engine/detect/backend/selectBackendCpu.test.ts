@@ -1,6 +1,6 @@
 // Its own file so the cpu backend is untouched when the test starts: the Node.js banner fires on
 // the cpu backend's first tensor write in a process, and vitest runs each file in a fresh worker.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../../../../src/main/engine/detect/tf';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../../../src/main/engine/log';
 import { initBackend } from '../../../../../src/main/engine/detect/backend/selectBackend';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../../../../src/main/engine/detect/tf';
 import { describe, expect, it } from 'vitest';
 import { selectDetectionBackend } from '../../../../../src/main/engine/detect/backendChoice';
 import { CONTEXT_SIZE, type RoundFeatures } from '../../../../../src/main/engine/detect/features';
