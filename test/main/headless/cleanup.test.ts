@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { sink } from '../../support/cli';
 import { describe, expect, it } from 'vitest';
 import { DatabaseOpenError, openDatabase } from '../../../src/main/engine/store/database';
 import { SettingsStore } from '../../../src/main/engine/store/settingsStore';
@@ -9,17 +9,6 @@ import type { CommandContext } from '../../../src/main/headless/command';
 import { tempDir } from '../../support/tmp';
 
 const DAY = 86_400_000;
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 async function cleanup(file: string, json = false) {
   const out = sink();

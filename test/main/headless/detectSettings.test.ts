@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { sink } from '../../support/cli';
 import { describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../../src/main/engine/store/database';
 import { SettingsStore } from '../../../src/main/engine/store/settingsStore';
@@ -20,17 +20,6 @@ vi.mock('../../../src/main/engine/detect/detectInWorker', async (importOriginal)
 });
 
 const MIN = 60_000;
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 async function runCommand(command: typeof detectCommand, file: string) {
   const out = sink();
