@@ -204,12 +204,11 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
       };
     }
 
-    // Refit on what was normal, plus approved rounds, plus replay of older normal rounds. If the
-    // refit is cancelled, this hour's scores stay and the model stays as it was; those rounds
-    // can still come back through the replay sample. Hold-out rounds (holdout.ts) are never
-    // trained on: they stop the fit early and calibrate the threshold.
-    // What is new to the model: every round scored since its last refit, by this run or by
-    // the 'score' runs after each changed round.
+    // Refit on what is new to the model and was normal (every round scored since its last refit,
+    // by this run or by the 'score' runs after each changed round), plus approved rounds, plus a
+    // replay of older normal rounds. If the refit is cancelled, the scores stay and the model
+    // stays as it was; the next refit takes these rounds again. Hold-out rounds (holdout.ts) are
+    // never trained on: they stop the fit early and calibrate the threshold.
     const t1 = performance.now();
     const after = meta.trainedThrough ?? unscored[0]!.id - 1;
     const since = store.scoredAfter(after);
