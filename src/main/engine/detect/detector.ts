@@ -118,7 +118,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
   const previous = store.latestModel();
   const loadedLearning = !loaded.model || loaded.meta.threshold === null || seenOf(loaded.meta) < minRounds;
   // Rounds scored by 'score' runs since the last refit wait for the hourly refit.
-  const refitPending = scope === 'full' && loaded.model !== null && loaded.meta.trainedThrough !== undefined && store.scoredAfter(loaded.meta.trainedThrough).length > 0;
+  const refitPending = scope === 'full' && loaded.model !== null && loaded.meta.trainedThrough !== undefined && store.hasScoredAfter(loaded.meta.trainedThrough);
   if ((unscored.length === 0 && !refitPending) || (scope === 'score' && loadedLearning)) {
     const meta = loaded.model ? loaded.meta : null;
     loaded.model?.dispose();

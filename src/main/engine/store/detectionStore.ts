@@ -113,6 +113,11 @@ export class DetectionStore {
       .join(',');
   }
 
+  /** Whether any round was scored after round `afterId`: one index probe, nothing loaded. */
+  hasScoredAfter(afterId: number): boolean {
+    return this.db.prepare<[number], number>('SELECT EXISTS (SELECT 1 FROM round_scores WHERE round_id > ?)').pluck().get(afterId) === 1;
+  }
+
   /** Rounds scored after round `afterId` (by id), oldest first: what the next refit learns from. */
   scoredAfter(afterId: number): (RoundRef & { anomalous: boolean })[] {
     return this.db
