@@ -68,6 +68,8 @@ interface Running {
   score: Job<DetectOutcome | null>;
   /** Known UDP clients, whose kernel-numbered ports are no change; refreshed after each detection. */
   udpClients: ReadonlySet<number>;
+  /** The last round's listening signature (and the client set it was taken with), so each round reads only its own. */
+  lastListening: { roundId: number; signature: string; clients: ReadonlySet<number> } | null;
   cleanup: Job<CleanupResult>;
   capture: CaptureFeed | null;
   startedAt: number;
@@ -131,7 +133,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const score = new Job<DetectOutcome | null>('score', (trigger) => this.runDetection(trigger, 'score'), log);
       const cleanup = new Job<CleanupResult>('cleanup', (trigger) => this.runCleanupJob(trigger), log);
       const udpClients = new DetectionStore(db).clientUdpOwners(...DEFAULT_EPHEMERAL_UDP, CLIENT_UDP_PORTS);
-      const running: Running = { db, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, cleanup, capture: null, startedAt };
+      const running: Running = { db, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, cleanup, capture: null, startedAt };
       claimMonitorFile(dbPath, this.liveState(running));
       const interrupted = markInterruptedRuns(db, startedAt);
       if (interrupted > 0) log.warn('runs left unfinished by an earlier stop marked failed', { runs: interrupted });
@@ -263,14 +265,22 @@ export class Monitor extends EventEmitter<MonitorEvents> {
    */
   private scoreIfChanged(roundId: number): void {
     const s = this.state;
-    if (!s || this.paused || s.detect.busy || s.score.busy) return;
+    if (!s || this.paused) return;
     try {
       const store = new DetectionStore(s.db);
-      const before = store.roundsBefore(Number.MAX_SAFE_INTEGER, 2);
-      if (before.length < 2 || before[1]!.id !== roundId) return;
       const [lo, hi] = DEFAULT_EPHEMERAL_UDP;
-      if (store.listeningSignature(before[0]!.id, lo, hi, s.udpClients) === store.listeningSignature(roundId, lo, hi, s.udpClients)) return;
-      const model = store.latestModel();
+      const signature = store.listeningSignature(roundId, lo, hi, s.udpClients);
+      // The round before: remembered from the last call, read from the database after a start
+      // or when the client set changed since.
+      let previous = s.lastListening;
+      if (!previous || previous.clients !== s.udpClients) {
+        const before = store.roundsBefore(Number.MAX_SAFE_INTEGER, 2);
+        previous = before.length === 2 && before[1]!.id === roundId ? { roundId: before[0]!.id, signature: store.listeningSignature(before[0]!.id, lo, hi, s.udpClients), clients: s.udpClients } : null;
+      }
+      s.lastListening = { roundId, signature, clients: s.udpClients };
+      if (!previous || previous.roundId >= roundId || previous.signature === signature) return;
+      if (s.detect.busy || s.score.busy) return;
+      const model = store.latestModelState();
       if (!model || model.threshold === null || model.roundsSeen < s.plan.detector.minTrainingRounds) return;
     } catch (err) {
       this.options.log.warn('could not compare the round with the one before; it will be scored by the next detection', { error: (err as Error).message });

@@ -1,5 +1,6 @@
 import { databaseFileBytes, type Db } from './store/database';
 import type { MonitorState } from './monitorFile';
+import { DetectionStore } from './store/detectionStore';
 import type { Status } from '../../shared/contract';
 import { PORTENT_VERSION } from '../../shared/version';
 
@@ -43,11 +44,7 @@ export function readStatus({ db, dbPath, monitor, roundsNeeded, now = Date.now()
        FROM rounds r ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
     )
     .get();
-  const model = db
-    .prepare<[], { version: number; backend: string; threshold: number | null; roundsSeen: number }>(
-      'SELECT version, backend, threshold, rounds_seen AS roundsSeen FROM models ORDER BY version DESC LIMIT 1',
-    )
-    .get();
+  const model = new DetectionStore(db).latestModelState();
   const lastRun = db
     .prepare<[], { startedAt: number; status: 'running' | 'ok' | 'failed' | 'cancelled' }>(
       'SELECT started_at AS startedAt, status FROM detection_runs ORDER BY started_at DESC, id DESC LIMIT 1',

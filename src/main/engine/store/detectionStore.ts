@@ -429,6 +429,15 @@ export class DetectionStore {
     );
   }
 
+  /** The newest model's state, without its architecture and history (status, and every round's check). */
+  latestModelState(): { version: number; backend: string; threshold: number | null; roundsSeen: number } | undefined {
+    return this.db
+      .prepare<[], { version: number; backend: string; threshold: number | null; roundsSeen: number }>(
+        'SELECT version, backend, threshold, rounds_seen AS roundsSeen FROM models ORDER BY version DESC LIMIT 1',
+      )
+      .get();
+  }
+
   latestModel(): ModelRecord | undefined {
     const r = this.db
       .prepare<[], { version: number; createdAt: number; backend: string; threshold: number | null; architecture: string; history: string; roundsTrained: number; roundsSeen: number }>(
