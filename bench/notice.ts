@@ -25,12 +25,10 @@ import { detectInWorker } from '../src/main/engine/detect/detectInWorker';
 import { silentLogger } from '../src/main/engine/log';
 import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';
 import { generate } from './quality/generator';
+import { optionOf } from './args';
 
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
+const opt = (name: string, fallback: string) => optionOf(args, name, fallback);
 const runs = Number(opt('runs', '10'));
 const days = Number(opt('days', '3'));
 const backend = opt('backend', 'node') as BackendPreference;

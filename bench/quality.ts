@@ -44,6 +44,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';
 import { DETECTORS, runWeek, type RunResult } from './quality/run';
 import { summarize } from './quality/aggregate';
+import { optionOf } from './args';
 
 const VALUE_OPTIONS = ['days', 'ports', 'seed', 'seeds', 'user', 'parallel', 'learn-hours', 'backend'];
 const FLAG_OPTIONS = ['json', 'verbose', 'diagnose', 'child'];
@@ -57,10 +58,7 @@ for (let i = 0; i < args.length; i++) {
     i++;
   }
 }
-const opt = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-};
+const opt = (name: string, fallback: string) => optionOf(args, name, fallback);
 const whole = (name: string, fallback: string, min: number, max: number) => {
   const v = Number(opt(name, fallback));
   if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} must be a whole number from ${min} to ${max}`);
