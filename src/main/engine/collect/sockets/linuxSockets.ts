@@ -1,14 +1,18 @@
-import { closeSync, openSync, read, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, openSync, read, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { silentLogger, type Logger } from '../../log';
 import { STATE_CLOSE, STATE_ESTABLISHED, STATE_LISTEN, parseProcNet, parseSockstatInUse, type ProcNetRow } from './procNet';
 import { dumpTable, loadSockDiag, type SockDiag } from './sockDiag';
 import { compareSockets, countConnections, type Proto, type Snapshot, type SocketEntry, type SocketScanner } from './types';
+import { UserNames } from './userNames';
 
 export interface LinuxScannerOptions {
   /** Where procfs is mounted; tests point it at a fixture tree. */
   procRoot?: string;
+  /** Owners' user names are asked of getent again when this file changes (`userNames.ts`). */
   passwdPath?: string;
+  /** The getent program; tests stand in for it. */
+  getent?: string;
   /** Byte order of the kernel that wrote `procRoot/net/*`; defaults to this machine's. */
   littleEndian?: boolean;
   /** Walk every /proc/<pid>/fd at least once in this many scans, even when nothing seems changed. */
@@ -32,7 +36,7 @@ interface Owner {
   pid: number;
   process: string | null;
   exe: string | null;
-  user: string | null;
+  uid: number | null;
 }
 
 /** `sockstat`: the protocol's name in /proc/net/sockstat{,6}. */
@@ -58,7 +62,7 @@ export class LinuxSocketScanner implements SocketScanner {
   private readonly procRoot: string;
   private readonly littleEndian: boolean;
   private readonly now: () => number;
-  private readonly users: PasswdNames;
+  private readonly users: UserNames;
   private readonly owners: SocketOwnerIndex;
   private readonly source: TableSource | 'auto';
   private readonly loadDiag: () => SockDiag;
@@ -70,7 +74,7 @@ export class LinuxSocketScanner implements SocketScanner {
     this.procRoot = options.procRoot ?? '/proc';
     this.littleEndian = options.littleEndian ?? os.endianness() === 'LE';
     this.now = options.now ?? Date.now;
-    this.users = new PasswdNames(options.passwdPath ?? '/etc/passwd');
+    this.users = new UserNames({ passwdPath: options.passwdPath, getent: options.getent });
     this.owners = new SocketOwnerIndex(this.procRoot, options.fullWalkEvery ?? 10);
     this.source = options.source ?? 'auto';
     this.loadDiag = options.loadSockDiag ?? loadSockDiag;
@@ -99,16 +103,14 @@ export class LinuxSocketScanner implements SocketScanner {
     const wanted = new Set<string>();
     for (const { row } of bound) if (row.inode !== 0) wanted.add(String(row.inode));
     const pidByInode = this.owners.resolve(wanted);
-    if (pidByInode.size > 0) this.users.refresh();
 
     const owners = new Map<number, Owner>();
+    for (const pid of pidByInode.values()) if (!owners.has(pid)) owners.set(pid, readOwner(this.procRoot, pid));
+    await this.users.resolve([...owners.values()].flatMap((o) => (o.uid === null ? [] : [o.uid])));
     const sockets = bound.map(({ proto, row }): SocketEntry => {
       const pid = pidByInode.get(String(row.inode));
-      let owner = pid === undefined ? undefined : owners.get(pid);
-      if (pid !== undefined && !owner) {
-        owner = readOwner(this.procRoot, pid, this.users);
-        owners.set(pid, owner);
-      }
+      const owner = pid === undefined ? undefined : owners.get(pid);
+      const uid = owner?.uid ?? null;
       return {
         proto,
         family: row.family,
@@ -117,7 +119,8 @@ export class LinuxSocketScanner implements SocketScanner {
         pid: owner?.pid ?? null,
         process: owner?.process ?? null,
         exe: owner?.exe ?? null,
-        user: owner?.user ?? null,
+        // A uid without a name is shown as the number, as ps shows it (and as on macOS).
+        user: uid === null ? null : (this.users.name(uid) ?? String(uid)),
       };
     });
     sockets.sort(compareSockets);
@@ -326,17 +329,16 @@ export function walkSocketHolders(procRoot: string, inodes: ReadonlySet<string>)
   return found;
 }
 
-function readOwner(procRoot: string, pid: number, users: PasswdNames): Owner {
+function readOwner(procRoot: string, pid: number): Owner {
   const dir = `${procRoot}/${pid}`;
   const comm = tryRead(() => readFileSync(`${dir}/comm`, 'utf8'));
   const status = tryRead(() => readFileSync(`${dir}/status`, 'utf8'));
-  const uid = status === null ? null : effectiveUid(status);
   return {
     pid,
     process: comm === null ? null : comm.replace(/\n$/, ''),
     // Unreadable without ptrace rights over the process (another user's, or a kernel thread).
     exe: tryRead(() => readlinkSync(`${dir}/exe`)),
-    user: uid === null ? null : users.name(uid),
+    uid: status === null ? null : effectiveUid(status),
   };
 }
 
@@ -351,39 +353,5 @@ function tryRead<T>(read: () => T): T | null {
     return read();
   } catch {
     return null;
-  }
-}
-
-/**
- * uid -> login name from a passwd file, re-read only when the file changes. Users known only to
- * NSS (LDAP, systemd-homed) are not in it and come back as the numeric uid.
- */
-class PasswdNames {
-  private version = '';
-  private names = new Map<number, string>();
-
-  constructor(private readonly path: string) {}
-
-  refresh(): void {
-    let version: string;
-    try {
-      const st = statSync(this.path);
-      version = `${st.ino}:${st.mtimeMs}:${st.size}`;
-    } catch {
-      version = 'missing';
-    }
-    if (version === this.version) return;
-    this.version = version;
-    this.names = new Map();
-    const text = tryRead(() => readFileSync(this.path, 'utf8')) ?? '';
-    for (const line of text.split('\n')) {
-      const [name, , uid] = line.split(':');
-      // The first entry wins, as with getpwuid() when two names share a uid.
-      if (name && uid && /^\d+$/.test(uid) && !this.names.has(Number(uid))) this.names.set(Number(uid), name);
-    }
-  }
-
-  name(uid: number): string {
-    return this.names.get(uid) ?? String(uid);
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -30,6 +30,7 @@ const UDP = [
 let root: string;
 let proc: string;
 let passwd: string;
+let getent: string;
 
 function writeTable(name: string, rows: string[]): void {
   writeFileSync(path.join(proc, 'net', name), `${[HEADER, ...rows].join('\n')}\n`);
@@ -55,6 +56,14 @@ beforeEach(() => {
   // No udp6: a kernel without IPv6 has none, which must read as an empty table.
   passwd = path.join(root, 'passwd');
   writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n');
+  // A getent over the fixture passwd file that notes each run's arguments, as the real one
+  // answers: the entries found, exit status 2 when some were not.
+  getent = path.join(root, 'getent');
+  writeFileSync(
+    getent,
+    `#!/bin/sh\necho "$*" >> '${root}/getent.log'\nshift\nstatus=0\nfor uid in "$@"; do\n  awk -F: -v u="$uid" '$3 == u { print; found = 1; exit } END { exit !found }' '${passwd}' || status=2\ndone\nexit $status\n`,
+  );
+  chmodSync(getent, 0o755);
   // "100" sorts before "30" as text: the lowest-pid rule must compare numbers.
   addProcess(100, { comm: 'sshd', uid: [0, 0], exe: '/usr/sbin/sshd', fds: { '5': 'socket:[1001]' } });
   addProcess(30, { comm: 'sshd', uid: [0, 0], exe: '/usr/sbin/sshd', fds: { '0': '/dev/null', '3': 'socket:[1001]', '4': 'socket:[2001]' } });
@@ -66,7 +75,8 @@ beforeEach(() => {
 
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-const scanner = (fullWalkEvery = 10) => new LinuxSocketScanner({ procRoot: proc, passwdPath: passwd, fullWalkEvery, now: () => 1_700_000_000_000 });
+const scanner = (fullWalkEvery = 10) => new LinuxSocketScanner({ procRoot: proc, passwdPath: passwd, getent, fullWalkEvery, now: () => 1_700_000_000_000 });
+const getentRuns = () => readFileSync(path.join(root, 'getent.log'), 'utf8').trim().split('\n');
 const owner = (s: SocketEntry) => [s.proto, s.address, s.port, s.pid];
 
 describe('LinuxSocketScanner on a fixture /proc', () => {
@@ -173,10 +183,13 @@ describe('LinuxSocketScanner on a fixture /proc', () => {
     expect((await scanner().scan()).sockets.map((x) => x.port)).toEqual([22, 80, 631, 4444, 5353]);
   });
 
-  it('re-reads the passwd file when it changes', async () => {
+  it('asks for the names of all owners in one getent run, and again only when the passwd file changes', async () => {
     const s = scanner();
     expect((await s.scan()).sockets[2]?.user).toBe('www-data');
+    expect((await s.scan()).sockets[2]?.user).toBe('www-data');
+    expect(getentRuns()).toEqual(['passwd 0 33 4242']);
     writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/bash\nhttpd-user:x:33:33::/var/www:/usr/sbin/nologin\n');
     expect((await s.scan()).sockets[2]?.user).toBe('httpd-user');
+    expect(getentRuns()).toHaveLength(2);
   });
 });
