@@ -8,11 +8,10 @@ import type { Job } from './job';
  * that rounds stay aligned.
  */
 export function roundSchedule(seconds: number): string {
-  if (seconds === 60) return '0 * * * * *';
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 60 || 60 % seconds !== 0) {
     throw new RangeError(`round length must be 60 seconds or a whole divisor of 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30); got ${seconds}`);
   }
-  return seconds === 1 ? '* * * * * *' : `*/${seconds} * * * * *`;
+  return periodSchedule(seconds);
 }
 
 /**

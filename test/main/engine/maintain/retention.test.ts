@@ -37,11 +37,15 @@ describe('sizeCapBytes', () => {
 });
 
 describe('cleanupSchedule', () => {
-  it('runs once a day at the local time given, at second 0', () => {
+  it('runs once a day at the local time given, at second 0', async () => {
     expect(cleanupSchedule('03:30')).toBe('0 30 3 * * *');
     expect(cleanupSchedule('00:00')).toBe('0 0 0 * * *');
     expect(cleanupSchedule('23:59')).toBe('0 59 23 * * *');
     for (const t of ['03:30', '00:00', '23:59']) expect(cron.validate(cleanupSchedule(t))).toBe(true);
+    // node-cron reads it in this process's time zone: 03:30 on the clock the user sees.
+    const task = cron.createTask(cleanupSchedule('03:30'), () => undefined);
+    for (const d of task.getNextRuns(3)) expect([d.getHours(), d.getMinutes(), d.getSeconds()]).toEqual([3, 30, 0]);
+    await task.destroy();
   });
 
   it('refuses anything but HH:MM in 24-hour time, with the setting\'s message', () => {

@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { describe, expect, it } from 'vitest';
 import { createLogger, type LogFields } from '../../../../src/main/engine/log';
 import { Job } from '../../../../src/main/engine/schedule/job';
@@ -78,6 +79,23 @@ describe('periodSchedule', () => {
   it('runs periods of whole hours from midnight', () => {
     expect(periodSchedule(7200, 30)).toBe('30 0 */2 * * *');
     expect(periodSchedule(86_400, 30)).toBe('30 0 0 * * *');
+  });
+
+  it('fires, as node-cron reads the expressions, at those local times', async () => {
+    const nextRuns = async (expression: string): Promise<Date[]> => {
+      const task = cron.createTask(expression, () => undefined);
+      const runs = task.getNextRuns(4);
+      await task.destroy();
+      return runs;
+    };
+    const clock = (d: Date) => [d.getHours(), d.getMinutes(), d.getSeconds()];
+    for (const d of await nextRuns(roundSchedule(60))) expect(d.getSeconds()).toBe(0);
+    for (const d of await nextRuns(roundSchedule(15))) expect(d.getSeconds() % 15).toBe(0);
+    for (const d of await nextRuns(periodSchedule(3600, 30))) expect(clock(d).slice(1)).toEqual([0, 30]);
+    for (const d of await nextRuns(periodSchedule(7200, 30))) expect([clock(d)[0]! % 2, ...clock(d).slice(1)]).toEqual([0, 0, 30]);
+    const daily = await nextRuns(periodSchedule(86_400, 30));
+    for (const d of daily) expect(clock(d)).toEqual([0, 0, 30]);
+    expect(daily[1]!.getDate()).not.toBe(daily[0]!.getDate());
   });
 
   it('refuses periods that do not divide a minute, an hour or a day', () => {
