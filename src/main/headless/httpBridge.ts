@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { ContractError, invokeMethod, isMethodName, type Handlers } from '../../shared/contract';
 import { CONTENT_SECURITY_POLICY, contentTypeOf } from '../../shared/webPage';
 import type { EngineEvent } from '../../shared/methods';
@@ -188,9 +189,9 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<HttpB
       res.end();
       return;
     }
-    fs.createReadStream(real)
-      .on('error', () => res.destroy())
-      .pipe(res);
+    // pipeline, not pipe: it closes the file when the browser leaves halfway (pipe keeps it
+    // open), and drops the connection when the file cannot be read.
+    pipeline(fs.createReadStream(real), res, () => undefined);
   };
 
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Db } from '../../../src/main/engine/store/database';
 import { createEngineApi } from '../../../src/main/engine/api';
 import { CONTENT_SECURITY_POLICY, MAX_BODY_BYTES, resolveStatic, startHttpBridge, type HttpBridge } from '../../../src/main/headless/httpBridge';
@@ -16,12 +16,13 @@ let db: Db;
 let bridge: HttpBridge;
 let base: string;
 let auth: Record<string, string>;
+let staticDir: string;
 
 beforeEach(async () => {
   db = openTestDb().db;
   // The page's folder, beside a file that must never be served.
   const top = tempDir('portent-bridge-');
-  const staticDir = path.join(top, 'renderer');
+  staticDir = path.join(top, 'renderer');
   fs.mkdirSync(path.join(staticDir, 'assets'), { recursive: true });
   fs.writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Portent</title>');
   fs.writeFileSync(path.join(staticDir, 'assets', 'app.js'), 'console.log(1)');
@@ -184,5 +185,32 @@ describe('HTTP bridge', () => {
     expect(resolveStatic('/srv/page', '//etc/passwd')).toBe('/srv/page/etc/passwd');
     for (const p of ['/../x', '/a/../../x', '/%2e%2e/x', '/..%2fx', '/%2e%2e%2f%2e%2e%2fetc%2fpasswd', '/%00', '/%E0%A4%A']) expect(resolveStatic('/srv/page', p), p).toBeNull();
     expect((await raw('/missing.js', auth)).status).toBe(404);
+  });
+
+  it('closes a file it was sending when the browser goes away halfway', async () => {
+    // Larger than what the socket buffers hold, so the server is still reading when the client leaves.
+    const big = path.join(staticDir, 'assets', 'big.wasm');
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, 256 * 1024 * 1024);
+    const real = fs.realpathSync(big);
+    const openOnIt = () =>
+      fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`) === real;
+        } catch {
+          return false;
+        }
+      }).length;
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: bridge.port, path: '/assets/big.wasm', headers: { Host: `127.0.0.1:${bridge.port}` } }, (res) => {
+        expect(res.statusCode).toBe(200);
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', reject);
+    });
+    await vi.waitFor(() => expect(openOnIt()).toBe(0), { timeout: 3000, interval: 50 });
   });
 });
