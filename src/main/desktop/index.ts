@@ -43,6 +43,10 @@ if (!app.requestSingleInstanceLock()) {
     migrationsDir: app.isPackaged ? path.join(process.resourcesPath, 'migrations') : undefined,
     log,
     captureLauncher: utilityLauncher,
+    // A utility process runs on the app's own binary, and a Node capture runtime cannot load
+    // the addons built for Electron: the desktop has no capture runtime yet (see
+    // captureErrors.ts for what it tells the user).
+    captureRuntime: null,
   });
   const api = createEngineApi(monitor);
   const window = new MainWindow({ preload: path.join(here, '../preload/index.cjs'), entry: devOrigin ?? APP_ENTRY });

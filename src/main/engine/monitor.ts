@@ -8,6 +8,7 @@ import { markInterruptedRuns } from './store/interrupted';
 import { CaptureFeed, type CaptureFeedOptions, type CaptureStatus } from './collect/capture/captureFeed';
 import type { RoundCapture } from './store/captureStore';
 import type { ChildLauncher } from './collect/capture/childLauncher';
+import { excessCapabilityWarning, installedCaptureRuntime, runtimeVersionWarning } from './collect/capture/captureRuntime';
 import { collectRound, type CollectResult } from './collect/collectRound';
 import { createSocketScanner } from './collect/sockets';
 import type { SocketScanner } from './collect/sockets/types';
@@ -44,6 +45,11 @@ export interface MonitorOptions {
   detectEvery?: number;
   /** How the capture process is started; a Node fork by default (the desktop shell passes its own). */
   captureLauncher?: ChildLauncher;
+  /**
+   * The executable of the capture process, which alone holds the right to capture. Absent: the
+   * installed capture runtime when there is one (captureRuntime.ts), else this process's own.
+   */
+  captureRuntime?: string | null;
 }
 
 export type DetectOutcome = DetectionResult & { backendDetail: string };
@@ -86,6 +92,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private state: Running | undefined;
   private detection: DetectionHandle | null = null;
   private paused = false;
+  /** The capture runtime whose Node version was last checked (once per runtime, not per capture start). */
+  private runtimeChecked: string | null = null;
   private snoozedUntil: number | null = null;
 
   constructor(private readonly options: MonitorOptions) {
@@ -137,6 +145,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       claimMonitorFile(dbPath, this.liveState(running));
       const interrupted = markInterruptedRuns(db, startedAt);
       if (interrupted > 0) log.warn('runs left unfinished by an earlier stop marked failed', { runs: interrupted });
+      const excess = excessCapabilityWarning();
+      if (excess) log.warn(excess);
       this.state = running;
       this.schedule(running);
       this.startCapture(running);
@@ -176,7 +186,21 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (!s.plan.capture || this.paused) return;
     const extra = this.options.capture || {};
     const plan: CapturePlan = s.plan.capture;
-    s.capture = new CaptureFeed({ ...extra, launcher: this.options.captureLauncher, iface: plan.iface, filter: plan.filter, maxPackets: plan.maxPackets, log: this.options.log });
+    const runtime = this.options.captureRuntime === undefined ? installedCaptureRuntime() : this.options.captureRuntime;
+    if (runtime && runtime !== this.runtimeChecked) {
+      this.runtimeChecked = runtime;
+      const stale = runtimeVersionWarning(runtime);
+      if (stale) this.options.log.warn(stale);
+    }
+    s.capture = new CaptureFeed({
+      ...extra,
+      ...(runtime ? { runtime } : {}),
+      launcher: this.options.captureLauncher,
+      iface: plan.iface,
+      filter: plan.filter,
+      maxPackets: plan.maxPackets,
+      log: this.options.log,
+    });
     void s.capture.start().finally(() => this.changed());
   }
 

@@ -6,6 +6,7 @@ import { DatabaseOpenError } from '../engine/store/database';
 import { MonitorBusyError } from '../engine/monitorFile';
 import { UsageError, type Command, type CommandContext } from './command';
 import { captureCommand } from './commands/capture';
+import { captureSetupCommand } from './commands/captureSetup';
 import { cleanupCommand } from './commands/cleanup';
 import { configCommand } from './commands/config';
 import { exportCommand } from './commands/export';
@@ -26,6 +27,7 @@ const COMMANDS: Command[] = [
   portsCommand,
   interfacesCommand,
   captureCommand,
+  captureSetupCommand,
   detectCommand,
   anomaliesCommand,
   configCommand,

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, type Logger } from '../engine/log';
 import { RotatingFile } from '../engine/logFile';
@@ -16,9 +17,10 @@ export const MONITOR_OPTIONS = {
   iface: { type: 'string' },
   filter: { type: 'string' },
   'no-capture': { type: 'boolean' },
+  'capture-runtime': { type: 'string' },
 } as const;
 
-export const MONITOR_USAGE = '[--db PATH] [--round-seconds N] [--detect-every N] [--iface NAME] [--filter BPF] [--no-capture]';
+export const MONITOR_USAGE = '[--db PATH] [--round-seconds N] [--detect-every N] [--iface NAME] [--filter BPF] [--no-capture] [--capture-runtime PATH]';
 
 /** Resolves with the first of SIGINT or SIGTERM; listeners are installed at once, before any work. */
 export function nextStopSignal(): Promise<NodeJS.Signals> {
@@ -72,18 +74,37 @@ export function captureOption(ctx: CommandContext): false | { iface?: string; fi
   return { iface: iface as string | undefined, filter: filter as string | undefined };
 }
 
+/**
+ * `--capture-runtime PATH`: the executable that alone holds the right to capture (see
+ * captureRuntime.ts); absent, the installed one when there is one.
+ */
+export function captureRuntimeOption(ctx: CommandContext): string | undefined {
+  const raw = ctx.values['capture-runtime'];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError('--capture-runtime needs the path of the capture runtime (see `portent capture-setup`)');
+  if (ctx.values['no-capture']) throw new UsageError('--no-capture cannot be combined with --capture-runtime');
+  const file = path.resolve(raw);
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+  } catch (e) {
+    throw new UsageError(`--capture-runtime ${file} cannot be run by this user (${(e as NodeJS.ErrnoException).code ?? String(e)}); install it with \`portent capture-setup\` as root`);
+  }
+  return file;
+}
+
 export interface ParsedMonitorOptions {
   dbPath: string;
   roundSeconds: number;
   detectEvery: number | undefined;
   capture: false | { iface?: string; filter?: string } | undefined;
+  captureRuntime: string | undefined;
 }
 
 /** All of the above at once, checked before anything is opened. */
 export function parseMonitorOptions(ctx: CommandContext): ParsedMonitorOptions {
   const dbPath = resolveDbPath(ctx);
   const roundSeconds = roundSecondsOption(ctx);
-  return { dbPath, roundSeconds, detectEvery: detectEveryOption(ctx, roundSeconds), capture: captureOption(ctx) };
+  return { dbPath, roundSeconds, detectEvery: detectEveryOption(ctx, roundSeconds), capture: captureOption(ctx), captureRuntime: captureRuntimeOption(ctx) };
 }
 
 /** The service's log goes beside its database, rotated by size, and to stderr for the terminal. */

@@ -76,7 +76,7 @@ describe.runIf(process.platform === 'linux')('portent run with packet capture', 
     const log = fs.readFileSync(path.join(path.dirname(file), 'logs', 'portent.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: string; howToFix?: string });
     const off = log.filter((l) => l.msg.startsWith('packet capture is off'));
     expect(off).toHaveLength(1);
-    expect(off[0]).toMatchObject({ level: 'warn', msg: expect.stringMatching(/^packet capture is off: permission denied on lo \(/), howToFix: expect.stringContaining('AmbientCapabilities=CAP_NET_RAW') });
+    expect(off[0]).toMatchObject({ level: 'warn', msg: expect.stringMatching(/^packet capture is off: permission denied on lo \(/), howToFix: expect.stringContaining('portent capture-setup') });
 
     const db = new Database(file, { readonly: true });
     const rounds = db.prepare("SELECT r.id, c.state, c.iface, c.message FROM rounds r LEFT JOIN round_capture c ON c.round_id = r.id WHERE r.status = 'ok'").all() as { state: string; message: string }[];

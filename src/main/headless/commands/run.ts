@@ -8,13 +8,13 @@ export const runCommand: Command = {
   usage: MONITOR_USAGE,
   options: MONITOR_OPTIONS,
   async run(ctx) {
-    const { dbPath, roundSeconds, detectEvery, capture } = parseMonitorOptions(ctx);
+    const { dbPath, roundSeconds, detectEvery, capture, captureRuntime } = parseMonitorOptions(ctx);
     const { log, close } = openServiceLog(ctx, dbPath);
     const stopSignal = nextStopSignal();
     // Signal listeners do not keep Node's event loop alive; this timer does until a stop is asked.
     const keepAlive = setInterval(() => {}, 1 << 30);
     try {
-      const monitor = new Monitor({ dbPath, log, roundSeconds, detectEvery, capture });
+      const monitor = new Monitor({ dbPath, log, roundSeconds, detectEvery, capture, captureRuntime });
       monitor.start();
       const signal = await stopSignal;
       log.info('stopping', { signal });

@@ -3,6 +3,8 @@
  * reported state (the rest of Portent keeps working), so every failure becomes a CaptureError
  * with a kind for code and a message plus remedies for people.
  */
+import path from 'node:path';
+import { CAPTURE_RUNTIME_NAME } from './captureRuntime';
 
 export type CaptureErrorKind =
   | 'permission-denied'
@@ -45,17 +47,35 @@ export class CaptureError extends Error {
 const PERMISSION = /permission|not permitted|EPERM|EACCES|cannot open BPF device/i;
 const NO_DEVICE = /no such device|doesn't exist|does not exist|SIOCGIFHWADDR|no such file/i;
 
-/** How to let a non-root process capture, for the platform it runs on. */
+/**
+ * How to let a non-root process capture, for the platform it runs on. `execPath` is the
+ * executable of the process that failed to open the capture: the capture runtime itself when it
+ * is installed (see captureRuntime.ts).
+ */
 export function permissionRemedy(platform: NodeJS.Platform, execPath: string): string[] {
   if (platform === 'darwin') {
     return [
       'Give your user read/write access to /dev/bpf*: install the ChmodBPF launch daemon that ships with Wireshark (it creates the access_bpf group and adds you to it), then log out and back in.',
     ];
   }
+  if (process.versions.electron !== undefined && path.basename(execPath) !== CAPTURE_RUNTIME_NAME) {
+    return [
+      'The desktop app cannot yet give the right to capture to its capture process alone.',
+      'Either run the headless monitor as a service with the capture runtime (docs/service.md, nothing else gets the right),',
+      `or grant it to the app: sudo setcap cap_net_raw,cap_net_admin=eip ${execPath} (every process of the app then holds it; never run the app as root).`,
+    ];
+  }
+  if (path.basename(execPath) === CAPTURE_RUNTIME_NAME) {
+    return [
+      `The capture runtime ${execPath} ran without its capabilities.`,
+      'Run `portent capture-setup` as root again (replacing or upgrading the file drops its file capabilities),',
+      'and do not start Portent with NoNewPrivileges=yes or from a nosuid mount: the kernel ignores file capabilities there.',
+    ];
+  }
   return [
-    'Grant the CAP_NET_RAW capability (nothing more is needed).',
-    'As a systemd service: put AmbientCapabilities=CAP_NET_RAW in its [Service] section.',
-    `Otherwise: sudo setcap cap_net_raw=eip ${execPath} (every script that program runs may then capture; the GUI itself must still not run as root).`,
+    'Only the capture process needs the right to capture (CAP_NET_RAW and CAP_NET_ADMIN).',
+    'Install the capture runtime once, as root: `portent capture-setup --group GROUP` copies the Node runtime to libexec/portent-capture in Portent\'s folder with those two capabilities, executable by root and GROUP only (your own group on a desktop, the service\'s on a server; see docs/service.md).',
+    'Portent then starts its capture process with it; the monitor, its web server and the window keep no capability.',
   ];
 }
 

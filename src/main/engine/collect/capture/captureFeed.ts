@@ -27,6 +27,11 @@ export interface CaptureFeedOptions {
   /** The capture child to fork, and Node flags for it; found beside this module by default. */
   entry?: string;
   execArgv?: string[];
+  /**
+   * The executable the capture process runs on: the capture runtime, which alone carries the
+   * capture capabilities (see captureRuntime.ts). Absent: this process's own executable.
+   */
+  runtime?: string;
   /** How to start the capture process (the desktop passes one built on utility processes). */
   launcher?: ChildLauncher;
   /** How long a round waits for the capture process's report before recording it as late. */
@@ -94,6 +99,7 @@ export class CaptureFeed {
     const child = this.options.entry ? { entry: this.options.entry, execArgv: this.options.execArgv ?? [] } : defaultCaptureChild();
     this.process = new CaptureProcess({
       ...child,
+      ...(this.options.runtime ? { execPath: this.options.runtime } : {}),
       launcher: this.options.launcher,
       iface,
       filter: this.options.filter,
@@ -162,7 +168,7 @@ export class CaptureFeed {
     if (s.state === 'running') {
       if (this.restart) this.restart.at = Number.POSITIVE_INFINITY;
       this.current = { state: 'on', iface: s.iface, message: null, remedy: [] };
-      this.options.log.info('packet capture on', { iface: s.iface, filter: s.filter || null, maxPacketsPerRound: this.maxPackets });
+      this.options.log.info('packet capture on', { iface: s.iface, filter: s.filter || null, maxPacketsPerRound: this.maxPackets, pid: this.process?.pid ?? null, runtime: this.options.runtime ?? null });
       if (s.note) this.options.log.warn(s.note, { iface: s.iface });
     } else if (s.state === 'off') {
       this.setOff('off', s.iface ?? iface, s.message, s.remedy);
