@@ -34,7 +34,7 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
-packages=(build-essential python3 libpcap-dev iproute2 procps tcpdump libcap2-bin chromium xvfb)
+packages=(build-essential patch python3 libpcap-dev iproute2 procps tcpdump libcap2-bin chromium xvfb)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

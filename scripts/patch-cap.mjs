@@ -1,24 +1,24 @@
 #!/usr/bin/env node
 /**
- * Root postinstall: applies patches/ (patch-package) and rebuilds cap's addon from the patched
- * source. npm runs cap's own install script (node-gyp rebuild of the unpatched source) before
- * the root postinstall, so patching alone would leave the old binary in place.
+ * Root postinstall, in every install (production ones too: `npm ci --omit=dev`): applies
+ * patches/cap+<version>.patch to node_modules/cap with GNU patch, then builds cap's addon from
+ * the patched source, once. package.json's allowScripts denies cap's own install script
+ * (npm 11.16 and later skip it), so the unpatched source is never built; with an older npm it
+ * is built first and rebuilt here.
  *
- * Works offline: node-gyp is npm's bundled copy, and the Node headers are those cap's own build
- * just used (npm_config_nodedir, or node-gyp's cache). The rebuild is skipped when the binary
- * already has the patch's stats() (a second `npm install` costs nothing).
+ * Works offline: node-gyp is npm's bundled copy, and the Node headers are the ones the other
+ * native modules build against (npm_config_nodedir, or node-gyp's cache). Nothing is done when
+ * the patch is applied and the built addon already has the patch's stats().
  *
  *   node scripts/patch-cap.mjs          (what `npm ci` / `npm install` run)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const capDir = path.join(root, 'node_modules', 'cap');
-const require = createRequire(path.join(root, 'package.json'));
 
 function fail(message) {
   console.error(`\npatch-cap: ${message}\n`);
@@ -71,16 +71,17 @@ if (!existsSync(capDir)) {
   process.exit(0);
 }
 
-let patchPackage;
-try {
-  patchPackage = require.resolve('patch-package/index.js');
-} catch {
-  // A production-only install (--omit=dev) has no patch-package: cap stays as published and
-  // Portent runs it with its old behaviour (it detects the missing patch and logs it).
-  console.warn('patch-cap: patch-package is not installed (dev dependencies omitted?); cap stays unpatched');
-  process.exit(0);
+const version = JSON.parse(readFileSync(path.join(capDir, 'package.json'), 'utf8')).version;
+const patchFile = path.join(root, 'patches', `cap+${version}.patch`);
+if (!existsSync(patchFile)) {
+  fail(`no patch for cap ${version} (patches/ has ${readdirSync(path.join(root, 'patches')).join(', ') || 'nothing'}): Portent does not capture with an unpatched cap; install the cap version package-lock.json names`);
 }
-run(process.execPath, [patchPackage, '--error-on-fail'], 'patch-package');
+if (!onPath('patch')) fail('GNU patch is not installed (Debian/Ubuntu: apt install patch; it comes with build-essential). Then run: node scripts/patch-cap.mjs');
+// The patch names files as a/node_modules/cap/...: -p1 from the project's folder.
+const patchArgs = ['-p1', '--batch', '--silent', '-d', root, '-i', patchFile];
+const alreadyApplied = spawnSync('patch', [...patchArgs, '--dry-run', '--reverse', '--force'], { stdio: 'ignore' }).status === 0;
+if (alreadyApplied) console.log(`patch-cap: ${path.relative(root, patchFile)} already applied`);
+else run('patch', [...patchArgs, '--forward'], `applying ${path.relative(root, patchFile)}`);
 
 if (builtWithPatch()) {
   console.log('patch-cap: cap addon already built from the patched source');

@@ -18,7 +18,7 @@ export interface CaptureTotals {
   /** Names asked and answered, each once, in order of first sight. */
   dns: string[];
   malformed: number;
-  /** Kernel drops (pcap_stats through Portent's patch to cap); null when cap runs unpatched. */
+  /** Kernel drops (pcap_stats through Portent's patch to cap); null when none was read. */
   dropped: number | null;
 }
 

@@ -3,7 +3,7 @@
  * (or with a binding built for another Node) then loses packet capture, not the whole engine.
  *
  * Portent carries a patch to cap 0.2.1 (patches/cap+0.2.1.patch, applied and rebuilt by
- * scripts/patch-cap.mjs at install). With it:
+ * scripts/patch-cap.mjs at install, production installs included). With it:
  * - `open()` takes a 5th argument `{snaplen, timeout, immediate}`: the kernel snapshot length,
  *   libpcap's buffer timeout, and immediate mode (off here: TPACKET_V3 blocks on Linux, packed
  *   densely and handed over when full or after `timeout` ms);
@@ -13,14 +13,12 @@
  *   uv_close()d on close (the object lives until libuv is done with it), and a failed `open()`
  *   closes what it opened, so a handle may be dropped and collected like any object.
  *
- * Without the patch (install scripts skipped, or dev dependencies omitted) cap works as
- * published, and its traps apply: the kernel snaplen is 65535 and immediate mode forced (64 KiB
- * ring slots on loopback); no timestamp, wire length or pcap_stats(); the Buffer is held by raw
- * pointer only; the uv_poll_t is never uv_close()d, so a collected handle corrupts the loop's
- * handle list and a `close()` after a failed `open()` touches an uninitialized one. In that
- * case every handle and the buffer of a failed one are kept for the life of the process.
+ * Cap as published holds the Buffer by raw pointer only and never uv_close()s its uv_poll_t, so
+ * a collected handle corrupts the loop's handle list and a `close()` after a failed `open()`
+ * touches an uninitialized one. Portent does not capture with it: liveCapture.ts checks at every
+ * open that the loaded cap is the patched build (isPatched) and reports capture off otherwise.
  *
- * Either way the poll handle is registered on uv_default_loop(), so capture only works on the
+ * The poll handle is registered on uv_default_loop(), so capture only works on the
  * main thread of a process, never inside a worker thread.
  */
 import { createRequire } from 'node:module';
@@ -39,10 +37,10 @@ export interface PcapDevice {
   flags?: string;
 }
 
-/** `wireLen` and `tsMs` (libpcap's timestamp, ms since the epoch) come with the patch only. */
-export type PacketListener = (nbytes: number, truncated: boolean, wireLen?: number, tsMs?: number) => void;
+/** `wireLen` and `tsMs` (libpcap's timestamp, ms since the epoch) come with the patch. */
+export type PacketListener = (nbytes: number, truncated: boolean, wireLen: number, tsMs: number) => void;
 
-/** The patch's 5th `open()` argument; an unpatched cap ignores it. */
+/** The patch's 5th `open()` argument. */
 export interface CapOpenOptions {
   /** Kernel snapshot length (bytes kept per packet in the ring). */
   snaplen: number;
@@ -64,8 +62,8 @@ export interface CapHandle {
   /** Returns the link type as a name ('ETHERNET', ...) or 'Unknown linktype N'. */
   open(device: string, filter: string, bufferSize: number, buffer: Buffer, options?: CapOpenOptions): string;
   close(): boolean;
-  /** Patched cap only; throws when the handle is not open. */
-  stats?(): PcapStats;
+  /** Throws when the handle is not open. */
+  stats(): PcapStats;
   on(event: 'packet', listener: PacketListener): this;
   removeListener(event: 'packet', listener: PacketListener): this;
 }
@@ -99,17 +97,9 @@ export function isPatched(binding: CapBinding): boolean {
   return typeof binding.Cap.prototype.stats === 'function';
 }
 
-/** Logged once per capture when cap runs without the patch. */
-export const UNPATCHED_NOTE =
-  'cap is not patched (scripts/patch-cap.mjs did not run at install): packet capture runs in immediate mode with 64 KiB ring slots, so it loses packets in floods sooner, and kernel drops cannot be read';
-
-// Unpatched cap only: every handle ever created, and the buffers of failed ones (see the top of
-// this file). A few hundred bytes each, so a capture should stay open rather than be reopened.
-const keepAlive: unknown[] = [];
-
 /**
- * Opens a new handle. On failure libpcap's error is rethrown and the handle must not be used
- * again. `options` reach a patched cap only; an unpatched one keeps its fixed behaviour.
+ * Opens a new handle on a patched cap. On failure libpcap's error is rethrown and the handle
+ * must not be used again.
  */
 export function openHandle(
   binding: CapBinding,
@@ -120,12 +110,5 @@ export function openHandle(
   options: CapOpenOptions,
 ): { handle: CapHandle; linkName: string } {
   const handle = new binding.Cap();
-  if (isPatched(binding)) return { handle, linkName: handle.open(iface, filter, bufferSize, buffer, options) };
-  keepAlive.push(handle);
-  try {
-    return { handle, linkName: handle.open(iface, filter, bufferSize, buffer) };
-  } catch (e) {
-    keepAlive.push(buffer);
-    throw e;
-  }
+  return { handle, linkName: handle.open(iface, filter, bufferSize, buffer, options) };
 }

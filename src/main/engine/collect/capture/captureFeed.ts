@@ -1,7 +1,6 @@
 /**
  * The monitor's side of packet capture: one long-lived capture process (reopening a capture
- * every minute would set up a kernel ring each time, and leak a handle with an unpatched cap,
- * see README), asked for a report at each
+ * every minute would set up a kernel ring each time), asked for a report at each
  * round so that one report covers exactly the time since the previous round. Capture being off
  * is a state, never an error: rounds go on and record why there is no traffic.
  */
@@ -169,7 +168,6 @@ export class CaptureFeed {
       if (this.restart) this.restart.at = Number.POSITIVE_INFINITY;
       this.current = { state: 'on', iface: s.iface, message: null, remedy: [] };
       this.options.log.info('packet capture on', { iface: s.iface, filter: s.filter || null, maxPacketsPerRound: this.maxPackets, pid: this.process?.pid ?? null, runtime: this.options.runtime ?? null });
-      if (s.note) this.options.log.warn(s.note, { iface: s.iface });
     } else if (s.state === 'off') {
       this.setOff('off', s.iface ?? iface, s.message, s.remedy);
     } else if (s.state === 'failed') {

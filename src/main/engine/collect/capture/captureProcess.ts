@@ -12,7 +12,7 @@ import type { CaptureReport } from './captureSummary';
 export type CaptureProcessState =
   | { state: 'idle' }
   | { state: 'starting' }
-  | { state: 'running'; iface: string; filter: string; linkType: number; snaplen: number; note?: string }
+  | { state: 'running'; iface: string; filter: string; linkType: number; snaplen: number }
   | ({ state: 'off' } & Omit<CaptureOffState, 'capturing'>)
   | { state: 'stopped' }
   | { state: 'failed'; message: string };
@@ -58,7 +58,7 @@ export class CaptureProcess {
     return new Promise((resolve) => {
       child.onMessage((m) => {
         if (m.type === 'report') return onReport(m.report);
-        if (m.type === 'started') this.setState({ state: 'running', iface: m.iface, filter: m.filter, linkType: m.linkType, snaplen: m.snaplen, ...(m.note ? { note: m.note } : {}) });
+        if (m.type === 'started') this.setState({ state: 'running', iface: m.iface, filter: m.filter, linkType: m.linkType, snaplen: m.snaplen });
         else if (m.type === 'off') this.setState({ state: 'off', kind: m.state.kind, iface: m.state.iface, message: m.state.message, remedy: m.state.remedy });
         else if (m.type === 'failed') this.setState({ state: 'failed', message: m.message });
         else if (m.type === 'stopped') this.setState({ state: 'stopped' });

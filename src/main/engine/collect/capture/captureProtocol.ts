@@ -19,7 +19,7 @@ export type ParentMessage = { type: 'start'; options: CaptureStartOptions } | { 
 
 export type ChildMessage =
   /** `note`: why capture runs with reduced abilities (cap without Portent's patch), else absent. */
-  | { type: 'started'; iface: string; filter: string; linkType: number; snaplen: number; note?: string }
+  | { type: 'started'; iface: string; filter: string; linkType: number; snaplen: number }
   | { type: 'off'; state: CaptureOffState }
   | { type: 'report'; report: CaptureReport }
   | { type: 'stopped' }

@@ -59,7 +59,7 @@ export function serveCapture(channel: Channel): void {
     const every = o.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS;
     // The monitor asks at each round instead, so that one report covers exactly one round.
     if (every > 0) timer = setInterval(report, every);
-    channel.send({ type: 'started', iface: capture.iface, filter: capture.filter, linkType: capture.linkType, snaplen: capture.snaplen, ...(capture.note ? { note: capture.note } : {}) });
+    channel.send({ type: 'started', iface: capture.iface, filter: capture.filter, linkType: capture.linkType, snaplen: capture.snaplen });
   });
 
   channel.onClose(() => {

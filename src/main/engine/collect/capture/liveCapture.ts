@@ -11,29 +11,28 @@
  * draws the tray and window.
  */
 import { decodePacket, type DecodedPacket, type Malformed } from './decode';
-import { isPatched, loadCap, openHandle, UNPATCHED_NOTE, type CapBinding, type CapHandle, type CapOpenOptions, type PcapStats } from './capBinding';
+import { isPatched, loadCap, openHandle, type CapBinding, type CapHandle, type CapOpenOptions, type PcapStats } from './capBinding';
 import { CaptureError, classifyOpenError } from './captureErrors';
 import { isSupportedLinkType, linkTypeFromCap } from './linkType';
 
 /**
- * Bytes kept of each packet, in the kernel ring and in the copy to JavaScript (with patched
- * cap; unpatched, the kernel keeps 65535 and this only limits the copy). 1536 holds a full
+ * Bytes kept of each packet, in the kernel ring and in the copy to JavaScript. 1536 holds a full
  * Ethernet frame, hence a whole DNS response of up to the 1232-byte EDNS size recommended since
  * DNS Flag Day 2020 behind the largest usual headers (Ethernet + 2 VLAN tags + IPv6 + extension
  * header + UDP < 120 bytes). 256 would hold every header but cut most DNS responses short.
  */
 export const DEFAULT_SNAPLEN = 1536;
 /**
- * Kernel ring size. With patched cap and immediate mode off, Linux uses TPACKET_V3: packets are
+ * Kernel ring size. With immediate mode off, Linux uses TPACKET_V3: packets are
  * packed into blocks by their captured size (~130 bytes for a small UDP packet on loopback), so
- * 32 MiB holds about 250,000 small packets or 20,000 full frames, seconds of a flood. Unpatched
- * cap forces immediate mode and TPACKET_V2, whose slots are sized for the largest packet (64 KiB
- * on loopback): the same 32 MiB is then ~500 slots, 5 ms of 100k packets/s.
+ * 32 MiB holds about 250,000 small packets or 20,000 full frames, seconds of a flood. (Cap as
+ * published forces immediate mode and TPACKET_V2, whose slots are sized for the largest packet,
+ * 64 KiB on loopback: the same 32 MiB would be ~500 slots, 5 ms of 100k packets/s.)
  */
 export const DEFAULT_BUFFER_SIZE = 32 * 1024 * 1024;
 /**
  * Longest a captured packet waits in a partly filled kernel block before the block is handed
- * over (patched cap, immediate mode off). Wake-ups are at most 1000 / this a second when traffic
+ * over (immediate mode off). Wake-ups are at most 1000 / this a second when traffic
  * is light, and one per full block in floods; reports lose nothing by it (a packet still in the
  * kernel at a report goes into the next one), only the last few ms are lost when capture stops.
  */
@@ -53,7 +52,7 @@ export interface CaptureCounters {
   malformed: number;
   /** Decoded packets longer than the snaplen (headers still decoded; DNS may be partial). */
   truncated: number;
-  /** Packets the kernel dropped for lack of room in the ring (pcap_stats ps_drop); null with unpatched cap. */
+  /** Packets the kernel dropped for lack of room in the ring (pcap_stats ps_drop); null before the first reading. */
   kernelDrops: number | null;
   batches: number;
   /** Errors thrown by the onBatch callback (caught so they cannot unwind into libpcap). */
@@ -76,11 +75,7 @@ export interface LiveCaptureOptions {
   flushIntervalMs?: number;
   onBatch: (batch: PacketBatch) => void;
   onCallbackError?: (err: unknown) => void;
-  /** Source of packet timestamps (ms since the epoch) when cap gives none (unpatched). */
-  clock?: () => number;
 }
-
-const nowMs = (): number => performance.timeOrigin + performance.now();
 
 /**
  * Opens a capture. Throws a CaptureError (kind permission-denied, bad-filter,
@@ -96,7 +91,19 @@ export function openLiveCapture(options: LiveCaptureOptions): LiveCapture {
       'Install libpcap (Debian/Ubuntu: apt install libpcap0.8) and reinstall Portent.',
     ], detail);
   }
+  requirePatched(binding, options.iface);
   return new LiveCapture(binding, options);
+}
+
+/**
+ * Checked at every open: cap as published corrupts the event loop when a handle is closed or
+ * collected (see capBinding.ts), so Portent does not capture with it at all.
+ */
+export function requirePatched(binding: CapBinding, iface: string): void {
+  if (isPatched(binding)) return;
+  throw new CaptureError('binding-unavailable', iface, "packet capture is off: the loaded cap is not Portent's patched build (patches/cap+0.2.1.patch was not applied at install)", [
+    'Run `node scripts/patch-cap.mjs` in Portent\'s folder (npm ci runs it), or reinstall Portent.',
+  ]);
 }
 
 export class LiveCapture {
@@ -104,18 +111,14 @@ export class LiveCapture {
   readonly filter: string;
   readonly snaplen: number;
   readonly linkType: number;
-  /** Why capture runs with reduced abilities (unpatched cap), for the log; null when it does not. */
-  readonly note: string | null;
   private handle: CapHandle | null;
-  private readonly patched: boolean;
   /** pcap_stats() as last read; kept after stop(), when the handle can no longer be asked. */
   private lastStats: PcapStats | null = null;
-  /** cap copies each packet here (unpatched cap holds it by raw pointer only: keep this reference). */
+  /** cap copies each packet here (the patched handle holds a reference while open). */
   private readonly buffer: Buffer;
   private readonly batchSize: number;
   private readonly onBatch: (batch: PacketBatch) => void;
   private readonly onCallbackError: ((err: unknown) => void) | undefined;
-  private readonly clock: () => number;
   private readonly timer: NodeJS.Timeout;
   private packets: DecodedPacket[] = [];
   private faults: Malformed[] = [];
@@ -139,7 +142,6 @@ export class LiveCapture {
     this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
     this.onBatch = options.onBatch;
     this.onCallbackError = options.onCallbackError;
-    this.clock = options.clock ?? nowMs;
     this.buffer = Buffer.alloc(this.snaplen);
 
     let known: string[];
@@ -153,17 +155,11 @@ export class LiveCapture {
     }
     const bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
     const openOptions: CapOpenOptions = { snaplen: this.snaplen, timeout: options.bufferTimeoutMs ?? DEFAULT_BUFFER_TIMEOUT_MS, immediate: options.immediate ?? false };
-    this.patched = isPatched(binding);
-    this.note = this.patched ? null : UNPATCHED_NOTE;
-    // Unpatched, a failed open leaks its handle (see capBinding.ts), and one that failed on the
-    // filter leaks an active ring, so problems are found on a probe with a small ring first.
-    if (!this.patched) probe(binding, this.iface, this.filter, openOptions);
     let opened: { handle: CapHandle; linkName: string };
     try {
       opened = openHandle(binding, this.iface, this.filter, bufferSize, this.buffer, openOptions);
     } catch (e) {
-      // (Unpatched, the probe has already told a bad filter apart.)
-      throw classifyOpenError(e, this.iface, this.filter, this.patched && this.filter !== '' && opensWithoutFilter(binding, this.iface, openOptions));
+      throw classifyOpenError(e, this.iface, this.filter, this.filter !== '' && opensWithoutFilter(binding, this.iface, openOptions));
     }
     const { handle, linkName } = opened;
     const dlt = linkTypeFromCap(linkName);
@@ -188,7 +184,7 @@ export class LiveCapture {
     return { ...this.stats };
   }
 
-  /** pcap_stats() since the capture opened (the last reading once stopped); null with unpatched cap. */
+  /** pcap_stats() since the capture opened (the last reading once stopped); null before any. */
   pcapStats(): PcapStats | null {
     this.readStats();
     return this.lastStats && { ...this.lastStats };
@@ -223,7 +219,7 @@ export class LiveCapture {
   }
 
   private readStats(): void {
-    if (!this.patched || !this.handle?.stats) return;
+    if (!this.handle) return;
     try {
       this.lastStats = this.handle.stats();
       this.stats.kernelDrops = this.lastStats.ps_drop;
@@ -232,13 +228,10 @@ export class LiveCapture {
     }
   }
 
-  private readonly onPacket = (nbytes: number, truncated: boolean, wireLen?: number, tsMs?: number): void => {
+  private readonly onPacket = (nbytes: number, _truncated: boolean, wireLen: number, tsMs: number): void => {
     const stats = this.stats;
     stats.seen++;
-    // Patched cap gives libpcap's wire length and timestamp. Unpatched, only the copied length
-    // is known: when it had to cut, the wire length is unknown (0) and the decoder takes it
-    // from the IP header, and the time is arrival in JavaScript.
-    const r = decodePacket(this.buffer, this.linkType, nbytes, wireLen ?? (truncated ? 0 : nbytes), tsMs ?? this.clock());
+    const r = decodePacket(this.buffer, this.linkType, nbytes, wireLen, tsMs);
     if (r.kind === 'packet') {
       stats.decoded++;
       if (r.truncated) stats.truncated++;
@@ -252,15 +245,6 @@ export class LiveCapture {
 }
 
 const PROBE_RING_BYTES = 256 * 1024;
-
-/** Opens and closes a small capture, throwing the CaptureError the real open would cause. */
-function probe(binding: CapBinding, iface: string, filter: string, options: CapOpenOptions): void {
-  try {
-    openHandle(binding, iface, filter, PROBE_RING_BYTES, Buffer.alloc(64), options).handle.close();
-  } catch (e) {
-    throw classifyOpenError(e, iface, filter, filter !== '' && opensWithoutFilter(binding, iface, options));
-  }
-}
 
 /** Tells a bad filter from other failures: if the interface opens without it, the filter was the problem. */
 function opensWithoutFilter(binding: CapBinding, iface: string, options: CapOpenOptions): boolean {

@@ -129,17 +129,28 @@ export class LinuxSocketScanner implements SocketScanner {
 
   /** Each table's rows, in TABLES order. */
   private async readRows(): Promise<ProcNetRow[][]> {
-    if (this.diag !== null) {
+    if (this.diag === undefined) {
       try {
-        this.diag ??= this.loadDiag();
+        this.diag = this.loadDiag();
+      } catch (err) {
+        if (this.source === 'netlink') throw err;
+        // The addon is a required part of a Linux install: its absence is a broken install.
+        this.log.warn('socket tables: the netlink addon (portent-sockdiag) cannot be loaded, reading /proc/net instead (about 10 times the cost per round); reinstall Portent to build it', {
+          reason: err instanceof Error ? err.message : String(err),
+        });
+        this.diag = null;
+      }
+    }
+    if (this.diag) {
+      try {
         const inUse = socketsInUse(this.procRoot);
         const diag = this.diag;
         // Without sockstat6 the kernel has no IPv6, and nothing to dump for it.
         return TABLES.map((t) => dumpTable(diag, t.proto, t.family, inUse ? (inUse.get(t.sockstat) ?? 0) : undefined));
       } catch (err) {
         if (this.source === 'netlink') throw err;
-        // Expected where the addon is not built, or netlink is refused (EPERM in some
-        // sandboxes, no inet_diag in the kernel): /proc gives the same tables, only slower.
+        // Expected where netlink is refused (EPERM in some sandboxes, no inet_diag in the
+        // kernel): /proc gives the same tables, only slower.
         this.log.debug('socket tables: netlink unavailable, reading /proc/net', { reason: err instanceof Error ? err.message : String(err) });
         this.diag = null;
       }

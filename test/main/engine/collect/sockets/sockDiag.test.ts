@@ -142,4 +142,17 @@ describe('LinuxSocketScanner table sources', () => {
     expect(loads).toBe(1);
     expect(log.lines).toEqual(['socket tables: netlink unavailable, reading /proc/net {"reason":"sockdiag socket: Operation not permitted"}']);
   });
+
+  it.skipIf(process.platform !== 'linux')('warns once, as a broken install, when the addon cannot be loaded, and reads /proc', async () => {
+    const warnings: string[] = [];
+    const log = { ...recordingLog(), warn: (msg: string) => warnings.push(msg) };
+    let loads = 0;
+    const s = new LinuxSocketScanner({ log, loadSockDiag: () => { loads++; throw new Error("Cannot find module 'portent-sockdiag'"); } });
+    const first = await s.scan();
+    await s.scan();
+    expect(s.tableSource).toBe('proc');
+    expect(first.sockets.length).toBeGreaterThanOrEqual(0);
+    expect(loads).toBe(1);
+    expect(warnings).toEqual(['socket tables: the netlink addon (portent-sockdiag) cannot be loaded, reading /proc/net instead (about 10 times the cost per round); reinstall Portent to build it']);
+  });
 });
