@@ -16,11 +16,13 @@ export default defineConfig({
           captureChild: resolve(import.meta.dirname, 'src/main/engine/collect/capture/captureChild.ts'),
           // Detection runs in a worker thread (see detect/detectInWorker.ts).
           worker: resolve(import.meta.dirname, 'src/main/engine/detect/worker.ts'),
+          // The engine (monitor and queries) runs in its own thread (see host/engineClient.ts).
+          engineWorker: resolve(import.meta.dirname, 'src/main/engine/host/engineWorker.ts'),
           // The headless CLI as plain JavaScript, for services: `node out/main/cli.js run`.
           cli: resolve(import.meta.dirname, 'src/main/headless/cli.ts'),
         },
-        // Shared chunks beside the entries, not in a subfolder: the engine finds captureChild.js
-        // and worker.js next to the module that starts them.
+        // Shared chunks beside the entries, not in a subfolder: the engine finds captureChild.js,
+        // worker.js and engineWorker.js next to the module that starts them.
         output: { chunkFileNames: '[name]-[hash].js' },
       },
     },

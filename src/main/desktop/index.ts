@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, dialog, session } from 'electron';
-import { Monitor } from '../engine/monitor';
+import { EngineClient } from '../engine/host/engineClient';
 import { subscribeEngineEvents } from '../engine/monitorEvents';
-import { createEngineApi } from '../engine/api';
 import { createLogger } from '../engine/log';
 import { RotatingFile } from '../engine/logFile';
 import { defaultDatabasePath } from '../engine/paths';
@@ -34,21 +33,15 @@ if (!app.requestSingleInstanceLock()) {
   // An app started from the Dock, a launcher or at login has no terminal: the file is its log.
   // Not the headless service's file, which may be written by another process at the same time.
   const logFile = new RotatingFile(path.join(path.dirname(dbPath), 'logs', 'desktop.log'));
-  const log = createLogger((line) => {
+  const writeLine = (line: string): void => {
     process.stderr.write(line + '\n');
     logFile.write(line);
-  });
-  const monitor = new Monitor({
-    dbPath,
-    migrationsDir: app.isPackaged ? path.join(process.resourcesPath, 'migrations') : undefined,
-    log,
-    captureLauncher: utilityLauncher,
-    // A utility process runs on the app's own binary, and a Node capture runtime cannot load
-    // the addons built for Electron: the desktop has no capture runtime yet (see
-    // captureErrors.ts for what it tells the user).
-    captureRuntime: null,
-  });
-  const api = createEngineApi(monitor);
+  };
+  const log = createLogger(writeLine);
+  const migrationsDir = app.isPackaged ? path.join(process.resourcesPath, 'migrations') : undefined;
+  // The engine runs in its own thread: this one draws the tray and answers IPC, and never waits
+  // on SQLite (see engine/host/engineClient.ts).
+  let engine: EngineClient | null = null;
   const window = new MainWindow({ preload: path.join(here, '../preload/index.cjs'), entry: devOrigin ?? APP_ENTRY });
   const autostart = createAutostart({
     platform: process.platform,
@@ -67,14 +60,21 @@ if (!app.requestSingleInstanceLock()) {
   // Without this listener Electron quits when the last window closes; Portent stays in the tray.
   app.on('window-all-closed', () => {});
 
-  app.whenReady().then(() => {
+  app.whenReady().then(async () => {
     hardenSession(session.defaultSession);
     serveApp(path.join(here, '../renderer'));
-    registerIpcHandlers(api, (event) =>
-      isTrustedSenderFacts({ frameUrl: event.senderFrame?.url ?? null, isMainFrame: event.senderFrame?.parent === null, fromPortentWindow: window.owns(event.sender) }, devOrigin),
-    );
     try {
-      monitor.start();
+      engine = await EngineClient.start({
+        dbPath,
+        migrationsDir,
+        logLine: writeLine,
+        // Capture runs in an Electron utility process, which only this thread can start.
+        captureLauncher: utilityLauncher,
+        // A utility process runs on the app's own binary, and a Node capture runtime cannot load
+        // the addons built for Electron: the desktop has no capture runtime yet (see
+        // captureErrors.ts for what it tells the user).
+        captureRuntime: null,
+      });
     } catch (err) {
       // A damaged or newer database, or another monitor already on it: say so, never sit in
       // the tray doing nothing.
@@ -84,6 +84,11 @@ if (!app.requestSingleInstanceLock()) {
       app.exit(1);
       return;
     }
+    const running = engine;
+    const api = running.handlers;
+    registerIpcHandlers(api, (event) =>
+      isTrustedSenderFacts({ frameUrl: event.senderFrame?.url ?? null, isMainFrame: event.senderFrame?.parent === null, fromPortentWindow: window.owns(event.sender) }, devOrigin),
+    );
 
     const iconDir = app.isPackaged ? path.join(process.resourcesPath, 'tray') : path.join(app.getAppPath(), 'assets', 'tray');
     const tray: TrayController = new TrayController({
@@ -95,10 +100,10 @@ if (!app.requestSingleInstanceLock()) {
       log,
     });
     const alerts = new IncidentAlerts({ api, show: showNotification, openIncident: (id) => window.show(incidentRoute(id)), log });
-    monitor.on('changed', () => void tray.refresh());
-    monitor.on('incidents', (incidents) => void alerts.announce(incidents));
+    running.on('changed', () => void tray.refresh());
+    running.on('incidents', (incidents) => void alerts.announce(incidents));
     // The window is told what changed, instead of polling for it.
-    subscribeEngineEvents(monitor, (event) => window.send(event));
+    subscribeEngineEvents(running, (event) => window.send(event));
     void tray.refresh();
     log.info('tray ready', { platform: process.platform });
 
@@ -112,7 +117,7 @@ if (!app.requestSingleInstanceLock()) {
     window.allowClose();
     if (stopped) return;
     event.preventDefault();
-    monitor.stop().then(
+    (engine?.stop() ?? Promise.resolve()).then(
       () => {
         stopped = true;
         app.quit();

@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { PORTENT_VERSION } from '../../shared/version';
 import { DatabaseOpenError } from '../engine/store/database';
 import { MonitorBusyError } from '../engine/monitorFile';
+import { EngineStartError } from '../engine/host/engineClient';
 import { UsageError, type Command, type CommandContext } from './command';
 import { captureCommand } from './commands/capture';
 import { captureSetupCommand } from './commands/captureSetup';
@@ -109,7 +110,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       io.stderr.write(`portent ${command.name}: ${err.message}\nUsage: portent ${command.name} ${command.usage}\n`);
       return 2;
     }
-    if (err instanceof DatabaseOpenError || err instanceof MonitorBusyError) {
+    if (err instanceof DatabaseOpenError || err instanceof MonitorBusyError || err instanceof EngineStartError) {
       io.stderr.write(`portent: ${err.message}\n`);
       return 1;
     }

@@ -108,11 +108,11 @@ export function parseMonitorOptions(ctx: CommandContext): ParsedMonitorOptions {
 }
 
 /** The service's log goes beside its database, rotated by size, and to stderr for the terminal. */
-export function openServiceLog(ctx: CommandContext, dbPath: string): { log: Logger; close(): void } {
+export function openServiceLog(ctx: CommandContext, dbPath: string): { log: Logger; writeLine(line: string): void; close(): void } {
   const logFile = new RotatingFile(path.join(path.dirname(dbPath), 'logs', 'portent.log'));
-  const log = createLogger((line) => {
+  const writeLine = (line: string): void => {
     ctx.stderr.write(line + '\n');
     logFile.write(line);
-  });
-  return { log, close: () => logFile.close() };
+  };
+  return { log: createLogger(writeLine), writeLine, close: () => logFile.close() };
 }

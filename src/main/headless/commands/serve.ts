@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Monitor } from '../../engine/monitor';
-import { createEngineApi } from '../../engine/api';
+import { EngineClient } from '../../engine/host/engineClient';
 import { subscribeEngineEvents } from '../../engine/monitorEvents';
 import { UsageError, type Command, type CommandContext } from '../command';
 import { startHttpBridge } from '../httpBridge';
@@ -60,15 +59,17 @@ export const serveCommand: Command = {
       ctx.stderr.write(`portent serve: the web page is not built (${path.join(staticDir, 'index.html')} is missing); run \`npm run build\` first.\n`);
       return 1;
     }
-    const { log, close } = openServiceLog(ctx, options.dbPath);
+    const { log, writeLine, close } = openServiceLog(ctx, options.dbPath);
     const stopSignal = nextStopSignal();
     // Signal listeners do not keep Node's event loop alive; this timer does until a stop is asked.
     const keepAlive = setInterval(() => {}, 1 << 30);
-    const monitor = new Monitor({ ...options, log });
+    // The engine runs in its own thread, so no query delays the HTTP server (see engineClient.ts).
+    let engine: EngineClient | null = null;
     try {
-      monitor.start();
-      const events = (listener: Parameters<typeof subscribeEngineEvents>[1]) => subscribeEngineEvents(monitor, listener);
-      const bridge = await startHttpBridge({ handlers: createEngineApi(monitor), staticDir, port, events }).catch((err: NodeJS.ErrnoException) => {
+      engine = await EngineClient.start({ ...options, logLine: writeLine });
+      const running = engine;
+      const events = (listener: Parameters<typeof subscribeEngineEvents>[1]) => subscribeEngineEvents(running, listener);
+      const bridge = await startHttpBridge({ handlers: engine.handlers, staticDir, port, events }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} on 127.0.0.1 is in use; choose another with --port, or --port 0 for any`);
         throw err;
       });
@@ -83,7 +84,7 @@ export const serveCommand: Command = {
       await bridge.close();
       return 0;
     } finally {
-      await monitor.stop();
+      await engine?.stop();
       clearInterval(keepAlive);
       close();
     }

@@ -18,7 +18,6 @@ export interface CaptureStartOptions {
 export type ParentMessage = { type: 'start'; options: CaptureStartOptions } | { type: 'report' } | { type: 'stop' };
 
 export type ChildMessage =
-  /** `note`: why capture runs with reduced abilities (cap without Portent's patch), else absent. */
   | { type: 'started'; iface: string; filter: string; linkType: number; snaplen: number }
   | { type: 'off'; state: CaptureOffState }
   | { type: 'report'; report: CaptureReport }
