@@ -5,7 +5,15 @@
  * IPv6, `d` device: on macOS the socket's kernel address, `P` protocol, `n` name, and one `T`
  * line per TCP detail such as `TST=LISTEN`). Unknown fields are ignored.
  */
-import { countConnections, compareSockets, type ConnectionCount, type Proto, type SocketEntry } from './types';
+import {
+  compareConnections,
+  compareSockets,
+  countedConnections,
+  type ConnectionCount,
+  type ConnectionEntry,
+  type ConnectionState,
+  type SocketEntry,
+} from './types';
 
 export interface LsofFile {
   pid: number;
@@ -108,40 +116,80 @@ function parseEndpoint(text: string, family: 4 | 6): Endpoint | null {
 }
 
 /**
- * Turns lsof's socket files into the snapshot's sockets (exe left null: the socket listing has
- * no program path) and connection counts. A socket open in several processes is listed once per process by lsof but
- * is one kernel socket: it is kept once, under the lowest pid, as on Linux. Sockets are told
- * apart by their device (the kernel address on macOS) when lsof gives one.
+ * lsof prints the kernel's own names for TCP states: macOS's tcpstates[] (SYN_RCVD, FIN_WAIT_1),
+ * Linux's table (SYN_RECV, FIN_WAIT1; its lsof drives the scanner's real-socket test), and some
+ * builds spell out SYN_RECEIVED. LISTEN is a listener; TIME_WAIT, CLOSED and any state not here
+ * are not recorded (see ConnectionState).
  */
-export function lsofToSockets(files: readonly LsofFile[]): { sockets: SocketEntry[]; connections: ConnectionCount[] } {
-  const byKey = new Map<string, SocketEntry>();
-  const remotes = new Map<string, { proto: Proto; remotePort: number }>();
+const LSOF_TCP_STATES: ReadonlyMap<string, ConnectionState> = new Map<string, ConnectionState>([
+  ['SYN_SENT', 'syn-sent'],
+  ['SYN_RCVD', 'syn-recv'],
+  ['SYN_RECEIVED', 'syn-recv'],
+  ['SYN_RECV', 'syn-recv'],
+  ['ESTABLISHED', 'established'],
+  ['FIN_WAIT_1', 'fin-wait-1'],
+  ['FIN_WAIT1', 'fin-wait-1'],
+  ['FIN_WAIT_2', 'fin-wait-2'],
+  ['FIN_WAIT2', 'fin-wait-2'],
+  ['CLOSE_WAIT', 'close-wait'],
+  ['LAST_ACK', 'last-ack'],
+  ['CLOSING', 'closing'],
+]);
+
+/** The recorded state of a connection-state name lsof printed, or null when it is not recorded. */
+export function connectionStateFromLsof(tcpState: string): ConnectionState | null {
+  return LSOF_TCP_STATES.get(tcpState) ?? null;
+}
+
+export interface LsofSockets {
+  sockets: SocketEntry[];
+  connected: ConnectionEntry[];
+  connections: ConnectionCount[];
+}
+
+/**
+ * Turns lsof's socket files into the snapshot's listeners, connections and connection counts
+ * (exe left null: the socket listing has no program path). A socket open in several processes
+ * is listed once per process by lsof but is one kernel socket: it is kept once, under the
+ * lowest pid, as on Linux. Sockets are told apart by their device (the kernel address on macOS)
+ * when lsof gives one. A connection whose remote port lsof does not know (`*`) is left out
+ * rather than recorded with an invented one.
+ */
+export function lsofToSockets(files: readonly LsofFile[]): LsofSockets {
+  const listeners = new Map<string, SocketEntry>();
+  const talking = new Map<string, ConnectionEntry>();
   for (const f of files) {
     const proto = f.protocol === 'TCP' ? 'tcp' : f.protocol === 'UDP' ? 'udp' : null;
     const family = f.type === 'IPv4' ? 4 : f.type === 'IPv6' ? 6 : null;
     if (!proto || !family || f.name === null) continue;
     const { local, remote } = parseLsofName(f.name, family);
     const key = f.device ? `${proto}/${f.device}` : `${proto}/${f.pid}/${f.fd}`;
-    const connected = proto === 'tcp' ? f.tcpState === 'ESTABLISHED' : remote !== null;
-    if (connected) {
-      if (remote?.port != null) remotes.set(key, { proto, remotePort: remote.port });
+    const owner = { pid: f.pid, process: f.command, exe: null, user: f.login ?? (f.uid === null ? null : String(f.uid)) };
+    const bound = proto === 'tcp' ? f.tcpState === 'LISTEN' : remote === null;
+    if (bound) {
+      if (local?.port == null) continue;
+      keepLowestPid(listeners, key, { proto, family, address: local.address, port: local.port, ...owner });
       continue;
     }
-    const bound = proto === 'tcp' ? f.tcpState === 'LISTEN' : remote === null;
-    if (!bound || local?.port == null) continue;
-    const previous = byKey.get(key);
-    if (previous?.pid != null && previous.pid <= f.pid) continue;
-    byKey.set(key, {
+    const state = proto === 'udp' ? 'connected' : f.tcpState === null ? null : connectionStateFromLsof(f.tcpState);
+    if (state === null || local?.port == null || remote?.port == null) continue;
+    keepLowestPid(talking, key, {
       proto,
       family,
-      address: local.address,
-      port: local.port,
-      pid: f.pid,
-      process: f.command,
-      exe: null,
-      user: f.login ?? (f.uid === null ? null : String(f.uid)),
+      localAddress: local.address,
+      localPort: local.port,
+      remoteAddress: remote.address,
+      remotePort: remote.port,
+      state,
+      ...owner,
     });
   }
-  const sockets = [...byKey.values()].sort(compareSockets);
-  return { sockets, connections: countConnections(remotes.values()) };
+  const connected = [...talking.values()].sort(compareConnections);
+  return { sockets: [...listeners.values()].sort(compareSockets), connected, connections: countedConnections(connected) };
+}
+
+function keepLowestPid<T extends { pid: number | null }>(byKey: Map<string, T>, key: string, entry: T): void {
+  const previous = byKey.get(key);
+  if (previous?.pid != null && entry.pid !== null && previous.pid <= entry.pid) return;
+  byKey.set(key, entry);
 }

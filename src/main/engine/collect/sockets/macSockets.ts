@@ -26,12 +26,13 @@ export function lsofTextArgs(pids: readonly number[]): string[] {
 
 /**
  * macOS scanner. lsof's socket listing gives no executable path, so a second lsof call, for the
- * owners only, lists their program text: lsof walks a process's mapped regions by address and
- * the executable is mapped first, below dyld and the shared cache, so the first `txt` path is
- * taken as exe. `ps -o comm=` was not used: on macOS it prints argv[0], which is often a bare
- * name (`nc`) and which any process may set to whatever it likes. exe stays null when lsof
- * shows no text (another user's process without root). Without root, lsof only sees the
- * user's own processes, so other users' listeners are missing rather than listed as unknown.
+ * owners of listeners and connections only, lists their program text: lsof walks a process's
+ * mapped regions by address and the executable is mapped first, below dyld and the shared
+ * cache, so the first `txt` path is taken as exe. `ps -o comm=` was not used: on macOS it prints
+ * argv[0], which is often a bare name (`nc`) and which any process may set to whatever it
+ * likes. exe stays null when lsof shows no text (another user's process without root). Without
+ * root, lsof only sees the user's own processes, so other users' sockets are missing rather
+ * than listed with unknown owners.
  */
 export class MacSocketScanner implements SocketScanner {
   private readonly run: CommandRunner;
@@ -44,13 +45,14 @@ export class MacSocketScanner implements SocketScanner {
 
   async scan(): Promise<Snapshot> {
     const takenAt = this.now();
-    const { sockets, connections } = lsofToSockets(parseLsofFields(await this.run(LSOF, LSOF_ARGS)));
-    const pids = [...new Set(sockets.flatMap((s) => (s.pid === null ? [] : [s.pid])))].sort((a, b) => a - b);
+    const { sockets, connected, connections } = lsofToSockets(parseLsofFields(await this.run(LSOF, LSOF_ARGS)));
+    const owned = [...sockets, ...connected];
+    const pids = [...new Set(owned.flatMap((s) => (s.pid === null ? [] : [s.pid])))].sort((a, b) => a - b);
     if (pids.length > 0) {
       const exes = executablesFromLsof(parseLsofFields(await this.run(LSOF, lsofTextArgs(pids))));
-      for (const s of sockets) s.exe = s.pid === null ? null : (exes.get(s.pid) ?? null);
+      for (const s of owned) s.exe = s.pid === null ? null : (exes.get(s.pid) ?? null);
     }
-    return { takenAt, sockets, connections };
+    return { takenAt, sockets, connected, connections };
   }
 }
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { lsofToSockets, parseLsofFields, parseLsofName } from '../../../../../src/main/engine/collect/sockets/lsofParser';
+import { connectionStateFromLsof, lsofToSockets, parseLsofFields, parseLsofName } from '../../../../../src/main/engine/collect/sockets/lsofParser';
+import { CONNECTION_STATES } from '../../../../../src/main/engine/collect/sockets/types';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../fixtures/lsof');
 const fixture = (name: string) => readFileSync(path.join(fixtures, name), 'utf8');
@@ -116,6 +117,109 @@ describe('lsofToSockets on a real lsof recording', () => {
     expect(connections.filter((c) => c.count > 0)).toEqual([
       { proto: 'tcp', remotePortClass: 'registered', count: 2 },
       { proto: 'udp', remotePortClass: 'well-known', count: 2 },
+    ]);
+  });
+});
+
+describe('lsofToSockets connections on a macOS listing', () => {
+  // Hand-written in lsof's -F format like macos-sonoma-sudo.txt: a browser helper with IPv4 and
+  // IPv6 connections in several states, a DNS client, ssh out, an sshd session holding the
+  // socket launchd accepted (in the root and the user process), and curl talking to a local node.
+  const { sockets, connected, connections } = lsofToSockets(parseLsofFields(fixture('macos-sonoma-connections.txt')));
+  const chrome = { pid: 4021, process: 'Google Chrome Helper', exe: null, user: 'alice' };
+  const mdns = { pid: 231, process: 'mDNSResponder', exe: null, user: '_mdnsresponder' };
+  const laptop6 = '2a01:e0a:1f3:9a40:8d1:2c3e:4f5a:6b7c';
+
+  it('lists every connection once, in compareConnections order, with its owner', () => {
+    expect(connected).toEqual([
+      { proto: 'tcp', family: 4, localAddress: '192.168.1.23', localPort: 50310, remoteAddress: '140.82.112.25', remotePort: 443, state: 'close-wait', ...chrome },
+      { proto: 'tcp', family: 4, localAddress: '192.168.1.23', localPort: 50123, remoteAddress: '142.250.74.78', remotePort: 443, state: 'established', ...chrome },
+      { proto: 'tcp', family: 4, localAddress: '192.168.1.23', localPort: 50399, remoteAddress: '151.101.1.69', remotePort: 443, state: 'syn-sent', ...chrome },
+      { proto: 'tcp', family: 4, localAddress: '192.168.1.23', localPort: 50290, remoteAddress: '17.253.53.207', remotePort: 443, state: 'fin-wait-1', ...chrome },
+      // No login name for uid 502: the uid as text, not a guess.
+      { proto: 'tcp', family: 4, localAddress: '192.168.1.23', localPort: 50555, remoteAddress: '192.168.1.10', remotePort: 22, state: 'established', pid: 5120, process: 'ssh', exe: null, user: '502' },
+      { proto: 'tcp', family: 6, localAddress: laptop6, localPort: 50210, remoteAddress: '2606:4700::6810:84e5', remotePort: 443, state: 'established', ...chrome },
+      { proto: 'tcp', family: 6, localAddress: laptop6, localPort: 50200, remoteAddress: '2a00:1450:4007:80e::200e', remotePort: 443, state: 'established', ...chrome },
+      // Both ends of a loopback connection: curl's socket and the one node accepted.
+      { proto: 'tcp', family: 6, localAddress: '::1', localPort: 50744, remoteAddress: '::1', remotePort: 3000, state: 'established', pid: 7001, process: 'curl', exe: null, user: 'alice' },
+      { proto: 'tcp', family: 6, localAddress: '::1', localPort: 3000, remoteAddress: '::1', remotePort: 50744, state: 'established', pid: 2301, process: 'node', exe: null, user: 'alice' },
+      // Accepted on launchd's dual-stack listener from an IPv4 peer: IPv4-mapped on an IPv6
+      // socket; held by sshd 7710 (root) and 7712 (alice), one socket under the lowest pid.
+      { proto: 'tcp', family: 6, localAddress: '::ffff:192.168.1.23', localPort: 22, remoteAddress: '::ffff:192.168.1.40', remotePort: 51514, state: 'established', pid: 7710, process: 'sshd', exe: null, user: 'root' },
+      { proto: 'udp', family: 4, localAddress: '192.168.1.23', localPort: 61234, remoteAddress: '142.250.74.78', remotePort: 443, state: 'connected', ...chrome },
+      { proto: 'udp', family: 4, localAddress: '192.168.1.23', localPort: 53288, remoteAddress: '192.168.1.1', remotePort: 53, state: 'connected', ...mdns },
+      { proto: 'udp', family: 6, localAddress: laptop6, localPort: 61002, remoteAddress: '2a01:e0a:1f3:9a40::1', remotePort: 53, state: 'connected', ...mdns },
+    ]);
+  });
+
+  it('leaves out TIME_WAIT, CLOSED, listeners and unbound sockets', () => {
+    const remotes = connected.map((c) => c.remoteAddress);
+    expect(remotes).not.toContain('104.16.132.229'); // TIME_WAIT
+    expect(remotes).not.toContain('203.0.113.9'); // CLOSED
+    expect(connected.filter((c) => c.pid === 7712)).toEqual([]);
+    expect(sockets.map((s) => `${s.proto} ${s.family} ${s.address} ${s.port} ${s.pid}`)).toEqual([
+      'tcp 4 0.0.0.0 22 1',
+      'tcp 6 :: 22 1',
+      'tcp 6 :: 3000 2301',
+      'udp 4 0.0.0.0 5353 231',
+    ]);
+  });
+
+  it('counts only ESTABLISHED TCP and connected UDP, as Snapshot.connections always has', () => {
+    expect(connections).toEqual([
+      { proto: 'tcp', remotePortClass: 'well-known', count: 4 },
+      { proto: 'tcp', remotePortClass: 'registered', count: 1 },
+      { proto: 'tcp', remotePortClass: 'dynamic', count: 2 },
+      { proto: 'udp', remotePortClass: 'well-known', count: 3 },
+      { proto: 'udp', remotePortClass: 'registered', count: 0 },
+      { proto: 'udp', remotePortClass: 'dynamic', count: 0 },
+    ]);
+  });
+
+  it('keeps a shared connection under the lowest pid whatever order lsof lists the sharers in', () => {
+    const shared = (pid: number) => `p${pid}\ncsshd\nu0\nf4\ntIPv4\nd0xdef\nPTCP\nn10.0.0.2:22->10.0.0.9:50000\nTST=ESTABLISHED\n`;
+    expect(lsofToSockets(parseLsofFields(shared(7712) + shared(7710))).connected.map((c) => c.pid)).toEqual([7710]);
+  });
+
+  it('skips a connection whose remote port lsof does not know', () => {
+    const text = 'p9\ncx\nf3\ntIPv4\nd0x1\nPUDP\nn10.0.0.2:5000->10.0.0.9:*\nf4\ntIPv4\nd0x2\nPTCP\nn10.0.0.2:5001->10.0.0.9:*\nTST=SYN_SENT\n';
+    expect(lsofToSockets(parseLsofFields(text)).connected).toEqual([]);
+  });
+});
+
+describe('connectionStateFromLsof', () => {
+  it("maps macOS's and Linux's lsof state names to the recorded states", () => {
+    const names: Array<[string, string]> = [
+      ['SYN_SENT', 'syn-sent'],
+      ['SYN_RCVD', 'syn-recv'],
+      ['SYN_RECEIVED', 'syn-recv'],
+      ['SYN_RECV', 'syn-recv'],
+      ['ESTABLISHED', 'established'],
+      ['FIN_WAIT_1', 'fin-wait-1'],
+      ['FIN_WAIT1', 'fin-wait-1'],
+      ['FIN_WAIT_2', 'fin-wait-2'],
+      ['FIN_WAIT2', 'fin-wait-2'],
+      ['CLOSE_WAIT', 'close-wait'],
+      ['LAST_ACK', 'last-ack'],
+      ['CLOSING', 'closing'],
+    ];
+    for (const [name, state] of names) expect(connectionStateFromLsof(name)).toBe(state);
+    expect(new Set(names.map(([, state]) => state))).toEqual(new Set(CONNECTION_STATES.filter((s) => s !== 'connected')));
+  });
+
+  it('records no state for LISTEN, TIME_WAIT, CLOSED or a name it does not know', () => {
+    for (const name of ['LISTEN', 'TIME_WAIT', 'CLOSED', 'CLOSE', 'UNKNOWN_TCP_STATE_12', '']) expect(connectionStateFromLsof(name)).toBeNull();
+  });
+});
+
+describe('lsofToSockets connections on the real lsof recording', () => {
+  it('gives both ends of the loopback connection and the connected UDP sockets', () => {
+    const { connected } = lsofToSockets(parseLsofFields(fixture('debian12-lsof-4.95-recorded.txt')));
+    expect(connected.map((c) => `${c.proto} ${c.localAddress}:${c.localPort} ${c.remoteAddress}:${c.remotePort} ${c.state} ${c.pid} ${c.process} ${c.user}`)).toEqual([
+      'tcp 127.0.0.1:35508 127.0.0.1:34081 established 14199 node root',
+      'tcp 127.0.0.1:34081 127.0.0.1:35508 established 14199 node root',
+      'udp 127.0.0.1:36012 127.0.0.1:53 connected 14199 node root',
+      'udp ::1:35771 ::1:53 connected 14199 node root',
     ]);
   });
 });
