@@ -30,6 +30,8 @@ export interface CleanupOptions {
 
 export interface Removed {
   roundPorts: number;
+  /** Connection spans (a process's sockets to one remote end over consecutive rounds). */
+  connections: number;
   packets: number;
   flows: number;
   /** How many of the rows above went because of the size cap rather than their age. */
@@ -59,7 +61,7 @@ export interface CleanupRun {
   bytesAfter: number | null;
 }
 
-type Table = 'roundPorts' | 'packets' | 'flows';
+type Table = 'roundPorts' | 'connections' | 'packets' | 'flows';
 
 /**
  * The ids of the oldest rows of each table older than @before, through the index on their time.
@@ -75,12 +77,16 @@ const OLDEST: Record<Table, string> = {
     WHERE r.started_at >= (SELECT started_at FROM rounds WHERE id = (SELECT MIN(round_id) FROM rounds_ports))
       AND r.started_at < @before
     ORDER BY r.started_at LIMIT @limit`,
+  // Spans whose last round started before the cutoff (a span reaching past it stays whole).
+  connections: `SELECT id FROM connection_spans
+    WHERE last_round_id < coalesce((SELECT min(id) FROM rounds WHERE started_at >= @before), (SELECT max(id) + 1 FROM rounds))
+    ORDER BY last_round_id LIMIT @limit`,
 };
-const TABLE_NAME: Record<Table, string> = { packets: 'packets', flows: 'flows', roundPorts: 'rounds_ports' };
-const COUNT_COLUMN: Record<Table, string> = { packets: 'removed_packets', flows: 'removed_flows', roundPorts: 'removed_round_ports' };
+const TABLE_NAME: Record<Table, string> = { packets: 'packets', flows: 'flows', roundPorts: 'rounds_ports', connections: 'connection_spans' };
+const COUNT_COLUMN: Record<Table, string> = { packets: 'removed_packets', flows: 'removed_flows', roundPorts: 'removed_round_ports', connections: 'removed_connections' };
 
 /** The order the size cap takes rows in: bulkiest and least useful first. */
-const CAP_ORDER: readonly Table[] = ['packets', 'flows', 'roundPorts'];
+const CAP_ORDER: readonly Table[] = ['packets', 'flows', 'connections', 'roundPorts'];
 const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
 
 /** The SQL the cleanup runs per batch, for a query plan test. */
@@ -125,7 +131,7 @@ export async function runCleanup(db: Db, options: CleanupOptions): Promise<Clean
   const runId = Number(
     db.prepare('INSERT INTO cleanup_runs (trigger, started_at, bytes_before) VALUES (?, ?, ?)').run(options.trigger, startedAt, bytesBefore).lastInsertRowid,
   );
-  const removed: Removed = { roundPorts: 0, packets: 0, flows: 0, forCap: 0 };
+  const removed: Removed = { roundPorts: 0, connections: 0, packets: 0, flows: 0, forCap: 0 };
   const finish = (status: 'ok' | 'failed' | 'cancelled', error: string | null) => {
     const endedAt = Math.max(startedAt, now()); // a clock set back mid-run must not break the record
     const bytesAfter = databaseFileBytes(options.dbPath);
@@ -168,6 +174,8 @@ async function clean(db: Db, p: Pass): Promise<boolean> {
 
   const byAge: [Table, number][] = [
     ['roundPorts', p.cutoffs.roundPorts],
+    // Connections are per-round detail too, kept as long as the rounds' sockets.
+    ['connections', p.cutoffs.roundPorts],
     ['packets', p.cutoffs.packets],
     ['flows', p.cutoffs.flows],
   ];
@@ -191,7 +199,7 @@ async function clean(db: Db, p: Pass): Promise<boolean> {
     }
     const stored = storedBytes(db);
     if (stored > p.cap) {
-      p.log.warn('database is over its size cap with no packets, flows or round sockets left to remove; rounds, incidents and models are kept', { bytes: stored, capBytes: p.cap });
+      p.log.warn('database is over its size cap with no packets, flows, connections or round sockets left to remove; rounds, incidents and models are kept', { bytes: stored, capBytes: p.cap });
     }
   }
 
@@ -277,6 +285,7 @@ interface RunRow {
   status: CleanupRun['status'];
   error: string | null;
   removed_round_ports: number;
+  removed_connections: number;
   removed_packets: number;
   removed_flows: number;
   removed_for_cap: number;
@@ -295,7 +304,7 @@ export function lastCleanups(db: Db, limit = 10): CleanupRun[] {
     endedAt: r.ended_at,
     status: r.status,
     error: r.error,
-    removed: { roundPorts: r.removed_round_ports, packets: r.removed_packets, flows: r.removed_flows, forCap: r.removed_for_cap },
+    removed: { roundPorts: r.removed_round_ports, connections: r.removed_connections, packets: r.removed_packets, flows: r.removed_flows, forCap: r.removed_for_cap },
     bytesBefore: r.bytes_before,
     bytesAfter: r.bytes_after,
   }));

@@ -1,12 +1,16 @@
 import type { Db } from './database';
-import type { ConnectionCount, SocketEntry } from '../collect/sockets/types';
+import type { ConnectionCount, ConnectionEntry, SocketEntry } from '../collect/sockets/types';
+import { ConnectionStore, groupConnections, type ConnectionGroup } from './connectionStore';
 
 export interface RoundRecord {
   host: string;
   startedAt: number;
   endedAt: number;
-  /** The scan's result, or the error that stopped it. */
-  outcome: { sockets: SocketEntry[]; connections: ConnectionCount[] } | { error: string };
+  /**
+   * The scan's result, or the error that stopped it. `connected`: the sockets that talk, stored
+   * as spans (connectionStore.ts); absent when the scan did not list them.
+   */
+  outcome: { sockets: SocketEntry[]; connections: ConnectionCount[]; connected?: ConnectionEntry[] } | { error: string };
 }
 
 export interface StoredRound {
@@ -45,6 +49,7 @@ export class RoundStore {
   private readonly insertSocket;
   private readonly insertConnections;
   private readonly writeRound;
+  private readonly spans: ConnectionStore;
 
   constructor(private readonly db: Db) {
     this.insertRound = db.prepare<[number, number, number, string, string, string | null]>(
@@ -67,6 +72,11 @@ export class RoundStore {
     this.insertConnections = db.prepare<[number, string, string, number]>(
       'INSERT INTO round_connections (round_id, proto, remote_port_class, count) VALUES (?, ?, ?, ?)',
     );
+    this.spans = new ConnectionStore(db);
+    const processOf = (at: number, owner: Pick<SocketEntry, 'process' | 'exe' | 'user'>): number | null => {
+      const known = owner.process !== null || owner.exe !== null || owner.user !== null;
+      return known ? this.upsertProcess.get(JSON.stringify([owner.process, owner.exe, owner.user]), owner.process, owner.exe, owner.user, at)!.id : null;
+    };
     this.writeRound = db.transaction((r: RoundRecord): number => {
       const failed = 'error' in r.outcome;
       const roundId = Number(
@@ -76,11 +86,13 @@ export class RoundStore {
       if ('sockets' in r.outcome) {
         for (const s of r.outcome.sockets) {
           const portId = this.upsertPort.get(s.proto, s.port, r.startedAt, r.startedAt)!.id;
-          const known = s.process !== null || s.exe !== null || s.user !== null;
-          const processId = known ? this.upsertProcess.get(JSON.stringify([s.process, s.exe, s.user]), s.process, s.exe, s.user, r.startedAt)!.id : null;
-          this.insertSocket.run(roundId, portId, s.family, s.address, s.pid, processId);
+          this.insertSocket.run(roundId, portId, s.family, s.address, s.pid, processOf(r.startedAt, s));
         }
         for (const c of r.outcome.connections) this.insertConnections.run(roundId, c.proto, c.remotePortClass, c.count);
+        if (r.outcome.connected) {
+          const groups = groupConnections(r.outcome.connected, r.outcome.sockets);
+          this.spans.record(roundId, r.startedAt, groups, (g: ConnectionGroup) => processOf(r.startedAt, g));
+        }
       }
       return roundId;
     });

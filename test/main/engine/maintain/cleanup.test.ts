@@ -73,6 +73,32 @@ function options(over: Partial<CleanupOptions> & { settings?: Partial<Settings> 
   return { retention: { ...defaultSettings(), 'retention.maxDatabaseMb': 0, ...settings }, trigger: 'manual', dbPath: file, log, now: () => NOW, ...rest };
 }
 
+/** A span from round `first` to round `last` of one process's sockets to 203.0.113.7:443. */
+function span(first: number, last: number): void {
+  db.prepare("INSERT OR IGNORE INTO remote_endpoints (id, proto, address, port, first_seen_at, last_seen_at) VALUES (1, 'tcp', '203.0.113.7', 443, 0, ?)").run(NOW);
+  db.prepare("INSERT INTO connection_spans (first_round_id, last_round_id, endpoint_id, direction, state, count) VALUES (?, ?, 1, 'out', 'established', 1)").run(first, last);
+}
+
+describe('runCleanup of connection spans', () => {
+  it('removes spans that ended past the rounds\' retention, keeps one that reaches into it, and counts them', async () => {
+    const old = seed([0, 1, 2].map((i) => ({ startedAt: NOW - 40 * DAY + i * 60_000 })));
+    const recent = seed([0, 1].map((i) => ({ startedAt: NOW - DAY + i * 60_000 })));
+    span(old[0]!, old[1]!);
+    span(old[2]!, old[2]!);
+    span(old[2]!, recent[0]!);
+    span(recent[0]!, recent[1]!);
+    const result = await runCleanup(db, options());
+    expect(result.removed).toEqual({ roundPorts: 0, connections: 2, packets: 0, flows: 0, forCap: 0 });
+    expect(db.prepare('SELECT first_round_id, last_round_id FROM connection_spans ORDER BY id').all()).toEqual([
+      { first_round_id: old[2], last_round_id: recent[0] },
+      { first_round_id: recent[0], last_round_id: recent[1] },
+    ]);
+    expect(lastCleanups(db, 1)[0]?.removed.connections).toBe(2);
+    // The endpoints stay: they are the machine's history of who it talked with.
+    expect(count('remote_endpoints')).toBe(1);
+  });
+});
+
 describe('runCleanup by age', () => {
   it('removes detail past its retention, keeps rounds, scores and incidents, and records exact counts', async () => {
     const old = seed([0, 1, 2].map((i) => ({ startedAt: NOW - 40 * DAY + i * 60_000, sockets: 4, packets: 5, flows: 2 })));
@@ -99,7 +125,7 @@ describe('runCleanup by age', () => {
       endedAt: NOW,
       status: 'ok',
       error: null,
-      removed: { roundPorts: 12, packets: 25, flows: 6, forCap: 0 },
+      removed: { roundPorts: 12, connections: 0, packets: 25, flows: 6, forCap: 0 },
       bytesBefore: result.bytesBefore,
       bytesAfter: result.bytesAfter,
     });
@@ -113,9 +139,9 @@ describe('runCleanup by age', () => {
   it('follows the retention settings, and a second run finds nothing more to remove', async () => {
     seed([{ startedAt: NOW - 3 * DAY, sockets: 2, packets: 2, flows: 2 }]);
     const first = await runCleanup(db, options({ settings: { 'retention.roundPortsDays': 2, 'retention.packetsDays': 4, 'retention.flowsDays': 1 } }));
-    expect(first.removed).toEqual({ roundPorts: 2, packets: 0, flows: 2, forCap: 0 });
+    expect(first.removed).toEqual({ roundPorts: 2, connections: 0, packets: 0, flows: 2, forCap: 0 });
     const second = await runCleanup(db, options({ trigger: 'schedule', settings: { 'retention.roundPortsDays': 2, 'retention.packetsDays': 4, 'retention.flowsDays': 1 } }));
-    expect(second.removed).toEqual({ roundPorts: 0, packets: 0, flows: 0, forCap: 0 });
+    expect(second.removed).toEqual({ roundPorts: 0, connections: 0, packets: 0, flows: 0, forCap: 0 });
     expect(lastCleanups(db, 1)[0]).toMatchObject({ id: second.runId, trigger: 'schedule', status: 'ok' });
     expect(lastCleanups(db).map((r) => r.id)).toEqual([second.runId, first.runId]);
   });
@@ -225,7 +251,8 @@ describe('runCleanup when things go wrong', () => {
     let asked = 0;
     const shouldStop = () => {
       asked += 1;
-      if (asked === 4) db.close();
+      // Asked before the (empty) socket and connection batches, then two packet batches.
+      if (asked === 5) db.close();
       return false;
     };
     await expect(runCleanup(db, options({ batchSize: 5, shouldStop }))).rejects.toThrow(/not open/);
@@ -240,7 +267,7 @@ describe('runCleanup when things go wrong', () => {
   it('stops between batches when asked, recorded as cancelled with what it removed so far', async () => {
     seed(Array.from({ length: 10 }, (_, i) => ({ startedAt: NOW - 40 * DAY + i * 60_000, packets: 10, flows: 10 })));
     let batches = 0;
-    const result = await runCleanup(db, options({ batchSize: 10, shouldStop: () => ++batches > 4 }));
+    const result = await runCleanup(db, options({ batchSize: 10, shouldStop: () => ++batches > 5 }));
     expect(result).toMatchObject({ status: 'cancelled', removed: { roundPorts: 0, packets: 30, flows: 0, forCap: 0 } });
     expect(lastCleanups(db, 1)[0]).toMatchObject({ status: 'cancelled', error: null, endedAt: NOW, removed: { packets: 30 } });
     expect([count('packets'), count('flows')]).toEqual([70, 100]);

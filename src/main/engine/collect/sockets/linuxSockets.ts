@@ -1,9 +1,9 @@
 import { closeSync, openSync, read, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { silentLogger, type Logger } from '../../log';
-import { STATE_CLOSE, STATE_ESTABLISHED, STATE_LISTEN, parseProcNet, parseSockstatInUse, type ProcNetRow } from './procNet';
+import { STATE_CLOSE, STATE_ESTABLISHED, STATE_LISTEN, TCP_CONNECTION_STATES, parseProcNet, parseSockstatInUse, type ProcNetRow } from './procNet';
 import { dumpTable, loadSockDiag, type SockDiag } from './sockDiag';
-import { compareSockets, countConnections, type Proto, type Snapshot, type SocketEntry, type SocketScanner } from './types';
+import { compareConnections, compareSockets, countedConnections, type ConnectionEntry, type ConnectionState, type Proto, type Snapshot, type SocketEntry, type SocketScanner } from './types';
 import { UserNames } from './userNames';
 
 export interface LinuxScannerOptions {
@@ -92,39 +92,53 @@ export class LinuxSocketScanner implements SocketScanner {
     const takenAt = this.now();
     const tables = await this.readRows();
     const bound: Array<{ proto: Proto; row: ProcNetRow }> = [];
-    const connected: Array<{ proto: Proto; remotePort: number }> = [];
+    const talking: Array<{ proto: Proto; row: ProcNetRow; state: ConnectionState }> = [];
     TABLES.forEach((table, i) => {
       for (const row of tables[i]!) {
         if (isBound(table.proto, row.state)) bound.push({ proto: table.proto, row });
-        else if (row.state === STATE_ESTABLISHED) connected.push({ proto: table.proto, remotePort: row.remotePort });
+        else {
+          const state = connectionState(table.proto, row.state);
+          if (state) talking.push({ proto: table.proto, row, state });
+        }
       }
     });
 
     const wanted = new Set<string>();
     for (const { row } of bound) if (row.inode !== 0) wanted.add(String(row.inode));
+    for (const { row } of talking) if (row.inode !== 0) wanted.add(String(row.inode));
     const pidByInode = this.owners.resolve(wanted);
 
     const owners = new Map<number, Owner>();
     for (const pid of pidByInode.values()) if (!owners.has(pid)) owners.set(pid, readOwner(this.procRoot, pid));
     await this.users.resolve([...owners.values()].flatMap((o) => (o.uid === null ? [] : [o.uid])));
-    const sockets = bound.map(({ proto, row }): SocketEntry => {
-      const pid = pidByInode.get(String(row.inode));
+    const ownerOf = (inode: number): Pick<SocketEntry, 'pid' | 'process' | 'exe' | 'user'> => {
+      const pid = pidByInode.get(String(inode));
       const owner = pid === undefined ? undefined : owners.get(pid);
       const uid = owner?.uid ?? null;
       return {
-        proto,
-        family: row.family,
-        address: row.localAddress,
-        port: row.localPort,
         pid: owner?.pid ?? null,
         process: owner?.process ?? null,
         exe: owner?.exe ?? null,
         // A uid without a name is shown as the number, as ps shows it (and as on macOS).
         user: uid === null ? null : (this.users.name(uid) ?? String(uid)),
       };
-    });
+    };
+    const sockets = bound.map(({ proto, row }): SocketEntry => ({ proto, family: row.family, address: row.localAddress, port: row.localPort, ...ownerOf(row.inode) }));
     sockets.sort(compareSockets);
-    return { takenAt, sockets, connections: countConnections(connected) };
+    const connected = talking.map(
+      ({ proto, row, state }): ConnectionEntry => ({
+        proto,
+        family: row.family,
+        localAddress: row.localAddress,
+        localPort: row.localPort,
+        remoteAddress: row.remoteAddress,
+        remotePort: row.remotePort,
+        state,
+        ...ownerOf(row.inode),
+      }),
+    );
+    connected.sort(compareConnections);
+    return { takenAt, sockets, connected, connections: countedConnections(connected) };
   }
 
   /** Each table's rows, in TABLES order. */
@@ -158,6 +172,12 @@ export class LinuxSocketScanner implements SocketScanner {
     const texts = await readTables(this.procRoot);
     return TABLES.map((t, i) => parseProcNet(texts[i]!, t.family, this.littleEndian));
   }
+}
+
+/** The state a talking socket is recorded in, or null for one that is not recorded (TIME_WAIT, ...). */
+function connectionState(proto: Proto, state: number): ConnectionState | null {
+  if (proto === 'udp') return state === STATE_ESTABLISHED ? 'connected' : null;
+  return TCP_CONNECTION_STATES.get(state) ?? null;
 }
 
 /** TCP counts when listening; UDP has no listen, so a bound socket with no peer is its equivalent. */

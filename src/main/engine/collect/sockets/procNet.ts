@@ -3,11 +3,31 @@
  * address as 32-bit words with `%08X` of the word in host byte order, and the port as `%04X`
  * of its value, so only the address needs reordering.
  */
+import type { ConnectionState } from './types';
 
 /** Kernel TCP states (include/net/tcp_states.h); UDP reuses them: 01 connected, 07 unconnected. */
 export const STATE_ESTABLISHED = 0x01;
 export const STATE_CLOSE = 0x07;
 export const STATE_LISTEN = 0x0a;
+
+/**
+ * The TCP states a connection is recorded in, by the kernel's number; TIME_WAIT (6), CLOSE (7),
+ * LISTEN (10) and NEW_SYN_RECV (12) are not (see ConnectionState). UDP's ESTABLISHED (1) is a
+ * connected socket.
+ */
+export const TCP_CONNECTION_STATES: ReadonlyMap<number, ConnectionState> = new Map([
+  [0x01, 'established'],
+  [0x02, 'syn-sent'],
+  [0x03, 'syn-recv'],
+  [0x04, 'fin-wait-1'],
+  [0x05, 'fin-wait-2'],
+  [0x08, 'close-wait'],
+  [0x09, 'last-ack'],
+  [0x0b, 'closing'],
+]);
+
+/** The same states as a sock_diag state mask. */
+export const TCP_CONNECTION_STATE_MASK = [...TCP_CONNECTION_STATES.keys()].reduce((mask, state) => mask | (1 << state), 0);
 
 export interface ProcNetRow {
   family: 4 | 6;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { STATE_ESTABLISHED, STATE_LISTEN, type ProcNetRow } from './procNet';
+import { STATE_LISTEN, TCP_CONNECTION_STATE_MASK, type ProcNetRow } from './procNet';
 import type { Proto } from './types';
 
 /** One socket as the addon returns it; addresses printed as inet_ntop prints them. */
@@ -77,8 +77,8 @@ const ALL_STATES = 0xffffffff;
  * (listeners and connections alike; undefined when unknown).
  *
  * TCP takes two dumps: the listeners (the kernel's listening hash only, a few tens of
- * microseconds), then, only if sockstat counts more sockets than that, the established
- * connections, which walk the established hash (about 0.45 ms with 262,144 buckets on the dev
+ * microseconds), then, only if sockstat counts more sockets than that, the connections in every
+ * state Portent records (TCP_CONNECTION_STATES), which walk the established hash (about 0.45 ms with 262,144 buckets on the dev
  * VM). Hosts often have IPv6 listeners and no IPv6 connection, and then the second is skipped.
  */
 export function dumpTable(diag: SockDiag, proto: Proto, family: 4 | 6, inUse: number | undefined): ProcNetRow[] {
@@ -86,7 +86,7 @@ export function dumpTable(diag: SockDiag, proto: Proto, family: 4 | 6, inUse: nu
   if (proto === 'udp') return toRows(diag.dump(PROTOCOL.udp, family, ALL_STATES), family);
   const listening = diag.dump(PROTOCOL.tcp, family, 1 << STATE_LISTEN);
   const rows = toRows(listening, family);
-  if (inUse === undefined || inUse > listening.length) rows.push(...toRows(diag.dump(PROTOCOL.tcp, family, 1 << STATE_ESTABLISHED), family));
+  if (inUse === undefined || inUse > listening.length) rows.push(...toRows(diag.dump(PROTOCOL.tcp, family, TCP_CONNECTION_STATE_MASK), family));
   return rows;
 }
 

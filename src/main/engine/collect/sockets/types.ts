@@ -34,10 +34,50 @@ export interface ConnectionCount {
   count: number;
 }
 
+/**
+ * The states a connection is recorded in: TCP in every state but LISTEN that a process still
+ * holds, and `connected` for a UDP socket with a peer (connect()ed). TIME_WAIT (and the kernel's
+ * NEW_SYN_RECV request sockets) are left out: the kernel holds them after or before any process
+ * does, so they have no owner to name, and a busy client leaves hundreds of them.
+ */
+export type ConnectionState =
+  | 'syn-sent'
+  | 'syn-recv'
+  | 'established'
+  | 'fin-wait-1'
+  | 'fin-wait-2'
+  | 'close-wait'
+  | 'last-ack'
+  | 'closing'
+  | 'connected';
+
+export const CONNECTION_STATES: readonly ConnectionState[] = ['syn-sent', 'syn-recv', 'established', 'fin-wait-1', 'fin-wait-2', 'close-wait', 'last-ack', 'closing', 'connected'];
+
+/**
+ * One socket that talks: a TCP connection (either end: one this machine opened, or one a local
+ * listener accepted) or a connected UDP socket. Owner fields as in SocketEntry: `null` when the
+ * scanner cannot see the owning process, never guessed.
+ */
+export interface ConnectionEntry {
+  proto: Proto;
+  family: 4 | 6;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  state: ConnectionState;
+  pid: number | null;
+  process: string | null;
+  exe: string | null;
+  user: string | null;
+}
+
 export interface Snapshot {
   /** Epoch milliseconds when the scan started. */
   takenAt: number;
   sockets: SocketEntry[];
+  /** Every connection and connected UDP socket, in compareConnections order. */
+  connected: ConnectionEntry[];
   /**
    * Established TCP connections and connected UDP sockets, counted by protocol and remote port
    * class. Always all six combinations in a fixed order (zeros included), so that consumers get
@@ -78,4 +118,20 @@ export function compareSockets(a: SocketEntry, b: SocketEntry): number {
   if (a.family !== b.family) return a.family - b.family;
   if (a.address !== b.address) return a.address < b.address ? -1 : 1;
   return (a.pid ?? -1) - (b.pid ?? -1);
+}
+
+/** A stable order (proto, remote address, remote port, local port, family, local address, pid). */
+export function compareConnections(a: ConnectionEntry, b: ConnectionEntry): number {
+  if (a.proto !== b.proto) return a.proto < b.proto ? -1 : 1;
+  if (a.remoteAddress !== b.remoteAddress) return a.remoteAddress < b.remoteAddress ? -1 : 1;
+  if (a.remotePort !== b.remotePort) return a.remotePort - b.remotePort;
+  if (a.localPort !== b.localPort) return a.localPort - b.localPort;
+  if (a.family !== b.family) return a.family - b.family;
+  if (a.localAddress !== b.localAddress) return a.localAddress < b.localAddress ? -1 : 1;
+  return (a.pid ?? -1) - (b.pid ?? -1);
+}
+
+/** The counts of Snapshot.connections: established TCP and connected UDP, as they always were. */
+export function countedConnections(connected: readonly ConnectionEntry[]): ConnectionCount[] {
+  return countConnections(connected.filter((c) => c.state === 'established' || c.state === 'connected'));
 }

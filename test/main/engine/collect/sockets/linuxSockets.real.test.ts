@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocketScanner } from '../../../../../src/main/engine/collect/sockets';
 import type { TableSource } from '../../../../../src/main/engine/collect/sockets/linuxSockets';
 import { parseSockstatInUse } from '../../../../../src/main/engine/collect/sockets/procNet';
-import { remotePortClass, type Proto, type Snapshot, type SocketEntry } from '../../../../../src/main/engine/collect/sockets/types';
+import { compareConnections, remotePortClass, type ConnectionEntry, type Proto, type Snapshot, type SocketEntry } from '../../../../../src/main/engine/collect/sockets/types';
 
 // Real sockets, the real kernel, and `ss` (iproute2, over netlink) as the independent witness.
 // Every test runs once per table source; on Linux the netlink addon is required, so never skipped.
@@ -70,7 +70,7 @@ for (const { source, skip } of SOURCES) {
     const servers: net.Server[] = [];
     const sockets: Array<net.Socket | dgram.Socket> = [];
     let child: ChildProcess;
-    const ports = { tcp4: 0, tcpDual: 0, udp4: 0, udp6: 0, child: 0, connected: 0, client: 0 };
+    const ports = { tcp4: 0, tcpDual: 0, udp4: 0, udp6: 0, child: 0, connected: 0, client: 0, childClient: 0, udpClient: 0, halfClosed: 0, halfClient: 0 };
     let snap: Snapshot;
     const exe = realpathSync(process.execPath);
     const user = os.userInfo().username;
@@ -96,15 +96,46 @@ for (const { source, skip } of SOURCES) {
       await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
       ports.client = client.localPort!;
 
-      // A listener owned by another process. It exits when its stdin closes, even if we crash.
+      // A connected UDP socket (what a DNS client holds): one row, state 'connected'.
+      const udpClient = dgram.createSocket('udp4');
+      sockets.push(udpClient);
+      await bind(udpClient, '127.0.0.1');
+      await new Promise<void>((resolve) => udpClient.connect(ports.udp4, '127.0.0.1', resolve));
+      ports.udpClient = udpClient.address().port;
+
+      // A connection the peer closed: this end stays in CLOSE_WAIT until it closes too, the
+      // listener's end in FIN_WAIT2.
+      ports.halfClosed = await listen(
+        (() => {
+          const s = net.createServer((conn) => {
+            sockets.push(conn);
+            conn.end();
+          });
+          servers.push(s);
+          return s;
+        })(),
+        { port: 0, host: '127.0.0.1' },
+      );
+      const half = net.connect({ port: ports.halfClosed, host: '127.0.0.1', allowHalfOpen: true });
+      sockets.push(half);
+      await new Promise<void>((resolve, reject) => half.once('end', resolve).once('error', reject));
+      ports.halfClient = half.localPort!;
+
+      // A listener owned by another process, which also connects out to ours. It exits when its
+      // stdin closes, even if we crash.
       child = spawn(process.execPath, ['-e', `
-        const s = require('net').createServer().listen(0, '127.0.0.1', () => console.log(s.address().port));
+        const net = require('net');
+        const s = net.createServer().listen(0, '127.0.0.1', () => {
+          const c = net.connect(Number(process.argv[1]), '127.0.0.1', () => console.log(s.address().port + ' ' + c.localPort));
+        });
         process.stdin.on('end', () => process.exit(0)).resume();
-      `], { stdio: ['pipe', 'pipe', 'inherit'] });
-      ports.child = await new Promise<number>((resolve, reject) => {
-        child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+      `, String(ports.tcp4)], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const [childPort, childClient] = await new Promise<number[]>((resolve, reject) => {
+        child.stdout!.once('data', (d: Buffer) => resolve(String(d).trim().split(' ').map(Number)));
         child.once('error', reject);
       });
+      ports.child = childPort!;
+      ports.childClient = childClient!;
 
       snap = await createSocketScanner('linux', { source }).scan();
     });
@@ -156,6 +187,34 @@ for (const { source, skip } of SOURCES) {
         expect(snap.connections.find((c) => c.proto === 'tcp' && c.remotePortClass === cls)!.count).toBeGreaterThanOrEqual(n);
       }
       expect(snap.connections).toHaveLength(6);
+    });
+
+    it('reports both ends of the established connection, each with its owner', () => {
+      const me = { pid: process.pid, process: expect.any(String), exe, user };
+      const ends = snap.connected.filter((c) => c.proto === 'tcp' && [c.localPort, c.remotePort].sort().join() === [ports.client, ports.connected].sort().join());
+      expect(ends).toEqual([
+        { proto: 'tcp', family: 4, localAddress: '127.0.0.1', localPort: ports.connected, remoteAddress: '127.0.0.1', remotePort: ports.client, state: 'established', ...me },
+        { proto: 'tcp', family: 4, localAddress: '127.0.0.1', localPort: ports.client, remoteAddress: '127.0.0.1', remotePort: ports.connected, state: 'established', ...me },
+      ].sort((a, b) => compareConnections(a as ConnectionEntry, b as ConnectionEntry)));
+    });
+
+    it("reports another process's outbound connection under that process", () => {
+      expect(snap.connected.filter((c) => c.localPort === ports.childClient && c.remotePort === ports.tcp4)).toEqual([
+        { proto: 'tcp', family: 4, localAddress: '127.0.0.1', localPort: ports.childClient, remoteAddress: '127.0.0.1', remotePort: ports.tcp4, state: 'established', pid: child.pid, process: 'node', exe, user },
+      ]);
+    });
+
+    it('reports a connected UDP socket, and TCP ends in CLOSE_WAIT and FIN_WAIT2', () => {
+      expect(snap.connected.filter((c) => c.proto === 'udp' && c.localPort === ports.udpClient)).toEqual([
+        { proto: 'udp', family: 4, localAddress: '127.0.0.1', localPort: ports.udpClient, remoteAddress: '127.0.0.1', remotePort: ports.udp4, state: 'connected', pid: process.pid, process: expect.any(String), exe, user },
+      ]);
+      const half = snap.connected.filter((c) => c.proto === 'tcp' && (c.localPort === ports.halfClient || c.remotePort === ports.halfClient));
+      expect(half.map((c) => [c.localPort === ports.halfClient ? 'client' : 'server', c.state]).sort()).toEqual([
+        ['client', 'close-wait'],
+        ['server', 'fin-wait-2'],
+      ]);
+      // The CLOSE_WAIT end is still open in this process.
+      expect(half.find((c) => c.localPort === ports.halfClient)?.pid).toBe(process.pid);
     });
 
     it('agrees with ss -Htulnp on (proto, address, port, pid, process) for every socket we opened', () => {

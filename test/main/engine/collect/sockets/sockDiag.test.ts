@@ -38,7 +38,7 @@ describe('dumpTable', () => {
   it('asks for listeners, then for established connections while sockstat counts more sockets', () => {
     const diag = fakeDiag({ '6/4': tcp4 });
     const rows = dumpTable(diag, 'tcp', 4, 2);
-    expect(diag.requests).toEqual(['6/4/400', '6/4/2']);
+    expect(diag.requests).toEqual(['6/4/400', '6/4/b3e']);
     expect(rows).toEqual([
       { family: 4, localAddress: '0.0.0.0', localPort: 22, remoteAddress: '0.0.0.0', remotePort: 0, state: LISTEN, uid: 0, inode: 11 },
       { family: 4, localAddress: '10.0.0.2', localPort: 50000, remoteAddress: '1.2.3.4', remotePort: 443, state: ESTABLISHED, uid: 0, inode: 12 },
@@ -55,7 +55,7 @@ describe('dumpTable', () => {
     const diag = fakeDiag({ '6/4': tcp4 });
     expect(dumpTable(diag, 'tcp', 4, undefined)).toHaveLength(2);
     expect(dumpTable(diag, 'tcp', 4, 0)).toEqual([]);
-    expect(diag.requests).toEqual(['6/4/400', '6/4/2']);
+    expect(diag.requests).toEqual(['6/4/400', '6/4/b3e']);
   });
 
   it('takes every UDP socket in one dump, bound and connected', () => {
@@ -111,7 +111,7 @@ describe('LinuxSocketScanner table sources', () => {
     expect(await viaNetlink.scan()).toEqual(await viaProc.scan());
     expect([viaNetlink.tableSource, viaProc.tableSource]).toEqual(['netlink', 'proc']);
     // sockstat6 counts no UDP6 socket, so that table is not asked for.
-    expect(diag.requests).toEqual(['6/4/400', '6/4/2', '6/6/400', '17/4/ffffffff']);
+    expect(diag.requests).toEqual(['6/4/400', '6/4/b3e', '6/6/400', '17/4/ffffffff']);
   });
 
   it('uses /proc for a procRoot other than /proc when left to choose, without loading the addon', async () => {
