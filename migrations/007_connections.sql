@@ -17,6 +17,9 @@ CREATE TABLE remote_endpoints (
   port          INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),
   first_seen_at INTEGER NOT NULL,
   last_seen_at  INTEGER NOT NULL,
+  -- The name this machine last resolved to the address (a captured DNS answer), and when.
+  name          TEXT,
+  name_at       INTEGER,
   UNIQUE (proto, address, port),
   CHECK (last_seen_at >= first_seen_at)
 );
@@ -42,6 +45,10 @@ CREATE TABLE connection_spans (
 CREATE INDEX connection_spans_last ON connection_spans (last_round_id, first_round_id);
 CREATE INDEX connection_spans_endpoint ON connection_spans (endpoint_id, last_round_id);
 CREATE INDEX connection_spans_process ON connection_spans (process_id, last_round_id);
+
+-- Captured flows name their process for outbound traffic too (matched to the round's
+-- connections); a process's traffic is read by process and time.
+CREATE INDEX flows_process_ts ON flows (process_id, first_ts) WHERE process_id IS NOT NULL;
 
 -- The daily cleanup removes spans that ended past the per-round retention, and counts them.
 ALTER TABLE cleanup_runs ADD COLUMN removed_connections INTEGER NOT NULL DEFAULT 0 CHECK (removed_connections >= 0);

@@ -26,7 +26,7 @@ describe('migration 007: connections as spans, remote endpoints', () => {
   it('adds the two tables and keeps every row that was there', () => {
     db = openDatabase(version6());
     expect(db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(7);
-    expect(columns('remote_endpoints')).toEqual(['id', 'proto', 'address', 'port', 'first_seen_at', 'last_seen_at']);
+    expect(columns('remote_endpoints')).toEqual(['id', 'proto', 'address', 'port', 'first_seen_at', 'last_seen_at', 'name', 'name_at']);
     expect(columns('connection_spans')).toEqual(['id', 'first_round_id', 'last_round_id', 'endpoint_id', 'direction', 'local_port', 'state', 'pid', 'process_id', 'count']);
     expect(db.prepare('SELECT count(*) FROM rounds_ports').pluck().get()).toBe(2);
     expect(db.prepare('SELECT sum(count) FROM round_connections').pluck().get()).toBe(5);
