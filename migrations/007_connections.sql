@@ -24,6 +24,9 @@ CREATE TABLE remote_endpoints (
   CHECK (last_seen_at >= first_seen_at)
 );
 
+-- A captured DNS answer names every endpoint at its address.
+CREATE INDEX remote_endpoints_address ON remote_endpoints (address);
+
 -- In every round from first_round_id to last_round_id (both included, consecutive rounds
 -- only), `count` sockets of this owner in this state to this remote end. `direction` 'out':
 -- this machine opened them; 'in': a local listener accepted them, on `local_port`.

@@ -3,6 +3,8 @@ import os from 'node:os';
 import { openDatabase, type Db } from './store/database';
 import { RoundStore } from './store/rounds';
 import { CaptureStore } from './store/captureStore';
+import { ResolvedNames } from './store/resolvedNames';
+import type { ConnectionEntry } from './collect/sockets/types';
 import { SettingsStore } from './store/settingsStore';
 import { markInterruptedRuns } from './store/interrupted';
 import { CaptureFeed, type CaptureFeedOptions, type CaptureStatus } from './collect/capture/captureFeed';
@@ -115,14 +117,20 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const startedAt = Date.now();
       const scanner = this.options.scanner ?? createSocketScanner(process.platform, { log });
       const host = os.hostname();
-      const store = new RoundStore(db);
-      const captureStore = new CaptureStore(db);
+      // Names from captured DNS answers, for the remote ends the rounds store.
+      const names = new ResolvedNames();
+      const store = new RoundStore(db, names);
+      const captureStore = new CaptureStore(db, names);
+      // The previous round's connections: traffic of a connection that closed since belongs to it.
+      let previousConnected: ConnectionEntry[] = [];
       // One round: a scan, then the traffic since the previous round. A second transaction: a
       // crash between the two loses this round's traffic, nothing more.
       const round = async (traffic: Promise<RoundCapture | null> | undefined): Promise<CollectResult> => {
         const result = await collectRound({ scanner, store, host, log });
+        const current = result.status === 'ok' ? result.connected : [];
         const report = await traffic;
-        if (report) captureStore.record(result.roundId, report);
+        if (report) captureStore.record(result.roundId, report, { current, previous: previousConnected });
+        previousConnected = current;
         return result;
       };
       const collect = new Job<CollectResult | null>(

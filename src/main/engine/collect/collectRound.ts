@@ -1,6 +1,6 @@
 import type { Logger } from '../log';
 import type { RoundStore } from '../store/rounds';
-import type { SocketScanner } from './sockets/types';
+import type { ConnectionEntry, SocketScanner } from './sockets/types';
 
 export interface CollectDeps {
   scanner: SocketScanner;
@@ -10,7 +10,10 @@ export interface CollectDeps {
   now?: () => number;
 }
 
-export type CollectResult = { roundId: number; status: 'ok'; sockets: number; durationMs: number } | { roundId: number; status: 'failed'; error: string };
+/** `connected`: the round's connections, kept in memory to name the process behind its traffic. */
+export type CollectResult =
+  | { roundId: number; status: 'ok'; sockets: number; durationMs: number; connected: ConnectionEntry[] }
+  | { roundId: number; status: 'failed'; error: string };
 
 /**
  * One port-occupancy round: scan the kernel's socket tables, then write the round and its
@@ -24,7 +27,7 @@ export async function collectRound(deps: CollectDeps): Promise<CollectResult> {
     const snapshot = await deps.scanner.scan();
     const endedAt = now();
     const roundId = deps.store.record({ host: deps.host, startedAt, endedAt, outcome: snapshot });
-    return { roundId, status: 'ok', sockets: snapshot.sockets.length, durationMs: endedAt - startedAt };
+    return { roundId, status: 'ok', sockets: snapshot.sockets.length, durationMs: endedAt - startedAt, connected: snapshot.connected };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     // A database error here is not a scan failure: let it reach the scheduler.

@@ -2,6 +2,8 @@ import type { Db } from './database';
 import type { CaptureReport } from '../collect/capture/captureSummary';
 import type { Direction, Flow } from '../collect/capture/flows';
 import type { PacketRecord } from '../collect/capture/packetSample';
+import type { ConnectionEntry } from '../collect/sockets/types';
+import { plainAddress, ResolvedNames } from './resolvedNames';
 
 /** What capture contributed to one round: a report, or why there is none. */
 export type RoundCapture =
@@ -68,6 +70,29 @@ class SocketIndex {
 
 const ms = (t: number): number => Math.round(t);
 
+/** The connections around a round's traffic: its own scan's, and the previous round's (closed since). */
+export interface RoundConnections {
+  current: readonly ConnectionEntry[];
+  previous: readonly ConnectionEntry[];
+}
+
+const tuple = (proto: string, localAddr: string, localPort: number | null, remoteAddr: string, remotePort: number | null): string =>
+  `${proto}|${plainAddress(localAddr)}|${localPort}|${plainAddress(remoteAddr)}|${remotePort}`;
+
+/**
+ * Connections by 5-tuple, the current round's winning over the previous one's: traffic of the
+ * interval between the two scans belongs to a connection one of them saw (one that opened and
+ * closed in between is seen by neither, and its traffic keeps no process).
+ */
+function connectionIndex(c: RoundConnections | undefined): Map<string, ConnectionEntry> {
+  const index = new Map<string, ConnectionEntry>();
+  if (!c) return index;
+  for (const list of [c.previous, c.current]) {
+    for (const e of list) index.set(tuple(e.proto, e.localAddress, e.localPort, e.remoteAddress, e.remotePort), e);
+  }
+  return index;
+}
+
 /**
  * Writes what capture saw during a round (flows, sampled packet headers, counts) in one
  * transaction, and links traffic to the ports and processes the same round's scan found.
@@ -77,9 +102,21 @@ export class CaptureStore {
   private readonly insertFlow;
   private readonly insertPacket;
   private readonly insertState;
+  private readonly processByIdentity;
+  private readonly nameEndpoints;
   private readonly write;
+  private readonly names: ResolvedNames;
 
-  constructor(private readonly db: Db) {
+  /** `names`: shared with the RoundStore, so that an endpoint first stored after its DNS answer is named too. */
+  constructor(
+    private readonly db: Db,
+    names: ResolvedNames | null = null,
+  ) {
+    this.names = names ?? new ResolvedNames();
+    this.processByIdentity = db.prepare<[string], number>('SELECT id FROM processes WHERE identity = ?').pluck();
+    this.nameEndpoints = db.prepare<[string, number, string, string, number]>(
+      'UPDATE remote_endpoints SET name = ?, name_at = ? WHERE address IN (?, ?) AND coalesce(name_at, -1) < ?',
+    );
     this.socketsOfRound = db.prepare<[number], { proto: string; port: number; address: string; portId: number; processId: number | null }>(
       `SELECT p.proto, p.port, rp.address, rp.port_id AS portId, rp.process_id AS processId
        FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id WHERE rp.round_id = ? ORDER BY rp.id`,
@@ -96,7 +133,7 @@ export class CaptureStore {
       `INSERT INTO round_capture (round_id, iface, state, message, from_ts, to_ts, packets_seen, packets_kept, malformed, kernel_drops, dns_overflow, flow_overflow)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.write = db.transaction((roundId: number, capture: RoundCapture) => {
+    this.write = db.transaction((roundId: number, capture: RoundCapture, around: RoundConnections | undefined) => {
       if (capture.state !== 'on') {
         this.insertState.run(roundId, capture.iface, capture.state, capture.message, null, null, 0, 0, 0, null, 0, 0);
         return;
@@ -111,23 +148,36 @@ export class CaptureStore {
         ours.add(f.localAddr);
         if (f.direction === 'local') ours.add(f.remoteAddr);
       }
+      const connections = connectionIndex(around);
+      const processOf = this.processLookup();
+      /** The process of the connection this traffic belongs to, seen from either end. */
+      const talker = (proto: string, aAddr: string | null, aPort: number | null, bAddr: string | null, bPort: number | null): number | null => {
+        if (aAddr === null || bAddr === null) return null;
+        const c = connections.get(tuple(proto, aAddr, aPort, bAddr, bPort)) ?? connections.get(tuple(proto, bAddr, bPort, aAddr, aPort));
+        return c ? processOf(c) : null;
+      };
       for (const f of r.flows.flows) {
         const link =
           f.direction === 'transit'
             ? null
             : (sockets.find(f.proto, f.localAddr, f.localPort) ?? (f.direction === 'local' ? sockets.find(f.proto, f.remoteAddr, f.remotePort) : null));
+        const processId = link?.processId ?? (f.direction === 'transit' ? null : talker(f.proto, f.localAddr, f.localPort, f.remoteAddr, f.remotePort));
         this.insertFlow.run(
           roundId, f.proto, f.localAddr, f.localPort, f.remoteAddr, f.remotePort, f.direction, f.packets, f.bytes,
-          ms(f.firstTs), ms(f.lastTs), f.tcpFlags, link?.portId ?? null, link?.processId ?? null,
+          ms(f.firstTs), ms(f.lastTs), f.tcpFlags, link?.portId ?? null, processId,
         );
       }
       for (const p of r.sample.packets) {
         const link = packetLink(sockets, ours, p);
+        const mine = (p.srcAddr !== null && ours.has(p.srcAddr)) || (p.dstAddr !== null && ours.has(p.dstAddr));
+        const processId = link?.processId ?? (mine && p.proto !== null ? talker(p.proto, p.srcAddr, p.srcPort, p.dstAddr, p.dstPort) : null);
         this.insertPacket.run(
           roundId, ms(p.ts), p.protocols, p.srcAddr, p.srcPort, p.dstAddr, p.dstPort, p.length, p.tcpFlags, p.dnsQuery, p.dnsAnswer,
-          link?.portId ?? null, link?.processId ?? null,
+          link?.portId ?? null, processId,
         );
       }
+      // Names for the remote ends: the ones stored already now, the ones to come when first stored.
+      for (const l of this.names.learn(r.dns)) this.nameEndpoints.run(l.name, l.at, l.address, `::ffff:${l.address}`, l.at);
       const seen = r.sample.seen + r.malformedCount;
       this.insertState.run(
         roundId, capture.iface, 'on', null, ms(r.from), ms(r.to), seen, r.sample.packets.length, r.malformedCount,
@@ -136,9 +186,28 @@ export class CaptureStore {
     });
   }
 
-  /** Stores a round's capture; the round (and its sockets) must already be written. */
-  record(roundId: number, capture: RoundCapture): void {
-    this.write.immediate(roundId, capture);
+  /**
+   * Stores a round's capture; the round (and its sockets) must already be written. `around`:
+   * the connections of this round's scan and the previous one's, so that traffic on them names
+   * its process (a listener's traffic is named through the round's stored sockets).
+   */
+  record(roundId: number, capture: RoundCapture, around?: RoundConnections): void {
+    this.write.immediate(roundId, capture, around);
+  }
+
+  /** processes.id of a connection's owner (written with the round), cached for one record(). */
+  private processLookup(): (c: ConnectionEntry) => number | null {
+    const cache = new Map<string, number | null>();
+    return (c) => {
+      if (c.process === null && c.exe === null && c.user === null) return null;
+      const identity = JSON.stringify([c.process, c.exe, c.user]);
+      let id = cache.get(identity);
+      if (id === undefined) {
+        id = this.processByIdentity.get(identity) ?? null;
+        cache.set(identity, id);
+      }
+      return id;
+    };
   }
 
   flowsOf(roundId: number): StoredFlow[] {

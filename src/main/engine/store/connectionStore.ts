@@ -1,5 +1,6 @@
 import type { Db } from './database';
 import type { ConnectionEntry, ConnectionState, Proto, SocketEntry } from '../collect/sockets/types';
+import type { ResolvedNames } from './resolvedNames';
 
 /**
  * Writes each round's connections as spans (migration 007): per (remote end, direction, local
@@ -67,14 +68,21 @@ export class ConnectionStore {
   private open = new Map<string, OpenSpan>();
   private lastRoundId: number | null = null;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    /** Names from captured DNS answers, given to an endpoint when it is first stored. */
+    private readonly names: ResolvedNames | null = null,
+  ) {
     this.previousRound = db.prepare<[number], number | null>('SELECT max(id) FROM rounds WHERE id < ?').pluck();
     this.openSpans = db.prepare<[number], { id: number; endpoint_id: number; direction: Direction; local_port: number | null; state: ConnectionState; pid: number | null; process_id: number | null; count: number }>(
       'SELECT id, endpoint_id, direction, local_port, state, pid, process_id, count FROM connection_spans WHERE last_round_id = ?',
     );
-    this.upsertEndpoint = db.prepare<[string, string, number, number, number], { id: number }>(
-      `INSERT INTO remote_endpoints (proto, address, port, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (proto, address, port) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at)
+    this.upsertEndpoint = db.prepare<[string, string, number, number, number, string | null, number | null], { id: number }>(
+      `INSERT INTO remote_endpoints (proto, address, port, first_seen_at, last_seen_at, name, name_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (proto, address, port) DO UPDATE SET
+         last_seen_at = max(last_seen_at, excluded.last_seen_at),
+         name = CASE WHEN excluded.name_at > coalesce(name_at, -1) THEN excluded.name ELSE name END,
+         name_at = CASE WHEN excluded.name_at > coalesce(name_at, -1) THEN excluded.name_at ELSE name_at END
        RETURNING id`,
     );
     this.touchEndpoints = db.prepare<[number, string]>('UPDATE remote_endpoints SET last_seen_at = max(last_seen_at, ?) WHERE id IN (SELECT value FROM json_each(?))');
@@ -123,7 +131,8 @@ export class ConnectionStore {
     let id = this.endpoints.get(key);
     if (id === undefined) {
       if (this.endpoints.size >= ENDPOINT_CACHE_LIMIT) this.endpoints.clear();
-      id = this.upsertEndpoint.get(g.proto, g.remoteAddress, g.remotePort, at, at)!.id;
+      const named = this.names?.nameOf(g.remoteAddress) ?? null;
+      id = this.upsertEndpoint.get(g.proto, g.remoteAddress, g.remotePort, at, at, named?.name ?? null, named?.at ?? null)!.id;
       this.endpoints.set(key, id);
     }
     return id;

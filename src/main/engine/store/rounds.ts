@@ -1,6 +1,7 @@
 import type { Db } from './database';
 import type { ConnectionCount, ConnectionEntry, SocketEntry } from '../collect/sockets/types';
 import { ConnectionStore, groupConnections, type ConnectionGroup } from './connectionStore';
+import type { ResolvedNames } from './resolvedNames';
 
 export interface RoundRecord {
   host: string;
@@ -51,7 +52,11 @@ export class RoundStore {
   private readonly writeRound;
   private readonly spans: ConnectionStore;
 
-  constructor(private readonly db: Db) {
+  /** `names`: the DNS names capture learned, to name new remote ends (resolvedNames.ts). */
+  constructor(
+    private readonly db: Db,
+    names: ResolvedNames | null = null,
+  ) {
     this.insertRound = db.prepare<[number, number, number, string, string, string | null]>(
       'INSERT INTO rounds (started_at, ended_at, duration_ms, host, status, error) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -72,7 +77,7 @@ export class RoundStore {
     this.insertConnections = db.prepare<[number, string, string, number]>(
       'INSERT INTO round_connections (round_id, proto, remote_port_class, count) VALUES (?, ?, ?, ?)',
     );
-    this.spans = new ConnectionStore(db);
+    this.spans = new ConnectionStore(db, names);
     const processOf = (at: number, owner: Pick<SocketEntry, 'process' | 'exe' | 'user'>): number | null => {
       const known = owner.process !== null || owner.exe !== null || owner.user !== null;
       return known ? this.upsertProcess.get(JSON.stringify([owner.process, owner.exe, owner.user]), owner.process, owner.exe, owner.user, at)!.id : null;

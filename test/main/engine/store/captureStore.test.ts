@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CaptureSummary, type CaptureReport } from '../../../../src/main/engine/collect/capture/captureSummary';
 import type { DecodedPacket } from '../../../../src/main/engine/collect/capture/decode';
-import { countConnections, type SocketEntry } from '../../../../src/main/engine/collect/sockets/types';
+import { countConnections, type ConnectionEntry, type SocketEntry } from '../../../../src/main/engine/collect/sockets/types';
+import { ResolvedNames } from '../../../../src/main/engine/store/resolvedNames';
 import { CaptureStore } from '../../../../src/main/engine/store/captureStore';
 import type { Db } from '../../../../src/main/engine/store/database';
 import { RoundStore } from '../../../../src/main/engine/store/rounds';
@@ -105,5 +106,67 @@ describe('CaptureStore', () => {
     store.record(id, { state: 'on', iface: 'eth0', report: report([tcpPacket({ src: ME, dst: PEER, sport: 1, dport: 2, flags: TCP.SYN, ts: T0 })]) });
     db.prepare('DELETE FROM rounds WHERE id = ?').run(id);
     expect(db.prepare('SELECT (SELECT count(*) FROM flows) + (SELECT count(*) FROM packets) + (SELECT count(*) FROM round_capture)').pluck().get()).toBe(0);
+  });
+});
+
+describe('CaptureStore: traffic of the connections a round saw', () => {
+  const WEB = '93.184.216.34';
+  const CHAT = '203.0.113.7';
+  const firefox = { pid: 2100, process: 'firefox', exe: '/usr/lib/firefox/firefox', user: 'ann' };
+  const conn = (localPort: number, remoteAddress: string, remotePort: number, owner: Partial<ConnectionEntry> = firefox): ConnectionEntry => ({
+    proto: 'tcp', family: 4, localAddress: ME, localPort, remoteAddress, remotePort, state: 'established', pid: null, process: null, exe: null, user: null, ...owner,
+  });
+
+  it('names the process behind outbound traffic by 5-tuple, from this round or the one before, and never guesses', () => {
+    const names = new ResolvedNames();
+    rounds = new RoundStore(db, names);
+    store = new CaptureStore(db, names);
+    const previous = [conn(41000, CHAT, 5222, { pid: 3300, process: 'chat', exe: '/opt/chat/chat', user: 'ann' })];
+    const atRound = (i: number, connected: ConnectionEntry[]) =>
+      rounds.record({ host: 'box', startedAt: T0 + i * 60_000, endedAt: T0 + i * 60_000 + 10, outcome: { sockets: [web], connections: countConnections([]), connected } });
+    atRound(0, previous);
+    // The chat connection closed before this round's scan; firefox's opened (on a dual-stack socket).
+    const current = [conn(41001, `::ffff:${WEB}`, 443), conn(41002, WEB, 80, { pid: null })];
+    const id = atRound(1, current.map((c, i) => (i === 0 ? { ...c, family: 6 as const, localAddress: `::ffff:${ME}` } : c)));
+    const traffic = [
+      tcpPacket({ src: ME, dst: WEB, sport: 41001, dport: 443, flags: TCP.SYN, ts: T0 + 10 }),
+      tcpPacket({ src: WEB, dst: ME, sport: 443, dport: 41001, flags: TCP.SYN | TCP.ACK, ts: T0 + 11 }),
+      tcpPacket({ src: ME, dst: CHAT, sport: 41000, dport: 5222, flags: TCP.FIN | TCP.ACK, ts: T0 + 12 }),
+      // Its owner could not be seen: no process, not a guess.
+      tcpPacket({ src: ME, dst: WEB, sport: 41002, dport: 80, flags: TCP.SYN, ts: T0 + 13 }),
+      // No scan saw this connection at all.
+      tcpPacket({ src: ME, dst: WEB, sport: 41999, dport: 443, flags: TCP.SYN, ts: T0 + 14 }),
+    ];
+    store.record(id, { state: 'on', iface: 'eth0', report: report(traffic) }, { current: current.map((c, i) => (i === 0 ? { ...c, family: 6 as const, localAddress: `::ffff:${ME}` } : c)), previous });
+    const byLocalPort = new Map(store.flowsOf(id).map((f) => [f.localPort, f.process]));
+    expect(Object.fromEntries(byLocalPort)).toEqual({ 41001: 'firefox', 41000: 'chat', 41002: null, 41999: null });
+    expect(store.packetsOf(id).map((p) => [p.srcPort === 443 ? p.dstPort : p.srcPort, p.processId !== null])).toEqual([
+      [41001, true],
+      [41001, true],
+      [41000, true],
+      [41002, false],
+      [41999, false],
+    ]);
+  });
+
+  it("names a remote end by the question of the last DNS answer for its address, before or after it is stored", () => {
+    const names = new ResolvedNames();
+    rounds = new RoundStore(db, names);
+    store = new CaptureStore(db, names);
+    const atRound = (i: number, connected: ConnectionEntry[]) =>
+      rounds.record({ host: 'box', startedAt: T0 + i * 60_000, endedAt: T0 + i * 60_000 + 10, outcome: { sockets: [], connections: countConnections([]), connected } });
+    // Round 1 already holds a connection to WEB; its answer arrives with round 1's traffic.
+    const r1 = atRound(1, [conn(41001, WEB, 443)]);
+    store.record(r1, { state: 'on', iface: 'eth0', report: report([dnsAnswerPacket({ src: '192.168.1.1', dst: ME, dport: 5353, name: 'www.example.com', address: WEB, ts: T0 + 20 }), dnsAnswerPacket({ src: '192.168.1.1', dst: ME, dport: 5353, name: 'chat.example.net', address: CHAT, ts: T0 + 30 })]) });
+    // Round 2 opens a connection to CHAT, whose answer came a round earlier.
+    atRound(2, [conn(41001, WEB, 443), conn(41003, CHAT, 5222)]);
+    expect(db.prepare('SELECT address, port, name, name_at FROM remote_endpoints ORDER BY id').all()).toEqual([
+      { address: WEB, port: 443, name: 'www.example.com', name_at: T0 + 20 },
+      { address: CHAT, port: 5222, name: 'chat.example.net', name_at: T0 + 30 },
+    ]);
+    // A later answer for the same address renames it; an older one does not.
+    const r3 = atRound(3, [conn(41001, WEB, 443)]);
+    store.record(r3, { state: 'on', iface: 'eth0', report: report([dnsAnswerPacket({ src: '192.168.1.1', dst: ME, dport: 5353, name: 'cdn.example.org', address: WEB, ts: T0 + 40 }), dnsAnswerPacket({ src: '192.168.1.1', dst: ME, dport: 5353, name: 'old.example.org', address: WEB, ts: T0 + 5 })]) });
+    expect(db.prepare('SELECT name FROM remote_endpoints WHERE address = ?').pluck().get(WEB)).toBe('cdn.example.org');
   });
 });
