@@ -160,6 +160,44 @@ export const PortHistorySchema = z.object({
 });
 export type PortHistory = z.infer<typeof PortHistorySchema>;
 
+const CONNECTION_STATE = z.enum(['syn-sent', 'syn-recv', 'established', 'fin-wait-1', 'fin-wait-2', 'close-wait', 'last-ack', 'closing', 'connected']);
+const count = z.number().int().nonnegative();
+
+export const ConnectionEndpointSchema = z.object({
+  proto,
+  address: z.string(),
+  /** The peer's port; 0 for a connection a local listener accepted (the peer's port is ephemeral). */
+  port: portNumber,
+  /** out: this machine opened it; in: a local listener accepted it, on localPort. */
+  direction: z.enum(['out', 'in']),
+  localPort: portNumber.nullable(),
+  /** The name this machine last resolved to the address, when capture saw it. */
+  name: z.string().nullable(),
+  states: z.array(CONNECTION_STATE),
+  /** The most sockets the process held to this endpoint in one round. */
+  maxSockets: z.number().int().positive(),
+  /** Start of the first and of the last round in the range that saw the connection. */
+  firstSeenAt: time,
+  lastSeenAt: time,
+  /** The machine first talked with this endpoint inside the range. */
+  isNew: z.boolean(),
+  /** What capture counted between the process and this endpoint in the range; null when it saw nothing. */
+  traffic: z.object({ bytesOut: count, bytesIn: count, packetsOut: count, packetsIn: count }).nullable(),
+});
+export type ConnectionEndpoint = z.infer<typeof ConnectionEndpointSchema>;
+
+export const ConnectionsSchema = z.object({
+  from: time,
+  to: time,
+  /** Per process, most endpoints first; owner fields all null for sockets whose owner was unknown. */
+  processes: z.array(
+    z.object({ process: z.string().nullable(), exe: z.string().nullable(), user: z.string().nullable(), endpoints: z.array(ConnectionEndpointSchema) }),
+  ),
+  /** More endpoints matched than returned (the least recently seen were left out). */
+  truncated: z.boolean(),
+});
+export type Connections = z.infer<typeof ConnectionsSchema>;
+
 export const DetectionRunSchema = z.object({
   id,
   trigger: z.enum(['schedule', 'manual']),
@@ -235,6 +273,14 @@ export const contract = {
   portHistory: {
     args: z.tuple([z.object({ proto, port: portNumber, from: time, to: time, buckets: z.number().int().min(1).max(2000) }).refine((r) => r.to > r.from, { error: 'to must be after from' })]),
     result: PortHistorySchema,
+  },
+  listConnections: {
+    args: z.tuple([
+      z
+        .object({ from: time, to: time, process: z.string().min(1).max(256).optional(), host: z.string().min(1).max(256).optional(), limit: z.number().int().min(1).max(5000).optional() })
+        .refine((r) => r.to > r.from, { error: 'to must be after from' }),
+    ]),
+    result: ConnectionsSchema,
   },
   listDetectionRuns: { args: z.tuple([z.object({ limit: z.number().int().min(1).max(1000) })]), result: z.array(DetectionRunSchema) },
   listModels: { args: z.tuple([z.object({ limit: z.number().int().min(1).max(100) })]), result: z.array(ModelVersionSchema) },

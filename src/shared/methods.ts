@@ -11,6 +11,7 @@ export const METHOD_NAMES = [
   'setIncidentStatus',
   'portTimeline',
   'portHistory',
+  'listConnections',
   'listDetectionRuns',
   'listModels',
   'detectNow',

@@ -10,6 +10,7 @@ import { captureCommand } from './commands/capture';
 import { captureSetupCommand } from './commands/captureSetup';
 import { cleanupCommand } from './commands/cleanup';
 import { configCommand } from './commands/config';
+import { connectionsCommand } from './commands/connections';
 import { exportCommand } from './commands/export';
 import { statusCommand } from './commands/status';
 import { interfacesCommand } from './commands/interfaces';
@@ -26,6 +27,7 @@ const COMMANDS: Command[] = [
   statusCommand,
   scanCommand,
   portsCommand,
+  connectionsCommand,
   interfacesCommand,
   captureCommand,
   captureSetupCommand,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DatabaseOpenError, openDatabase, type Db } from '../engine/store/database';
+import { DatabaseOpenError, openDatabase, type Db, type OpenOptions } from '../engine/store/database';
 import { defaultDatabasePath } from '../engine/paths';
 import type { CommandContext } from './command';
 import { UsageError } from './command';
@@ -17,9 +17,9 @@ export function resolveDbPath(ctx: CommandContext): string {
  * Opens the database of a command that only reports (status, export): one that does not exist
  * yet is not created, and the message says how to make one.
  */
-export function openExistingDatabase(dbPath: string): Db {
+export function openExistingDatabase(dbPath: string, options: OpenOptions = {}): Db {
   if (!fs.existsSync(dbPath)) {
     throw new DatabaseOpenError('missing', `there is no Portent database at ${dbPath} yet: start the monitor with \`portent run\` (or pass --db PATH)`);
   }
-  return openDatabase(dbPath);
+  return openDatabase(dbPath, options);
 }

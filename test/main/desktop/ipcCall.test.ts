@@ -11,6 +11,7 @@ const VALID: Record<MethodName, unknown[]> = {
   setIncidentStatus: [3, 'expected'],
   portTimeline: [{ from: 0, to: 3_600_000, buckets: 60 }],
   portHistory: [{ proto: 'tcp', port: 4444, from: 0, to: 3_600_000, buckets: 60 }],
+  listConnections: [{ from: 0, to: 3_600_000, process: 'bash', host: 'example' }],
   listDetectionRuns: [{ limit: 20 }],
   listModels: [{ limit: 5 }],
   detectNow: [],

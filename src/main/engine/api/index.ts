@@ -5,6 +5,7 @@ import { listScores } from '../queries/scores';
 import { getIncident, listIncidents, setIncidentStatus } from '../queries/incidents';
 import { portTimeline } from '../queries/timeline';
 import { portHistory } from '../queries/portHistory';
+import { listConnections } from '../queries/connections';
 import { listDetectionRuns, listModels } from '../queries/runs';
 
 /**
@@ -36,6 +37,7 @@ export function createEngineApi(host: EngineHost): Handlers {
     setIncidentStatus: (id, status) => setIncidentStatus(host.db, id, status),
     portTimeline: (args) => portTimeline(host.db, args),
     portHistory: (args) => portHistory(host.db, args),
+    listConnections: (args) => listConnections(host.db, args),
     listDetectionRuns: (args) => listDetectionRuns(host.db, args),
     listModels: (args) => listModels(host.db, args),
     detectNow: async () => {

@@ -26,6 +26,7 @@ describe('createEngineApi', () => {
       listIncidents: await api.listIncidents({ limit: 10 }),
       portTimeline: await api.portTimeline({ ...range, buckets: 60 }),
       portHistory: await api.portHistory({ ...range, proto: 'tcp', port: 22, buckets: 60 }),
+      listConnections: await api.listConnections(range),
       listDetectionRuns: await api.listDetectionRuns({ limit: 10 }),
       listModels: await api.listModels({ limit: 10 }),
       getSettings: await api.getSettings(),
