@@ -1,4 +1,5 @@
-import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import fs, { realpathSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -247,6 +248,42 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
     await until('a zoomed range', () => (/from=\d+&to=\d+/.test(page.url()) ? true : null), 5_000);
     await page.keyboard.press('Escape');
     await page.getByRole('article').waitFor({ state: 'detached', timeout: 15_000 });
+  }, 90_000);
+
+  it('shows who talks to whom: a process, its remote end, new in the range, and filters by host', async () => {
+    const server = net.createServer((s) => s.on('error', () => {}));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    // A client in its own process, holding its connection until the test ends it.
+    const talker = spawn(process.execPath, ['-e', `const c = require('net').connect(${port}, '127.0.0.1', () => console.log(c.localPort)); process.stdin.on('end', () => process.exit(0)).resume();`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve) => talker.stdout.once('data', resolve));
+      await until(
+        'two rounds to hold the connection',
+        () => readDb(file, (db) => ((db.prepare("SELECT count(*) FROM connection_spans s JOIN remote_endpoints e ON e.id = s.endpoint_id WHERE e.port = ? AND s.pid = ? AND s.last_round_id > s.first_round_id").pluck().get(port, talker.pid) as number) > 0 ? true : null)),
+        20_000,
+      );
+      await open('Connections');
+      await page.getByRole('button', { name: 'Last hour' }).click();
+      const remote = page.getByRole('row').filter({ hasText: `127.0.0.1:${port}` });
+      await remote.first().waitFor({ timeout: 15_000 });
+      expect(await remote.first().innerText()).toMatch(/new[\s\S]*out[\s\S]*open/);
+      // Its owner's section names the program.
+      const section = page.getByRole('article').filter({ has: remote.first() });
+      expect(await section.innerText()).toContain(realpathSync(process.execPath));
+      await shot(page, 'connections');
+      await page.getByRole('searchbox', { name: 'Host' }).fill('127.0.0.1');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await until('the host filter in the route', () => (/host=127\.0\.0\.1/.test(page.url()) ? true : null), 5_000);
+      await remote.first().waitFor({ timeout: 15_000 });
+      await page.getByRole('searchbox', { name: 'Host' }).fill('no-such-host.example');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.getByText('No connection in this range matches the filter.').waitFor({ timeout: 15_000 });
+    } finally {
+      talker.stdin.end();
+      talker.kill();
+      server.close();
+    }
   }, 90_000);
 
   it('lists detection runs and charts the refit loss', async () => {

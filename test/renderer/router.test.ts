@@ -12,6 +12,9 @@ describe('hash routes', () => {
     expect(parseRoute('#/ports')).toEqual({ view: 'ports', range: DEFAULT_RANGE, port: null });
     expect(parseRoute('#/ports/udp/53?last=7d')).toEqual({ view: 'ports', range: { last: '7d' }, port: { proto: 'udp', port: 53 } });
     expect(parseRoute('#/ports?from=1000&to=5000')).toEqual({ view: 'ports', range: { from: 1000, to: 5000 }, port: null });
+    expect(parseRoute('#/connections')).toEqual({ view: 'connections', range: DEFAULT_RANGE, process: null, host: null });
+    expect(parseRoute('#/connections?last=1h&process=firefox&host=%20example.net%20')).toEqual({ view: 'connections', range: { last: '1h' }, process: 'firefox', host: 'example.net' });
+    expect(parseRoute('#/connections?process=')).toMatchObject({ process: null });
   });
 
   it('opens an incident from the link a desktop notification carries', () => {
@@ -40,6 +43,8 @@ describe('hash routes', () => {
       { view: 'incidents', id: 12 },
       { view: 'ports', range: { last: '1h' }, port: null },
       { view: 'ports', range: { from: 10, to: 20 }, port: { proto: 'tcp', port: 4444 } },
+      { view: 'connections', range: { last: '7d' }, process: null, host: null },
+      { view: 'connections', range: { from: 10, to: 20 }, process: 'bash & co', host: '10.0.0.1' },
       { view: 'detection' },
       { view: 'settings' },
     ];

@@ -7,6 +7,7 @@ import { useEngineEvents, useStatus } from './queries';
 import { Overview } from './views/Overview';
 import { Incidents } from './views/Incidents';
 import { PortHistory } from './views/PortHistory';
+import { Connections } from './views/Connections';
 import { Detection } from './views/Detection';
 import { Settings } from './views/Settings';
 
@@ -18,6 +19,8 @@ function View({ route }: { route: Route }) {
       return <Incidents id={route.id} />;
     case 'ports':
       return <PortHistory range={route.range} port={route.port} />;
+    case 'connections':
+      return <Connections key={`${route.process}|${route.host}`} range={route.range} process={route.process} host={route.host} />;
     case 'detection':
       return <Detection />;
     case 'settings':

@@ -17,6 +17,7 @@ export const keys = {
   incident: (id: number) => ['incident', id] as const,
   timeline: (from: number, to: number, buckets: number) => ['timeline', from, to, buckets] as const,
   portHistory: (proto: string, port: number, from: number, to: number) => ['portHistory', proto, port, from, to] as const,
+  connections: (from: number, to: number, process: string | null, host: string | null) => ['connections', from, to, process, host] as const,
   runs: ['runs'] as const,
   models: ['models'] as const,
   settings: ['settings'] as const,
@@ -152,4 +153,12 @@ export function useEngineEvents(): void {
       void client.invalidateQueries({ queryKey: keys.models });
     }, refreshAll);
   }, [client]);
+}
+
+/** Who talked to whom in an interval, narrowed to a process name or a host. */
+export function useConnections(interval: Interval, process: string | null, host: string | null) {
+  return useQuery({
+    queryKey: keys.connections(interval.from, interval.to, process, host),
+    queryFn: () => api.listConnections({ from: interval.from, to: interval.to, ...(process ? { process } : {}), ...(host ? { host } : {}) }),
+  });
 }

@@ -11,6 +11,8 @@ export type Route =
   | { view: 'overview' }
   | { view: 'incidents'; id: number | null }
   | { view: 'ports'; range: Range; port: PortKey | null }
+  /** Who talked to whom over a range, narrowed to a process name or a host (address or name). */
+  | { view: 'connections'; range: Range; process: string | null; host: string | null }
   | { view: 'detection' }
   | { view: 'settings' }
   | { view: 'not-found'; path: string };
@@ -49,13 +51,24 @@ export function parseRoute(hash: string): Route {
     const port = portText !== undefined && /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
     if ((proto === 'tcp' || proto === 'udp') && port <= 65535) return { view: 'ports', range: rangeOf(query), port: { proto, port } };
   }
+  if (head === 'connections' && rest.length === 0) {
+    return { view: 'connections', range: rangeOf(query), process: filterOf(query, 'process'), host: filterOf(query, 'host') };
+  }
   if (head === 'detection' && rest.length === 0) return { view: 'detection' };
   if (head === 'settings' && rest.length === 0) return { view: 'settings' };
   return { view: 'not-found', path: '/' + parts.join('/') };
 }
 
-function rangeQuery(range: Range): string {
-  return 'last' in range ? `?last=${range.last}` : `?from=${range.from}&to=${range.to}`;
+/** A text filter from the query: trimmed, at most 200 characters, absent when empty. */
+function filterOf(query: URLSearchParams, name: string): string | null {
+  const value = query.get(name)?.trim().slice(0, 200) ?? '';
+  return value === '' ? null : value;
+}
+
+function rangeQuery(range: Range, extra: Record<string, string | null> = {}): string {
+  const q = new URLSearchParams('last' in range ? { last: range.last } : { from: String(range.from), to: String(range.to) });
+  for (const [k, v] of Object.entries(extra)) if (v !== null) q.set(k, v);
+  return `?${q.toString()}`;
 }
 
 /** The hash (with its `#`) that parseRoute reads back as the same route. */
@@ -67,6 +80,8 @@ export function hrefOf(route: Route): string {
       return route.id === null ? '#/incidents' : `#/incidents/${route.id}`;
     case 'ports':
       return (route.port ? `#/ports/${route.port.proto}/${route.port.port}` : '#/ports') + rangeQuery(route.range);
+    case 'connections':
+      return '#/connections' + rangeQuery(route.range, { process: route.process, host: route.host });
     case 'detection':
       return '#/detection';
     case 'settings':

@@ -5,6 +5,7 @@ const PLACES: { view: Route['view']; label: string; href: string }[] = [
   { view: 'overview', label: 'Overview', href: hrefOf({ view: 'overview' }) },
   { view: 'incidents', label: 'Anomalies', href: hrefOf({ view: 'incidents', id: null }) },
   { view: 'ports', label: 'Port history', href: hrefOf({ view: 'ports', range: DEFAULT_RANGE, port: null }) },
+  { view: 'connections', label: 'Connections', href: hrefOf({ view: 'connections', range: DEFAULT_RANGE, process: null, host: null }) },
   { view: 'detection', label: 'Detection', href: hrefOf({ view: 'detection' }) },
   { view: 'settings', label: 'Settings', href: hrefOf({ view: 'settings' }) },
 ];

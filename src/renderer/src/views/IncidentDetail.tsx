@@ -6,6 +6,11 @@ import { useIncident, useSetIncidentStatus, useSnooze } from '../queries';
 import { Problem } from '../components/Problem';
 import { ScoreChart } from '../components/ScoreChart';
 
+/** The incident's time and ten minutes either side: what its processes talked to then. */
+function aroundIncident(incident: { startedAt: number; endedAt: number }): { from: number; to: number } {
+  return { from: incident.startedAt - 10 * 60_000, to: incident.endedAt + 10 * 60_000 };
+}
+
 function Ports({ incident }: { incident: Detail }) {
   return (
     <table>
@@ -32,6 +37,11 @@ function Ports({ incident }: { incident: Detail }) {
               {p.pid !== null && <span className="muted"> (pid {p.pid})</span>}
               {p.exe && <div className="muted mono">{p.exe}</div>}
               {p.direction === 'new-owner' && <div className="muted">usually {p.usualExe ?? p.usualProcess ?? 'another program'}</div>}
+              {p.process !== null && (
+                <div>
+                  <a href={hrefOf({ view: 'connections', range: aroundIncident(incident), process: p.process, host: null })}>Its connections at the time</a>
+                </div>
+              )}
             </td>
             <td>{p.firstSeenAt === null ? 'never before' : formatDateTime(p.firstSeenAt)}</td>
             <td>

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { formatBytes, formatDateTime, formatDuration, portLabel } from '../format';
-import type { PortKey } from '../router';
+import { hrefOf, type PortKey } from '../router';
 import type { Interval } from '../timeRange';
 import { usePortHistory } from '../queries';
 import { LineChart, type ChartSeries } from '../components/LineChart';
@@ -64,6 +64,11 @@ export function PortDetail({ port, interval, onClose }: { port: PortKey; interva
                       {o.process ?? 'unknown'}
                       {o.pid !== null && <span className="muted"> (pid {o.pid})</span>}
                       {o.exe && <div className="muted mono">{o.exe}</div>}
+                      {o.process !== null && (
+                        <div>
+                          <a href={hrefOf({ view: 'connections', range: { from: o.from, to: Math.max(o.to, o.from + 60_000) }, process: o.process, host: null })}>Its connections</a>
+                        </div>
+                      )}
                     </td>
                     <td>{o.user ?? 'unknown'}</td>
                     <td>{formatDateTime(o.from)}</td>
