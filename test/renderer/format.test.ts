@@ -49,5 +49,7 @@ describe('counting', () => {
   it('pluralises', () => {
     expect(count(1, 'incident')).toBe('1 incident');
     expect(count(0, 'incident')).toBe('0 incidents');
+    expect(count(3, 'process', 'processes')).toBe('3 processes');
+    expect(count(1, 'process', 'processes')).toBe('1 process');
   });
 });

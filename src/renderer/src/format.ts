@@ -82,6 +82,6 @@ export function messageOf(error: unknown): string {
 }
 
 /** "1 incident", "3 incidents". */
-export function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
 }

@@ -36,7 +36,7 @@ function statesLabel(states: ConnectionEndpoint['states']): string {
 function summary(data: ConnectionsData): string {
   const endpoints = data.processes.reduce((n, p) => n + p.endpoints.length, 0);
   const fresh = data.processes.reduce((n, p) => n + p.endpoints.filter((e) => e.isNew).length, 0);
-  return `${count(data.processes.length, 'process')} talked with ${count(endpoints, 'remote end')}${fresh > 0 ? `, ${fresh} of them new in this range` : ''}.`;
+  return `${count(data.processes.length, 'process', 'processes')} talked with ${count(endpoints, 'remote end')}${fresh > 0 ? `, ${fresh} of them new in this range` : ''}.`;
 }
 
 /**
@@ -132,7 +132,7 @@ function ProcessConnections({ owner }: { owner: ConnectionsData['processes'][num
         {name} <span className="muted">{count(owner.endpoints.length, 'remote end')}</span>
       </h3>
       {owner.process === null ? (
-        <p className="muted">Portent could not see which process held these sockets (another user's process, without the rights to look).</p>
+        <p className="muted">Portent could not see which process held these sockets: another user's, which it may only name when it runs with the rights to look at every process.</p>
       ) : (
         <p className="muted mono">
           {owner.exe ?? 'executable unknown'}

@@ -98,7 +98,8 @@ export class LinuxSocketScanner implements SocketScanner {
         if (isBound(table.proto, row.state)) bound.push({ proto: table.proto, row });
         else {
           const state = connectionState(table.proto, row.state);
-          if (state) talking.push({ proto: table.proto, row, state });
+          // Inode 0: no process holds the socket any more (the kernel finishes closing it).
+          if (state && row.inode !== 0) talking.push({ proto: table.proto, row, state });
         }
       }
     });
