@@ -37,8 +37,9 @@ export interface ConnectionCount {
 /**
  * The states a connection is recorded in: TCP in every state but LISTEN that a process still
  * holds, and `connected` for a UDP socket with a peer (connect()ed). TIME_WAIT (and the kernel's
- * NEW_SYN_RECV request sockets) are left out: the kernel holds them after or before any process
- * does, so they have no owner to name, and a busy client leaves hundreds of them.
+ * NEW_SYN_RECV request sockets), and a socket in any state that no process holds any more (the
+ * kernel finishing a close), are left out: they have no owner to name, and a busy client
+ * leaves hundreds of them.
  */
 export type ConnectionState =
   | 'syn-sent'
