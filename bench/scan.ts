@@ -40,7 +40,7 @@ import os from 'node:os';
 import { createSocketScanner, type ScannerOptions } from '../src/main/engine/collect/sockets';
 import { LinuxSocketScanner, SocketOwnerIndex, walkSocketHolders, type TableSource } from '../src/main/engine/collect/sockets/linuxSockets';
 import { parseProcNet, parseSockstatInUse, type ProcNetRow } from '../src/main/engine/collect/sockets/procNet';
-import { dumpTable, loadSockDiag } from '../src/main/engine/collect/sockets/sockDiag';
+import { dumpTable, loadSockDiag, RowDecoder } from '../src/main/engine/collect/sockets/sockDiag';
 import type { Proto } from '../src/main/engine/collect/sockets/types';
 import { optionOf } from './args';
 
@@ -308,16 +308,19 @@ function medianOf(run: () => unknown, runs = PHASE_RUNS): number {
 function scanPhases(source: TableSource) {
   const inUse = () => parseSockstatInUse(`${readFileSync('/proc/net/sockstat', 'latin1')}${readFileSync('/proc/net/sockstat6', 'latin1')}`);
   const littleEndian = os.endianness() === 'LE';
+  // As the scanner reads them: packed records, the rows of sockets still there reused.
+  const decoder = new RowDecoder();
   const readTables = (): ProcNetRow[][] => {
     if (source === 'netlink') {
       const diag = loadSockDiag();
       const counts = inUse();
-      return TABLES.map((t) => dumpTable(diag, t.proto, t.family, counts.get(t.sockstat) ?? 0));
+      decoder.begin();
+      return TABLES.map((t) => dumpTable(diag, t.proto, t.family, counts.get(t.sockstat) ?? 0, decoder));
     }
     return TABLES.map((t) => parseProcNet(readProcTable(`/proc/net/${t.file}`), t.family, littleEndian));
   };
   const rows = readTables().flat();
-  const inodes = new Set(rows.filter((r) => r.inode !== 0).map((r) => String(r.inode)));
+  const inodes = new Set(rows.filter((r) => r.inode !== 0).map((r) => r.inode));
   const index = new SocketOwnerIndex('/proc', Number.MAX_SAFE_INTEGER);
   index.resolve(inodes);
   return {

@@ -1,8 +1,8 @@
-import { closeSync, openSync, read, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, read, readFileSync, readSync, readdirSync, readlinkSync, statSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import { silentLogger, type Logger } from '../../log';
 import { STATE_CLOSE, STATE_ESTABLISHED, STATE_LISTEN, TCP_CONNECTION_STATES, parseProcNet, parseSockstatInUse, type ProcNetRow } from './procNet';
-import { dumpTable, loadSockDiag, type SockDiag } from './sockDiag';
+import { dumpTable, loadSockDiag, RowDecoder, type SockDiag } from './sockDiag';
 import { compareConnections, compareSockets, countedConnections, type ConnectionEntry, type ConnectionState, type Proto, type Snapshot, type SocketEntry, type SocketScanner } from './types';
 import { UserNames } from './userNames';
 
@@ -31,6 +31,9 @@ export interface LinuxScannerOptions {
 }
 
 export type TableSource = 'netlink' | 'proc';
+
+type OwnerFields = Pick<SocketEntry, 'pid' | 'process' | 'exe' | 'user'>;
+const NO_OWNER: OwnerFields = Object.freeze({ pid: null, process: null, exe: null, user: null });
 
 interface Owner {
   pid: number;
@@ -69,6 +72,11 @@ export class LinuxSocketScanner implements SocketScanner {
   private readonly log: Logger;
   /** Undefined until the first scan decides; null once /proc is the source. */
   private diag: SockDiag | null | undefined;
+  /** Rows of the last netlink scan, reused for the sockets that are still there. */
+  private readonly decoder = new RowDecoder();
+  /** The last scan's connection entries by row, and their sorted list (entries are shared between snapshots: read-only). */
+  private lastEntries = new Map<ProcNetRow, ConnectionEntry>();
+  private lastConnected: ConnectionEntry[] = [];
 
   constructor(options: LinuxScannerOptions = {}) {
     this.procRoot = options.procRoot ?? '/proc';
@@ -104,42 +112,50 @@ export class LinuxSocketScanner implements SocketScanner {
       }
     });
 
-    const wanted = new Set<string>();
-    for (const { row } of bound) if (row.inode !== 0) wanted.add(String(row.inode));
-    for (const { row } of talking) if (row.inode !== 0) wanted.add(String(row.inode));
+    const wanted = new Set<number>();
+    for (const { row } of bound) if (row.inode !== 0) wanted.add(row.inode);
+    for (const { row } of talking) wanted.add(row.inode);
     const pidByInode = this.owners.resolve(wanted);
 
     const owners = new Map<number, Owner>();
     for (const pid of pidByInode.values()) if (!owners.has(pid)) owners.set(pid, readOwner(this.procRoot, pid));
     await this.users.resolve([...owners.values()].flatMap((o) => (o.uid === null ? [] : [o.uid])));
-    const ownerOf = (inode: number): Pick<SocketEntry, 'pid' | 'process' | 'exe' | 'user'> => {
-      const pid = pidByInode.get(String(inode));
-      const owner = pid === undefined ? undefined : owners.get(pid);
-      const uid = owner?.uid ?? null;
-      return {
-        pid: owner?.pid ?? null,
-        process: owner?.process ?? null,
-        exe: owner?.exe ?? null,
-        // A uid without a name is shown as the number, as ps shows it (and as on macOS).
-        user: uid === null ? null : (this.users.name(uid) ?? String(uid)),
-      };
+    // One owner record per process, shared by all its sockets.
+    const ownerFields = new Map<number, OwnerFields>();
+    for (const [pid, o] of owners) {
+      // A uid without a name is shown as the number, as ps shows it (and as on macOS).
+      ownerFields.set(pid, { pid, process: o.process, exe: o.exe, user: o.uid === null ? null : (this.users.name(o.uid) ?? String(o.uid)) });
+    }
+    const ownerOf = (inode: number): OwnerFields => {
+      const pid = pidByInode.get(inode);
+      return (pid === undefined ? undefined : ownerFields.get(pid)) ?? NO_OWNER;
     };
     const sockets = bound.map(({ proto, row }): SocketEntry => ({ proto, family: row.family, address: row.localAddress, port: row.localPort, ...ownerOf(row.inode) }));
     sockets.sort(compareSockets);
-    const connected = talking.map(
-      ({ proto, row, state }): ConnectionEntry => ({
-        proto,
-        family: row.family,
-        localAddress: row.localAddress,
-        localPort: row.localPort,
-        remoteAddress: row.remoteAddress,
-        remotePort: row.remotePort,
-        state,
-        ...ownerOf(row.inode),
-      }),
-    );
-    connected.sort(compareConnections);
-    return { takenAt, sockets, connected, connections: countedConnections(connected) };
+
+    // A connection that is the same row (same kernel socket, see RowDecoder) with the same owner
+    // as in the last scan keeps its entry; when every one did, so does the sorted list.
+    const entries = new Map<ProcNetRow, ConnectionEntry>();
+    const connected: ConnectionEntry[] = [];
+    let reused = 0;
+    for (const { proto, row, state } of talking) {
+      const owner = ownerOf(row.inode);
+      const last = this.lastEntries.get(row);
+      let entry: ConnectionEntry;
+      if (last && last.state === state && last.proto === proto && last.pid === owner.pid && last.process === owner.process && last.exe === owner.exe && last.user === owner.user) {
+        entry = last;
+        reused += 1;
+      } else {
+        entry = { proto, family: row.family, localAddress: row.localAddress, localPort: row.localPort, remoteAddress: row.remoteAddress, remotePort: row.remotePort, state, ...owner };
+      }
+      entries.set(row, entry);
+      connected.push(entry);
+    }
+    const unchanged = reused === connected.length && connected.length === this.lastConnected.length;
+    const sorted = unchanged ? this.lastConnected : connected.sort(compareConnections);
+    this.lastEntries = entries;
+    this.lastConnected = sorted;
+    return { takenAt, sockets, connected: sorted.slice(), connections: countedConnections(sorted) };
   }
 
   /** Each table's rows, in TABLES order. */
@@ -160,8 +176,9 @@ export class LinuxSocketScanner implements SocketScanner {
       try {
         const inUse = socketsInUse(this.procRoot);
         const diag = this.diag;
+        this.decoder.begin();
         // Without sockstat6 the kernel has no IPv6, and nothing to dump for it.
-        return TABLES.map((t) => dumpTable(diag, t.proto, t.family, inUse ? (inUse.get(t.sockstat) ?? 0) : undefined));
+        return TABLES.map((t) => dumpTable(diag, t.proto, t.family, inUse ? (inUse.get(t.sockstat) ?? 0) : undefined, this.decoder));
       } catch (err) {
         if (this.source === 'netlink') throw err;
         // Expected where netlink is refused (EPERM in some sandboxes, no inet_diag in the
@@ -267,69 +284,134 @@ function readChunkOffThread(fd: number): Promise<string> {
   });
 }
 
+/** statfs's f_type of procfs. */
+const PROC_SUPER_MAGIC = 0x9fa0;
+
 /**
  * Socket inode -> lowest pid holding it, remembered between scans. A full walk of every
  * /proc/<pid>/fd costs a syscall per open file on the machine (and a thrown error per process
- * we may not inspect), while the listening sockets rarely change from one minute to the next.
- * So when every wanted inode was seen by the last walk (held by a pid, or by nobody we can see)
- * and each remembered holder still has it (one readlink each), the last answer stands. Any new
- * socket, vanished holder or `fullWalkEvery` scans trigger a full walk: that bounds how long a
- * lower pid that gained an existing socket (fd passing) can go unnoticed.
+ * we may not inspect), while most sockets, listeners and long connections alike, stay from one
+ * minute to the next. So:
+ *
+ * - Remembered owners are revalidated per holding process, not per socket: a holder whose start
+ *   time and number of open files (the size the kernel reports for /proc/<pid>/fd, Linux 6.2
+ *   and later) are unchanged keeps its sockets; any other has each of its sockets checked with
+ *   one readlink. (A holder that closed one socket and opened another file in the same minute
+ *   keeps it until the next full walk; so does an older kernel's holder, checked per socket.)
+ * - New sockets are looked for first among the processes that already hold sockets (a browser
+ *   opens its next connection where it opened the last), then, if any is still missing, by a
+ *   full walk.
+ * - Every `fullWalkEvery` scans a full walk runs anyway: that bounds how long a lower pid that
+ *   gained an existing socket (fd passing, fork) or a holder that let one go can go unnoticed.
  */
 export class SocketOwnerIndex {
-  private held = new Map<string, { pid: number; fd: string }>();
-  private unseen = new Set<string>();
+  private held = new Map<number, { pid: number; fd: string }>();
+  private unseen = new Set<number>();
+  /** Per holder: its start time and open-file count when its sockets were last verified. */
+  private holders = new Map<number, { start: string | null; files: number }>();
   private reuses = 0;
+  /** Whether procRoot is procfs, whose /proc/<pid>/fd reports its number of entries as its size. */
+  private readonly countsFiles: boolean;
 
   constructor(
     private readonly procRoot: string,
     private readonly fullWalkEvery: number,
-  ) {}
+  ) {
+    this.countsFiles = tryRead(() => statfsSync(procRoot).type === PROC_SUPER_MAGIC) ?? false;
+  }
 
-  resolve(inodes: ReadonlySet<string>): Map<string, number> {
-    if (this.reuses < this.fullWalkEvery - 1 && this.stillValid(inodes)) {
-      this.reuses += 1;
-      const owners = new Map<string, number>();
-      for (const inode of inodes) {
-        const h = this.held.get(inode);
-        if (h) owners.set(inode, h.pid);
+  resolve(inodes: ReadonlySet<number>): Map<number, number> {
+    if (this.reuses < this.fullWalkEvery - 1) {
+      const fresh = this.revalidate(inodes);
+      if (fresh !== null && (fresh.size === 0 || this.findAmongHolders(fresh))) {
+        this.reuses += 1;
+        const owners = new Map<number, number>();
+        for (const inode of inodes) {
+          const h = this.held.get(inode);
+          if (h) owners.set(inode, h.pid);
+        }
+        return owners;
       }
-      return owners;
     }
     this.reuses = 0;
     this.held = walkSocketHolders(this.procRoot, inodes);
     this.unseen = new Set([...inodes].filter((i) => !this.held.has(i)));
+    this.holders = new Map();
+    for (const { pid } of this.held.values()) if (!this.holders.has(pid)) this.holders.set(pid, this.fingerprint(pid));
     return new Map([...this.held].map(([inode, h]) => [inode, h.pid]));
   }
 
-  private stillValid(inodes: ReadonlySet<string>): boolean {
-    if (inodes.size === 0) return true;
+  /**
+   * Checks the remembered owners of `inodes`; returns the inodes never seen before (to be
+   * found), or null when a remembered owner no longer holds its socket.
+   */
+  private revalidate(inodes: ReadonlySet<number>): Set<number> | null {
+    const fresh = new Set<number>();
+    const byPid = new Map<number, number[]>();
     for (const inode of inodes) {
       if (this.unseen.has(inode)) continue;
       const h = this.held.get(inode);
-      if (!h) return false;
-      try {
-        if (readlinkSync(`${this.procRoot}/${h.pid}/fd/${h.fd}`) !== `socket:[${inode}]`) return false;
-      } catch {
-        return false;
+      if (!h) {
+        fresh.add(inode);
+        continue;
       }
+      const list = byPid.get(h.pid);
+      if (list) list.push(inode);
+      else byPid.set(h.pid, [inode]);
+    }
+    for (const [pid, list] of byPid) {
+      const now = this.fingerprint(pid);
+      const then = this.holders.get(pid);
+      if (then && now.files > 0 && now.start !== null && now.start === then.start && now.files === then.files) continue;
+      for (const inode of list) {
+        const h = this.held.get(inode)!;
+        try {
+          if (readlinkSync(`${this.procRoot}/${pid}/fd/${h.fd}`) !== `socket:[${inode}]`) return null;
+        } catch {
+          return null;
+        }
+      }
+      this.holders.set(pid, now);
+    }
+    return fresh;
+  }
+
+  /** Looks for new sockets in the fds of the processes that hold sockets already; true when all were found. */
+  private findAmongHolders(fresh: Set<number>): boolean {
+    const found = walkSocketHolders(this.procRoot, fresh, [...this.holders.keys()]);
+    if (found.size < fresh.size) return false;
+    for (const [inode, h] of found) {
+      this.held.set(inode, h);
+      this.holders.set(h.pid, this.fingerprint(h.pid));
     }
     return true;
+  }
+
+  /** A process's start time (field 22 of /proc/<pid>/stat) and its number of open files (0: unknown). */
+  private fingerprint(pid: number): { start: string | null; files: number } {
+    const dir = `${this.procRoot}/${pid}`;
+    const stat = tryRead(() => readFileSync(`${dir}/stat`, 'latin1'));
+    // The command name may hold spaces and parentheses: fields are counted after the last ')'.
+    const start = stat === null ? null : (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null);
+    const files = this.countsFiles ? (tryRead(() => statSync(`${dir}/fd`).size) ?? 0) : 0;
+    return { start, files };
   }
 }
 
 /**
- * Pids are walked in ascending order, so the first holder found is the lowest one, and the walk
- * stops once every inode has one. Processes we may not inspect (another user's when not root, a
+ * Pids are walked in ascending order (all of them, or `only` these), so the first holder found is
+ * the lowest one, and the walk stops once every inode has one. Processes we may not inspect (another user's when not root, a
  * process that just exited) are skipped: their sockets stay unowned rather than guessed.
  */
-export function walkSocketHolders(procRoot: string, inodes: ReadonlySet<string>): Map<string, { pid: number; fd: string }> {
-  const found = new Map<string, { pid: number; fd: string }>();
+export function walkSocketHolders(procRoot: string, inodes: ReadonlySet<number>, only?: readonly number[]): Map<number, { pid: number; fd: string }> {
+  const found = new Map<number, { pid: number; fd: string }>();
   if (inodes.size === 0) return found;
-  const pids: number[] = [];
-  for (const name of readdirSync(procRoot)) {
-    const c = name.charCodeAt(0);
-    if (c >= 48 && c <= 57) pids.push(Number(name));
+  const pids: number[] = only ? [...only] : [];
+  if (!only) {
+    for (const name of readdirSync(procRoot)) {
+      const c = name.charCodeAt(0);
+      if (c >= 48 && c <= 57) pids.push(Number(name));
+    }
   }
   pids.sort((a, b) => a - b);
   for (const pid of pids) {
@@ -352,7 +434,7 @@ export function walkSocketHolders(procRoot: string, inodes: ReadonlySet<string>)
         break;
       }
       if (!link.startsWith('socket:[')) continue;
-      const inode = link.slice(8, -1);
+      const inode = Number(link.slice(8, -1));
       if (!inodes.has(inode) || found.has(inode)) continue;
       found.set(inode, { pid, fd });
       if (found.size === inodes.size) return found;

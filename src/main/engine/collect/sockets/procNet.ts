@@ -156,7 +156,7 @@ export function hexWordsToBytes(hex: string, littleEndian: boolean): Uint8Array 
   return bytes;
 }
 
-function formatIPv4(bytes: ArrayLike<number>, at: number): string {
+export function formatIPv4(bytes: ArrayLike<number>, at: number): string {
   return `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}`;
 }
 

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LinuxSocketScanner } from '../../../../../src/main/engine/collect/sockets/linuxSockets';
 import { parseProcNet, type ProcNetRow } from '../../../../../src/main/engine/collect/sockets/procNet';
-import { dumpTable, loadSockDiag, type SockDiag } from '../../../../../src/main/engine/collect/sockets/sockDiag';
+import { dumpTable, loadSockDiag, RowDecoder, type SockDiag } from '../../../../../src/main/engine/collect/sockets/sockDiag';
 import type { Proto, Snapshot } from '../../../../../src/main/engine/collect/sockets/types';
 
 // The addon against the kernel's own /proc/net text, on sockets this test opens: every kind of
@@ -103,6 +103,20 @@ describe.runIf(process.platform === 'linux')('portent-sockdiag against /proc/net
     const fromNetlink = mine(dumpTable(diag!, proto, family, undefined), proto);
     expect(fromNetlink.length).toBeGreaterThan(0);
     expect(fromNetlink).toEqual(fromProc);
+  });
+
+  it.each(TABLES)('packs the same $file rows as it dumps as objects, and reuses the rows of sockets that stayed', ({ proto, family }) => {
+    const decoder = new RowDecoder();
+    decoder.begin();
+    const packed = dumpTable(diag!, proto, family, undefined, decoder);
+    expect(mine(packed, proto)).toEqual(mine(dumpTable(diag!, proto, family, undefined), proto));
+    decoder.begin();
+    const again = dumpTable(diag!, proto, family, undefined, decoder);
+    const before = new Map(packed.map((r) => [r.inode, r]));
+    const ours2 = again.filter((r) => ours.has(r.localPort) || ours.has(r.remotePort));
+    expect(ours2.length).toBeGreaterThan(0);
+    // The same kernel socket, unchanged: the very same row object, nothing decoded again.
+    for (const r of ours2) expect(before.get(r.inode)).toBe(r);
   });
 
   it('prints addresses as the /proc parser does: dual-stack ::, IPv4-mapped peers, loopback', () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../../../../src/main/engine/log';
 import { LinuxSocketScanner } from '../../../../../src/main/engine/collect/sockets/linuxSockets';
-import { dumpTable, type SockDiag, type SockDiagRow } from '../../../../../src/main/engine/collect/sockets/sockDiag';
+import { dumpTable, type SockDiag, type SockDiagRow, PACKED_RECORD, RowDecoder } from '../../../../../src/main/engine/collect/sockets/sockDiag';
 
 // The netlink path without the addon: a stand-in SockDiag answers from a table of rows, the way
 // the kernel filters them by state. sockDiag.real.test.ts checks the addon against the kernel.
@@ -154,5 +154,55 @@ describe('LinuxSocketScanner table sources', () => {
     expect(first.sockets.length).toBeGreaterThanOrEqual(0);
     expect(loads).toBe(1);
     expect(warnings).toEqual(['socket tables: the netlink addon (portent-sockdiag) cannot be loaded, reading /proc/net instead (about 10 times the cost per round); reinstall Portent to build it']);
+  });
+});
+
+describe('RowDecoder', () => {
+  /** One packed record as the addon writes it (see native/sockdiag/sockdiag.c). */
+  function record(o: { family: 4 | 6; state: number; localPort: number; remotePort: number; inode: number; uid: number; local: number[]; remote: number[] }): Buffer {
+    const r = Buffer.alloc(PACKED_RECORD);
+    r[0] = o.family;
+    r[1] = o.state;
+    r.writeUInt16LE(o.localPort, 2);
+    r.writeUInt16LE(o.remotePort, 4);
+    r.writeUInt32LE(o.inode, 8);
+    r.writeUInt32LE(o.uid, 12);
+    Buffer.from(o.local).copy(r, 16);
+    Buffer.from(o.remote).copy(r, 32);
+    return r;
+  }
+  const client = { family: 4 as const, state: 1, localPort: 41000, remotePort: 443, inode: 9001, uid: 1000, local: [192, 168, 1, 20], remote: [93, 184, 216, 34] };
+  const mapped = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1];
+
+  it('decodes records as inet_ntop prints their addresses', () => {
+    const d = new RowDecoder();
+    d.begin();
+    expect(d.decode(Buffer.concat([record(client)]), 4)).toEqual([
+      { family: 4, localAddress: '192.168.1.20', localPort: 41000, remoteAddress: '93.184.216.34', remotePort: 443, state: 1, uid: 1000, inode: 9001 },
+    ]);
+    const six = d.decode(record({ ...client, family: 6, inode: 9002, local: mapped, remote: [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1] }), 6);
+    expect(six.map((r) => [r.localAddress, r.remoteAddress])).toEqual([['::ffff:127.0.0.1', '2001:db8::1']]);
+  });
+
+  it('reuses the row of a socket that stayed as it was, and decodes one that changed state, or a reused inode', () => {
+    const d = new RowDecoder();
+    d.begin();
+    const [first] = d.decode(record(client), 4);
+    d.begin();
+    const [same] = d.decode(record(client), 4);
+    expect(same).toBe(first);
+    d.begin();
+    const [closing] = d.decode(record({ ...client, state: 8 }), 4);
+    expect(closing).not.toBe(first);
+    expect(closing).toMatchObject({ state: 8, remoteAddress: '93.184.216.34' });
+    d.begin();
+    const [other] = d.decode(record({ ...client, state: 8, remotePort: 80 }), 4);
+    expect(other).toMatchObject({ remotePort: 80 });
+    expect(other).not.toBe(closing);
+    // Rows of sockets gone for a whole scan are forgotten.
+    d.begin();
+    d.decode(Buffer.alloc(0), 4);
+    d.begin();
+    expect(d.decode(record({ ...client, state: 8, remotePort: 80 }), 4)[0]).not.toBe(other);
   });
 });
