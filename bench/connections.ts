@@ -41,6 +41,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { seededRandom } from '../src/shared/random';
 import { compareConnections, compareSockets, countedConnections, type ConnectionEntry, type ConnectionState, type Proto, type SocketEntry } from '../src/main/engine/collect/sockets/types';
 import { groupConnections } from '../src/main/engine/store/connectionStore';
 import { openDatabase, type Db } from '../src/main/engine/store/database';
@@ -63,17 +64,6 @@ const LAPTOP = '192.168.1.23';
 
 type Rand = () => number;
 
-/** mulberry32: a small, fast 32-bit generator; the same seed gives the same desktop. */
-function mulberry32(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Owner {
   pid: number;
@@ -396,7 +386,7 @@ function main(): void {
   const days = Number(optionOf(args, 'days', '1'));
   if (!Number.isInteger(seed) || !Number.isInteger(days) || days < 1 || days > 60) throw new Error('--seed takes an integer, --days an integer from 1 to 60');
   const rounds = days * 1440;
-  const desktop = new Desktop(mulberry32(seed), START + days * DAY);
+  const desktop = new Desktop(seededRandom(seed), START + days * DAY);
   desktop.browser(days);
   desktop.chat();
   desktop.updates(days);

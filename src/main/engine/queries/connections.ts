@@ -1,4 +1,5 @@
 import type { Db } from '../store/database';
+import { plainAddress } from '../store/resolvedNames';
 import { CONNECTION_STATES, type ConnectionState } from '../collect/sockets/types';
 import type { ConnectionEndpoint, Connections, MethodArgs } from '../../../shared/contract';
 
@@ -89,7 +90,7 @@ interface EndpointRow {
 type Traffic = NonNullable<ConnectionEndpoint['traffic']>;
 
 /** A dual-stack socket shows an IPv4 peer as ::ffff:a.b.c.d; capture shows it as a.b.c.d. */
-const capturedAddress = (address: string): string => (address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address);
+const capturedAddress = plainAddress;
 
 const stateOrder = (a: ConnectionState, b: ConnectionState): number => CONNECTION_STATES.indexOf(a) - CONNECTION_STATES.indexOf(b);
 
