@@ -85,6 +85,11 @@ if (!app.requestSingleInstanceLock()) {
       return;
     }
     const running = engine;
+    running.once('failed', (err) => {
+      log.error('the engine stopped unexpectedly', { error: err.message });
+      dialog.showErrorBox('Portent stopped', `Portent's engine stopped unexpectedly (${err.message}). Start Portent again; its log is ${path.join(path.dirname(dbPath), 'logs', 'desktop.log')}.`);
+      app.exit(1);
+    });
     const api = running.handlers;
     registerIpcHandlers(api, (event) =>
       isTrustedSenderFacts({ frameUrl: event.senderFrame?.url ?? null, isMainFrame: event.senderFrame?.parent === null, fromPortentWindow: window.owns(event.sender) }, devOrigin),

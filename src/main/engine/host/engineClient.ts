@@ -46,7 +46,12 @@ export class EngineStartError extends Error {
   }
 }
 
-export class EngineClient extends EventEmitter<MonitorEvents> {
+export interface EngineClientEvents extends MonitorEvents {
+  /** The engine's thread ended without being asked to stop (a crash): the host should say so and end. */
+  failed: [Error];
+}
+
+export class EngineClient extends EventEmitter<EngineClientEvents> {
   /** Every contract method, answered by the engine's thread. */
   readonly handlers: Handlers;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -91,6 +96,7 @@ export class EngineClient extends EventEmitter<MonitorEvents> {
         for (const c of client.channels.values()) c.kill();
         client.channels.clear();
         if (!started) reject(client.exited);
+        else if (!client.stopping) client.emit('failed', client.exited);
       });
     });
   }

@@ -78,7 +78,16 @@ export const serveCommand: Command = {
       writeWebAddress(options.dbPath, bridge.url);
       ctx.stdout.write(serveAnnouncement(bridge.url, webAddressFileOf(options.dbPath), isTerminal(ctx.stdout)));
       log.info('web page serving', { port: bridge.port });
-      const signal = await stopSignal;
+      // A crash of the engine's thread ends serve too (with an error, so that a service restarts).
+      const failed = new Promise<Error>((resolve) => running.once('failed', resolve));
+      const outcome = await Promise.race([stopSignal.then((signal) => ({ signal })), failed.then((error) => ({ error }))]);
+      if ('error' in outcome) {
+        log.error('the engine stopped unexpectedly; serve ends', { error: outcome.error.message });
+        removeWebAddress(options.dbPath);
+        await bridge.close();
+        return 1;
+      }
+      const signal = outcome.signal;
       log.info('stopping', { signal });
       removeWebAddress(options.dbPath);
       await bridge.close();

@@ -51,6 +51,17 @@ describe('EngineClient: the engine in its own thread', () => {
     await again.stop();
   });
 
+  it('tells its host when the engine thread ends without being asked to, and answers calls with why', async () => {
+    const client = await EngineClient.start({ dbPath: path.join(tempDir(), 'portent.db'), capture: false, logLine: () => {} });
+    const failed = new Promise<Error>((resolve) => client.once('failed', resolve));
+    // The thread ends as a crash would end it (terminated from outside, no stop asked).
+    await (client as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    expect((await failed).message).toMatch(/the engine's thread ended/);
+    await expect(client.handlers.getStatus()).rejects.toThrow(/the engine's thread ended/);
+    // Stopping afterwards is harmless.
+    await client.stop();
+  });
+
   it("says why it cannot start, by the engine's own error", async () => {
     const dbPath = path.join(tempDir(), 'portent.db');
     fs.writeFileSync(dbPath, 'this is not a database, and it is long enough to be read as one '.repeat(100));
