@@ -30,9 +30,16 @@
  * a case, the case runs with as many connections as it can and says so (`limited_by`), as it
  * does when connecting fails (EMFILE, a timeout). Opening is bounded in count and in time.
  *
+ * Where it can (root, iproute2), each connection case runs a second time with the far ends in a
+ * network namespace the bench creates (a veth pair, 10.213.9.0/24, only addresses inside it):
+ * a listener there accepts the connections, so this machine's tables hold one socket per
+ * connection, as they do for connections to other hosts, and 1,000 connections are 1,000
+ * entries to find (`peer: "netns"`). The loopback runs, where the bench owns both ends, measure
+ * twice as many.
+ *
  * `--cases listeners,connections` (the default, both) picks the parts to run.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import net from 'node:net';
@@ -88,8 +95,17 @@ class LoopbackLoad {
   /** Both ends of every held connection. */
   private readonly held = new Set<net.Socket>();
   private accepted = 0;
+  /** The far ends are accepted by another process (the namespace's listener): nothing to wait for here. */
+  private remotePeer = false;
   readonly errors = new Map<string, number>();
   listeners = 0;
+
+  /** Connects to `target` (a listener in another network namespace) instead of the bench's own listeners. */
+  connectTo(target: { host: string; port: number }): void {
+    this.targets.length = 0;
+    this.targets.push(target);
+    this.remotePeer = true;
+  }
 
   private failed(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
@@ -160,6 +176,7 @@ class LoopbackLoad {
         stoppedBy = results.find((r) => r !== null) ?? [...this.errors.keys()].find((k) => k.startsWith('accept')) ?? null;
       }
     }
+    if (this.remotePeer) return { opened, stoppedBy };
     // The accepting ends arrive on their own ticks; wait for them, briefly.
     const until = performance.now() + CONNECT_TIMEOUT_MS;
     while (this.accepted < opened && performance.now() < until) await new Promise((done) => setTimeout(done, 10));
@@ -214,12 +231,71 @@ async function timeScans(target: number, limit: number) {
  * 50 listeners plus `connections` loopback connections, timed with each table source, each
  * with its phases; the target is judged on the source the scanner picks by itself.
  */
-async function timeConnections(connections: number, warmMedianMsMax: number, limit: number) {
+/**
+ * A listener in a network namespace of its own, reached over a veth pair: the far ends of the
+ * bench's connections live there, outside this machine's socket tables. Null (with why) where
+ * namespaces cannot be made.
+ */
+class NetnsPeer {
+  static readonly HOST_ADDR = '10.213.9.1';
+  static readonly PEER_ADDR = '10.213.9.2';
+  private readonly ns = `portent-bench${process.pid}`;
+  private readonly hostIf = `pbh${process.pid % 100000}`;
+  private child: ChildProcess | null = null;
+  port = 0;
+
+  static unavailable(): string | null {
+    if (process.platform !== 'linux') return 'network namespaces are Linux-only';
+    if (process.getuid?.() !== 0) return 'needs root for a network namespace';
+    if (spawnSync('ip', ['-V']).status !== 0) return 'iproute2 (ip) is not installed';
+    return null;
+  }
+
+  async start(): Promise<void> {
+    const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const nsIf = `pbn${process.pid % 100000}`;
+    ip('netns', 'add', this.ns);
+    ip('link', 'add', this.hostIf, 'type', 'veth', 'peer', 'name', nsIf);
+    ip('link', 'set', nsIf, 'netns', this.ns);
+    ip('addr', 'add', `${NetnsPeer.HOST_ADDR}/24`, 'dev', this.hostIf);
+    ip('link', 'set', this.hostIf, 'up');
+    ip('netns', 'exec', this.ns, 'ip', 'addr', 'add', `${NetnsPeer.PEER_ADDR}/24`, 'dev', nsIf);
+    ip('netns', 'exec', this.ns, 'ip', 'link', 'set', nsIf, 'up');
+    // Holds every connection it accepts until its stdin closes.
+    const script = `const held = []; const s = require('net').createServer((c) => { held.push(c); c.on('error', () => {}); })
+      .listen(0, '${NetnsPeer.PEER_ADDR}', 4096, () => console.log(s.address().port));
+      process.stdin.on('end', () => process.exit(0)).resume();`;
+    this.child = spawn('ip', ['netns', 'exec', this.ns, process.execPath, '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.port = await new Promise<number>((resolve, reject) => {
+      this.child!.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+      this.child!.once('exit', (code) => reject(new Error(`the namespace's listener exited (${code})`)));
+    });
+  }
+
+  async close(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin?.end();
+      child.kill();
+      await exited;
+    }
+    spawnSync('ip', ['netns', 'del', this.ns]);
+    spawnSync('ip', ['link', 'del', this.hostIf]);
+  }
+}
+
+async function timeConnections(connections: number, warmMedianMsMax: number, limit: number, peer: 'loopback' | 'netns' = 'loopback') {
   const load = new LoopbackLoad();
+  const far = peer === 'netns' ? new NetnsPeer() : null;
   try {
     await load.listen(LISTENERS_WITH_CONNECTIONS);
-    // Two fds per connection, all within the limit.
-    const room = Math.max(0, Math.floor((limit - FD_HEADROOM - load.listeners) / 2));
+    if (far) {
+      await far.start();
+      load.connectTo({ host: NetnsPeer.PEER_ADDR, port: far.port });
+    }
+    // Two fds per connection over loopback (one with the far end elsewhere), all within the limit.
+    const room = Math.max(0, Math.floor((limit - FD_HEADROOM - load.listeners) / (far ? 1 : 2)));
     const { opened, stoppedBy } = await load.connect(Math.min(connections, room));
     const limitedBy = opened >= connections ? null : stoppedBy ?? (room < connections ? `open-file limit ${limit} (ulimit -n) holds ${room} connections beside the listeners` : 'unknown');
     const chosen = await timeSource({});
@@ -227,13 +303,14 @@ async function timeConnections(connections: number, warmMedianMsMax: number, lim
     const withPhases = { ...chosen, phases: phasesOf(chosen.source) };
     const proc = process.platform === 'linux' ? { ...(await timeSource({ source: 'proc' })), phases: phasesOf('proc'), kernel_walk_ms: kernelWalkMs() } : null;
     return {
-      case: `listeners_${LISTENERS_WITH_CONNECTIONS}_connections_${connections}`,
+      case: `listeners_${LISTENERS_WITH_CONNECTIONS}_connections_${connections}${far ? '_to_netns' : ''}`,
+      peer,
       platform: process.platform,
       fd_limit: Number.isFinite(limit) ? limit : 'unlimited',
       listeners: load.listeners,
       connections_requested: connections,
       connections_held: opened,
-      sockets_held: load.listeners + 2 * opened,
+      sockets_held: load.listeners + (far ? 1 : 2) * opened,
       limited_by: limitedBy,
       errors: Object.fromEntries(load.errors),
       chosen: withPhases,
@@ -248,6 +325,7 @@ async function timeConnections(connections: number, warmMedianMsMax: number, lim
     };
   } finally {
     await load.close();
+    await far?.close();
   }
 }
 
@@ -416,8 +494,11 @@ async function main(): Promise<void> {
     );
   }
   if (cases.includes('connections')) {
+    const noNetns = NetnsPeer.unavailable();
     for (const { connections, warmMedianMsMax } of CONNECTION_TARGETS) {
       process.stdout.write(`${JSON.stringify(await timeConnections(connections, warmMedianMsMax, limit))}\n`);
+      if (noNetns) process.stdout.write(`${JSON.stringify({ case: `listeners_${LISTENERS_WITH_CONNECTIONS}_connections_${connections}_to_netns`, skipped: noNetns })}\n`);
+      else process.stdout.write(`${JSON.stringify(await timeConnections(connections, warmMedianMsMax, limit, 'netns'))}\n`);
     }
   }
 }
