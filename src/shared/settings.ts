@@ -21,6 +21,20 @@ const CLOCK_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
 /** Minutes between detections: a divisor of a day, so that the schedule repeats daily. */
 export const DETECT_EVERY_MINUTES = [10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440] as const;
 
+const LISTEN_MESSAGE = 'must be an IP address and a port, like 127.0.0.1:9464 or [::1]:9464';
+
+/** `host:port` (an IPv4 address, or an IPv6 one in brackets) as a host and a port, or null. */
+export function listenAddress(text: string): { host: string; port: number } | null {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(text);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return null;
+  const host = m[1] ?? m[2]!;
+  if (m[2] && m[2].split('.').some((o) => Number(o) > 255)) return null;
+  if (m[1] && !m[1].includes(':')) return null;
+  return { host, port };
+}
+
 export const SETTINGS = {
   'capture.enabled': {
     schema: boolean(),
@@ -105,6 +119,18 @@ export const SETTINGS = {
     schema: wholeNumber(1, 60, 'notifications'),
     default: 4,
     summary: 'Most notifications shown in an hour; the rest are counted in the tray',
+  },
+  'metrics.enabled': {
+    schema: boolean(),
+    default: false,
+    summary: 'Serve Prometheus metrics at /metrics on metrics.listen, with their own bearer token (docs/fleet.md); read at start',
+  },
+  'metrics.listen': {
+    schema: z
+      .string({ error: LISTEN_MESSAGE })
+      .refine((s) => listenAddress(s) !== null, { error: LISTEN_MESSAGE }),
+    default: '127.0.0.1:9464',
+    summary: 'Address and port the metrics endpoint listens on (127.0.0.1 keeps it to this machine); read at start',
   },
 } as const satisfies Record<string, { schema: z.ZodType; default: unknown; summary: string }>;
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, dialog, session } from 'electron';
 import { EngineClient } from '../engine/host/engineClient';
+import { startMetricsIfEnabled } from '../engine/metricsServer';
 import { subscribeEngineEvents } from '../engine/monitorEvents';
 import { createLogger } from '../engine/log';
 import { RotatingFile } from '../engine/logFile';
@@ -91,6 +92,9 @@ if (!app.requestSingleInstanceLock()) {
       app.exit(1);
     });
     const api = running.handlers;
+    // Prometheus metrics, when the metrics.enabled setting asks for them (docs/fleet.md).
+    const metrics = await startMetricsIfEnabled({ settings: (await api.getSettings()).values, dbPath, read: () => running.metrics(), log });
+    app.on('will-quit', () => void metrics?.close());
     registerIpcHandlers(api, (event) =>
       isTrustedSenderFacts({ frameUrl: event.senderFrame?.url ?? null, isMainFrame: event.senderFrame?.parent === null, fromPortentWindow: window.owns(event.sender) }, devOrigin),
     );

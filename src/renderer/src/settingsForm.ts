@@ -12,6 +12,7 @@ const GROUP_TITLES: Record<string, string> = {
   schedule: 'Schedule',
   detection: 'Detection',
   notifications: 'Notifications',
+  metrics: 'Metrics for Prometheus',
 };
 
 export interface SettingGroup {

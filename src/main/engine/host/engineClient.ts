@@ -114,13 +114,22 @@ export class EngineClient extends EventEmitter<EngineClientEvents> {
     return this.stopping;
   }
 
+  /** The engine's metrics in the Prometheus text format (see metrics.ts). */
+  metrics(): Promise<string> {
+    return this.request('metrics', (id) => ({ type: 'metrics', id })) as Promise<string>;
+  }
+
   private call(method: MethodName, args: unknown[]): Promise<unknown> {
+    return this.request(method, (id) => ({ type: 'call', id, method, args }));
+  }
+
+  private request(what: string, message: (id: number) => ToEngine): Promise<unknown> {
     if (this.exited) return Promise.reject(this.exited);
-    if (this.stopping) return Promise.reject(new Error(`Portent's engine is stopping; ${method} was not run`));
+    if (this.stopping) return Promise.reject(new Error(`Portent's engine is stopping; ${what} was not run`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.post({ type: 'call', id, method, args });
+      this.post(message(id));
     });
   }
 

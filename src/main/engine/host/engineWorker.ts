@@ -10,6 +10,7 @@ import type { ChildChannel, ChildLauncher } from '../collect/capture/childLaunch
 import type { ChildMessage } from '../collect/capture/captureProtocol';
 import { createLogger } from '../log';
 import { Monitor } from '../monitor';
+import { createMetrics, type EngineMetrics } from '../metrics';
 import type { EngineWorkerOptions, FromEngine, ToEngine } from './hostProtocol';
 
 const port = parentPort;
@@ -54,6 +55,7 @@ const relayLauncher: ChildLauncher = (entry, launchOptions) => {
 
 let monitor: Monitor;
 let handlers: Handlers;
+let metrics: EngineMetrics | null = null;
 try {
   monitor = new Monitor({
     dbPath: options.dbPath,
@@ -84,6 +86,17 @@ port.on('message', (m: ToEngine) => {
           // Arguments were checked against the contract where they arrived (IPC, HTTP).
           const handler = handlers[m.method] as (...a: unknown[]) => unknown;
           post({ type: 'result', id: m.id, ok: true, value: await handler(...m.args) });
+        } catch (err) {
+          const e = err instanceof Error ? err : new Error(String(err));
+          post({ type: 'result', id: m.id, ok: false, name: e.name, message: e.message });
+        }
+      })();
+      return;
+    case 'metrics':
+      void (async () => {
+        try {
+          metrics ??= createMetrics(monitor);
+          post({ type: 'result', id: m.id, ok: true, value: await metrics.text() });
         } catch (err) {
           const e = err instanceof Error ? err : new Error(String(err));
           post({ type: 'result', id: m.id, ok: false, name: e.name, message: e.message });

@@ -22,6 +22,8 @@ export interface EngineWorkerOptions {
 
 export type ToEngine =
   | { type: 'call'; id: number; method: MethodName; args: unknown[] }
+  /** The Prometheus exposition text (metrics.ts), answered with a result. */
+  | { type: 'metrics'; id: number }
   | { type: 'stop' }
   | { type: 'capture-message'; channel: number; message: ChildMessage }
   | { type: 'capture-pid'; channel: number; pid: number | undefined }

@@ -1,4 +1,7 @@
+import { createEngineApi } from '../../engine/api';
+import { createMetrics } from '../../engine/metrics';
 import { Monitor } from '../../engine/monitor';
+import { startMetricsIfEnabled } from '../../engine/metricsServer';
 import type { Command } from '../command';
 import { MONITOR_OPTIONS, MONITOR_USAGE, nextStopSignal, openServiceLog, parseMonitorOptions } from '../monitorOptions';
 
@@ -16,8 +19,11 @@ export const runCommand: Command = {
     try {
       const monitor = new Monitor({ dbPath, log, roundSeconds, detectEvery, capture, captureRuntime });
       monitor.start();
+      const engineMetrics = createMetrics(monitor);
+      const metrics = await startMetricsIfEnabled({ settings: (await createEngineApi(monitor).getSettings()).values, dbPath, read: () => engineMetrics.text(), log });
       const signal = await stopSignal;
       log.info('stopping', { signal });
+      await metrics?.close();
       await monitor.stop();
       return 0;
     } finally {

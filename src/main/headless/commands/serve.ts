@@ -5,6 +5,7 @@ import { EngineClient } from '../../engine/host/engineClient';
 import { subscribeEngineEvents } from '../../engine/monitorEvents';
 import { UsageError, type Command, type CommandContext } from '../command';
 import { startHttpBridge } from '../httpBridge';
+import { startMetricsIfEnabled } from '../../engine/metricsServer';
 import { removeWebAddress, webAddressFileOf, writeWebAddress } from '../webAddress';
 import { MONITOR_OPTIONS, MONITOR_USAGE, nextStopSignal, openServiceLog, parseMonitorOptions } from '../monitorOptions';
 
@@ -65,6 +66,7 @@ export const serveCommand: Command = {
     const keepAlive = setInterval(() => {}, 1 << 30);
     // The engine runs in its own thread, so no query delays the HTTP server (see engineClient.ts).
     let engine: EngineClient | null = null;
+    let closeMetrics = (): Promise<void> => Promise.resolve();
     try {
       engine = await EngineClient.start({ ...options, logLine: writeLine });
       const running = engine;
@@ -73,6 +75,8 @@ export const serveCommand: Command = {
         if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} on 127.0.0.1 is in use; choose another with --port, or --port 0 for any`);
         throw err;
       });
+      const metrics = await startMetricsIfEnabled({ settings: (await engine.handlers.getSettings()).values, dbPath: options.dbPath, read: () => running.metrics(), log });
+      closeMetrics = () => metrics?.close() ?? Promise.resolve();
       // For `portent status` in another shell; readable by this user only, as the address
       // carries the token. Never written to the log.
       writeWebAddress(options.dbPath, bridge.url);
@@ -93,6 +97,7 @@ export const serveCommand: Command = {
       await bridge.close();
       return 0;
     } finally {
+      await closeMetrics();
       await engine?.stop();
       clearInterval(keepAlive);
       close();

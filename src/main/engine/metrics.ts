@@ -1,0 +1,247 @@
+/**
+ * Portent's health and incidents in the Prometheus text format, for the systems fleets already
+ * run. Read at each scrape from the engine's status and database (a few indexed counts), so
+ * nothing is kept in memory between scrapes and a restart loses nothing: totals are counts of
+ * rows that are never deleted (rounds, detection runs, incidents, capture state per round).
+ *
+ * Names follow Prometheus practice: the `portent_` prefix, base units (seconds, bytes, nats for
+ * scores), `_total` for counters, and labels of a handful of values only (never one per incident,
+ * port or process). Process metrics (resident memory, CPU seconds, ...) are prom-client's
+ * standard ones.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Status } from '../../shared/contract';
+import type { Db } from './store/database';
+
+export interface MetricsSource {
+  db: Db;
+  status(): Status;
+}
+
+export interface EngineMetrics {
+  contentType: string;
+  /** The exposition text, read now. */
+  text(): Promise<string>;
+}
+
+const seconds = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : ms / 1000);
+
+export function createMetrics(source: MetricsSource): EngineMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const { db } = source;
+  const statements = {
+    rounds: db.prepare<[], { status: string; n: number }>("SELECT status, count(*) AS n FROM rounds WHERE status <> 'running' GROUP BY status"),
+    lastOk: db.prepare<[], { started_at: number; duration_ms: number | null }>("SELECT started_at, duration_ms FROM rounds WHERE status = 'ok' ORDER BY id DESC LIMIT 1"),
+    capture: db.prepare<[], { seen: number | null; drops: number | null }>('SELECT sum(packets_seen) AS seen, sum(kernel_drops) AS drops FROM round_capture'),
+    runs: db.prepare<[], { scope: string; status: string; n: number }>("SELECT scope, status, count(*) AS n FROM detection_runs WHERE status <> 'running' GROUP BY scope, status"),
+    lastRun: db.prepare<[], { started_at: number; ended_at: number }>(
+      "SELECT started_at, ended_at FROM detection_runs WHERE scope = 'full' AND status = 'ok' AND ended_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+    ),
+    lastScore: db.prepare<[], number>('SELECT score FROM round_scores ORDER BY round_id DESC LIMIT 1').pluck(),
+    incidentsByStatus: db.prepare<[], { status: string; n: number }>('SELECT status, count(*) AS n FROM incidents GROUP BY status'),
+    // An incident's kind is its first-ranked port's change.
+    incidentsByKind: db.prepare<[], { kind: string | null; n: number }>(
+      'SELECT (SELECT direction FROM incident_ports p WHERE p.incident_id = i.id ORDER BY rank LIMIT 1) AS kind, count(*) AS n FROM incidents i GROUP BY kind',
+    ),
+  };
+
+  let status: Status | null = null;
+  /** One status per scrape, read by the first collector that needs it. */
+  const current = (): Status => (status ??= source.status());
+  const setOrReset = (g: Gauge, value: number | null, labels?: Record<string, string>): void => {
+    if (value === null) {
+      if (labels) g.remove(labels);
+      else g.reset();
+    } else if (labels) g.set(labels, value);
+    else g.set(value);
+  };
+  /** A counter whose value is a count read from the database: set to it at each scrape. */
+  const countFrom = (c: Counter, rows: { labels: Record<string, string>; n: number }[]): void => {
+    c.reset();
+    for (const r of rows) c.inc(r.labels, r.n);
+  };
+
+  new Gauge({
+    name: 'portent_info',
+    help: 'Always 1; the version of Portent as a label',
+    labelNames: ['version'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.set({ version: current().version }, 1);
+    },
+  });
+  new Gauge({ name: 'portent_paused', help: '1 while monitoring is paused by the user', registers: [registry], collect() { this.set(current().paused ? 1 : 0); } });
+  new Counter({
+    name: 'portent_rounds_total',
+    help: 'Port-occupancy rounds recorded, by outcome (ok, failed)',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      countFrom(this, statements.rounds.all().map((r) => ({ labels: { status: r.status }, n: r.n })));
+    },
+  });
+  new Gauge({
+    name: 'portent_last_round_timestamp_seconds',
+    help: 'Start of the last successful round, Unix time',
+    registers: [registry],
+    collect() {
+      setOrReset(this, seconds(statements.lastOk.get()?.started_at));
+    },
+  });
+  new Gauge({
+    name: 'portent_round_duration_seconds',
+    help: 'How long the last successful round took (scan and store)',
+    registers: [registry],
+    collect() {
+      setOrReset(this, seconds(statements.lastOk.get()?.duration_ms));
+    },
+  });
+  new Gauge({
+    name: 'portent_listening_sockets',
+    help: 'Listening and bound sockets in the last round',
+    registers: [registry],
+    collect() {
+      setOrReset(this, current().lastRound?.ports ?? null);
+    },
+  });
+  new Gauge({
+    name: 'portent_capture_up',
+    help: '1 while packet capture runs, 0 while it is off or failing',
+    registers: [registry],
+    collect() {
+      this.set(current().capture.state === 'on' ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'portent_capture_packets_total',
+    help: 'Packets packet capture saw',
+    registers: [registry],
+    collect() {
+      countFrom(this, [{ labels: {}, n: statements.capture.get()?.seen ?? 0 }]);
+    },
+  });
+  new Counter({
+    name: 'portent_capture_kernel_drops_total',
+    help: 'Packets the kernel dropped before capture could read them',
+    registers: [registry],
+    collect() {
+      countFrom(this, [{ labels: {}, n: statements.capture.get()?.drops ?? 0 }]);
+    },
+  });
+  new Counter({
+    name: 'portent_detection_runs_total',
+    help: 'Detection runs ended, by scope (full: score and refit; score: scoring after a changed round) and outcome',
+    labelNames: ['scope', 'status'],
+    registers: [registry],
+    collect() {
+      countFrom(this, statements.runs.all().map((r) => ({ labels: { scope: r.scope, status: r.status }, n: r.n })));
+    },
+  });
+  new Gauge({
+    name: 'portent_detection_running',
+    help: '1 while a detection runs',
+    registers: [registry],
+    collect() {
+      this.set(current().detection.running ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'portent_detection_last_success_timestamp_seconds',
+    help: 'End of the last successful full detection, Unix time',
+    registers: [registry],
+    collect() {
+      setOrReset(this, seconds(statements.lastRun.get()?.ended_at));
+    },
+  });
+  new Gauge({
+    name: 'portent_detection_duration_seconds',
+    help: 'How long the last successful full detection took',
+    registers: [registry],
+    collect() {
+      const r = statements.lastRun.get();
+      setOrReset(this, r ? (r.ended_at - r.started_at) / 1000 : null);
+    },
+  });
+  new Gauge({
+    name: 'portent_model_ready',
+    help: '1 once the model has learned for its learning period and alerts',
+    registers: [registry],
+    collect() {
+      this.set(current().model.state === 'ready' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'portent_learning_progress_ratio',
+    help: 'Share of the learning period the model has covered (1: done)',
+    registers: [registry],
+    collect() {
+      this.set(current().model.progress);
+    },
+  });
+  new Gauge({
+    name: 'portent_model_threshold_nats',
+    help: 'Score above which a round is anomalous, in nats',
+    registers: [registry],
+    collect() {
+      setOrReset(this, current().model.threshold);
+    },
+  });
+  new Gauge({
+    name: 'portent_model_last_score_nats',
+    help: 'Score of the last round scored, in nats',
+    registers: [registry],
+    collect() {
+      setOrReset(this, statements.lastScore.get() ?? null);
+    },
+  });
+  new Counter({
+    name: 'portent_incidents_opened_total',
+    help: 'Incidents opened, by the kind of change that explains them (appeared, vanished, unusual-hour, new-owner)',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      countFrom(this, statements.incidentsByKind.all().map((r) => ({ labels: { kind: r.kind ?? 'unknown' }, n: r.n })));
+    },
+  });
+  new Gauge({
+    name: 'portent_incidents',
+    help: 'Incidents by the status the user gave them (new, seen, expected, dismissed)',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of ['new', 'seen', 'expected', 'dismissed']) this.set({ status: s }, 0);
+      for (const r of statements.incidentsByStatus.all()) this.set({ status: r.status }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'portent_incidents_unseen',
+    help: 'Incidents nobody has looked at yet',
+    registers: [registry],
+    collect() {
+      this.set(current().incidents.unseen);
+    },
+  });
+  new Gauge({
+    name: 'portent_database_bytes',
+    help: 'Size of the database file and its write-ahead log',
+    registers: [registry],
+    collect() {
+      this.set(current().databaseBytes);
+    },
+  });
+
+  return {
+    contentType: registry.contentType,
+    async text() {
+      status = null;
+      try {
+        return await registry.metrics();
+      } finally {
+        status = null;
+      }
+    },
+  };
+}
