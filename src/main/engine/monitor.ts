@@ -3,6 +3,7 @@ import os from 'node:os';
 import { openDatabase, type Db } from './store/database';
 import { RoundStore } from './store/rounds';
 import { CaptureStore } from './store/captureStore';
+import { IncidentLog, incidentLogFileOf } from './incidentLog';
 import { ResolvedNames } from './store/resolvedNames';
 import type { ConnectionEntry } from './collect/sockets/types';
 import { SettingsStore } from './store/settingsStore';
@@ -65,6 +66,8 @@ export interface MonitorEvents {
 
 interface Running {
   db: Db;
+  /** Every incident event as a JSON line, for log shippers (incidentLog.ts). */
+  incidentLog: IncidentLog;
   settings: SettingsStore;
   settingsSeen: string;
   plan: MonitorPlan;
@@ -110,6 +113,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (this.state) return;
     const { log, dbPath } = this.options;
     const db = openDatabase(dbPath, { migrationsDir: this.options.migrationsDir });
+    let incidentLog: IncidentLog | undefined;
     try {
       const settings = new SettingsStore(db, log);
       const settingsSeen = settings.fingerprint();
@@ -149,7 +153,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const score = new Job<DetectOutcome | null>('score', (trigger) => this.runDetection(trigger, 'score'), log);
       const cleanup = new Job<CleanupResult>('cleanup', (trigger) => this.runCleanupJob(trigger), log);
       const udpClients = new DetectionStore(db).clientUdpOwners(...DEFAULT_EPHEMERAL_UDP, CLIENT_UDP_PORTS);
-      const running: Running = { db, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, cleanup, capture: null, startedAt };
+      incidentLog = new IncidentLog(incidentLogFileOf(dbPath), host);
+      const running: Running = { db, incidentLog, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, cleanup, capture: null, startedAt };
       claimMonitorFile(dbPath, this.liveState(running));
       const interrupted = markInterruptedRuns(db, startedAt);
       if (interrupted > 0) log.warn('runs left unfinished by an earlier stop marked failed', { runs: interrupted });
@@ -170,6 +175,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       });
     } catch (err) {
       this.state = undefined;
+      incidentLog?.close();
       db.close();
       throw err;
     }
@@ -256,6 +262,13 @@ export class Monitor extends EventEmitter<MonitorEvents> {
    * Applies the stored settings now (the window and `config set` change them). Schedules are
    * replaced when they changed; capture restarts when its interface, filter or switch changed.
    */
+  /** The user set an incident's status: its line in the incident log. */
+  incidentMarked(id: number): void {
+    const s = this.state;
+    const incident = s ? new DetectionStore(s.db).incident(id) : undefined;
+    if (s && incident) s.incidentLog.marked(incident);
+  }
+
   settingsChanged(): void {
     const s = this.state;
     if (!s) return;
@@ -357,6 +370,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         backend: r.backend,
       });
       if (scope === 'full') s.udpClients = new DetectionStore(s.db).clientUdpOwners(...DEFAULT_EPHEMERAL_UDP, CLIENT_UDP_PORTS);
+      s.incidentLog.detection(r.runId, r.incidents, r.roundsScored);
       // New incidents, and running ones a new listener joined: what is worth telling.
       const news = r.incidents.filter((i) => i.runId === r.runId || i.grew === true);
       if (news.length > 0) this.emit('incidents', news);
@@ -469,6 +483,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         this.options.log.warn('the last round before stopping could not be recorded', { error: (err as Error).message });
       }
     }
+    state.incidentLog.close();
     state.db.close();
     releaseMonitorFile(this.options.dbPath);
     this.options.log.info('monitor stopped');

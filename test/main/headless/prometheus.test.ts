@@ -168,6 +168,14 @@ describe.skipIf(whyNoAlertmanager !== null)(`an incident raised as an alert thro
       expect(detect.result.started).toBe(true);
       const unseen = new Database(db, { readonly: true }).prepare("SELECT count(*) FROM incidents WHERE status = 'new'").pluck().get() as number;
       expect(unseen).toBeGreaterThan(0);
+      // The same incident, as a log shipper reads it: one ECS line in logs/incidents.jsonl.
+      const heldPort = (listener.address() as net.AddressInfo).port;
+      const incidentLines = () =>
+        fs.readFileSync(path.join(dir, 'logs', 'incidents.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: { action: string }; destination?: { port: number }; process?: { pid: number }; portent: { incident: { id: number; ports: { port: number; change: string; pid: number | null }[] } } });
+      const opened = incidentLines().find((l) => l.event.action === 'incident-opened' && l.portent.incident.ports.some((p) => p.port === heldPort));
+      expect(opened).toBeDefined();
+      const ours = opened!.portent.incident.ports.find((p) => p.port === heldPort);
+      expect(ours).toMatchObject({ port: heldPort, change: 'appeared', pid: process.pid });
 
       const amPort = await freePort();
       const amConfig = path.join(dir, 'alertmanager.yml');
@@ -220,6 +228,10 @@ describe.skipIf(whyNoAlertmanager !== null)(`an incident raised as an alert thro
       const count = Number(new RegExp(`^127\\.0\\.0\\.1:${metricsPort}: (\\d+) Portent incident\\(s\\) nobody has looked at$`).exec(alert.annotations.summary ?? '')?.[1]);
       expect(count).toBeGreaterThanOrEqual(unseen);
       console.log(`Alertmanager received: ${JSON.stringify(alert)}`);
+      // Once alerted: marking it in the window (here through the same API) is a line too.
+      const marked = await fetch(`${origin}/api/setIncidentStatus`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify([opened!.portent.incident.id, 'seen']) });
+      expect(marked.status).toBe(200);
+      expect(incidentLines().filter((l) => l.event.action === 'incident-marked').map((l) => [l.portent.incident.id, (l.portent.incident as unknown as { status: string }).status])).toEqual([[opened!.portent.incident.id, 'seen']]);
     } finally {
       for (const c of children) c.kill('SIGTERM');
       serve.kill('SIGTERM');

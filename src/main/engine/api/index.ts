@@ -21,6 +21,8 @@ export interface EngineHost {
   snooze(until: number | null): void;
   /** Called after a setting changed, so the engine picks it up without a restart. */
   settingsChanged(): void;
+  /** Called after the user set an incident's status (the incident log records it). */
+  incidentMarked?(id: number): void;
 }
 
 /**
@@ -34,7 +36,11 @@ export function createEngineApi(host: EngineHost): Handlers {
     listScores: (args) => listScores(host.db, args),
     listIncidents: (args) => listIncidents(host.db, args),
     getIncident: (id) => getIncident(host.db, id),
-    setIncidentStatus: (id, status) => setIncidentStatus(host.db, id, status),
+    setIncidentStatus: (id, status) => {
+      const summary = setIncidentStatus(host.db, id, status);
+      host.incidentMarked?.(id);
+      return summary;
+    },
     portTimeline: (args) => portTimeline(host.db, args),
     portHistory: (args) => portHistory(host.db, args),
     listConnections: (args) => listConnections(host.db, args),
