@@ -22,7 +22,7 @@ export class RotatingFile {
   constructor(readonly file: string, options: RotatingFileOptions = {}) {
     this.maxBytes = options.maxBytes ?? 5 * 1024 * 1024;
     this.keep = options.keep ?? 3;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.fd = fs.openSync(file, 'a', 0o600);
     this.size = fs.fstatSync(this.fd).size;
   }

@@ -93,6 +93,8 @@ describe('portent export', () => {
     const [header, row, end] = r.stdout.split('\r\n');
     expect(header).toBe('id,started_at,ended_at,rounds,peak_score,threshold,status,sentence,ports');
     expect(row).toContain('"Port 4446/tcp started listening: nc, ""never"" seen before"');
+    // Times as ISO 8601 with their zone, not epoch milliseconds.
+    expect(row!.split(',').slice(1, 3)).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)]);
     expect(end).toBe('');
     const since = runCli(['export', '--format', 'csv', '--what', 'rounds', '--since', '2026-11-20T12:01:00Z', '--db', file]);
     expect(since.stdout.trim().split('\r\n')).toHaveLength(3);

@@ -53,7 +53,7 @@ class FolderHandler implements tf.io.IOHandler {
     const weights = artifacts.weightData ? Buffer.from(tf.io.CompositeArrayBuffer.join(artifacts.weightData)) : Buffer.alloc(0);
     const json = { meta: this.meta, modelTopology: artifacts.modelTopology, weightSpecs: artifacts.weightSpecs ?? [], weightBytes: weights.byteLength };
     const parent = path.dirname(this.dir);
-    fs.mkdirSync(parent, { recursive: true });
+    fs.mkdirSync(parent, { recursive: true, mode: 0o700 });
     const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(this.dir)}.tmp-`));
     try {
       writeDurable(path.join(tmp, 'weights.bin'), weights);
@@ -82,7 +82,7 @@ class FolderHandler implements tf.io.IOHandler {
 }
 
 function writeDurable(file: string, data: Buffer): void {
-  const fd = fs.openSync(file, 'w');
+  const fd = fs.openSync(file, 'w', 0o600);
   try {
     fs.writeSync(fd, data);
     fs.fsyncSync(fd);

@@ -55,6 +55,34 @@ function assertSqliteFile(file: string): void {
   }
 }
 
+/**
+ * Port history per process is private: a folder Portent creates is its user's alone (0700), and
+ * so is the database (0600; SQLite gives its -wal and -shm files the database's mode). An
+ * existing database of this user's that others may read is made private; a folder Portent did
+ * not create (say, --db /tmp/x.db) is left as it is.
+ */
+function keepPrivate(file: string): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new DatabaseOpenError('unreadable', `Portent cannot create the folder of its database ${file}: ${(err as Error).message}. Choose a place this user may write with --db PATH or PORTENT_HOME.`);
+  }
+  try {
+    // Created empty with its mode first; SQLite then opens an existing file and keeps the mode.
+    fs.closeSync(fs.openSync(file, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return;
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      try {
+        const st = fs.statSync(f);
+        if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) fs.chmodSync(f, st.mode & 0o700);
+      } catch {
+        // Not there (no -wal yet), or not ours to change.
+      }
+    }
+  }
+}
+
 function readUserVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
@@ -68,7 +96,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const latest = migrations[migrations.length - 1]?.version ?? 0;
 
   assertSqliteFile(file);
-  if (!options.readonly) fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (!options.readonly) keepPrivate(file);
 
   let db: Db;
   try {

@@ -43,11 +43,17 @@ export function csvCell(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/** A time column (`…_at`, epoch ms in the database) as ISO 8601 in UTC with its zone, as spreadsheets and the other commands read it. */
+function csvValue(column: string, value: string | number | null | undefined): string | number | null {
+  if (value === undefined || value === null) return null;
+  return column.endsWith('_at') && typeof value === 'number' ? new Date(value).toISOString() : value;
+}
+
 async function exportCsv(db: Db, table: TableName, since: number, out: NodeJS.WritableStream): Promise<void> {
   const { columns, sql } = TABLES[table];
   await put(out, columns.join(',') + '\r\n');
   for (const row of db.prepare<[number], Row>(sql).iterate(since)) {
-    await put(out, columns.map((c) => csvCell(row[c] ?? null)).join(',') + '\r\n');
+    await put(out, columns.map((c) => csvCell(csvValue(c, row[c]))).join(',') + '\r\n');
   }
 }
 

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +9,7 @@ import { DatabaseOpenError, latestSchemaVersion, openDatabase } from '../../../.
 import { defaultMigrationsDir, loadMigrations } from '../../../../src/main/engine/store/migrations';
 import { migrationsUpTo } from '../../../support/db';
 import { tempDir } from '../../../support/tmp';
+import { repoRoot } from '../../../support/cli';
 
 const sha = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
@@ -131,5 +134,44 @@ describe('loadMigrations', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'initial.sql'), 'SELECT 1;');
     expect(() => loadMigrations(dir)).toThrow(/does not match NNN_name\.sql/);
+  });
+});
+
+describe('openDatabase keeps port history private', () => {
+  it('creates its folder 0700 and the database, its WAL and shared memory 0600', () => {
+    const root = tempDir();
+    const file = path.join(root, 'data', 'portent.db');
+    const db = openDatabase(file);
+    db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1);');
+    const mode = (f: string) => fs.statSync(f).mode & 0o777;
+    expect(mode(path.dirname(file))).toBe(0o700);
+    expect([mode(file), mode(`${file}-wal`), mode(`${file}-shm`)]).toEqual([0o600, 0o600, 0o600]);
+    db.close();
+  });
+
+  it("makes an existing database of this user's private, and leaves a folder it did not create alone", () => {
+    const root = tempDir();
+    fs.chmodSync(root, 0o755);
+    const file = path.join(root, 'portent.db');
+    openDatabase(file).close();
+    fs.chmodSync(file, 0o644);
+    openDatabase(file).close();
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(root).mode & 0o777).toBe(0o755);
+  });
+});
+
+describe('openDatabase where it may not write', () => {
+  it('says which folder it cannot create and how to choose another (run as an unprivileged user)', () => {
+    const root = tempDir();
+    fs.chmodSync(root, 0o755);
+    const locked = path.join(root, 'locked');
+    fs.mkdirSync(locked, { mode: 0o555 });
+    const module = path.join(repoRoot, 'src', 'main', 'engine', 'store', 'database.ts');
+    const script = `import(${JSON.stringify(module)}).then((m) => { try { m.openDatabase(${JSON.stringify(path.join(locked, 'sub', 'portent.db'))}); console.log('opened'); } catch (e) { console.log(e.name + ': ' + e.message); } })`;
+    // As root, the check runs as nobody: root may write anywhere.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: os.tmpdir() }, ...asUser });
+    expect(r.stdout.trim()).toMatch(/^DatabaseOpenError: Portent cannot create the folder of its database .*EACCES.*--db PATH or PORTENT_HOME\.$/);
   });
 });
