@@ -109,7 +109,13 @@ export function parseMonitorOptions(ctx: CommandContext): ParsedMonitorOptions {
 
 /** The service's log goes beside its database, rotated by size, and to stderr for the terminal. */
 export function openServiceLog(ctx: CommandContext, dbPath: string): { log: Logger; writeLine(line: string): void; close(): void } {
-  const logFile = new RotatingFile(path.join(path.dirname(dbPath), 'logs', 'portent.log'));
+  const file = path.join(path.dirname(dbPath), 'logs', 'portent.log');
+  let logFile: RotatingFile;
+  try {
+    logFile = new RotatingFile(file);
+  } catch (err) {
+    throw new UsageError(`cannot write the log ${file} (${(err as Error).message}); run Portent where this user may write, with --db PATH or PORTENT_HOME`);
+  }
   const writeLine = (line: string): void => {
     ctx.stderr.write(line + '\n');
     logFile.write(line);

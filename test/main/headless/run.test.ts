@@ -1,9 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/main/engine/store/database';
-import { exitOf, runCli, startCli, waitForOutput } from '../../support/cli';
+import { exitOf, repoRoot, runCli, startCli, waitForOutput } from '../../support/cli';
 import { tempDir } from '../../support/tmp';
 
 describe.runIf(process.platform === 'linux')('portent run (accelerated)', () => {
@@ -87,5 +90,19 @@ describe.runIf(process.platform === 'linux')('portent run (accelerated)', () => 
     const r = runCli(['run', '--round-seconds', '7', '--db', path.join(tempDir(), 'x.db')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--round-seconds must be a whole divisor of 60/);
+  });
+
+  it('says, without a stack trace, that it cannot write where its database is (as an unprivileged user)', () => {
+    const dir = tempDir();
+    fs.chmodSync(dir, 0o755);
+    const locked = path.join(dir, 'locked');
+    fs.mkdirSync(locked, { mode: 0o555 });
+    const cli = path.join(repoRoot, 'src', 'main', 'headless', 'cli.ts');
+    // As root, run as nobody: root may write anywhere.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'run', '--no-capture', '--db', path.join(locked, 'portent.db')], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, HOME: os.tmpdir() }, ...asUser });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^portent run: cannot write the log .*locked\/logs\/portent\.log \(EACCES: permission denied, mkdir .*\); run Portent where this user may write, with --db PATH or PORTENT_HOME\n/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
