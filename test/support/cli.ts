@@ -13,12 +13,13 @@ export interface CliResult {
 }
 
 /** Runs the real CLI in a child process, as `npm run -s portent -- ...` would. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): CliResult {
   const r = spawnSync(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     encoding: 'utf8',
-    timeout: 60_000,
+    // Past it the command gets SIGTERM (a monitor stops cleanly on it).
+    timeout: timeoutMs,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -2,6 +2,7 @@ import { createEngineApi } from '../../engine/api';
 import { createMetrics } from '../../engine/metrics';
 import { Monitor } from '../../engine/monitor';
 import { startMetricsIfEnabled } from '../../engine/metricsServer';
+import type { Status } from '../../../shared/contract';
 import type { Command } from '../command';
 import { MONITOR_OPTIONS, MONITOR_USAGE, nextStopSignal, openServiceLog, parseMonitorOptions } from '../monitorOptions';
 
@@ -19,6 +20,17 @@ export const runCommand: Command = {
     try {
       const monitor = new Monitor({ dbPath, log, roundSeconds, detectEvery, capture, captureRuntime });
       monitor.start();
+      // On a terminal, one line per round; under a service manager the log says what matters.
+      if ((ctx.stderr as { isTTY?: boolean }).isTTY) {
+        let lastRound: number | null = null;
+        monitor.on('changed', () => {
+          const line = roundLine(monitor.status(), lastRound);
+          if (line) {
+            lastRound = line.roundId;
+            ctx.stderr.write(line.text + '\n');
+          }
+        });
+      }
       const engineMetrics = createMetrics(monitor);
       const metrics = await startMetricsIfEnabled({ settings: (await createEngineApi(monitor).getSettings()).values, dbPath, read: () => engineMetrics.text(), log });
       const signal = await stopSignal;
@@ -32,3 +44,17 @@ export const runCommand: Command = {
     }
   },
 };
+
+/** The line for a round not printed yet: its time, listeners, capture and learning or alerting state. */
+export function roundLine(status: Status, printed: number | null): { roundId: number; text: string } | null {
+  const r = status.lastRound;
+  if (!r || r.status === 'running' || r.id === printed) return null;
+  const time = new Date(r.startedAt).toTimeString().slice(0, 8);
+  if (r.status === 'failed') return { roundId: r.id, text: `${time} round ${r.id}: failed (${r.error ?? 'no reason given'})` };
+  const capture = status.capture.state === 'on' ? `capture on ${status.capture.iface ?? ''}`.trim() : `capture ${status.capture.state}`;
+  const model =
+    status.model.state === 'ready'
+      ? `watching, ${status.incidents.unseen} unseen incident${status.incidents.unseen === 1 ? '' : 's'}`
+      : `learning ${Math.floor(status.model.progress * 100)}%`;
+  return { roundId: r.id, text: `${time} round ${r.id}: ${r.ports} listening sockets, ${capture}, ${model}` };
+}
