@@ -25,13 +25,25 @@ export const MONITOR_USAGE = '[--db PATH] [--round-seconds N] [--detect-every N]
 /** Resolves with the first of SIGINT or SIGTERM; listeners are installed at once, before any work. */
 export function nextStopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    let watch: NodeJS.Timeout | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      clearInterval(watch);
       resolve(signal);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Started by `npm run` (which sets npm_lifecycle_event), the monitor is npm's child, and npm
+    // exits on SIGTERM without passing it on: npm going away (this process handed to another
+    // parent) counts as the SIGTERM it was sent. Elsewhere a parent's exit means nothing (nohup).
+    if (process.env.npm_lifecycle_event !== undefined && process.platform !== 'win32') {
+      const parent = process.ppid;
+      watch = setInterval(() => {
+        if (process.ppid !== parent) onSignal('SIGTERM');
+      }, 1000);
+      watch.unref();
+    }
   });
 }
 

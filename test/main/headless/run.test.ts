@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -105,4 +105,29 @@ describe.runIf(process.platform === 'linux')('portent run (accelerated)', () => 
     expect(r.stderr).toMatch(/^portent run: cannot write the log .*locked\/logs\/portent\.log \(EACCES: permission denied, mkdir .*\); run Portent where this user may write, with --db PATH or PORTENT_HOME\n/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+});
+
+describe.runIf(process.platform === 'linux')('portent run under npm', () => {
+  it('stops cleanly when npm, the process a user or a service manager knows, gets SIGTERM', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'portent.db');
+    const npm = spawn('npm', ['run', '-s', 'portent', '--', 'run', '--round-seconds', '1', '--no-capture', '--db', db], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    const log = path.join(dir, 'logs', 'portent.log');
+    const until = async (what: string, ok: () => boolean, ms: number) => {
+      const end = Date.now() + ms;
+      while (!ok()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const ours = () => spawnSync('pgrep', ['-f', `cli.ts run --round-seconds 1 --no-capture --db ${db}`], { encoding: 'utf8' }).stdout.trim();
+    await until('the monitor to start', () => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('"msg":"monitor started"'), 30_000);
+    expect(ours()).not.toBe('');
+    npm.kill('SIGTERM');
+    await until('the monitor to stop', () => fs.readFileSync(log, 'utf8').includes('"msg":"monitor stopped"'), 15_000);
+    await until('no monitor process left', () => ours() === '', 5_000);
+    // It stopped as on SIGTERM: the database is released, so another monitor may open it.
+    const again = runCli(['status', '--db', db]);
+    expect(again.stdout).toMatch(/Monitoring:\s+not running/);
+  }, 60_000);
 });
