@@ -59,6 +59,27 @@ function helpText(): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * A negative number where a positional belongs (`config set retention.maxDatabaseMb -1`) is a
+ * value, not an unknown flag: such arguments are moved behind `--`, in order, so that parseArgs
+ * takes them as positionals. One that is the value of a preceding option stays where it is.
+ */
+export function negativeNumbersAsValues(args: readonly string[], options: Command['options']): string[] {
+  const end = args.indexOf('--');
+  const head = end < 0 ? [...args] : args.slice(0, end);
+  const tail = end < 0 ? [] : args.slice(end + 1);
+  const kept: string[] = [];
+  const moved: string[] = [];
+  for (let i = 0; i < head.length; i++) {
+    const a = head[i]!;
+    const previous = i > 0 ? head[i - 1]! : '';
+    const takesValue = previous.startsWith('--') && !previous.includes('=') && options[previous.slice(2)]?.type === 'string';
+    if (/^-\d+(\.\d+)?$/.test(a) && !takesValue) moved.push(a);
+    else kept.push(a);
+  }
+  return moved.length === 0 && end < 0 ? kept : [...kept, '--', ...moved, ...tail];
+}
+
 /** parseArgs explains at length how to pass a dash-led positional; the first sentence is the point. */
 function firstSentence(message: string): string {
   const line = message.split('\n')[0] ?? message;
@@ -99,7 +120,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: negativeNumbersAsValues(rest, command.options), options: command.options, strict: true, allowPositionals: true });
   } catch (err) {
     io.stderr.write(`portent ${command.name}: ${firstSentence((err as Error).message)}\nUsage: portent ${command.name} ${command.usage}\n`);
     return 2;

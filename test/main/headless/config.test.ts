@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli';
+import { negativeNumbersAsValues } from '../../../src/main/headless/cli';
 import { tempDir } from '../../support/tmp';
 
 describe('portent config', () => {
@@ -29,5 +30,25 @@ describe('portent config', () => {
     expect(runCli(['config', 'get', 'no.such', '--db', db])).toMatchObject({ status: 2, stderr: expect.stringContaining("unknown setting 'no.such'. Settings: capture.enabled") });
     expect(runCli(['config', 'set', 'capture.enabled', '--db', db])).toMatchObject({ status: 2, stderr: expect.stringContaining('needs a value') });
     expect(runCli(['config', 'frobnicate', '--db', db])).toMatchObject({ status: 2, stderr: expect.stringContaining("expected get, set or reset; got 'frobnicate'") });
+  });
+});
+
+describe('negative numbers as values', () => {
+  it('reach the setting, which says why it refuses them, instead of being taken for a flag', () => {
+    const db = path.join(tempDir(), 'portent.db');
+    const r = runCli(['config', 'set', 'retention.maxDatabaseMb', '-1', '--db', db]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('retention.maxDatabaseMb must be a whole number of megabytes');
+    expect(r.stderr).toContain('got -1');
+    expect(r.stderr).not.toContain("Unknown option '-1'");
+  });
+
+  it('are moved behind --, in order, unless they are the value of an option before them', () => {
+    const options = { db: { type: 'string' as const }, json: { type: 'boolean' as const } };
+    expect(negativeNumbersAsValues(['set', 'k', '-1', '--db', 'x'], options)).toEqual(['set', 'k', '--db', 'x', '--', '-1']);
+    expect(negativeNumbersAsValues(['set', 'k', '-0.5'], options)).toEqual(['set', 'k', '--', '-0.5']);
+    expect(negativeNumbersAsValues(['--db', '-1', 'get'], options)).toEqual(['--db', '-1', 'get']);
+    expect(negativeNumbersAsValues(['set', 'k', '-x'], options)).toEqual(['set', 'k', '-x']);
+    expect(negativeNumbersAsValues(['set', '-2', '--', '-3'], options)).toEqual(['set', '--', '-2', '-3']);
   });
 });
