@@ -2,7 +2,8 @@
 # Installs the system packages Portent needs to build and test: a C++ toolchain for the native
 # modules (better-sqlite3, cap), libpcap headers for packet capture, iproute2's `ss` and
 # tcpdump that tests compare against, Chromium with Xvfb for the UI's end-to-end tests, GNU patch
-# and setcap for installs, and Prometheus with Alertmanager, which the metrics tests scrape and alert with.
+# and setcap for installs, and the receivers the fleet tests feed: Prometheus, Alertmanager and
+# rsyslog.
 set -euo pipefail
 
 case "$(uname -s)" in
@@ -23,7 +24,7 @@ esac
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "This script knows Debian and Ubuntu (apt). Install the equivalents of:" >&2
-  echo "  build tools (gcc, g++, make, python3, patch), libpcap development headers, iproute2, tcpdump, setcap, chromium, xvfb, prometheus, prometheus-alertmanager" >&2
+  echo "  build tools (gcc, g++, make, python3, patch), libpcap development headers, iproute2, tcpdump, setcap, chromium, xvfb, prometheus, prometheus-alertmanager, rsyslog" >&2
   exit 1
 fi
 
@@ -35,7 +36,7 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
-packages=(build-essential patch python3 libpcap-dev iproute2 procps tcpdump libcap2-bin chromium xvfb prometheus prometheus-alertmanager)
+packages=(build-essential patch python3 libpcap-dev iproute2 procps tcpdump libcap2-bin chromium xvfb prometheus prometheus-alertmanager rsyslog)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

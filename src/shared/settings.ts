@@ -21,6 +21,7 @@ const CLOCK_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
 /** Minutes between detections: a divisor of a day, so that the schedule repeats daily. */
 export const DETECT_EVERY_MINUTES = [10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440] as const;
 
+const SYSLOG_MESSAGE = 'must be udp://, tcp:// or tls:// with a host and port, like tcp://127.0.0.1:514, or "" for off';
 const LISTEN_MESSAGE = 'must be an IP address and a port, like 127.0.0.1:9464 or [::1]:9464';
 
 /** `host:port` (an IPv4 address, or an IPv6 one in brackets) as a host and a port, or null. */
@@ -119,6 +120,18 @@ export const SETTINGS = {
     schema: wholeNumber(1, 60, 'notifications'),
     default: 4,
     summary: 'Most notifications shown in an hour; the rest are counted in the tray',
+  },
+  'syslog.target': {
+    schema: z
+      .string({ error: SYSLOG_MESSAGE })
+      .refine((s) => s === '' || /^(udp|tcp|tls):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(s), { error: SYSLOG_MESSAGE }),
+    default: '',
+    summary: 'Send every incident event to a syslog receiver (RFC 5424), like tcp://logs.example.net:514; empty: off; read at start',
+  },
+  'syslog.caFile': {
+    schema: z.string({ error: 'must be the path of a PEM file of certificate authorities, or "" for the system\'s' }).max(4096),
+    default: '',
+    summary: 'Certificate authorities that sign a tls:// syslog receiver\'s certificate; empty: the system\'s',
   },
   'metrics.enabled': {
     schema: boolean(),

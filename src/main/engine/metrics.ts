@@ -16,6 +16,8 @@ import type { Db } from './store/database';
 export interface MetricsSource {
   db: Db;
   status(): Status;
+  /** Incident events the syslog receiver took, and rotated files of them lost unsent, since start; null when off. */
+  syslogStats?(): { sent: number; dropped: number } | null;
 }
 
 export interface EngineMetrics {
@@ -222,6 +224,26 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
     registers: [registry],
     collect() {
       this.set(current().incidents.unseen);
+    },
+  });
+  new Counter({
+    name: 'portent_syslog_events_sent_total',
+    help: 'Incident events the syslog receiver took, since the monitor started (absent when syslog is off)',
+    registers: [registry],
+    collect() {
+      const stats = source.syslogStats?.() ?? null;
+      this.reset();
+      if (stats) this.inc(stats.sent);
+    },
+  });
+  new Counter({
+    name: 'portent_syslog_dropped_files_total',
+    help: 'Rotated incident log files whose events the syslog receiver never took, since the monitor started',
+    registers: [registry],
+    collect() {
+      const stats = source.syslogStats?.() ?? null;
+      this.reset();
+      if (stats) this.inc(stats.dropped);
     },
   });
   new Gauge({

@@ -4,6 +4,7 @@ import { openDatabase, type Db } from './store/database';
 import { RoundStore } from './store/rounds';
 import { CaptureStore } from './store/captureStore';
 import { IncidentLog, incidentLogFileOf } from './incidentLog';
+import { SyslogForwarder, syslogTarget } from './syslogForwarder';
 import { ResolvedNames } from './store/resolvedNames';
 import type { ConnectionEntry } from './collect/sockets/types';
 import { SettingsStore } from './store/settingsStore';
@@ -66,6 +67,8 @@ export interface MonitorEvents {
 
 interface Running {
   db: Db;
+  /** Incident events to a syslog receiver, when syslog.target names one. */
+  syslog: SyslogForwarder | null;
   /** Every incident event as a JSON line, for log shippers (incidentLog.ts). */
   incidentLog: IncidentLog;
   settings: SettingsStore;
@@ -100,6 +103,9 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   /** The capture runtime whose Node version was last checked (once per runtime, not per capture start). */
   private runtimeChecked: string | null = null;
   private snoozedUntil: number | null = null;
+  private forwarding = false;
+  private forwardFailures = 0;
+  private forwardSkip = 0;
 
   constructor(private readonly options: MonitorOptions) {
     super();
@@ -154,7 +160,10 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const cleanup = new Job<CleanupResult>('cleanup', (trigger) => this.runCleanupJob(trigger), log);
       const udpClients = new DetectionStore(db).clientUdpOwners(...DEFAULT_EPHEMERAL_UDP, CLIENT_UDP_PORTS);
       incidentLog = new IncidentLog(incidentLogFileOf(dbPath), host);
-      const running: Running = { db, incidentLog, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, cleanup, capture: null, startedAt };
+      const target = syslogTarget(String(settings.all()['syslog.target'] ?? ''));
+      const caFile = String(settings.all()['syslog.caFile'] ?? '');
+      const syslog = target ? new SyslogForwarder(incidentLogFileOf(dbPath), target, caFile ? { caFile } : {}) : null;
+      const running: Running = { db, syslog, incidentLog, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, cleanup, capture: null, startedAt };
       claimMonitorFile(dbPath, this.liveState(running));
       const interrupted = markInterruptedRuns(db, startedAt);
       if (interrupted > 0) log.warn('runs left unfinished by an earlier stop marked failed', { runs: interrupted });
@@ -224,10 +233,47 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     await capture?.stop();
   }
 
+  /**
+   * Sends waiting incident events to the syslog receiver: after each round and each detection,
+   * one attempt at a time; while the receiver is down, less and less often (up to every 30
+   * rounds), with one warning per outage.
+   */
+  private forward(): void {
+    const s = this.state;
+    if (!s?.syslog || this.forwarding) return;
+    if (this.forwardSkip > 0) {
+      this.forwardSkip -= 1;
+      return;
+    }
+    this.forwarding = true;
+    void s.syslog
+      .flush()
+      .then((r) => {
+        if (r.error) {
+          if (this.forwardFailures === 0) this.options.log.warn('syslog receiver unreachable: incident events wait in the incident log', { error: r.error });
+          this.forwardFailures += 1;
+          this.forwardSkip = Math.min(30, 2 ** Math.min(this.forwardFailures, 5) - 1);
+        } else {
+          if (this.forwardFailures > 0) this.options.log.info('syslog receiver back: waiting incident events sent', { sent: r.sent });
+          this.forwardFailures = 0;
+        }
+        if (r.dropped > 0) this.options.log.warn('incident events rotated out of the incident log before the syslog receiver took them', { files: r.dropped });
+      })
+      .catch((err: unknown) => this.options.log.error('syslog forwarding failed', { error: String(err) }))
+      .finally(() => (this.forwarding = false));
+  }
+
+  /** What went to the syslog receiver since start, for metrics; null when it is off. */
+  syslogStats(): { sent: number; dropped: number } | null {
+    const f = this.state?.syslog;
+    return f ? { sent: f.sentTotal, dropped: f.droppedTotal } : null;
+  }
+
   /** After each round: pick up settings changed from elsewhere, refresh the live state. */
   private afterRound(): void {
     const s = this.state;
     if (!s) return;
+    this.forward();
     if (s.settings.fingerprint() !== s.settingsSeen) this.settingsChanged();
     this.changed();
   }
@@ -371,6 +417,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       });
       if (scope === 'full') s.udpClients = new DetectionStore(s.db).clientUdpOwners(...DEFAULT_EPHEMERAL_UDP, CLIENT_UDP_PORTS);
       s.incidentLog.detection(r.runId, r.incidents, r.roundsScored);
+      this.forward();
       // New incidents, and running ones a new listener joined: what is worth telling.
       const news = r.incidents.filter((i) => i.runId === r.runId || i.grew === true);
       if (news.length > 0) this.emit('incidents', news);

@@ -12,6 +12,7 @@ const GROUP_TITLES: Record<string, string> = {
   schedule: 'Schedule',
   detection: 'Detection',
   notifications: 'Notifications',
+  syslog: 'Syslog',
   metrics: 'Metrics for Prometheus',
 };
 

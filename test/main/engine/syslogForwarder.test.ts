@@ -1,0 +1,135 @@
+/**
+ * Incident events into Debian's real rsyslog, started by the test on 127.0.0.1 with its UDP and
+ * TCP inputs writing what they receive to a file: the RFC 5424 fields arrive as rsyslog parses
+ * them, the JSON line intact; an outage loses nothing and sends the waiting events in order;
+ * a first run starts at the end of the log.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IncidentLog } from '../../../src/main/engine/incidentLog';
+import type { IncidentRow } from '../../../src/main/engine/store/detectionStore';
+import { rfc5424, SyslogForwarder, syslogTarget } from '../../../src/main/engine/syslogForwarder';
+import { tempDir } from '../../support/tmp';
+
+const RSYSLOGD = '/usr/sbin/rsyslogd';
+const why = process.platform !== 'linux' ? 'rsyslog is tested on Linux' : fs.existsSync(RSYSLOGD) ? null : "Debian's rsyslog is not installed (scripts/install-system-deps.sh installs it)";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const incident = (id: number, port: number): IncidentRow => ({
+  id, runId: id, startRoundId: 1, endRoundId: 1, startedAt: Date.UTC(2026, 11, 5, 3), endedAt: Date.UTC(2026, 11, 5, 3), rounds: 1, peakScore: 9, threshold: 6, status: 'new',
+  sentence: `Port ${port}/tcp started listening`, ports: [{ proto: 'tcp', port, direction: 'appeared', share: 1, expected: 0, process: 'nc', exe: '/usr/bin/nc', pid: 4242, firstSeenAt: null, usualProcess: null, usualExe: null }],
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of started.splice(0)) c.kill('SIGTERM');
+});
+
+/** rsyslogd in the foreground with UDP and TCP inputs on 127.0.0.1, writing msgid, app, host and msg per line. */
+async function rsyslog(dir: string, udp: number, tcp: number): Promise<{ out: string }> {
+  const out = path.join(dir, 'received.log');
+  const conf = path.join(dir, 'rsyslog.conf');
+  fs.writeFileSync(conf, [
+    `global(workDirectory="${dir}")`,
+    'module(load="imudp")',
+    `input(type="imudp" address="127.0.0.1" port="${udp}")`,
+    'module(load="imtcp")',
+    `input(type="imtcp" address="127.0.0.1" port="${tcp}")`,
+    'template(name="fields" type="string" string="%syslogfacility-text% %syslogseverity-text% %app-name% %procid% %msgid% %hostname% %msg%\\n")',
+    `*.* action(type="omfile" file="${out}" template="fields")`,
+    '',
+  ].join('\n'));
+  const check = spawnSync(RSYSLOGD, ['-N1', '-f', conf], { encoding: 'utf8' });
+  expect(check.status, check.stderr).toBe(0);
+  const child = spawn(RSYSLOGD, ['-n', '-f', conf, '-i', path.join(dir, 'rsyslogd.pid')], { stdio: 'ignore' });
+  started.push(child);
+  // Listening once a TCP connection is accepted.
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => net.connect(tcp, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); resolve(true); }).once('error', () => resolve(false)));
+    if (ok) break;
+    await sleep(100);
+  }
+  return { out };
+}
+
+async function receivedLines(out: string, n: number): Promise<string[]> {
+  for (let i = 0; i < 100; i++) {
+    const lines = fs.existsSync(out) ? fs.readFileSync(out, 'utf8').trim().split('\n').filter(Boolean) : [];
+    if (lines.length >= n) return lines;
+    await sleep(100);
+  }
+  return fs.existsSync(out) ? fs.readFileSync(out, 'utf8').trim().split('\n') : [];
+}
+
+describe('syslog targets and messages', () => {
+  it('reads udp://, tcp:// and tls:// targets and nothing else', () => {
+    expect(syslogTarget('tcp://127.0.0.1:514')).toEqual({ transport: 'tcp', host: '127.0.0.1', port: 514 });
+    expect(syslogTarget('tls://logs.example.net:6514')).toEqual({ transport: 'tls', host: 'logs.example.net', port: 6514 });
+    expect(syslogTarget('udp://[::1]:514')).toEqual({ transport: 'udp', host: '::1', port: 514 });
+    for (const bad of ['', 'tcp://host', 'http://host:80', 'tcp://host:0', 'tcp://host:99999', 'tcp://ho st:1']) expect(syslogTarget(bad)).toBeNull();
+  });
+
+  it('writes an RFC 5424 message: local0, warning for an opened incident, its action as MSGID, the JSON line as MSG', () => {
+    const line = JSON.stringify({ '@timestamp': '2026-12-05T03:00:00.000Z', event: { action: 'incident-opened' }, host: { name: 'dev 01' } });
+    expect(rfc5424(line, 77)).toBe(`<132>1 2026-12-05T03:00:00.000Z dev01 portent 77 incident-opened - ${line}`);
+    expect(rfc5424(JSON.stringify({ event: { action: 'incident-resolved' } }), 1)).toMatch(/^<133>1 - - portent 1 incident-resolved - /);
+  });
+});
+
+describe.skipIf(why !== null)(`into a real rsyslog (${why ?? 'Debian rsyslog'})`, () => {
+  it.each(['tcp', 'udp'] as const)('over %s: the fields arrive as rsyslog parses them, the JSON line intact', async (transport) => {
+    const dir = tempDir();
+    const [udp, tcp] = [await freePort(), await freePort()];
+    const { out } = await rsyslog(dir, udp, tcp);
+    const file = path.join(dir, 'logs', 'incidents.jsonl');
+    const log = new IncidentLog(file, 'dev-01');
+    const forwarder = new SyslogForwarder(file, syslogTarget(`${transport}://127.0.0.1:${transport === 'tcp' ? tcp : udp}`)!);
+    // A first run starts at the end of the log: this event is history, not sent.
+    log.detection(1, [incident(1, 1111)], 1);
+    expect(await forwarder.flush()).toEqual({ sent: 0, dropped: 0, error: null });
+    log.detection(2, [incident(2, 4444)], 1);
+    log.marked({ ...incident(2, 4444), status: 'seen' });
+    expect(await forwarder.flush()).toEqual({ sent: 3, dropped: 0, error: null });
+    const lines = await receivedLines(out, 3);
+    expect(lines.map((l) => l.split(' ').slice(0, 6).join(' '))).toEqual([
+      `local0 warning portent ${process.pid} incident-opened dev-01`,
+      `local0 notice portent ${process.pid} incident-resolved dev-01`,
+      `local0 notice portent ${process.pid} incident-marked dev-01`,
+    ]);
+    const first = JSON.parse(lines[0]!.split(' ').slice(6).join(' ')) as { destination: { port: number }; process: { pid: number } };
+    expect(first).toMatchObject({ destination: { port: 4444 }, process: { pid: 4242 } });
+    log.close();
+  });
+
+  it('loses nothing while the receiver is down: the events wait in the log and go, in order, when it is back', async () => {
+    const dir = tempDir();
+    const [udp, tcp] = [await freePort(), await freePort()];
+    const file = path.join(dir, 'logs', 'incidents.jsonl');
+    const log = new IncidentLog(file, 'dev-01');
+    const forwarder = new SyslogForwarder(file, syslogTarget(`tcp://127.0.0.1:${tcp}`)!);
+    await forwarder.flush();
+    for (let i = 0; i < 5; i++) log.detection(10 + i, [incident(10 + i, 5000 + i)], 0);
+    const down = await forwarder.flush();
+    expect(down.sent).toBe(0);
+    expect(down.error).toMatch(/ECONNREFUSED/);
+    const { out } = await rsyslog(dir, udp, tcp);
+    expect(await forwarder.flush()).toEqual({ sent: 5, dropped: 0, error: null });
+    // Sent once: a further flush has nothing to send.
+    expect(await forwarder.flush()).toEqual({ sent: 0, dropped: 0, error: null });
+    const lines = await receivedLines(out, 5);
+    expect(lines.map((l) => (JSON.parse(l.split(' ').slice(6).join(' ')) as { destination: { port: number } }).destination.port)).toEqual([5000, 5001, 5002, 5003, 5004]);
+    log.close();
+  });
+});
