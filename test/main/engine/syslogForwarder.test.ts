@@ -13,6 +13,11 @@ import { IncidentLog } from '../../../src/main/engine/incidentLog';
 import type { IncidentRow } from '../../../src/main/engine/store/detectionStore';
 import { rfc5424, SyslogForwarder, syslogTarget } from '../../../src/main/engine/syslogForwarder';
 import { tempDir } from '../../support/tmp';
+import { createEngineApi } from '../../../src/main/engine/api';
+import { silentLogger } from '../../../src/main/engine/log';
+import { Monitor } from '../../../src/main/engine/monitor';
+import { openDatabase } from '../../../src/main/engine/store/database';
+import { SettingsStore } from '../../../src/main/engine/store/settingsStore';
 
 const RSYSLOGD = '/usr/sbin/rsyslogd';
 const why = process.platform !== 'linux' ? 'rsyslog is tested on Linux' : fs.existsSync(RSYSLOGD) ? null : "Debian's rsyslog is not installed (scripts/install-system-deps.sh installs it)";
@@ -132,4 +137,37 @@ describe.skipIf(why !== null)(`into a real rsyslog (${why ?? 'Debian rsyslog'})`
     expect(lines.map((l) => (JSON.parse(l.split(' ').slice(6).join(' ')) as { destination: { port: number } }).destination.port)).toEqual([5000, 5001, 5002, 5003, 5004]);
     log.close();
   });
+});
+
+describe.skipIf(why !== null)(`the monitor's syslog forwarding (${why ?? 'Debian rsyslog'})`, () => {
+  it('sends the line of an incident the user marks, after the next round, to the receiver syslog.target names', async () => {
+    const dir = tempDir();
+    const [udp, tcp] = [await freePort(), await freePort()];
+    const { out } = await rsyslog(dir, udp, tcp);
+    const dbPath = path.join(dir, 'portent.db');
+    const seed = openDatabase(dbPath);
+    new SettingsStore(seed).set('syslog.target', `tcp://127.0.0.1:${tcp}`);
+    seed.exec(`
+      INSERT INTO rounds (id, started_at, host, status) VALUES (1, 1000, 'h', 'ok');
+      INSERT INTO detection_runs (id, trigger, started_at, status) VALUES (1, 'manual', 1000, 'ok');
+      INSERT INTO incidents (id, run_id, start_round_id, end_round_id, started_at, ended_at, rounds, peak_score, threshold, sentence) VALUES (1, 1, 1, 1, 1000, 1000, 1, 9, 6, 'Port 4444/tcp started listening');
+      INSERT INTO incident_ports (incident_id, rank, proto, port, direction, share, expected, process, pid) VALUES (1, 0, 'tcp', 4444, 'appeared', 1, 0, 'nc', 4242);
+    `);
+    seed.close();
+    const monitor = new Monitor({ dbPath, log: silentLogger, roundSeconds: 1, capture: false });
+    monitor.start();
+    try {
+      // The first round starts the cursor at the end of the log.
+      await new Promise<void>((resolve) => monitor.once('changed', () => resolve()));
+      await sleep(1500);
+      createEngineApi(monitor).setIncidentStatus(1, 'seen');
+      const lines = await receivedLines(out, 1);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^local0 notice portent ${process.pid} incident-marked `));
+      expect(JSON.parse(lines[0]!.split(' ').slice(6).join(' '))).toMatchObject({ portent: { incident: { id: 1, status: 'seen' } }, destination: { port: 4444 } });
+      expect(monitor.syslogStats()).toEqual({ sent: 1, dropped: 0 });
+    } finally {
+      await monitor.stop();
+    }
+  }, 30_000);
 });
