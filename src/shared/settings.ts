@@ -22,6 +22,7 @@ const CLOCK_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
 export const DETECT_EVERY_MINUTES = [10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440] as const;
 
 const SYSLOG_MESSAGE = 'must be udp://, tcp:// or tls:// with a host and port, like tcp://127.0.0.1:514, or "" for off';
+const OTLP_MESSAGE = 'must be an http:// or https:// URL of an OTLP/HTTP logs endpoint, like http://127.0.0.1:4318/v1/logs, or "" for off';
 const LISTEN_MESSAGE = 'must be an IP address and a port, like 127.0.0.1:9464 or [::1]:9464';
 
 /** `host:port` (an IPv4 address, or an IPv6 one in brackets) as a host and a port, or null. */
@@ -132,6 +133,13 @@ export const SETTINGS = {
     schema: z.string({ error: 'must be the path of a PEM file of certificate authorities, or "" for the system\'s' }).max(4096),
     default: '',
     summary: 'Certificate authorities that sign a tls:// syslog receiver\'s certificate; empty: the system\'s',
+  },
+  'otlp.endpoint': {
+    schema: z
+      .string({ error: OTLP_MESSAGE })
+      .refine((s) => s === '' || /^https?:\/\/[^\s]+$/.test(s), { error: OTLP_MESSAGE }),
+    default: '',
+    summary: 'Send every incident event to an OpenTelemetry Collector as OTLP/HTTP logs, like http://127.0.0.1:4318/v1/logs; empty: off; read at start',
   },
   'metrics.enabled': {
     schema: boolean(),

@@ -5,7 +5,7 @@ import { groupSettings, inputKind, labelOf, textOf, valueFromInput } from '../..
 describe('settings form', () => {
   it('groups every setting by prefix, each exactly once', () => {
     const groups = groupSettings();
-    expect(groups.map((g) => g.prefix)).toEqual(['capture', 'retention', 'schedule', 'detection', 'notifications', 'syslog', 'metrics']);
+    expect(groups.map((g) => g.prefix)).toEqual(['capture', 'retention', 'schedule', 'detection', 'notifications', 'syslog', 'otlp', 'metrics']);
     expect(groups.flatMap((g) => g.keys).sort()).toEqual([...SETTING_KEYS].sort());
   });
 

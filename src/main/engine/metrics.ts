@@ -16,8 +16,8 @@ import type { Db } from './store/database';
 export interface MetricsSource {
   db: Db;
   status(): Status;
-  /** Incident events the syslog receiver took, and rotated files of them lost unsent, since start; null when off. */
-  syslogStats?(): { sent: number; dropped: number } | null;
+  /** Per receiver of incident events: what it took, and rotated files of them lost unsent, since start. */
+  forwardingStats?(): { receiver: string; sent: number; dropped: number }[];
 }
 
 export interface EngineMetrics {
@@ -227,23 +227,21 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
     },
   });
   new Counter({
-    name: 'portent_syslog_events_sent_total',
-    help: 'Incident events the syslog receiver took, since the monitor started (absent when syslog is off)',
+    name: 'portent_forwarded_events_total',
+    help: 'Incident events a receiver (syslog, otlp) took, since the monitor started',
+    labelNames: ['receiver'],
     registers: [registry],
     collect() {
-      const stats = source.syslogStats?.() ?? null;
-      this.reset();
-      if (stats) this.inc(stats.sent);
+      countFrom(this, (source.forwardingStats?.() ?? []).map((f) => ({ labels: { receiver: f.receiver }, n: f.sent })));
     },
   });
   new Counter({
-    name: 'portent_syslog_dropped_files_total',
-    help: 'Rotated incident log files whose events the syslog receiver never took, since the monitor started',
+    name: 'portent_forward_dropped_files_total',
+    help: 'Rotated incident log files whose events a receiver never took, since the monitor started',
+    labelNames: ['receiver'],
     registers: [registry],
     collect() {
-      const stats = source.syslogStats?.() ?? null;
-      this.reset();
-      if (stats) this.inc(stats.dropped);
+      countFrom(this, (source.forwardingStats?.() ?? []).map((f) => ({ labels: { receiver: f.receiver }, n: f.dropped })));
     },
   });
   new Gauge({

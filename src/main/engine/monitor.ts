@@ -4,7 +4,8 @@ import { openDatabase, type Db } from './store/database';
 import { RoundStore } from './store/rounds';
 import { CaptureStore } from './store/captureStore';
 import { IncidentLog, incidentLogFileOf } from './incidentLog';
-import { SyslogForwarder, syslogTarget } from './syslogForwarder';
+import { SyslogForwarder, syslogTarget, type LogForwarder } from './syslogForwarder';
+import { OtlpForwarder, otlpEndpoint } from './otlpForwarder';
 import { ResolvedNames } from './store/resolvedNames';
 import type { ConnectionEntry } from './collect/sockets/types';
 import { SettingsStore } from './store/settingsStore';
@@ -65,10 +66,19 @@ export interface MonitorEvents {
   incidents: [IncidentRow[]];
 }
 
+/** A receiver of incident events, and how its sending goes: one attempt at a time, backing off while it is down. */
+interface Forwarding {
+  receiver: 'syslog' | 'otlp';
+  forwarder: LogForwarder;
+  busy: boolean;
+  failures: number;
+  skip: number;
+}
+
 interface Running {
   db: Db;
-  /** Incident events to a syslog receiver, when syslog.target names one. */
-  syslog: SyslogForwarder | null;
+  /** Incident events to the receivers the settings name (syslog.target, otlp.endpoint). */
+  forwarders: Forwarding[];
   /** Every incident event as a JSON line, for log shippers (incidentLog.ts). */
   incidentLog: IncidentLog;
   settings: SettingsStore;
@@ -103,9 +113,6 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   /** The capture runtime whose Node version was last checked (once per runtime, not per capture start). */
   private runtimeChecked: string | null = null;
   private snoozedUntil: number | null = null;
-  private forwarding = false;
-  private forwardFailures = 0;
-  private forwardSkip = 0;
 
   constructor(private readonly options: MonitorOptions) {
     super();
@@ -160,10 +167,13 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const cleanup = new Job<CleanupResult>('cleanup', (trigger) => this.runCleanupJob(trigger), log);
       const udpClients = new DetectionStore(db).clientUdpOwners(...DEFAULT_EPHEMERAL_UDP, CLIENT_UDP_PORTS);
       incidentLog = new IncidentLog(incidentLogFileOf(dbPath), host);
+      const forwarders: Forwarding[] = [];
       const target = syslogTarget(String(settings.all()['syslog.target'] ?? ''));
       const caFile = String(settings.all()['syslog.caFile'] ?? '');
-      const syslog = target ? new SyslogForwarder(incidentLogFileOf(dbPath), target, caFile ? { caFile } : {}) : null;
-      const running: Running = { db, syslog, incidentLog, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, cleanup, capture: null, startedAt };
+      if (target) forwarders.push({ receiver: 'syslog', forwarder: new SyslogForwarder(incidentLogFileOf(dbPath), target, caFile ? { caFile } : {}), busy: false, failures: 0, skip: 0 });
+      const endpoint = otlpEndpoint(String(settings.all()['otlp.endpoint'] ?? ''));
+      if (endpoint) forwarders.push({ receiver: 'otlp', forwarder: new OtlpForwarder(incidentLogFileOf(dbPath), endpoint, { host }), busy: false, failures: 0, skip: 0 });
+      const running: Running = { db, forwarders, incidentLog, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, cleanup, capture: null, startedAt };
       claimMonitorFile(dbPath, this.liveState(running));
       const interrupted = markInterruptedRuns(db, startedAt);
       if (interrupted > 0) log.warn('runs left unfinished by an earlier stop marked failed', { runs: interrupted });
@@ -234,39 +244,42 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   }
 
   /**
-   * Sends waiting incident events to the syslog receiver: after each round and each detection,
-   * one attempt at a time; while the receiver is down, less and less often (up to every 30
+   * Sends waiting incident events to each receiver: after each round and each detection, one
+   * attempt at a time per receiver; while one is down, less and less often (up to every 30
    * rounds), with one warning per outage.
    */
   private forward(): void {
     const s = this.state;
-    if (!s?.syslog || this.forwarding) return;
-    if (this.forwardSkip > 0) {
-      this.forwardSkip -= 1;
-      return;
+    if (!s) return;
+    const { log } = this.options;
+    for (const f of s.forwarders) {
+      if (f.busy) continue;
+      if (f.skip > 0) {
+        f.skip -= 1;
+        continue;
+      }
+      f.busy = true;
+      void f.forwarder
+        .flush()
+        .then((r) => {
+          if (r.error) {
+            if (f.failures === 0) log.warn(`${f.receiver} receiver unreachable: incident events wait in the incident log`, { error: r.error });
+            f.failures += 1;
+            f.skip = Math.min(30, 2 ** Math.min(f.failures, 5) - 1);
+          } else {
+            if (f.failures > 0) log.info(`${f.receiver} receiver back: waiting incident events sent`, { sent: r.sent });
+            f.failures = 0;
+          }
+          if (r.dropped > 0) log.warn(`incident events rotated out of the incident log before the ${f.receiver} receiver took them`, { files: r.dropped });
+        })
+        .catch((err: unknown) => log.error(`${f.receiver} forwarding failed`, { error: String(err) }))
+        .finally(() => (f.busy = false));
     }
-    this.forwarding = true;
-    void s.syslog
-      .flush()
-      .then((r) => {
-        if (r.error) {
-          if (this.forwardFailures === 0) this.options.log.warn('syslog receiver unreachable: incident events wait in the incident log', { error: r.error });
-          this.forwardFailures += 1;
-          this.forwardSkip = Math.min(30, 2 ** Math.min(this.forwardFailures, 5) - 1);
-        } else {
-          if (this.forwardFailures > 0) this.options.log.info('syslog receiver back: waiting incident events sent', { sent: r.sent });
-          this.forwardFailures = 0;
-        }
-        if (r.dropped > 0) this.options.log.warn('incident events rotated out of the incident log before the syslog receiver took them', { files: r.dropped });
-      })
-      .catch((err: unknown) => this.options.log.error('syslog forwarding failed', { error: String(err) }))
-      .finally(() => (this.forwarding = false));
   }
 
-  /** What went to the syslog receiver since start, for metrics; null when it is off. */
-  syslogStats(): { sent: number; dropped: number } | null {
-    const f = this.state?.syslog;
-    return f ? { sent: f.sentTotal, dropped: f.droppedTotal } : null;
+  /** What went to each receiver since start, for metrics. */
+  forwardingStats(): { receiver: string; sent: number; dropped: number }[] {
+    return (this.state?.forwarders ?? []).map((f) => ({ receiver: f.receiver, sent: f.forwarder.sentTotal, dropped: f.forwarder.droppedTotal }));
   }
 
   /** After each round: pick up settings changed from elsewhere, refresh the live state. */
@@ -530,6 +543,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         this.options.log.warn('the last round before stopping could not be recorded', { error: (err as Error).message });
       }
     }
+    // What is still waiting goes at the next start; connections kept for receivers are let go.
+    await Promise.all(state.forwarders.map((f) => f.forwarder.shutdown().catch(() => undefined)));
     state.incidentLog.close();
     state.db.close();
     releaseMonitorFile(this.options.dbPath);

@@ -56,17 +56,29 @@ export interface ForwardResult {
   error: string | null;
 }
 
-export class SyslogForwarder {
+/**
+ * The queue shared by the forwarders (syslog here, OTLP in otlpForwarder.ts): the incident log,
+ * read from a cursor kept beside it (`<log>.<name>-cursor`), sent by `send`, which resolves once
+ * the receiver took the lines and rejects when it did not.
+ */
+export abstract class LogForwarder {
   private readonly cursorFile: string;
   sentTotal = 0;
   droppedTotal = 0;
 
   constructor(
-    private readonly logFile: string,
-    private readonly target: SyslogTarget,
-    private readonly options: { caFile?: string; timeoutMs?: number } = {},
+    protected readonly logFile: string,
+    name: string,
   ) {
-    this.cursorFile = `${logFile}.syslog-cursor`;
+    this.cursorFile = `${logFile}.${name}-cursor`;
+  }
+
+  /** Delivers these incident log lines, in order; rejects when the receiver did not take them all. */
+  protected abstract send(lines: string[]): Promise<void>;
+
+  /** Lets go of connections kept for the receiver, when the monitor stops. */
+  shutdown(): Promise<void> {
+    return Promise.resolve();
   }
 
   /**
@@ -103,7 +115,7 @@ export class SyslogForwarder {
     const { lines, end } = completeLinesFrom(file, offset);
     if (lines.length === 0) return true;
     try {
-      await this.send(lines.map((l) => rfc5424(l)));
+      await this.send(lines);
     } catch (err) {
       result.error = err instanceof Error ? err.message : String(err);
       return false;
@@ -114,7 +126,33 @@ export class SyslogForwarder {
     return true;
   }
 
-  private send(messages: string[]): Promise<void> {
+  private readCursor(): Cursor | null {
+    try {
+      const c = JSON.parse(fs.readFileSync(this.cursorFile, 'utf8')) as Cursor;
+      return Number.isInteger(c.inode) && Number.isInteger(c.offset) ? c : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private writeCursor(c: Cursor): void {
+    const temp = `${this.cursorFile}.${process.pid}`;
+    fs.writeFileSync(temp, JSON.stringify(c), { mode: 0o600 });
+    fs.renameSync(temp, this.cursorFile);
+  }
+}
+
+export class SyslogForwarder extends LogForwarder {
+  constructor(
+    logFile: string,
+    private readonly target: SyslogTarget,
+    private readonly options: { caFile?: string; timeoutMs?: number } = {},
+  ) {
+    super(logFile, 'syslog');
+  }
+
+  protected send(lines: string[]): Promise<void> {
+    const messages = lines.map((l) => rfc5424(l));
     const { transport, host, port } = this.target;
     const timeout = this.options.timeoutMs ?? 10_000;
     if (transport === 'udp') {
@@ -145,21 +183,6 @@ export class SyslogForwarder {
       // Acknowledged: every byte written and the connection closed without an error.
       socket.once('close', (hadError) => (hadError ? undefined : resolve()));
     });
-  }
-
-  private readCursor(): Cursor | null {
-    try {
-      const c = JSON.parse(fs.readFileSync(this.cursorFile, 'utf8')) as Cursor;
-      return Number.isInteger(c.inode) && Number.isInteger(c.offset) ? c : null;
-    } catch {
-      return null;
-    }
-  }
-
-  private writeCursor(c: Cursor): void {
-    const temp = `${this.cursorFile}.${process.pid}`;
-    fs.writeFileSync(temp, JSON.stringify(c), { mode: 0o600 });
-    fs.renameSync(temp, this.cursorFile);
   }
 }
 

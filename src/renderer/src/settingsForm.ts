@@ -13,6 +13,7 @@ const GROUP_TITLES: Record<string, string> = {
   detection: 'Detection',
   notifications: 'Notifications',
   syslog: 'Syslog',
+  otlp: 'OpenTelemetry',
   metrics: 'Metrics for Prometheus',
 };
 

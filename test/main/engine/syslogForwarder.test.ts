@@ -165,7 +165,7 @@ describe.skipIf(why !== null)(`the monitor's syslog forwarding (${why ?? 'Debian
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^local0 notice portent ${process.pid} incident-marked `));
       expect(JSON.parse(lines[0]!.split(' ').slice(6).join(' '))).toMatchObject({ portent: { incident: { id: 1, status: 'seen' } }, destination: { port: 4444 } });
-      expect(monitor.syslogStats()).toEqual({ sent: 1, dropped: 0 });
+      expect(monitor.forwardingStats()).toEqual([{ receiver: 'syslog', sent: 1, dropped: 0 }]);
     } finally {
       await monitor.stop();
     }
