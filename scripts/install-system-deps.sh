@@ -24,7 +24,7 @@ esac
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "This script knows Debian and Ubuntu (apt). Install the equivalents of:" >&2
-  echo "  build tools (gcc, g++, make, python3, patch), libpcap development headers, iproute2, tcpdump, setcap, chromium, xvfb, prometheus, prometheus-alertmanager, rsyslog" >&2
+  echo "  build tools (gcc, g++, make, python3, patch), libpcap development headers, iproute2, tcpdump, setcap, chromium, xvfb, prometheus, prometheus-alertmanager, rsyslog, rsyslog-gnutls" >&2
   exit 1
 fi
 
@@ -36,7 +36,7 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
-packages=(build-essential patch python3 libpcap-dev iproute2 procps tcpdump libcap2-bin chromium xvfb prometheus prometheus-alertmanager rsyslog)
+packages=(build-essential patch python3 libpcap-dev iproute2 procps tcpdump libcap2-bin chromium xvfb prometheus prometheus-alertmanager rsyslog rsyslog-gnutls)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

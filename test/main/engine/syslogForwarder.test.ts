@@ -171,3 +171,63 @@ describe.skipIf(why !== null)(`the monitor's syslog forwarding (${why ?? 'Debian
     }
   }, 30_000);
 });
+
+const GTLS = '/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so';
+const whyNoTls = why ?? (fs.existsSync(GTLS) ? null : "rsyslog's TLS module is not installed (rsyslog-gnutls; scripts/install-system-deps.sh installs it)");
+
+/** A CA and a certificate for 127.0.0.1 signed by it, made with openssl for this test only. */
+function certificates(dir: string): { ca: string; cert: string; key: string } {
+  const f = (name: string) => path.join(dir, name);
+  const run = (args: string[]) => {
+    const r = spawnSync('openssl', args, { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  };
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Portent test CA', '-keyout', f('ca-key.pem'), '-out', f('ca.pem')]);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('key.pem'), '-out', f('req.pem')]);
+  fs.writeFileSync(f('ext.cnf'), 'subjectAltName = IP:127.0.0.1\n');
+  run(['x509', '-req', '-in', f('req.pem'), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-days', '1', '-extfile', f('ext.cnf'), '-out', f('cert.pem')]);
+  return { ca: f('ca.pem'), cert: f('cert.pem'), key: f('key.pem') };
+}
+
+describe.skipIf(whyNoTls !== null)(`over TLS into a real rsyslog (${whyNoTls ?? 'Debian rsyslog with gtls'})`, () => {
+  it('delivers over tls:// to a receiver whose certificate the configured CA signed, and refuses one it did not', async () => {
+    const dir = tempDir();
+    const { ca, cert, key } = certificates(dir);
+    const port = await freePort();
+    const out = path.join(dir, 'received.log');
+    const conf = path.join(dir, 'rsyslog.conf');
+    fs.writeFileSync(conf, [
+      `global(workDirectory="${dir}" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${ca}" DefaultNetstreamDriverCertFile="${cert}" DefaultNetstreamDriverKeyFile="${key}")`,
+      'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")',
+      `input(type="imtcp" address="127.0.0.1" port="${port}")`,
+      'template(name="fields" type="string" string="%msgid% %app-name% %msg%\\n")',
+      `*.* action(type="omfile" file="${out}" template="fields")`,
+      '',
+    ].join('\n'));
+    const check = spawnSync(RSYSLOGD, ['-N1', '-f', conf], { encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+    started.push(spawn(RSYSLOGD, ['-n', '-f', conf, '-i', path.join(dir, 'rsyslogd.pid')], { stdio: 'ignore' }));
+    for (let i = 0; i < 100; i++) {
+      const ok = await new Promise<boolean>((resolve) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); resolve(true); }).once('error', () => resolve(false)));
+      if (ok) break;
+      await sleep(100);
+    }
+    const file = path.join(dir, 'logs', 'incidents.jsonl');
+    const log = new IncidentLog(file, 'dev-01');
+    // Without the CA, the receiver's certificate is not trusted: nothing is sent, the event waits.
+    const untrusting = new SyslogForwarder(file, syslogTarget(`tls://127.0.0.1:${port}`)!);
+    const trusting = new SyslogForwarder(path.join(dir, 'logs', 'incidents.jsonl'), syslogTarget(`tls://127.0.0.1:${port}`)!, { caFile: ca });
+    await untrusting.flush();
+    log.detection(3, [incident(3, 7777)], 1);
+    const refused = await untrusting.flush();
+    expect(refused.sent).toBe(0);
+    expect(refused.error).toMatch(/self.signed|unable to (get|verify)|certificate/i);
+    // The trusting forwarder shares the cursor file, still at the waiting event.
+    expect(await trusting.flush()).toEqual({ sent: 1, dropped: 0, error: null });
+    const lines = await receivedLines(out, 1);
+    expect(lines[0]).toMatch(/^incident-opened portent \{/);
+    expect((JSON.parse(lines[0]!.split(' ').slice(2).join(' ')) as { destination: { port: number } }).destination.port).toBe(7777);
+    log.close();
+  }, 60_000);
+});
+
