@@ -20,7 +20,7 @@ function View({ route }: { route: Route }) {
     case 'ports':
       return <PortHistory range={route.range} port={route.port} />;
     case 'connections':
-      return <Connections key={`${route.process}|${route.host}`} range={route.range} process={route.process} host={route.host} />;
+      return <Connections range={route.range} process={route.process} host={route.host} />;
     case 'detection':
       return <Detection />;
     case 'settings':

@@ -86,7 +86,8 @@ export class EngineClient extends EventEmitter<EngineClientEvents> {
         } else client.onMessage(m);
       });
       worker.on('error', (err) => {
-        if (!started) reject(err);
+        // The thread's own error can arrive before its start-failed message: the same failure.
+        if (!started) reject(new EngineStartError(err.message, err.name));
         else options.logLine(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'engine thread failed', error: err.message }));
       });
       worker.on('exit', (code) => {

@@ -50,6 +50,14 @@ export function Connections({ range, process, host }: { range: Range; process: s
   const go = (r: Range, p: string | null = process, h: string | null = host) => navigate({ view: 'connections', range: r, process: p, host: h });
   const [processText, setProcessText] = useState(process ?? '');
   const [hostText, setHostText] = useState(host ?? '');
+  // The filters follow the address (back, a link) without remounting, so typing is never lost:
+  // React's way of resetting state when a prop changes, during render.
+  const [shown, setShown] = useState({ process, host });
+  if (shown.process !== process || shown.host !== host) {
+    setShown({ process, host });
+    setProcessText(process ?? '');
+    setHostText(host ?? '');
+  }
   const filtered = process !== null || host !== null;
 
   const applyFilters = (e: FormEvent) => {
