@@ -80,13 +80,7 @@ interface Endpoint {
 }
 
 /** One socket's life: from `start`, each phase's state until its `until`. */
-interface Conn {
-  proto: Proto;
-  family: 4 | 6;
-  localAddress: string;
-  localPort: number;
-  remoteAddress: string;
-  remotePort: number;
+interface Conn extends Pick<ConnectionEntry, 'proto' | 'family' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort'> {
   owner: Owner;
   start: number;
   phases: Array<{ state: ConnectionState; until: number }>;

@@ -6,13 +6,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IncidentLog } from '../../../src/main/engine/incidentLog';
 import type { IncidentRow } from '../../../src/main/engine/store/detectionStore';
 import { rfc5424, SyslogForwarder, syslogTarget } from '../../../src/main/engine/syslogForwarder';
 import { tempDir } from '../../support/tmp';
+import { freePort, untilListening } from '../../support/net';
 import { createEngineApi } from '../../../src/main/engine/api';
 import { silentLogger } from '../../../src/main/engine/log';
 import { Monitor } from '../../../src/main/engine/monitor';
@@ -27,15 +27,6 @@ const incident = (id: number, port: number): IncidentRow => ({
   id, runId: id, startRoundId: 1, endRoundId: 1, startedAt: Date.UTC(2026, 11, 5, 3), endedAt: Date.UTC(2026, 11, 5, 3), rounds: 1, peakScore: 9, threshold: 6, status: 'new',
   sentence: `Port ${port}/tcp started listening`, ports: [{ proto: 'tcp', port, direction: 'appeared', share: 1, expected: 0, process: 'nc', exe: '/usr/bin/nc', pid: 4242, firstSeenAt: null, usualProcess: null, usualExe: null }],
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const started: ChildProcess[] = [];
 afterEach(() => {
@@ -61,11 +52,7 @@ async function rsyslog(dir: string, udp: number, tcp: number): Promise<{ out: st
   const child = spawn(RSYSLOGD, ['-n', '-f', conf, '-i', path.join(dir, 'rsyslogd.pid')], { stdio: 'ignore' });
   started.push(child);
   // Listening once a TCP connection is accepted.
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => net.connect(tcp, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); resolve(true); }).once('error', () => resolve(false)));
-    if (ok) break;
-    await sleep(100);
-  }
+  await untilListening(tcp);
   return { out };
 }
 
@@ -207,11 +194,7 @@ describe.skipIf(whyNoTls !== null)(`over TLS into a real rsyslog (${whyNoTls ?? 
     const check = spawnSync(RSYSLOGD, ['-N1', '-f', conf], { encoding: 'utf8' });
     expect(check.status, check.stderr).toBe(0);
     started.push(spawn(RSYSLOGD, ['-n', '-f', conf, '-i', path.join(dir, 'rsyslogd.pid')], { stdio: 'ignore' }));
-    for (let i = 0; i < 100; i++) {
-      const ok = await new Promise<boolean>((resolve) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); resolve(true); }).once('error', () => resolve(false)));
-      if (ok) break;
-      await sleep(100);
-    }
+    await untilListening(port);
     const file = path.join(dir, 'logs', 'incidents.jsonl');
     const log = new IncidentLog(file, 'dev-01');
     // Without the CA, the receiver's certificate is not trusted: nothing is sent, the event waits.

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitOf, runCli, startCli, waitForOutput } from '../../support/cli';
 import { tempDir } from '../../support/tmp';
+import { freePort } from '../../support/net';
 import Database from 'better-sqlite3';
 import http from 'node:http';
 import os from 'node:os';
@@ -26,15 +27,6 @@ const why = fs.existsSync(PROMETHEUS) ? null : 'Debian\'s prometheus is not inst
 const whyNoAlertmanager = why ?? (fs.existsSync(ALERTMANAGER) ? null : 'Debian\'s prometheus-alertmanager is not installed (scripts/install-system-deps.sh installs it)');
 const MIN = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<T>(what: string, probe: () => Promise<T | null>, ms: number): Promise<T> {
   const end = Date.now() + ms;

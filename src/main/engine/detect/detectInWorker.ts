@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerBeside } from '../workerEntry';
 import type { Logger } from '../log';
 import type { DetectionResult } from './detector';
 import { CancelledError } from './cancelled';
@@ -15,18 +16,9 @@ export interface DetectionHandle {
   threadId: number;
 }
 
-/**
- * The worker entry next to this file. Built, it is plain .js. Under tsx (tests, the CLI) it is
- * the .ts source, and Node 20 does not apply `--import tsx` from a Worker's execArgv to the
- * worker's entry module, so a one-line bootstrap registers tsx's loader in the worker first and
- * then imports the entry.
- */
+/** The detection worker, `worker.ts`/`.js` beside this module (see workerEntry.ts). */
 function startWorker(workerData: WorkerInput): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData });
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return startWorkerBeside(import.meta.url, 'worker', workerData);
 }
 
 export function detectInWorker(input: Omit<WorkerInput, 'cancel'>, log: Logger): DetectionHandle {

@@ -6,7 +6,8 @@
  * so a long query cannot delay a click.
  */
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerBeside } from '../workerEntry';
 import { METHOD_NAMES, type Handlers, type MethodName } from '../../../shared/contract';
 import type { ChildChannel, ChildLauncher } from '../collect/capture/childLauncher';
 import type { MonitorEvents } from '../monitor';
@@ -22,13 +23,9 @@ export interface EngineClientOptions extends Omit<EngineWorkerOptions, 'relayCap
   captureLauncher?: ChildLauncher;
 }
 
-/** The worker entry next to this module: built .js, or the .ts source through tsx's loader. */
+/** The engine's worker entry, `engineWorker.ts`/`.js` beside this module (see workerEntry.ts). */
 function startWorker(workerData: EngineWorkerOptions): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./engineWorker.js', import.meta.url), { workerData });
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./engineWorker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return startWorkerBeside(import.meta.url, 'engineWorker', workerData);
 }
 
 /**
