@@ -51,6 +51,11 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
   let status: Status | null = null;
   /** One status per scrape, read by the first collector that needs it. */
   const current = (): Status => (status ??= source.status());
+  /** Rows read by two collectors (the last round, the capture totals): once per scrape. */
+  let lastOk: { started_at: number; duration_ms: number | null } | undefined | null = null;
+  let captureTotals: { seen: number | null; drops: number | null } | undefined | null = null;
+  const lastOkRound = () => (lastOk === null ? (lastOk = statements.lastOk.get()) : lastOk);
+  const capture = () => (captureTotals === null ? (captureTotals = statements.capture.get()) : captureTotals);
   const setOrReset = (g: Gauge, value: number | null, labels?: Record<string, string>): void => {
     if (value === null) {
       if (labels) g.remove(labels);
@@ -89,7 +94,7 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
     help: 'Start of the last successful round, Unix time',
     registers: [registry],
     collect() {
-      setOrReset(this, seconds(statements.lastOk.get()?.started_at));
+      setOrReset(this, seconds(lastOkRound()?.started_at));
     },
   });
   new Gauge({
@@ -97,7 +102,7 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
     help: 'How long the last successful round took (scan and store)',
     registers: [registry],
     collect() {
-      setOrReset(this, seconds(statements.lastOk.get()?.duration_ms));
+      setOrReset(this, seconds(lastOkRound()?.duration_ms));
     },
   });
   new Gauge({
@@ -121,7 +126,7 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
     help: 'Packets packet capture saw',
     registers: [registry],
     collect() {
-      countFrom(this, [{ labels: {}, n: statements.capture.get()?.seen ?? 0 }]);
+      countFrom(this, [{ labels: {}, n: capture()?.seen ?? 0 }]);
     },
   });
   new Counter({
@@ -129,7 +134,7 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
     help: 'Packets the kernel dropped before capture could read them',
     registers: [registry],
     collect() {
-      countFrom(this, [{ labels: {}, n: statements.capture.get()?.drops ?? 0 }]);
+      countFrom(this, [{ labels: {}, n: capture()?.drops ?? 0 }]);
     },
   });
   new Counter({
@@ -256,11 +261,11 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
   return {
     contentType: registry.contentType,
     async text() {
-      status = null;
+      status = lastOk = captureTotals = null;
       try {
         return await registry.metrics();
       } finally {
-        status = null;
+        status = lastOk = captureTotals = null;
       }
     },
   };

@@ -39,6 +39,9 @@ export interface PortSummary {
   addresses: string[];
 }
 
+/** Owner identities remembered before the cache starts again (a process row is a few hundred bytes). */
+const PROCESS_CACHE_LIMIT = 10_000;
+
 /**
  * Writes and reads port-occupancy rounds. A round and all its sockets go in one transaction, so
  * a crash loses at most the round being written and never leaves half of one.
@@ -51,6 +54,9 @@ export class RoundStore {
   private readonly insertConnections;
   private readonly writeRound;
   private readonly spans: ConnectionStore;
+  /** processes.id by identity, of rows committed; and those the round being written added. */
+  private readonly processIds = new Map<string, number>();
+  private readonly newProcessIds = new Map<string, number>();
 
   /** `names`: the DNS names capture learned, to name new remote ends (resolvedNames.ts). */
   constructor(
@@ -78,9 +84,17 @@ export class RoundStore {
       'INSERT INTO round_connections (round_id, proto, remote_port_class, count) VALUES (?, ?, ?, ?)',
     );
     this.spans = new ConnectionStore(db, names);
+    // The same few programs own sockets round after round: their rows' ids are remembered, so a
+    // round upserts only owners it has not seen. Ids join the cache once their round committed.
     const processOf = (at: number, owner: Pick<SocketEntry, 'process' | 'exe' | 'user'>): number | null => {
-      const known = owner.process !== null || owner.exe !== null || owner.user !== null;
-      return known ? this.upsertProcess.get(JSON.stringify([owner.process, owner.exe, owner.user]), owner.process, owner.exe, owner.user, at)!.id : null;
+      if (owner.process === null && owner.exe === null && owner.user === null) return null;
+      const identity = JSON.stringify([owner.process, owner.exe, owner.user]);
+      let id = this.processIds.get(identity) ?? this.newProcessIds.get(identity);
+      if (id === undefined) {
+        id = this.upsertProcess.get(identity, owner.process, owner.exe, owner.user, at)!.id;
+        this.newProcessIds.set(identity, id);
+      }
+      return id;
     };
     this.writeRound = db.transaction((r: RoundRecord): number => {
       const failed = 'error' in r.outcome;
@@ -105,7 +119,14 @@ export class RoundStore {
 
   /** Records one finished round (successful or failed) and returns its id. */
   record(round: RoundRecord): number {
-    return this.writeRound.immediate(round);
+    try {
+      const id = this.writeRound.immediate(round);
+      if (this.processIds.size + this.newProcessIds.size > PROCESS_CACHE_LIMIT) this.processIds.clear();
+      for (const [identity, processId] of this.newProcessIds) this.processIds.set(identity, processId);
+      return id;
+    } finally {
+      this.newProcessIds.clear();
+    }
   }
 
   rounds(options: { since?: number; limit?: number } = {}): StoredRound[] {

@@ -31,8 +31,9 @@ export const runCommand: Command = {
           }
         });
       }
-      const engineMetrics = createMetrics(monitor);
-      const metrics = await startMetricsIfEnabled({ settings: (await createEngineApi(monitor).getSettings()).values, dbPath, read: () => engineMetrics.text(), log });
+      // The registry (and its process collectors) is made at the first scrape, not for a monitor that serves none.
+      let engineMetrics: ReturnType<typeof createMetrics> | undefined;
+      const metrics = await startMetricsIfEnabled({ settings: (await createEngineApi(monitor).getSettings()).values, dbPath, read: () => (engineMetrics ??= createMetrics(monitor)).text(), log });
       const signal = await stopSignal;
       log.info('stopping', { signal });
       await metrics?.close();

@@ -56,6 +56,10 @@ describe('RoundStore', () => {
     const bad = { ...sshd, port: 70_000 }; // violates the ports CHECK after earlier rows were written
     expect(() => store.record({ host: 'box', startedAt: T0, endedAt: T0, outcome: { sockets: [dns, bad], connections: noConnections } })).toThrow(/CHECK/);
     expect(db.prepare('SELECT (SELECT count(*) FROM rounds) + (SELECT count(*) FROM ports) + (SELECT count(*) FROM rounds_ports)').pluck().get()).toBe(0);
+    // The owner written by the failed round was rolled back with it: the next round writes it again.
+    const id = store.record({ host: 'box', startedAt: T0 + 60_000, endedAt: T0 + 60_000, outcome: { sockets: [dns], connections: noConnections } });
+    expect(store.socketsOf(id)).toEqual([expect.objectContaining({ process: 'systemd-resolve', port: 53 })]);
+    expect(db.prepare('SELECT count(*) FROM pragma_foreign_key_check').pluck().get()).toBe(0);
   });
 
   it('summarises ports seen since a time, with their processes and addresses', () => {
