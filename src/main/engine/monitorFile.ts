@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { CaptureStateSchema } from '../../shared/contract';
+import { portentLine } from './invocation';
 
 /**
  * A running monitor's claim on its database and its live state, in `<db>.monitor` beside it.
@@ -72,7 +73,7 @@ export function claimMonitorFile(dbPath: string, state: MonitorState): void {
   const other = readMonitorState(dbPath);
   if (other && other.pid !== process.pid) {
     throw new MonitorBusyError(
-      `another Portent monitor (pid ${other.pid}) is already running on ${dbPath}, since ${new Date(other.startedAt).toISOString()}; stop it first, or use its window or \`portent status\``,
+      `another Portent monitor (pid ${other.pid}) is already running on ${dbPath}, since ${new Date(other.startedAt).toISOString()}; stop it first, or use its window or \`${portentLine('status')}\``,
     );
   }
   writeMonitorState(dbPath, state);

@@ -6,6 +6,7 @@ import { DatabaseOpenError } from '../engine/store/database';
 import { MonitorBusyError } from '../engine/monitorFile';
 import { EngineStartError } from '../engine/host/engineClient';
 import { UsageError, type Command, type CommandContext } from './command';
+import { invocationOf, portentCommand } from '../engine/invocation';
 import { captureCommand } from './commands/capture';
 import { captureSetupCommand } from './commands/captureSetup';
 import { cleanupCommand } from './commands/cleanup';
@@ -38,13 +39,13 @@ const COMMANDS: Command[] = [
   cleanupCommand,
 ];
 
-function helpText(): string {
+function helpText(env: NodeJS.ProcessEnv): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = [
     `Portent ${PORTENT_VERSION}: learns what this machine's ports and traffic normally look like and says when something is off.`,
     '',
-    'Usage: portent <command> [options]',
-    '       (from a checkout: npm run -s portent -- <command> [options])',
+    `Usage: ${portentCommand(env)} <command> [options]`,
+    ...(portentCommand(env) === 'portent' ? ['       (from a checkout: npm run -s portent -- <command> [options])'] : []),
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -87,8 +88,8 @@ function firstSentence(message: string): string {
   return end === -1 ? line : line.slice(0, end + 1);
 }
 
-function commandHelp(c: Command): string {
-  return `Usage: portent ${c.name} ${c.usage}\n\n${c.summary}.\n`;
+function commandHelp(c: Command, env: NodeJS.ProcessEnv): string {
+  return `Usage: ${portentCommand(env)} ${c.name} ${c.usage}\n\n${c.summary}.\n`;
 }
 
 export interface CliIo {
@@ -101,7 +102,7 @@ export interface CliIo {
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    io.stdout.write(helpText());
+    io.stdout.write(helpText(io.env));
     return first === undefined ? 2 : 0;
   }
   if (first === '--version' || first === '-v') {
@@ -111,18 +112,18 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   const command = COMMANDS.find((c) => c.name === first);
   if (!command) {
     const what = first.startsWith('-') ? `unknown option '${first}'` : `unknown command '${first}'`;
-    io.stderr.write(`portent: ${what}. Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See 'portent --help'.\n`);
+    io.stderr.write(`portent: ${what}. Commands: ${COMMANDS.map((c) => c.name).join(', ')}. See '${portentCommand(io.env)} --help'.\n`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(commandHelp(command));
+    io.stdout.write(commandHelp(command, io.env));
     return 0;
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: negativeNumbersAsValues(rest, command.options), options: command.options, strict: true, allowPositionals: true });
   } catch (err) {
-    io.stderr.write(`portent ${command.name}: ${firstSentence((err as Error).message)}\nUsage: portent ${command.name} ${command.usage}\n`);
+    io.stderr.write(`portent ${command.name}: ${firstSentence((err as Error).message)}\nUsage: ${portentCommand(io.env)} ${command.name} ${command.usage}\n`);
     return 2;
   }
   const ctx: CommandContext = { values: parsed.values, positionals: parsed.positionals, ...io };
@@ -130,7 +131,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     return await command.run(ctx);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`portent ${command.name}: ${err.message}\nUsage: portent ${command.name} ${command.usage}\n`);
+      io.stderr.write(`portent ${command.name}: ${err.message}\nUsage: ${portentCommand(io.env)} ${command.name} ${command.usage}\n`);
       return 2;
     }
     if (err instanceof DatabaseOpenError || err instanceof MonitorBusyError || err instanceof EngineStartError) {
@@ -153,6 +154,10 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  // Messages name the command the user typed (see invocation.ts); the engine's thread and the
+  // capture process inherit it.
+  const typed = invocationOf(process.argv[1], process.env);
+  if (typed) process.env.PORTENT_COMMAND = typed;
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

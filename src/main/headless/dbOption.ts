@@ -4,6 +4,7 @@ import { DatabaseOpenError, openDatabase, type Db, type OpenOptions } from '../e
 import { defaultDatabasePath } from '../engine/paths';
 import type { CommandContext } from './command';
 import { UsageError } from './command';
+import { portentLine } from '../engine/invocation';
 
 /** The database a command works on: `--db PATH`, or the default file in the per-user data folder. */
 export function resolveDbPath(ctx: CommandContext): string {
@@ -19,7 +20,7 @@ export function resolveDbPath(ctx: CommandContext): string {
  */
 export function openExistingDatabase(dbPath: string, options: OpenOptions = {}): Db {
   if (!fs.existsSync(dbPath)) {
-    throw new DatabaseOpenError('missing', `there is no Portent database at ${dbPath} yet: start the monitor with \`portent run\` (or pass --db PATH)`);
+    throw new DatabaseOpenError('missing', `there is no Portent database at ${dbPath} yet: start the monitor with \`${portentLine('run')}\` (or pass --db PATH)`);
   }
   return openDatabase(dbPath, options);
 }

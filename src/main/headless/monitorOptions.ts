@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../engine/log';
 import { RotatingFile } from '../engine/logFile';
 import { UsageError, type CommandContext } from './command';
 import { resolveDbPath } from './dbOption';
+import { portentLine } from '../engine/invocation';
 
 /**
  * The options of the commands that run the monitor (`run`, `serve`), parsed once for both.
@@ -82,7 +83,7 @@ export function captureOption(ctx: CommandContext): false | { iface?: string; fi
     return false;
   }
   if (iface === undefined && filter === undefined) return undefined;
-  if (iface !== undefined && (typeof iface !== 'string' || iface.trim() === '')) throw new UsageError('--iface needs an interface name (see `portent interfaces`)');
+  if (iface !== undefined && (typeof iface !== 'string' || iface.trim() === '')) throw new UsageError(`--iface needs an interface name (see \`${portentLine('interfaces')}\`)`);
   return { iface: iface as string | undefined, filter: filter as string | undefined };
 }
 
@@ -93,13 +94,13 @@ export function captureOption(ctx: CommandContext): false | { iface?: string; fi
 export function captureRuntimeOption(ctx: CommandContext): string | undefined {
   const raw = ctx.values['capture-runtime'];
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError('--capture-runtime needs the path of the capture runtime (see `portent capture-setup`)');
+  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError(`--capture-runtime needs the path of the capture runtime (see \`${portentLine('capture-setup')}\`)`);
   if (ctx.values['no-capture']) throw new UsageError('--no-capture cannot be combined with --capture-runtime');
   const file = path.resolve(raw);
   try {
     fs.accessSync(file, fs.constants.X_OK);
   } catch (e) {
-    throw new UsageError(`--capture-runtime ${file} cannot be run by this user (${(e as NodeJS.ErrnoException).code ?? String(e)}); install it with \`portent capture-setup\` as root`);
+    throw new UsageError(`--capture-runtime ${file} cannot be run by this user (${(e as NodeJS.ErrnoException).code ?? String(e)}); install it with \`${portentLine('capture-setup')}\` as root`);
   }
   return file;
 }

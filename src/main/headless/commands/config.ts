@@ -4,11 +4,12 @@ import { isSettingKey, SETTING_KEYS, SETTINGS, settingFromText } from '../../../
 import { UsageError, type Command } from '../command';
 import { resolveDbPath } from '../dbOption';
 import { formatTable } from '../table';
+import { portentLine } from '../../engine/invocation';
 
 const show = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 
 function knownKey(key: string | undefined): string {
-  if (key === undefined) throw new UsageError('name a setting; `portent config get` lists them all');
+  if (key === undefined) throw new UsageError(`name a setting; \`${portentLine('config get')}\` lists them all`);
   if (!isSettingKey(key)) throw new UsageError(`unknown setting '${key}'. Settings: ${SETTING_KEYS.join(', ')}`);
   return key;
 }

@@ -4,6 +4,7 @@ import type { Command } from '../command';
 import { resolveDbPath } from '../dbOption';
 import { parseSince } from '../parseTime';
 import { formatTable } from '../table';
+import { portentLine } from '../../engine/invocation';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
@@ -22,7 +23,7 @@ export const portsCommand: Command = {
         return 0;
       }
       if (ports.length === 0) {
-        ctx.stdout.write(since ? `No ports seen since ${iso(since)}.\n` : 'No rounds recorded yet: start the monitor with `portent run`.\n');
+        ctx.stdout.write(since ? `No ports seen since ${iso(since)}.\n` : `No rounds recorded yet: start the monitor with \`${portentLine('run')}\`.\n`);
         return 0;
       }
       ctx.stdout.write(

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,16 +9,45 @@ import { startHttpBridge } from '../httpBridge';
 import { startMetricsIfEnabled } from '../../engine/metricsServer';
 import { removeWebAddress, webAddressFileOf, writeWebAddress } from '../webAddress';
 import { MONITOR_OPTIONS, MONITOR_USAGE, nextStopSignal, openServiceLog, parseMonitorOptions } from '../monitorOptions';
+import { portentLine } from '../../engine/invocation';
+
+/** The checkout or package this module runs from: the nearest folder with a package.json. */
+export function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve('.');
+    dir = parent;
+  }
+}
 
 /** The built web page: `out/renderer` of the checkout or package this module runs from. */
 export function defaultRendererDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'out', 'renderer');
-    const parent = path.dirname(dir);
-    if (parent === dir) return path.resolve('out', 'renderer');
-    dir = parent;
+  return path.join(packageRoot(), 'out', 'renderer');
+}
+
+/**
+ * Makes sure the web page is built. A checkout (its build configuration beside package.json)
+ * that was never built is built once, with `npm run build`, telling the user so: the Quick start
+ * installs and runs without a build step. An installed tree without the page cannot build it and
+ * says what is missing. Returns false (having said why) when there is still no page.
+ */
+export function ensureWebPage(root: string, stderr: NodeJS.WritableStream): boolean {
+  const index = path.join(root, 'out', 'renderer', 'index.html');
+  if (fs.existsSync(index)) return true;
+  if (!fs.existsSync(path.join(root, 'electron.vite.config.ts'))) {
+    stderr.write(`portent serve: the web page is not built (${index} is missing); build it with \`npm run build\` in a checkout, or install a release that has it.\n`);
+    return false;
   }
+  stderr.write('portent serve: the web page is not built yet; building it once (npm run build)…\n');
+  const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0 || !fs.existsSync(index)) {
+    const why = r.error ? r.error.message : (r.stderr ?? '').trim().split('\n').slice(-5).join('\n');
+    stderr.write(`portent serve: building the web page failed${why ? `:\n${why}` : ''}\nRun \`npm run build\` in ${root} to see why.\n`);
+    return false;
+  }
+  return true;
 }
 
 function isTerminal(stream: NodeJS.WritableStream): boolean {
@@ -33,7 +63,7 @@ function isTerminal(stream: NodeJS.WritableStream): boolean {
 export function serveAnnouncement(url: string, addressFile: string, terminal: boolean): string {
   if (terminal) return `Portent is at ${url}\n`;
   const u = new URL(url);
-  return `Portent is serving at ${u.origin}/; the address with its access token is in ${addressFile} (readable by this user only), and \`portent status\` shows it.\n`;
+  return `Portent is serving at ${u.origin}/; the address with its access token is in ${addressFile} (readable by this user only), and \`${portentLine('status')}\` shows it.\n`;
 }
 
 /** `--port N`: 0 (the default) lets the system pick a free port. */
@@ -56,10 +86,7 @@ export const serveCommand: Command = {
     const options = parseMonitorOptions(ctx);
     const port = portOption(ctx);
     const staticDir = defaultRendererDir();
-    if (!fs.existsSync(path.join(staticDir, 'index.html'))) {
-      ctx.stderr.write(`portent serve: the web page is not built (${path.join(staticDir, 'index.html')} is missing); run \`npm run build\` first.\n`);
-      return 1;
-    }
+    if (!ensureWebPage(packageRoot(), ctx.stderr)) return 1;
     const { log, writeLine, close } = openServiceLog(ctx, options.dbPath);
     const stopSignal = nextStopSignal();
     // Signal listeners do not keep Node's event loop alive; this timer does until a stop is asked.

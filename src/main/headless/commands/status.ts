@@ -7,6 +7,7 @@ import type { Command } from '../command';
 import { openExistingDatabase, resolveDbPath } from '../dbOption';
 import { readWebAddress } from '../webAddress';
 import { megabytes } from '../format';
+import { portentLine } from '../../engine/invocation';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
 
@@ -19,7 +20,7 @@ function describeModel(m: Status['model']): string {
 
 /** The readable form of a status: one fact a line. */
 export function formatStatus(s: Status, webPage: string | null = null): string {
-  const monitoring = s.monitoring ? `${s.paused ? 'paused' : 'running'} since ${iso(s.monitoringSince)}` : 'not running (start it with `portent run`)';
+  const monitoring = s.monitoring ? `${s.paused ? 'paused' : 'running'} since ${iso(s.monitoringSince)}` : `not running (start it with \`${portentLine('run')}\`)`;
   const last = s.lastRound ? `${iso(s.lastRound.startedAt)}, ${s.lastRound.status === 'failed' ? `failed: ${s.lastRound.error ?? 'unknown error'}` : `${s.lastRound.ports} sockets`}` : 'none yet';
   const capture = s.capture.state === 'on' ? `on ${s.capture.iface ?? ''}`.trim() : (s.capture.message ?? s.capture.state);
   const lines = [

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { CAPTURE_RUNTIME_NAME } from './captureRuntime';
+import { portentLine } from '../../invocation';
 
 export type CaptureErrorKind =
   | 'permission-denied'
@@ -68,13 +69,13 @@ export function permissionRemedy(platform: NodeJS.Platform, execPath: string): s
   if (path.basename(execPath) === CAPTURE_RUNTIME_NAME) {
     return [
       `The capture runtime ${execPath} ran without its capabilities.`,
-      'Run `portent capture-setup` as root again (replacing or upgrading the file drops its file capabilities),',
+      `Run \`${portentLine('capture-setup')}\` as root again (replacing or upgrading the file drops its file capabilities),`,
       'and do not start Portent with NoNewPrivileges=yes or from a nosuid mount: the kernel ignores file capabilities there.',
     ];
   }
   return [
     'Only the capture process needs the right to capture (CAP_NET_RAW and CAP_NET_ADMIN).',
-    'Install the capture runtime once, as root: `portent capture-setup --group GROUP` copies the Node runtime to libexec/portent-capture in Portent\'s folder with those two capabilities, executable by root and GROUP only (your own group on a desktop, the service\'s on a server; see docs/service.md).',
+    `Install the capture runtime once, as root: \`${portentLine('capture-setup --group GROUP')}\` copies the Node runtime to libexec/portent-capture in Portent's folder with those two capabilities, executable by root and GROUP only (your own group on a desktop, the service's on a server; see docs/service.md).`,
     'Portent then starts its capture process with it; the monitor, its web server and the window keep no capability.',
   ];
 }

@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { portentLine } from '../../invocation';
 
 export const CAPTURE_RUNTIME_NAME = 'portent-capture';
 
@@ -102,6 +103,6 @@ export function runtimeVersionWarning(runtime: string, version: string = process
   const theirs = r.status === 0 ? r.stdout.trim() : null;
   if (theirs === version) return null;
   return theirs === null
-    ? `the capture runtime ${runtime} does not run (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); run \`portent capture-setup\` as root again`
-    : `the capture runtime ${runtime} is Node ${theirs}, Portent runs on ${version}: run \`portent capture-setup\` as root again to copy the current one`;
+    ? `the capture runtime ${runtime} does not run (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); run \`${portentLine('capture-setup')}\` as root again`
+    : `the capture runtime ${runtime} is Node ${theirs}, Portent runs on ${version}: run \`${portentLine('capture-setup')}\` as root again to copy the current one`;
 }
