@@ -55,6 +55,10 @@ export const StatusSchema = z.object({
   incidents: z.object({ today: z.number().int().nonnegative(), week: z.number().int().nonnegative(), unseen: z.number().int().nonnegative() }),
   /** Notifications are silent until then (null: not snoozed). */
   snoozedUntil: time.nullable(),
+  /** Seconds between the running monitor's rounds; absent when no monitor runs (a round is then a minute). */
+  roundSeconds: z.number().int().positive().optional(),
+  /** Start of the oldest round kept (null: nothing recorded yet), so a view can fit its range to the data. */
+  firstRoundAt: time.nullable().optional(),
 });
 export type Status = z.infer<typeof StatusSchema>;
 
@@ -126,6 +130,20 @@ export const IncidentDetailSchema = IncidentSummarySchema.extend({
 });
 export type IncidentDetail = z.infer<typeof IncidentDetailSchema>;
 
+/**
+ * A stretch of time in which Portent recorded no successful round. failed: rounds ran and failed
+ * (detail: how many, and the last error); paused, stopped: the monitor was paused or not running;
+ * no-history: before the oldest round kept; unknown: no round, and nothing recorded why (stopped,
+ * paused, or the computer asleep).
+ */
+export const RecordingGapSchema = z.object({
+  from: time,
+  to: time,
+  reason: z.enum(['failed', 'paused', 'stopped', 'no-history', 'unknown']),
+  detail: z.string().nullable(),
+});
+export type RecordingGap = z.infer<typeof RecordingGapSchema>;
+
 export const TimelineSchema = z.object({
   from: time,
   to: time,
@@ -137,12 +155,18 @@ export const TimelineSchema = z.object({
       proto,
       port: portNumber,
       processes: z.array(z.string()),
+      /** The named programs and pids that held it in the range (at most a few per port). */
+      owners: z.array(z.object({ process: z.string(), pid: z.number().int().nullable() })),
+      /** When Portent first saw the port occupied, ever (not only in the range). */
+      firstSeenAt: time,
       /** Per bucket, the fraction 0..1 of that bucket's rounds in which the port was occupied. */
       occupancy: z.array(z.number().min(0).max(1)),
     }),
   ),
   /** More ports were occupied in the range than returned (the least occupied were left out). */
   truncated: z.boolean(),
+  /** Where in the range Portent was not recording, oldest first; nothing is known there. */
+  gaps: z.array(RecordingGapSchema),
 });
 export type Timeline = z.infer<typeof TimelineSchema>;
 
@@ -157,6 +181,11 @@ export const PortHistorySchema = z.object({
   owners: z.array(z.object({ process: z.string().nullable(), exe: z.string().nullable(), user: z.string().nullable(), pid: z.number().int().nullable(), from: time, to: time })),
   /** Its traffic per bucket of the range. */
   traffic: z.array(z.object({ at: time, packets: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), flows: z.number().int().nonnegative() })),
+  /** Successful rounds in the range, and how many of them had packet capture on (traffic is only known for those). */
+  rounds: z.number().int().nonnegative(),
+  captureRounds: z.number().int().nonnegative(),
+  /** Where in the range Portent was not recording. */
+  gaps: z.array(RecordingGapSchema),
 });
 export type PortHistory = z.infer<typeof PortHistorySchema>;
 

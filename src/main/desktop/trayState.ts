@@ -1,4 +1,5 @@
 import type { Status } from '../../shared/contract';
+import { learningSentence } from '../../shared/learning';
 
 /**
  * What the tray shows, decided from the engine's status alone. An unseen incident outranks
@@ -75,6 +76,9 @@ function tooltipOf(status: Status, headline: string, problem: string | null, now
   const lines = [`Portent: ${headline}`];
   // A problem hidden behind a higher-ranked state is still worth a line.
   if (problem !== null && problem !== headline) lines.push(problem);
+  // The first day explains itself: why there are no alerts yet, and for how much longer.
+  const learning = learningSentence(status);
+  if (learning !== null) lines.push(learning);
   const round = status.lastRound;
   if (!round) lines.push('No round yet');
   else if (round.status === 'ok') lines.push(`Last round ${formatClock(round.startedAt)}: ${plural(round.ports, 'port')} in use`);

@@ -60,6 +60,7 @@ export function readStatus({ db, dbPath, monitor, roundsNeeded, now = Date.now()
     )
     .get({ today, week: now - 7 * DAY_MS })!;
 
+  const firstRoundAt = db.prepare<[], number | null>('SELECT min(started_at) FROM rounds').pluck().get() ?? null;
   const learning = !model || model.threshold === null || model.roundsSeen < roundsNeeded;
   const capture: Status['capture'] = monitor?.capture ?? {
     state: 'off',
@@ -90,5 +91,7 @@ export function readStatus({ db, dbPath, monitor, roundsNeeded, now = Date.now()
     unscoredRounds: unscored,
     incidents,
     snoozedUntil: monitor && monitor.snoozedUntil !== null && monitor.snoozedUntil > now ? monitor.snoozedUntil : null,
+    ...(monitor ? { roundSeconds: monitor.roundSeconds } : {}),
+    firstRoundAt,
   };
 }

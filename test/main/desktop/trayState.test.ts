@@ -19,6 +19,20 @@ describe('tray state from engine state', () => {
     expect(trayStateOf(statusWith({ model: { ...learningModel, state: 'none', progress: 0 } }), now).kind).toBe('learning');
   });
 
+  it('says in the tooltip, while learning, when alerts start (rounds left times the round length)', () => {
+    // 270 one-minute rounds left: four and a half hours, said as about 5.
+    const s = trayStateOf(statusWith({ model: learningModel, roundSeconds: 60 }), now);
+    expect(s.tooltip.split('\n')).toContain('Portent is learning what is normal on this machine; alerts start in about 5 hours.');
+    // A monitor on 5-second rounds takes in the same rounds twelve times faster.
+    expect(trayStateOf(statusWith({ model: learningModel, roundSeconds: 5 }), now).tooltip).toContain('alerts start in about 23 minutes');
+    // Never trained: the whole learning period is still ahead; no monitor running: minute rounds.
+    const fresh = trayStateOf(statusWith({ model: { ...learningModel, state: 'none', roundsSeen: 0, progress: 0 } }), now);
+    expect(fresh.tooltip).toContain('alerts start in about 6 hours');
+    // Behind a pause the sentence is still there; once ready it is gone.
+    expect(trayStateOf(statusWith({ paused: true, model: learningModel }), now).tooltip).toContain('Portent is learning what is normal');
+    expect(trayStateOf(statusWith(), now).tooltip).not.toContain('learning');
+  });
+
   it('shows unseen incidents with their count above everything else', () => {
     const s = trayStateOf(statusWith({ incidents: { today: 3, week: 5, unseen: 3 }, paused: true, capture: noPermission, model: learningModel }), now);
     expect(s).toMatchObject({ kind: 'incident', unseen: 3, headline: '3 new incidents' });

@@ -7,6 +7,7 @@ import { portTimeline } from '../queries/timeline';
 import { portHistory } from '../queries/portHistory';
 import { listConnections } from '../queries/connections';
 import { listDetectionRuns, listModels } from '../queries/runs';
+import type { LiveMonitor } from '../queries/gaps';
 
 /**
  * What the API needs from a running engine: its database and a few controls. The Monitor
@@ -31,6 +32,15 @@ export interface EngineHost {
  */
 export function createEngineApi(host: EngineHost): Handlers {
   const settings = () => new SettingsStore(host.db);
+  // Why the newest stretch without rounds is there: only the live monitor knows (paused, stopped).
+  const live = (): LiveMonitor | null => {
+    try {
+      const s = host.status();
+      return { monitoring: s.monitoring, paused: s.paused, monitoringSince: s.monitoringSince, roundMs: s.roundSeconds === undefined ? null : s.roundSeconds * 1000 };
+    } catch {
+      return null;
+    }
+  };
   return {
     getStatus: () => host.status(),
     listScores: (args) => listScores(host.db, args),
@@ -41,8 +51,8 @@ export function createEngineApi(host: EngineHost): Handlers {
       host.incidentMarked?.(id);
       return summary;
     },
-    portTimeline: (args) => portTimeline(host.db, args),
-    portHistory: (args) => portHistory(host.db, args),
+    portTimeline: (args) => portTimeline(host.db, args, live()),
+    portHistory: (args) => portHistory(host.db, args, live()),
     listConnections: (args) => listConnections(host.db, args),
     listDetectionRuns: (args) => listDetectionRuns(host.db, args),
     listModels: (args) => listModels(host.db, args),

@@ -1,10 +1,10 @@
 import type { Db } from '../store/database';
 import type { MethodArgs, PortHistory } from '../../../shared/contract';
+import { GAP_FACTOR, recordingGaps, type LiveMonitor } from './gaps';
+
+export { GAP_FACTOR } from './gaps';
 
 export type PortHistoryArgs = MethodArgs<'portHistory'>[0];
-
-/** A gap between rounds longer than this many median steps means the monitor was not running. */
-export const GAP_FACTOR = 2.5;
 
 type Owner = PortHistory['owners'][number];
 type OwnerRow = Omit<Owner, 'from' | 'to'> & { roundId: number };
@@ -52,7 +52,7 @@ export function mergeRuns<K>(times: readonly number[], keysAt: (i: number) => It
  * One port's story in [from, to): when it was occupied, by whom, and its traffic per bucket. A
  * port never seen gives empty lists rather than an error, so a view can ask before it exists.
  */
-export function portHistory(db: Db, args: PortHistoryArgs): PortHistory {
+export function portHistory(db: Db, args: PortHistoryArgs, live: LiveMonitor | null = null): PortHistory {
   const { proto, port, from, to } = args;
   const bucketMs = Math.max(1, Math.ceil((to - from) / args.buckets));
   const count = Math.ceil((to - from) / bucketMs);
@@ -60,17 +60,22 @@ export function portHistory(db: Db, args: PortHistoryArgs): PortHistory {
   const known = db
     .prepare<[string, number], { id: number; firstSeenAt: number; lastSeenAt: number }>('SELECT id, first_seen_at AS firstSeenAt, last_seen_at AS lastSeenAt FROM ports WHERE proto = ? AND port = ?')
     .get(proto, port);
-  if (!known) return { proto, port, firstSeenAt: null, lastSeenAt: null, occupied: [], owners: [], traffic: empty() };
+  const gaps = recordingGaps(db, from, to, live);
+  if (!known) return { proto, port, firstSeenAt: null, lastSeenAt: null, occupied: [], owners: [], traffic: empty(), rounds: 0, captureRounds: 0, gaps };
 
   const rounds = db
     .prepare<[number, number], { id: number; at: number }>(`SELECT id, started_at AS at FROM rounds WHERE started_at >= ? AND started_at < ? AND status = 'ok' ORDER BY started_at, id`)
     .all(from, to);
   const owners = new Map<number, OwnerRow[]>();
+  let captureRounds = 0;
   if (rounds.length > 0) {
     // An id span rather than a join on time keeps this one range of rounds_ports_port_round;
     // rows of rounds outside the asked range (if ids ever run against time) are dropped below.
     const lo = rounds.reduce((m, r) => Math.min(m, r.id), Infinity);
     const hi = rounds.reduce((m, r) => Math.max(m, r.id), -Infinity);
+    const inRange = new Set(rounds.map((r) => r.id));
+    const captured = db.prepare<[number, number], number>("SELECT round_id FROM round_capture WHERE round_id BETWEEN ? AND ? AND state = 'on'").pluck().all(lo, hi);
+    captureRounds = captured.filter((id) => inRange.has(id)).length;
     const rows = db
       .prepare<[number, number, number], OwnerRow>(
         `SELECT rp.round_id AS roundId, pr.name AS process, pr.exe, pr.user, rp.pid
@@ -101,5 +106,5 @@ export function portHistory(db: Db, args: PortHistoryArgs): PortHistory {
     )
     .all({ port: known.id, from, to, bucketMs });
   for (const t of perBucket) traffic[t.b] = { at: from + t.b * bucketMs, packets: t.packets, bytes: t.bytes, flows: t.flows };
-  return { proto, port, firstSeenAt: known.firstSeenAt, lastSeenAt: known.lastSeenAt, occupied, owners: ownerList, traffic };
+  return { proto, port, firstSeenAt: known.firstSeenAt, lastSeenAt: known.lastSeenAt, occupied, owners: ownerList, traffic, rounds: rounds.length, captureRounds, gaps };
 }

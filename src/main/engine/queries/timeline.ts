@@ -1,5 +1,6 @@
 import type { Db } from '../store/database';
 import type { MethodArgs, Timeline } from '../../../shared/contract';
+import { recordingGaps, type LiveMonitor } from './gaps';
 
 export type TimelineArgs = MethodArgs<'portTimeline'>[0];
 
@@ -47,11 +48,11 @@ const CELLS_BY_TIME_SQL = `SELECT rp.port_id AS portId, (r.started_at - CAST(@fr
   WHERE r.started_at >= @from AND r.started_at < @to AND r.status = 'ok'
   GROUP BY rp.port_id, b`;
 
-export const PROCESSES_SQL = `SELECT DISTINCT rp.port_id AS portId, pr.name AS name
+export const PROCESSES_SQL = `SELECT DISTINCT rp.port_id AS portId, pr.name AS name, rp.pid AS pid
   FROM rounds_ports rp JOIN processes pr ON pr.id = rp.process_id
   WHERE rp.round_id BETWEEN @lo AND @hi AND pr.name IS NOT NULL`;
 
-const PROCESSES_BY_TIME_SQL = `SELECT DISTINCT rp.port_id AS portId, pr.name AS name
+const PROCESSES_BY_TIME_SQL = `SELECT DISTINCT rp.port_id AS portId, pr.name AS name, rp.pid AS pid
   FROM rounds r JOIN rounds_ports rp ON rp.round_id = r.id JOIN processes pr ON pr.id = rp.process_id
   WHERE r.started_at >= @from AND r.started_at < @to AND pr.name IS NOT NULL`;
 
@@ -67,12 +68,16 @@ function idsFollowTime(db: Db, ranges: readonly BucketRange[]): boolean {
   return inSpan === inRange;
 }
 
+/** Owners listed per port: enough to name who held it, not a list of every restart. */
+export const MAX_OWNERS = 8;
+
 /**
  * The timeline of every port occupied in [from, to): per bucket, the share of that bucket's
- * rounds in which the port was occupied. The work is done in SQL over index ranges so thirty
- * days of one-minute rounds answer in a fraction of a second (bench/timeline.ts).
+ * rounds in which the port was occupied, and where Portent was not recording. The work is done
+ * in SQL over index ranges so thirty days of one-minute rounds answer in a fraction of a second
+ * (bench/timeline.ts). `live` tells why the newest gap is there (paused, stopped).
  */
-export function portTimeline(db: Db, args: TimelineArgs): Timeline {
+export function portTimeline(db: Db, args: TimelineArgs, live: LiveMonitor | null = null): Timeline {
   const { from, to } = args;
   const bucketMs = Math.max(1, Math.ceil((to - from) / args.buckets));
   const count = Math.ceil((to - from) / bucketMs);
@@ -80,7 +85,8 @@ export function portTimeline(db: Db, args: TimelineArgs): Timeline {
   const ranges = db.prepare(BUCKETS_SQL).all({ from, to, bucketMs }) as BucketRange[];
   const rounds = new Array<number>(count).fill(0);
   for (const r of ranges) rounds[r.b] = r.ok;
-  if (ranges.length === 0) return { from, to, bucketMs, rounds, ports: [], truncated: false };
+  const gaps = recordingGaps(db, from, to, live);
+  if (ranges.length === 0) return { from, to, bucketMs, rounds, ports: [], truncated: false, gaps };
 
   const lo = ranges[0]!.lo;
   const hi = ranges.at(-1)!.hi;
@@ -104,18 +110,33 @@ export function portTimeline(db: Db, args: TimelineArgs): Timeline {
   const keptIds = new Set(kept.map(([id]) => id));
 
   const names = new Map<number, Set<string>>();
-  const processRows = (byId ? db.prepare(PROCESSES_SQL).all({ lo, hi }) : db.prepare(PROCESSES_BY_TIME_SQL).all({ from, to })) as { portId: number; name: string }[];
+  const owners = new Map<number, Map<string, { process: string; pid: number | null }>>();
+  const processRows = (byId ? db.prepare(PROCESSES_SQL).all({ lo, hi }) : db.prepare(PROCESSES_BY_TIME_SQL).all({ from, to })) as { portId: number; name: string; pid: number | null }[];
   for (const r of processRows) {
     if (!keptIds.has(r.portId)) continue;
     let set = names.get(r.portId);
     if (!set) names.set(r.portId, (set = new Set()));
     set.add(r.name);
+    let list = owners.get(r.portId);
+    if (!list) owners.set(r.portId, (list = new Map()));
+    list.set(`${r.name}\0${r.pid}`, { process: r.name, pid: r.pid });
   }
+  const ownersOf = (id: number) =>
+    [...(owners.get(id)?.values() ?? [])].sort((a, b) => a.process.localeCompare(b.process) || (a.pid ?? -1) - (b.pid ?? -1)).slice(0, MAX_OWNERS);
 
-  const identity = db.prepare<[string], { id: number; proto: 'tcp' | 'udp'; port: number }>('SELECT id, proto, port FROM ports WHERE id IN (SELECT value FROM json_each(?))');
+  const identity = db.prepare<[string], { id: number; proto: 'tcp' | 'udp'; port: number; firstSeenAt: number }>(
+    'SELECT id, proto, port, first_seen_at AS firstSeenAt FROM ports WHERE id IN (SELECT value FROM json_each(?))',
+  );
   const ports = identity
     .all(JSON.stringify([...keptIds]))
-    .map((p) => ({ proto: p.proto, port: p.port, processes: [...(names.get(p.id) ?? [])].sort(), occupancy: perPort.get(p.id)!.occupancy }))
+    .map((p) => ({
+      proto: p.proto,
+      port: p.port,
+      processes: [...(names.get(p.id) ?? [])].sort(),
+      owners: ownersOf(p.id),
+      firstSeenAt: p.firstSeenAt,
+      occupancy: perPort.get(p.id)!.occupancy,
+    }))
     .sort((a, b) => a.proto.localeCompare(b.proto) || a.port - b.port);
-  return { from, to, bucketMs, rounds, ports, truncated: perPort.size > kept.length };
+  return { from, to, bucketMs, rounds, ports, truncated: perPort.size > kept.length, gaps };
 }

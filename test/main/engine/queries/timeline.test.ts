@@ -33,10 +33,22 @@ describe('portTimeline', () => {
     expect(TimelineSchema.parse(t)).toEqual(t);
     expect(t).toMatchObject({ from: T0, to: T0 + 40 * MINUTE, bucketMs: 10 * MINUTE, rounds: [10, 10, 10, 10], truncated: false });
     expect(t.ports).toEqual([
-      { proto: 'tcp', port: 22, processes: ['sshd'], occupancy: [1, 1, 1, 1] },
-      { proto: 'tcp', port: 8080, processes: ['node', 'python'], occupancy: [1, 0.5, 0, 1] },
-      { proto: 'udp', port: 53, processes: ['dnsmasq'], occupancy: [0, 0, 0.1, 0] },
+      { proto: 'tcp', port: 22, processes: ['sshd'], owners: [{ process: 'sshd', pid: 10 }], firstSeenAt: T0, occupancy: [1, 1, 1, 1] },
+      {
+        proto: 'tcp',
+        port: 8080,
+        processes: ['node', 'python'],
+        owners: [
+          { process: 'node', pid: 30 },
+          { process: 'python', pid: 20 },
+        ],
+        firstSeenAt: T0,
+        occupancy: [1, 0.5, 0, 1],
+      },
+      { proto: 'udp', port: 53, processes: ['dnsmasq'], owners: [{ process: 'dnsmasq', pid: 40 }], firstSeenAt: T0 + 25 * MINUTE, occupancy: [0, 0, 0.1, 0] },
     ]);
+    // Forty rounds a minute apart, from the start of the range to its end: no gap.
+    expect(t.gaps).toEqual([]);
   });
 
   it('counts only the asked range, leaves gaps as zero rounds and ports outside it out', () => {
@@ -69,7 +81,10 @@ describe('portTimeline', () => {
     store.record({ host: 'test', startedAt: T0 + 33 * MINUTE + 30_000, endedAt: T0 + 33 * MINUTE + 30_020, outcome: { error: 'scan failed' } });
     const t = portTimeline(db, { from: T0, to: T0 + 40 * MINUTE, buckets: 4 });
     expect(t.rounds).toEqual([10, 11, 10, 10]);
-    expect(t.ports[0]).toEqual({ ...expected.ports[0], occupancy: [1, 1, 1, 1] });
+    // The late round's sshd had another pid (100): it is one more owner.
+    expect(t.ports[0]).toEqual({ ...expected.ports[0], owners: [...expected.ports[0]!.owners, { process: 'sshd', pid: 100 }], occupancy: [1, 1, 1, 1] });
+    // The failed round between two good ones is a stretch not recorded, with its error.
+    expect(t.gaps).toEqual([{ from: T0 + 33 * MINUTE + 30_000, to: T0 + 34 * MINUTE, reason: 'failed', detail: '1 round failed: scan failed' }]);
     expect(t.ports[1]!.occupancy).toEqual([1, 5 / 11, 0, 1]);
   });
 
