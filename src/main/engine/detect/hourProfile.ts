@@ -10,9 +10,12 @@ import type { RoundFeatures } from './features';
  * at p ≈ 10⁻³ has almost no gradient left, so the night-time probability stops near 10⁻³
  * (≈ 6 nats when it opens), while a week of counts says "0 of 900 rounds at this time of day".
  * The profile says that: where an open port's frequency near the round's time of day, p̂(t), is
- * below its overall frequency p̄, the cell's logit is at most logit p̂(t). Closed ports, the hours
- * a port is usual, ports always open and ports never counted are not bounded, so the model keeps
- * everything else (staying open once open, weekdays and weekends, a service that stops).
+ * below its overall frequency p̄, the cell's logit is at most logit p̂(t) (a ceiling). The
+ * converse holds too: where p̂(t) is at least p̄ (the port's usual time of day), the open cell's
+ * logit is at least logit p̂(t) (a floor), so a nightly job seen on one night is not a surprise on
+ * the next at the same time, however little the model learned from twenty rounds. Closed ports
+ * and ports never counted are not bounded, so the model keeps everything else (a service that
+ * stops, a port never seen).
  *
  * Counts are kept per local hour of day and smoothed with a triangular kernel two hours wide, so
  * a service starting twenty minutes earlier than ever is not a surprise; they decay with a
@@ -125,17 +128,26 @@ export class HourProfile {
   ceilingOf(cell: number, startedAt: number): number {
     const k = this.weights(startedAt);
     const entry = this.cells.get(cell);
-    return entry ? this.ceilingFor(entry, k, this.smoothedRounds(k)) : Infinity;
+    return entry ? this.boundsFor(entry, k, this.smoothedRounds(k)).ceiling : Infinity;
+  }
+
+  /** The smallest logit the cell, open, may have at that time: −Infinity when the counts set no bound. */
+  floorOf(cell: number, startedAt: number): number {
+    const k = this.weights(startedAt);
+    const entry = this.cells.get(cell);
+    return entry ? this.boundsFor(entry, k, this.smoothedRounds(k)).floor : -Infinity;
   }
 
   /**
-   * Writes the ceilings of the occupied cells `active` of a round at `startedAt` into `out` from
-   * `at` (one slot per cell). Only occupied cells are bounded: the profile makes a port open at an
-   * hour it is never open as surprising as the counts say, and leaves closed ports to the model
-   * (lowering their logits could only make a closing less surprising). Slots of cells it does not
-   * bound are left as they are (the caller fills them with "no bound"). Returns how many it wrote.
+   * Writes the bounds of the occupied cells `active` of a round at `startedAt` from `at` (one slot
+   * per cell): ceilings into `out`, and floors into `floors` when given. Only occupied cells are
+   * bounded: the profile makes a port open at an hour it is never open as surprising as the
+   * counts say, and one open at its usual hour no more surprising than they say; closed ports are
+   * left to the model (lowering their logits could only make a closing less surprising, raising
+   * them would hide a service that stopped). Slots of cells it does not bound are left as they are
+   * (the caller fills them with "no bound"). Returns how many bounds it wrote.
    */
-  write(startedAt: number, active: ArrayLike<number>, out: Float32Array, at: number): number {
+  write(startedAt: number, active: ArrayLike<number>, out: Float32Array, at: number, floors?: Float32Array): number {
     if (this.empty) return 0;
     let written = 0;
     let k: number[] | null = null;
@@ -147,9 +159,12 @@ export class HourProfile {
         k = this.weights(startedAt);
         n = this.smoothedRounds(k);
       }
-      const c = this.ceilingFor(entry, k, n);
-      if (c !== Infinity) {
-        out[at + active[i]!] = c;
+      const { ceiling, floor } = this.boundsFor(entry, k, n);
+      if (ceiling !== Infinity) {
+        out[at + active[i]!] = ceiling;
+        written++;
+      } else if (floors && floor !== -Infinity) {
+        floors[at + active[i]!] = floor;
         written++;
       }
     }
@@ -162,14 +177,18 @@ export class HourProfile {
     return n;
   }
 
-  private ceilingFor(entry: { row: number[]; overall: number }, k: readonly number[], rounds: number): number {
-    if (this.totalRounds <= 0) return Infinity;
+  /**
+   * The counted probability p̂(t) as a bound: a ceiling below the port's overall frequency, a
+   * floor at or above it.
+   */
+  private boundsFor(entry: { row: number[]; overall: number }, k: readonly number[], rounds: number): { ceiling: number; floor: number } {
+    if (this.totalRounds <= 0) return { ceiling: Infinity, floor: -Infinity };
     const { clamp, prior } = this.options;
     const clampP = (p: number) => Math.min(1 - clamp, Math.max(clamp, p));
     const overall = clampP(entry.overall / this.totalRounds);
     let open = 0;
     for (let h = 0; h < HOUR_BINS; h++) open += k[h]! * entry.row[h]!;
     const here = clampP((open + prior * overall) / (rounds + prior));
-    return here < overall ? logit(here) : Infinity;
+    return here < overall ? { ceiling: logit(here), floor: -Infinity } : { ceiling: Infinity, floor: logit(here) };
   }
 }

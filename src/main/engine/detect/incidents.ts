@@ -93,9 +93,11 @@ interface Live {
  * One incident per cause. A round's causes are its cells whose error is above the threshold
  * (its score is the largest of them). Each cause joins the open incident that already holds its
  * cell, or else the open incident of the same process; otherwise it opens a new incident, one
- * per process among that round's new causes (ports that vanished together with no known owner
- * make one incident: they share their moment). So a backdoor that opens while a dev server runs
- * out of hours is an incident of its own, announced, not an "extension" of the other.
+ * per process among that round's new ports that opened, and one for the ports that vanished in
+ * that round, whoever held them: several services stopping in the same minute share their moment
+ * (a logout, a suspend, a network change) and are one thing to tell, naming each. So a backdoor
+ * that opens while a dev server runs out of hours is an incident of its own, announced, not an
+ * "extension" of the other, and a logout is one incident, not one per session service.
  *
  * An incident lasts as long as what raised it: it covers every round in which one of its cells
  * is a cause, and every round in which a port whose opening raised it is still open (the model
@@ -130,7 +132,7 @@ export function trackIncidents(rounds: readonly ScoredRound[], o: TrackOptions):
       const key = ownerKey(owner);
       if (!home && key !== null) home = live.find((l) => l.owners.has(key));
       if (!home) {
-        const group = key ?? (c.occupied ? `cell:${c.cell}` : 'vanished');
+        const group = !c.occupied ? 'vanished' : (key ?? `cell:${c.cell}`);
         home = fresh.get(group);
         if (!home) {
           home = { incident: { continues: null, startedAt: r.startedAt, rounds: [], cells: new Map(), peak: 0, grew: false }, cells: new Set(), carry: new Set(), owners: new Set() };

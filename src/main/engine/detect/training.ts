@@ -17,8 +17,9 @@ export interface Scored {
 }
 
 /**
- * The logits a round is scored with: the model's, capped at ±LOGIT_CAP, and no higher than the
- * hour-of-day profile's ceiling for the target round's open ports at its time of day
+ * The logits a round is scored with: the model's, capped at ±LOGIT_CAP, and for the target
+ * round's open ports within the hour-of-day profile's bounds at its time of day: no higher than
+ * its ceiling where the port is rarely open then, no lower than its floor where it usually is
  * (hourProfile.ts). `targets`: the target round of each row of the batch.
  */
 export function scoringLogits(model: tf.LayersModel, x: tf.Tensor[], targets: readonly Pick<RoundFeatures, 'startedAt' | 'active'>[], cells: number, profile?: HourProfile): tf.Tensor2D {
@@ -26,11 +27,12 @@ export function scoringLogits(model: tf.LayersModel, x: tf.Tensor[], targets: re
     const logits = capLogits(model.predict(x) as tf.Tensor) as tf.Tensor2D;
     if (!profile || profile.empty) return logits;
     const ceilings = new Float32Array(targets.length * cells).fill(LOGIT_CAP);
+    const floors = new Float32Array(targets.length * cells).fill(-LOGIT_CAP);
     let bounded = 0;
-    targets.forEach((t, i) => (bounded += profile.write(t.startedAt, t.active, ceilings, i * cells)));
-    // Most rounds have every open port at a usual hour: then there is nothing to bound.
+    targets.forEach((t, i) => (bounded += profile.write(t.startedAt, t.active, ceilings, i * cells, floors)));
     if (bounded === 0) return logits;
-    return tf.minimum(logits, tf.tensor2d(ceilings, [targets.length, cells]));
+    const shape: [number, number] = [targets.length, cells];
+    return tf.maximum(tf.minimum(logits, tf.tensor2d(ceilings, shape)), tf.tensor2d(floors, shape));
   });
 }
 

@@ -64,6 +64,33 @@ describe('hour-of-day profile', () => {
     expect(closed.every((v) => v === 14)).toBe(true);
   });
 
+  it('puts a floor under a port open at its usual time of day: a nightly job seen one night is no surprise the next', () => {
+    // One day: sshd always, a backup on 8200/tcp 01:57–02:17.
+    const BACKUP = 8200 * 2;
+    const counts = emptyHourCounts();
+    countRounds(counts, Array.from({ length: 1440 }, (_, m) => round(at(0, 0) + m * MIN, m >= 117 && m < 137 ? [SSH, BACKUP] : [SSH])));
+    const profile = new HourProfile(counts);
+    // Next night at 02:03: the counts put it open in about a tenth of the rounds of that time of
+    // day, so an open cell costs at most ~2 nats, under the 3-nat floor of any threshold.
+    const floor = profile.floorOf(BACKUP, at(1, 2, 3));
+    expect(-Math.log(1 / (1 + Math.exp(-floor)))).toBeLessThan(2.5);
+    expect(profile.ceilingOf(BACKUP, at(1, 2, 3))).toBe(Infinity);
+    // At noon it was never open: a ceiling, no floor.
+    expect(profile.floorOf(BACKUP, at(1, 12, 0))).toBe(-Infinity);
+    expect(profile.ceilingOf(BACKUP, at(1, 12, 0))).toBeLessThan(-5);
+    // A port never counted gets neither.
+    expect(profile.floorOf(4444 * 2, at(1, 2, 3))).toBe(-Infinity);
+    // Into a batch row: the floor of the open backup; sshd's near-certain floor; nothing for a closed port.
+    const ceilings = new Float32Array(20_000).fill(14);
+    const floors = new Float32Array(20_000).fill(-14);
+    expect(profile.write(at(1, 2, 3), [SSH, BACKUP], ceilings, 0, floors)).toBe(2);
+    expect(floors[BACKUP]).toBeCloseTo(floor, 5);
+    expect(ceilings.every((v) => v === 14)).toBe(true);
+    const none = new Float32Array(20_000).fill(-14);
+    profile.write(at(1, 2, 3), [SSH], new Float32Array(20_000).fill(14), 0, none);
+    expect(none[BACKUP]).toBe(-14);
+  });
+
   it('forgets a schedule that moved: counts halve every four weeks of rounds, faded cells go', () => {
     const counts = week(1);
     const before = counts.rounds.reduce((a, b) => a + b, 0);

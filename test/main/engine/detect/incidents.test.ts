@@ -109,6 +109,23 @@ describe('trackIncidents', () => {
     );
   });
 
+  it('makes one incident of services of several programs that stop in the same round (a logout), apart from a port that opens then', () => {
+    const owners = {
+      6463: { pid: 2450, exe: '/usr/share/discord/Discord', process: 'Discord' },
+      22000: { pid: 2301, exe: '/usr/bin/syncthing', process: 'syncthing' },
+      1716: { pid: 2350, exe: '/usr/bin/kdeconnectd', process: 'kdeconnectd' },
+      57621: { pid: 2400, exe: '/usr/share/spotify/spotify', process: 'spotify' },
+      4444: backdoor,
+    };
+    const logout = [cell(6463, 6.2, false), cell(22000, 6.2, false), cell(1716, 6.1, false), cell(57621, 6.0, false), cell(4444, 14)];
+    const out = trackIncidents([r(0, logout), r(1)], options(every(0, 2, [c(4444)]), owners));
+    expect(out.incidents).toHaveLength(2);
+    const stopped = out.incidents.find((i) => [...i.cells.values()].every((t) => !t.cell.occupied))!;
+    expect([...stopped.cells.values()].map((t) => t.cell.port).sort((a, b) => a - b)).toEqual([1716, 6463, 22000, 57621]);
+    const opened = out.incidents.find((i) => i !== stopped)!;
+    expect([...opened.cells.keys()]).toEqual([c(4444)]);
+  });
+
   it('keeps ports that vanish together with no known owner together', () => {
     const out = trackIncidents([r(0, [cell(22000, 7, false), cell(21027, 6, false, 'udp')])], options({}, {}));
     expect(out.incidents).toHaveLength(1);
