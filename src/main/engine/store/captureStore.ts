@@ -126,8 +126,8 @@ export class CaptureStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertPacket = db.prepare(
-      `INSERT INTO packets (round_id, ts, protocols, src_addr, src_port, dst_addr, dst_port, length, tcp_flags, dns_query, dns_answer, port_id, process_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO packets (round_id, ts, protocols, src_addr, src_port, dst_addr, dst_port, length, tcp_flags, dns_query, dns_answer, dns_rcode, port_id, process_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertState = db.prepare(
       `INSERT INTO round_capture (round_id, iface, state, message, from_ts, to_ts, packets_seen, packets_kept, malformed, kernel_drops, dns_overflow, flow_overflow)
@@ -172,7 +172,7 @@ export class CaptureStore {
         const mine = (p.srcAddr !== null && ours.has(p.srcAddr)) || (p.dstAddr !== null && ours.has(p.dstAddr));
         const processId = link?.processId ?? (mine && p.proto !== null ? talker(p.proto, p.srcAddr, p.srcPort, p.dstAddr, p.dstPort) : null);
         this.insertPacket.run(
-          roundId, ms(p.ts), p.protocols, p.srcAddr, p.srcPort, p.dstAddr, p.dstPort, p.length, p.tcpFlags, p.dnsQuery, p.dnsAnswer,
+          roundId, ms(p.ts), p.protocols, p.srcAddr, p.srcPort, p.dstAddr, p.dstPort, p.length, p.tcpFlags, p.dnsQuery, p.dnsAnswer, p.dnsRcode ?? null,
           link?.portId ?? null, processId,
         );
       }
@@ -225,7 +225,7 @@ export class CaptureStore {
     return this.db
       .prepare<[number], StoredPacket>(
         `SELECT ts, protocols, src_addr AS srcAddr, src_port AS srcPort, dst_addr AS dstAddr, dst_port AS dstPort, length,
-                tcp_flags AS tcpFlags, dns_query AS dnsQuery, dns_answer AS dnsAnswer, port_id AS portId, process_id AS processId
+                tcp_flags AS tcpFlags, dns_query AS dnsQuery, dns_answer AS dnsAnswer, dns_rcode AS dnsRcode, port_id AS portId, process_id AS processId
          FROM packets WHERE round_id = ? ORDER BY ts, id`,
       )
       .all(roundId);

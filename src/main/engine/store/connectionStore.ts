@@ -63,6 +63,7 @@ export class ConnectionStore {
   private readonly touchEndpoints;
   private readonly insertSpan;
   private readonly extendSpans;
+  private readonly ownEndpoint;
   private readonly endpoints = new Map<string, number>();
   /** The spans that reached the last round this store wrote, by key; reloaded when that round is not the previous one. */
   private open = new Map<string, OpenSpan>();
@@ -90,6 +91,11 @@ export class ConnectionStore {
       'INSERT INTO connection_spans (first_round_id, last_round_id, endpoint_id, direction, local_port, state, pid, process_id, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.extendSpans = db.prepare<[number, string]>('UPDATE connection_spans SET last_round_id = ? WHERE id IN (SELECT value FROM json_each(?))');
+    // The first round a process held a socket to a remote end (migration 008): only a new span
+    // can be a first, so a quiet round writes nothing here either.
+    this.ownEndpoint = db.prepare<[number, number, number, number]>(
+      'INSERT INTO endpoint_owners (process_id, endpoint_id, first_round_id, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    );
   }
 
   /**
@@ -117,6 +123,7 @@ export class ConnectionStore {
         next.set(key, open);
       } else {
         const id = Number(this.insertSpan.run(roundId, roundId, endpointId, g.direction, g.localPort, g.state, g.pid, owner, g.count).lastInsertRowid);
+        if (owner !== null) this.ownEndpoint.run(owner, endpointId, roundId, at);
         next.set(key, { id, count: g.count });
       }
     }

@@ -68,9 +68,9 @@ describe('CaptureStore', () => {
     expect(packets).toHaveLength(traffic.length);
     const webPort = db.prepare("SELECT id FROM ports WHERE proto = 'tcp' AND port = 8080").pluck().get();
     expect(packets.filter((p) => p.portId === webPort).map((p) => p.ts)).toEqual([T0 + 1, T0 + 2, T0 + 3]);
-    expect(packets.filter((p) => p.dnsQuery === 'printer.lan').map((p) => [p.dnsAnswer, p.processId !== null])).toEqual([
-      [null, true],
-      ['192.168.1.50', true],
+    expect(packets.filter((p) => p.dnsQuery === 'printer.lan').map((p) => [p.dnsAnswer, p.dnsRcode, p.processId !== null])).toEqual([
+      [null, null, true],
+      ['192.168.1.50', 'NOERROR', true],
     ]);
     expect(packets.find((p) => p.dstAddr === OTHER)).toMatchObject({ portId: null, processId: null });
 

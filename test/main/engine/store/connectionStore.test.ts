@@ -122,6 +122,19 @@ describe('ConnectionStore: spans that grow with changes, not with minutes', () =
     ]);
   });
 
+  it("remembers the first round each process held a socket to each remote end, and not who no one could see", () => {
+    const r1 = round(1, [conn('203.0.113.7', 5222)]);
+    round(2, [conn('203.0.113.7', 5222), conn('203.0.113.7', 5222)]);
+    // firefox restarted: a new pid of the same identity, and a new remote end.
+    const r3 = round(3, [conn('203.0.113.7', 5222, { pid: 2200 }), conn('93.184.216.34', 443, { pid: 2200 }), conn('1.1.1.1', 853, { pid: null, process: null, exe: null, user: null })]);
+    expect(
+      db.prepare('SELECT p.name, e.address, o.first_round_id AS round, o.first_seen_at AS at FROM endpoint_owners o JOIN processes p ON p.id = o.process_id JOIN remote_endpoints e ON e.id = o.endpoint_id ORDER BY o.first_round_id, e.address').all(),
+    ).toEqual([
+      { name: 'firefox', address: '203.0.113.7', round: r1, at: T0 + 60_000 },
+      { name: 'firefox', address: '93.184.216.34', round: r3, at: T0 + 3 * 60_000 },
+    ]);
+  });
+
   it('refuses what the schema forbids: an accepted connection without its port, a count of zero', () => {
     const r1 = round(1, [conn('203.0.113.7', 5222)]);
     const insert = db.prepare("INSERT INTO connection_spans (first_round_id, last_round_id, endpoint_id, direction, local_port, state, count) VALUES (?, ?, 1, ?, ?, 'established', ?)");

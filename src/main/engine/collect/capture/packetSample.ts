@@ -22,6 +22,8 @@ export interface PacketRecord {
   dnsQuery: string | null;
   /** A/AAAA addresses and CNAME targets of the answers, comma-separated. */
   dnsAnswer: string | null;
+  /** A DNS response's code (NOERROR, NXDOMAIN, ...); null for a query and for other packets. */
+  dnsRcode?: string | null;
 }
 
 export interface PacketSampleResult {
@@ -74,6 +76,7 @@ export function toRecord(p: DecodedPacket): PacketRecord {
     tcpFlags: p.tcpFlags,
     dnsQuery: dns && dns.queries.length ? dns.queries.join(',') : null,
     dnsAnswer: dns && dns.answers.length ? dns.answers.map((a) => a.data).join(',') : null,
+    dnsRcode: dns && dns.isResponse ? dns.rcode : null,
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureSummary } from '../../../../../src/main/engine/collect/capture/captureSummary';
 import { PacketSampler } from '../../../../../src/main/engine/collect/capture/packetSample';
-import { dnsAnswerPacket, dnsQueryPacket, tcpPacket, udpPacket } from './support/frames';
+import { dnsAnswerPacket, dnsFailurePacket, dnsQueryPacket, tcpPacket, udpPacket } from './support/frames';
 import { TCP } from './support/packets';
 import { seededRandom as seeded } from '../../../../../src/shared/random';
 
@@ -20,6 +20,20 @@ describe('PacketSampler', () => {
     expect(r.packets[1]).toMatchObject({ srcAddr: THEM, srcPort: 53, dstAddr: ME, dstPort: 5001, dnsQuery: 'a.example', dnsAnswer: '192.0.2.7', protocols: 'eth:ipv4:udp:dns' });
     expect(JSON.stringify(r.packets)).not.toMatch(/secret/);
     expect(s.take()).toEqual({ packets: [], seen: 0, dns: 0, dnsDropped: 0 });
+  });
+
+  it("keeps a DNS response's code, so a failed lookup is told from an answered one", () => {
+    const s = new PacketSampler(10);
+    s.add(dnsQueryPacket({ src: ME, dst: THEM, sport: 5001, name: 'nope.example', ts: 1 }));
+    s.add(dnsFailurePacket({ src: THEM, dst: ME, dport: 5001, name: 'nope.example', ts: 2 }));
+    s.add(dnsAnswerPacket({ src: THEM, dst: ME, dport: 5002, name: 'a.example', address: '192.0.2.7', ts: 3 }));
+    s.add(udpPacket({ src: ME, dst: THEM, sport: 5000, dport: 6000, ts: 4 }));
+    expect(s.take().packets.map((p) => [p.dnsQuery, p.dnsRcode])).toEqual([
+      ['nope.example', null],
+      ['nope.example', 'NXDOMAIN'],
+      ['a.example', 'NOERROR'],
+      [null, null],
+    ]);
   });
 
   it('under a flood keeps every DNS message and SYN first, then a uniform sample of the rest', () => {

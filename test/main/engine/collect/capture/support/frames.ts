@@ -27,3 +27,9 @@ export function dnsAnswerPacket(o: { src: string; dst: string; dport: number; na
   const msg = dnsPacket.encode({ type: 'response', id: 7, questions: [{ type: 'A', name: o.name }], answers: [{ type: 'A', name: o.name, ttl: 30, data: o.address }] });
   return udpPacket({ src: o.src, dst: o.dst, sport: 53, dport: o.dport, ts: o.ts, payload: msg });
 }
+
+/** A response saying the name does not exist (NXDOMAIN): no answer, only the question. */
+export function dnsFailurePacket(o: { src: string; dst: string; dport: number; name: string; ts: number }): DecodedPacket {
+  const msg = dnsPacket.encode({ type: 'response', id: 7, flags: 3, questions: [{ type: 'A', name: o.name }] });
+  return udpPacket({ src: o.src, dst: o.dst, sport: 53, dport: o.dport, ts: o.ts, payload: msg });
+}
