@@ -17,7 +17,8 @@ export type Route =
   | { view: 'settings' }
   | { view: 'not-found'; path: string };
 
-export const DEFAULT_RANGE: Range = { last: '24h' };
+/** Fitted to the data recorded (up to a day), so a fresh install does not open on an empty day. */
+export const DEFAULT_RANGE: Range = { last: 'fit' };
 
 function positiveInt(text: string | undefined): number | null {
   if (text === undefined || !/^\d{1,15}$/.test(text)) return null;

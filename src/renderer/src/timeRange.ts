@@ -3,6 +3,8 @@
  * moving) or a fixed interval reached by zooming. Pure, so zoom arithmetic is tested alone.
  */
 export const RANGE_PRESETS = {
+  /** Everything recorded, up to a day: what a fresh install opens on (see fitRange). */
+  fit: { label: 'Fit to data', ms: 24 * 3_600_000 },
   '1h': { label: 'Last hour', ms: 3_600_000 },
   '6h': { label: '6 hours', ms: 6 * 3_600_000 },
   '24h': { label: '24 hours', ms: 24 * 3_600_000 },
@@ -24,8 +26,28 @@ export function isRangeKey(value: string): value is RangeKey {
   return Object.hasOwn(RANGE_PRESETS, value);
 }
 
-export function resolveRange(range: Range, now: number): Interval {
-  return 'last' in range ? { from: now - RANGE_PRESETS[range.last].ms, to: now } : { from: range.from, to: range.to };
+/** The least a fitted range spans, so a few minutes of data are not stretched across the screen. */
+export const MIN_FIT_MS = 10 * 60_000;
+
+/**
+ * A range ending now that holds the data recorded since `firstAt`, up to `maxMs`: a fresh
+ * install with twenty minutes of rounds opens on those twenty minutes (and a little before,
+ * so the first round is not on the edge), not on a day squeezed into the right edge. Nothing
+ * recorded yet: the last hour.
+ */
+export function fitRange(now: number, firstAt: number | null, maxMs: number): Interval {
+  if (firstAt === null || firstAt >= now) return { from: now - Math.min(maxMs, 3_600_000), to: now };
+  const span = now - firstAt;
+  if (span >= maxMs) return { from: now - maxMs, to: now };
+  const padded = Math.max(MIN_FIT_MS, span + Math.max(60_000, span * 0.05));
+  return { from: Math.round(now - Math.min(maxMs, padded)), to: now };
+}
+
+/** `firstAt`: the oldest round kept (status.firstRoundAt), which the fitted preset needs; unknown: a day. */
+export function resolveRange(range: Range, now: number, firstAt?: number | null): Interval {
+  if (!('last' in range)) return { from: range.from, to: range.to };
+  if (range.last === 'fit' && firstAt !== undefined) return fitRange(now, firstAt, RANGE_PRESETS.fit.ms);
+  return { from: now - RANGE_PRESETS[range.last].ms, to: now };
 }
 
 /**

@@ -31,7 +31,14 @@ export function IncidentList({ activeId }: { activeId: number | null }) {
   if (pages.isPending) return <p>Loading incidents…</p>;
   if (pages.isError) return <Problem error={pages.error} what="list the incidents" />;
   const incidents = pages.data.pages.flat();
-  if (incidents.length === 0) return <p className="muted">No incidents recorded. Portent tells you here when something out of the ordinary happens.</p>;
+  if (incidents.length === 0)
+    return (
+      <p className="muted">
+        No incidents yet. When a detection finds a round out of the ordinary (a port that starts listening, a service that is gone, a port held by a program
+        that never held it, at an hour it is never used), the incident appears here with its explanation, and a notification says so. Detection runs every
+        hour and right after a round that changed what listens; while Portent is still learning it raises none.
+      </p>
+    );
   return (
     <VirtualList
       label="Incidents, newest first"

@@ -1,27 +1,65 @@
-import { useEffect, useRef, useState, type PointerEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { Timeline } from '../../../shared/contract';
-import { maxPool, rowAt } from '../downsample';
-import { formatDateTime, portLabel } from '../format';
+import type { RecordingGap, Timeline } from '../../../shared/contract';
+import { rowAt } from '../downsample';
+import { formatDateTime, formatDuration, portLabel } from '../format';
 import type { PortKey } from '../router';
 import { useThemeColors, type ThemeColors } from '../theme';
+import { timeTicks, type TimeTick } from '../ticks';
+import { barAt, barsOf, gapAt, gapBuckets, gapReason, type Bar } from '../timelineBars';
+import type { PortRow } from '../portRows';
+import { usePortHistory } from '../queries';
 import { useElementWidth } from '../useElementWidth';
+import './charts.css';
 
 const ROW = 20;
 const LABEL_WIDTH = 220;
 const VIEW_HEIGHT = 440;
+/** Bars listed one by one for screen readers; a port held in more stretches is summed up. */
+const LISTED_BARS = 12;
 
 interface Props {
   timeline: Timeline;
+  /** The ports to show, filtered and sorted. */
+  rows: readonly PortRow[];
   selected: PortKey | null;
   onSelect: (port: PortKey) => void;
   /** A drag across the chart: the fractions of the width where it started and ended. */
   onNarrow: (startFraction: number, endFraction: number) => void;
 }
 
-type Row = Timeline['ports'][number];
+type Hover = { x: number; y: number } & ({ kind: 'bar'; row: PortRow; bar: Bar } | { kind: 'gap'; gap: RecordingGap } | { kind: 'none'; row: PortRow; at: number });
 
-function draw(canvas: HTMLCanvasElement, timeline: Timeline, first: number, count: number, colors: ThemeColors, selected: PortKey | null) {
+function hatch(ctx: CanvasRenderingContext2D, colors: ThemeColors): CanvasPattern | string {
+  const tile = document.createElement('canvas');
+  tile.width = 8;
+  tile.height = 8;
+  const t = tile.getContext('2d');
+  if (!t) return colors.gap;
+  t.fillStyle = colors.gap;
+  t.fillRect(0, 0, 8, 8);
+  t.strokeStyle = colors.muted;
+  t.globalAlpha = 0.45;
+  t.lineWidth = 1;
+  t.beginPath();
+  t.moveTo(0, 8);
+  t.lineTo(8, 0);
+  t.stroke();
+  return ctx.createPattern(tile, 'repeat') ?? colors.gap;
+}
+
+interface DrawInput {
+  timeline: Timeline;
+  rows: readonly PortRow[];
+  bars: readonly Bar[][];
+  first: number;
+  count: number;
+  colors: ThemeColors;
+  selected: PortKey | null;
+  ticks: readonly TimeTick[];
+}
+
+function draw(canvas: HTMLCanvasElement, { timeline, rows, bars, first, count, colors, selected, ticks }: DrawInput) {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const ratio = window.devicePixelRatio || 1;
@@ -31,68 +69,117 @@ function draw(canvas: HTMLCanvasElement, timeline: Timeline, first: number, coun
   canvas.height = Math.round(height * ratio);
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.clearRect(0, 0, width, height);
-  // More buckets than pixel columns: keep each column's busiest bucket, so a short-lived
-  // listener stays visible at any zoom.
-  const columns = Math.min(timeline.rounds.length, Math.max(1, Math.floor(width)));
-  const colWidth = width / columns;
-  const recorded = maxPool(timeline.rounds, columns);
-  ctx.fillStyle = colors.gap;
-  recorded.forEach((n, c) => {
-    if (n === 0) ctx.fillRect(c * colWidth, 0, Math.ceil(colWidth), height);
-  });
-  for (let r = first; r < Math.min(first + count, timeline.ports.length); r++) {
-    const row = timeline.ports[r]!;
+  const span = timeline.to - timeline.from;
+  const x = (t: number) => ((t - timeline.from) / span) * width;
+  ctx.fillStyle = colors.grid;
+  for (const t of ticks) ctx.fillRect(Math.round(x(t.at)), 0, 1, height);
+  // Time not recorded is hatched across every row: nothing is known there, which is not "closed".
+  ctx.fillStyle = hatch(ctx, colors);
+  for (const g of timeline.gaps) ctx.fillRect(x(g.from), 0, Math.max(1, x(g.to) - x(g.from)), height);
+  for (let r = first; r < Math.min(first + count, rows.length); r++) {
+    const row = rows[r]!;
     const y = (r - first) * ROW;
     if (selected && selected.proto === row.proto && selected.port === row.port) {
       ctx.fillStyle = colors.selection;
+      ctx.globalAlpha = 0.6;
       ctx.fillRect(0, y, width, ROW);
+      ctx.globalAlpha = 1;
     }
     ctx.fillStyle = colors.occupied;
-    maxPool(row.occupancy, columns).forEach((v, c) => {
-      if (v <= 0) return;
-      ctx.globalAlpha = 0.25 + 0.75 * v;
-      ctx.fillRect(c * colWidth, y + 3, Math.max(1, Math.ceil(colWidth)), ROW - 6);
-    });
+    for (const bar of bars[r]!) {
+      // A port held in only some of the rounds under a bar is drawn paler.
+      ctx.globalAlpha = 0.35 + 0.65 * bar.share;
+      ctx.fillRect(x(bar.from), y + 4, Math.max(2, x(bar.to) - x(bar.from)), ROW - 8);
+    }
     ctx.globalAlpha = 1;
     ctx.fillStyle = colors.grid;
     ctx.fillRect(0, y + ROW - 1, width, 1);
   }
 }
 
+/** "Mar 10, 14:00 to 15:30 (1 h 30 min)": the end's date only when it is another day. */
+export function intervalText(from: number, to: number): string {
+  const sameDay = new Date(from).toDateString() === new Date(to).toDateString();
+  const end = sameDay ? new Date(to).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }) : formatDateTime(to);
+  return `${formatDateTime(from)} to ${end} (${formatDuration(to - from)})`;
+}
+
+function ownersText(owners: readonly { process: string | null; pid: number | null }[]): string {
+  if (owners.length === 0) return 'unknown process';
+  return owners.map((o) => `${o.process ?? 'unknown process'}${o.pid === null ? '' : ` (pid ${o.pid})`}`).join(', ');
+}
+
+/** Who held the port under one bar: asked for that interval, so the pid is the bar's own. */
+function BarTip({ row, bar }: { row: PortRow; bar: Bar }) {
+  const exact = usePortHistory(row.proto, row.port, { from: bar.from, to: Math.max(bar.to, bar.from + 1) });
+  const owners = exact.data?.owners.length ? exact.data.owners : row.owners;
+  return (
+    <>
+      <strong>{portLabel(row.proto, row.port)}</strong> held by {ownersText(owners)}
+      <br />
+      {intervalText(bar.from, bar.to)}
+      {bar.share < 1 && <> · in {Math.round(bar.share * 100)}% of its rounds</>}
+    </>
+  );
+}
+
+function gapText(gap: RecordingGap): string {
+  return `Not recording ${intervalText(gap.from, gap.to)}: ${gapReason(gap)}`;
+}
+
+/** One row of the text version: the port, who held it, and each stretch. */
+function rowText(row: PortRow, bars: readonly Bar[]): string {
+  const who = ownersText(row.owners);
+  if (bars.length === 0) return `${portLabel(row.proto, row.port)}, ${who}: held only briefly`;
+  if (bars.length <= LISTED_BARS) return `${portLabel(row.proto, row.port)}, ${who}: held ${bars.map((b) => intervalText(b.from, b.to)).join('; ')}`;
+  const longest = bars.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a));
+  return `${portLabel(row.proto, row.port)}, ${who}: held in ${bars.length} separate stretches, the longest ${intervalText(longest.from, longest.to)}`;
+}
+
 /**
- * The occupancy timeline: ports as rows, time left to right, drawn on one canvas the height of
- * the view (hundreds of rows by hundreds of buckets would be too many elements). The row labels
- * are real buttons, rendered only where visible, so the keyboard reaches every port.
+ * The port history: ports as rows, time left to right, each stretch a port was held one bar,
+ * time Portent was not recording hatched. Drawn on one canvas the height of the view (hundreds
+ * of rows by hundreds of buckets would be too many elements); the row labels are real buttons,
+ * rendered only where visible, so the keyboard reaches every port; and the same picture is
+ * given as text (a list of each port's stretches and of the gaps) for screen readers.
  */
-export function TimelineCanvas({ timeline, selected, onSelect, onNarrow }: Props) {
+export function TimelineCanvas({ timeline, rows, selected, onSelect, onNarrow }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
+  const container = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const colors = useThemeColors();
   const [drag, setDrag] = useState<{ x0: number; x1: number } | null>(null);
-  const [hover, setHover] = useState<string>('');
+  const [hover, setHover] = useState<Hover | null>(null);
   const width = useElementWidth(scroller);
+  const plotWidth = Math.max(100, width - LABEL_WIDTH);
+  const bars = useMemo(() => {
+    const inGap = gapBuckets(timeline);
+    return rows.map((r) => barsOf(r.occupancy, timeline, inGap));
+  }, [timeline, rows]);
+  const ticks = useMemo(() => timeTicks(timeline.from, timeline.to, plotWidth), [timeline.from, timeline.to, plotWidth]);
   // eslint-disable-next-line react-hooks/incompatible-library -- read afresh on every render, never memoized
-  const virtualizer = useVirtualizer({ count: timeline.ports.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 6 });
+  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 6 });
   const offset = virtualizer.scrollOffset ?? 0;
   const first = Math.floor(offset / ROW);
-  const viewHeight = Math.min(VIEW_HEIGHT, Math.max(ROW, timeline.ports.length * ROW));
+  const viewHeight = Math.min(VIEW_HEIGHT, Math.max(ROW, rows.length * ROW));
   // The canvas starts at the first visible row and never reaches past the last one.
-  const canvasHeight = Math.min(viewHeight + ROW, Math.max(ROW, (timeline.ports.length - first) * ROW));
+  const canvasHeight = Math.min(viewHeight + ROW, Math.max(ROW, (rows.length - first) * ROW));
   const visibleRows = Math.ceil(canvasHeight / ROW);
 
   useEffect(() => {
-    if (canvas.current) draw(canvas.current, timeline, first, visibleRows, colors, selected);
-  }, [timeline, first, visibleRows, colors, selected, width]);
+    if (canvas.current) draw(canvas.current, { timeline, rows, bars, first, count: visibleRows, colors, selected, ticks });
+  }, [timeline, rows, bars, first, visibleRows, colors, selected, ticks, width]);
 
+  const span = timeline.to - timeline.from;
   const fraction = (e: PointerEvent<HTMLCanvasElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();
     return (e.clientX - rect.left) / rect.width;
   };
 
-  const rowUnder = (e: PointerEvent<HTMLCanvasElement>): Row | null => {
+  const rowIndexUnder = (e: PointerEvent<HTMLCanvasElement>): number | null => {
     const rect = e.currentTarget.getBoundingClientRect();
-    const i = rowAt(e.clientY - rect.top, ROW, timeline.ports.length - first);
-    return i === null ? null : (timeline.ports[first + i] ?? null);
+    const i = rowAt(e.clientY - rect.top, ROW, rows.length - first);
+    return i === null ? null : first + i;
   };
 
   const onPointerDown = (e: PointerEvent<HTMLCanvasElement>) => {
@@ -101,12 +188,22 @@ export function TimelineCanvas({ timeline, selected, onSelect, onNarrow }: Props
   };
   const onPointerMove = (e: PointerEvent<HTMLCanvasElement>) => {
     if (drag) setDrag({ ...drag, x1: fraction(e) });
-    const row = rowUnder(e);
+    const rect = e.currentTarget.getBoundingClientRect();
     const f = Math.min(1, Math.max(0, fraction(e)));
-    const bucket = Math.min(timeline.rounds.length - 1, Math.floor(f * timeline.rounds.length));
-    const at = timeline.from + bucket * timeline.bucketMs;
-    const occupied = row?.occupancy[bucket];
-    setHover(row ? `${portLabel(row.proto, row.port)} at ${formatDateTime(at)}: ${timeline.rounds[bucket] ? `occupied in ${Math.round((occupied ?? 0) * 100)}% of rounds` : 'no rounds recorded'}` : '');
+    const at = timeline.from + f * span;
+    const i = rowIndexUnder(e);
+    // Relative to the timeline box, beside the pointer.
+    const box = container.current?.getBoundingClientRect();
+    const x = e.clientX - (box?.left ?? 0) + 14;
+    const y = e.clientY - (box?.top ?? 0) + 16;
+    if (i === null) return setHover(null);
+    const row = rows[i]!;
+    // A thin bar is hard to hit: three pixels either side count.
+    const bar = barAt(bars[i]!, at, (3 / rect.width) * span);
+    if (bar) return setHover({ kind: 'bar', row, bar, x, y });
+    const gap = gapAt(timeline.gaps, at);
+    if (gap) return setHover({ kind: 'gap', gap, x, y });
+    setHover({ kind: 'none', row, at, x, y });
   };
   const onPointerUp = (e: PointerEvent<HTMLCanvasElement>) => {
     if (!drag) return;
@@ -117,16 +214,16 @@ export function TimelineCanvas({ timeline, selected, onSelect, onNarrow }: Props
       onNarrow(drag.x0, x1);
       return;
     }
-    const row = rowUnder(e);
-    if (row) onSelect({ proto: row.proto, port: row.port });
+    const i = rowIndexUnder(e);
+    if (i !== null) onSelect({ proto: rows[i]!.proto, port: rows[i]!.port });
   };
 
   return (
-    <div className="timeline">
+    <div ref={container} className="timeline" style={{ position: 'relative' }}>
       <div ref={scroller} className="timeline-scroll" style={{ height: viewHeight }}>
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {virtualizer.getVirtualItems().map((v) => {
-            const row = timeline.ports[v.index]!;
+            const row = rows[v.index]!;
             const isSelected = selected?.proto === row.proto && selected.port === row.port;
             return (
               <button
@@ -145,12 +242,12 @@ export function TimelineCanvas({ timeline, selected, onSelect, onNarrow }: Props
           <canvas
             ref={canvas}
             className="timeline-canvas"
-            aria-label="Port occupancy over time; drag across it to zoom into a period, click a row to open that port"
+            aria-label="Ports held over time, one bar per stretch held, hatched where Portent was not recording; drag across it to zoom into a period, click a row to open that port. The same as text follows."
             style={{ top: first * ROW, left: LABEL_WIDTH, height: canvasHeight, width: `calc(100% - ${LABEL_WIDTH}px)` }}
             onPointerDown={onPointerDown}
             onPointerMove={onPointerMove}
             onPointerUp={onPointerUp}
-            onPointerLeave={() => setHover('')}
+            onPointerLeave={() => setHover(null)}
           />
           {drag && (
             <div
@@ -165,14 +262,58 @@ export function TimelineCanvas({ timeline, selected, onSelect, onNarrow }: Props
           )}
         </div>
       </div>
-      <div className="timeline-axis" style={{ marginLeft: LABEL_WIDTH }}>
-        <span>{formatDateTime(timeline.from)}</span>
-        <span>{formatDateTime((timeline.from + timeline.to) / 2)}</span>
-        <span>{formatDateTime(timeline.to)}</span>
+      <div className="time-axis" style={{ marginLeft: LABEL_WIDTH }} aria-hidden="true">
+        {ticks.map((t) => (
+          <span key={t.at} style={{ left: `${((t.at - timeline.from) / span) * 100}%` }}>
+            {t.label}
+          </span>
+        ))}
       </div>
-      <p className="muted hover-line" aria-live="off">
-        {hover || '\u00a0'}
-      </p>
+      {hover && (
+        <div className="timeline-tip" role="tooltip" style={{ left: Math.min(hover.x, Math.max(0, width - 300)), top: hover.y }}>
+          {hover.kind === 'bar' && <BarTip row={hover.row} bar={hover.bar} />}
+          {hover.kind === 'gap' && gapText(hover.gap)}
+          {hover.kind === 'none' && (
+            <>
+              <strong>{portLabel(hover.row.proto, hover.row.port)}</strong> not held at {formatDateTime(hover.at)}
+            </>
+          )}
+        </div>
+      )}
+      <ul className="visually-hidden" aria-label="Ports and when each was held">
+        {rows.map((row, i) => (
+          <li key={`${row.proto}/${row.port}`} data-port={portLabel(row.proto, row.port)} data-bars={JSON.stringify(bars[i]!.map((b) => [b.from, b.to]))}>
+            {rowText(row, bars[i]!)}
+          </li>
+        ))}
+      </ul>
     </div>
+  );
+}
+
+/** The stretches of the range Portent was not recording, each with its reason. */
+export function GapList({ gaps }: { gaps: readonly RecordingGap[] }) {
+  if (gaps.length === 0) return null;
+  const shown = gaps.slice(-10);
+  return (
+    <>
+      <p className="chart-legend">
+        <span className="legend-item">
+          <span className="swatch bar" /> held
+        </span>
+        <span className="legend-item">
+          <span className="swatch hatched" /> not recording (nothing known)
+        </span>
+        <span className="legend-item muted">blank: recorded, not held</span>
+      </p>
+      <ul className="gap-list" aria-label="When Portent was not recording">
+        {shown.map((g) => (
+          <li key={g.from} data-reason={g.reason} data-from={g.from} data-to={g.to}>
+            {gapText(g)}
+          </li>
+        ))}
+        {gaps.length > shown.length && <li className="muted">and {gaps.length - shown.length} earlier</li>}
+      </ul>
+    </>
   );
 }

@@ -1,7 +1,7 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import type { ConnectionEndpoint, Connections as ConnectionsData } from '../../../shared/contract';
 import { count, formatBytes, formatDateTime } from '../format';
-import { useConnections } from '../queries';
+import { useConnections, useStatus } from '../queries';
 import { navigate } from '../router';
 import { RANGE_PRESETS, resolveRange, type Range, type RangeKey } from '../timeRange';
 import { Problem } from '../components/Problem';
@@ -45,7 +45,9 @@ function summary(data: ConnectionsData): string {
  */
 export function Connections({ range, process, host }: { range: Range; process: string | null; host: string | null }) {
   const [now, setNow] = useState(() => Date.now());
-  const interval = useMemo(() => resolveRange(range, now), [range, now]);
+  // "Fit to data" starts at the oldest round; until the status says when, a day.
+  const firstAt = useStatus().data?.firstRoundAt;
+  const interval = useMemo(() => resolveRange(range, now, firstAt), [range, now, firstAt]);
   const connections = useConnections(interval, process, host);
   const go = (r: Range, p: string | null = process, h: string | null = host) => navigate({ view: 'connections', range: r, process: p, host: h });
   const [processText, setProcessText] = useState(process ?? '');

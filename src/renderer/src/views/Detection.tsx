@@ -59,7 +59,7 @@ function Models() {
   const [chosen, setChosen] = useState<number | null>(null);
   if (models.isPending) return <p>Loading models…</p>;
   if (models.isError) return <Problem error={models.error} what="list the model versions" />;
-  if (models.data.length === 0) return <p className="muted">No model has been trained yet.</p>;
+  if (models.data.length === 0) return <p className="muted">No model has been trained yet. The first detection (within the hour, or now with Detect now) trains one on the rounds recorded so far, and each refit appears here with its loss.</p>;
   const model = models.data.find((m) => m.version === chosen) ?? models.data[0]!;
   return (
     <>
@@ -110,7 +110,7 @@ export function Detection() {
       </div>
       {runs.isPending && <p>Loading runs…</p>}
       {runs.isError && <Problem error={runs.error} what="list the detection runs" />}
-      {runs.data && (runs.data.length === 0 ? <p className="muted">No detection has run yet.</p> : <VirtualList label="Detection runs, newest first" items={runs.data} rowHeight={34} height="40vh" keyOf={(r) => r.id} renderRow={(run) => <RunRow run={run} />} />)}
+      {runs.data && (runs.data.length === 0 ? <p className="muted">No detection has run yet. Detection runs every hour, right after a round that changed what listens, and when you press Detect now; each run appears here with what it scored and found.</p> : <VirtualList label="Detection runs, newest first" items={runs.data} rowHeight={34} height="40vh" keyOf={(r) => r.id} renderRow={(run) => <RunRow run={run} />} />)}
       <h3>Refits</h3>
       <Models />
     </section>

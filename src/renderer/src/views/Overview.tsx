@@ -1,25 +1,51 @@
+import { useMemo } from 'react';
 import type { Status } from '../../../shared/contract';
 import { count, formatBytes, formatDateTime, formatRelative, formatScore } from '../format';
 import { useRecentScores, useSetPaused, useSnooze, useStatus } from '../queries';
+import { fitRange } from '../timeRange';
 import { useNow } from '../useNow';
 import { Problem } from '../components/Problem';
 import { ScoreChart } from '../components/ScoreChart';
+import { LearningNotice } from '../components/LearningNotice';
 
 const CHART_SPAN_MS = 6 * 3_600_000;
 
-function CaptureState({ capture }: { capture: Status['capture'] }) {
+/** Said whenever capture is not recording: what is missing without it, what it costs, how to turn it on. */
+function CaptureOff({ capture, monitoring }: { capture: Status['capture']; monitoring: boolean }) {
+  return (
+    <div className="capture-off">
+      <p>
+        Without capture Portent still records every listening port and connection with its process, but not how much traffic each carried, nor the names the
+        machine looked up. Capture costs a small helper process and database space (flows and up to 150 packet headers a round; about 50 MB a day on a busy
+        host, kept as long as the retention settings say).
+      </p>
+      {capture.remedy.length > 0 ? (
+        <>
+          <p>It needs permission to capture. To grant it:</p>
+          <pre className="remedy">{capture.remedy.join('\n')}</pre>
+        </>
+      ) : !monitoring ? (
+        <p>It starts with the monitor.</p>
+      ) : capture.state === 'off' && /paused/.test(capture.message ?? '') ? (
+        <p>It starts again when monitoring resumes.</p>
+      ) : (
+        <p>
+          To turn it on, set <strong>capture.enabled</strong> in <a href="#/settings">Settings</a> (a monitor started with <code>--no-capture</code> needs a
+          restart without it).
+        </p>
+      )}
+    </div>
+  );
+}
+
+function CaptureState({ capture, monitoring }: { capture: Status['capture']; monitoring: boolean }) {
   const text = { starting: 'Starting', on: `Recording on ${capture.iface ?? 'the default interface'}`, off: 'Off', error: 'Failed' }[capture.state];
   return (
     <div className="card">
       <h3>Packet capture</h3>
       <p className={`state state-${capture.state}`}>{text}</p>
       {capture.message && <p>{capture.message}</p>}
-      {capture.remedy.length > 0 && (
-        <>
-          <p>To turn it on:</p>
-          <pre className="remedy">{capture.remedy.join('\n')}</pre>
-        </>
-      )}
+      {(capture.state === 'off' || capture.state === 'error') && <CaptureOff capture={capture} monitoring={monitoring} />}
     </div>
   );
 }
@@ -72,9 +98,30 @@ function Controls({ status }: { status: Status }) {
   );
 }
 
+/** The score chart over the last six hours, or since the first round when that is sooner. */
+function Scores({ status }: { status: Status }) {
+  const scores = useRecentScores(CHART_SPAN_MS, 720);
+  const now = useNow(60_000);
+  const range = useMemo(() => fitRange(now, status.firstRoundAt ?? null, CHART_SPAN_MS), [now, status.firstRoundAt]);
+  const heading = range.to - range.from >= CHART_SPAN_MS ? 'Round scores, last 6 hours' : `Round scores since ${formatDateTime(range.from)}`;
+  const learning = status.model.state !== 'ready';
+  const empty = learning
+    ? 'Scores appear here after the first detection, which runs every hour: each round gets a score, how unusual it looked to the model. While Portent learns, nothing is compared with a threshold.'
+    : 'No round was scored in this period. Rounds are scored by the hourly detection, and right after a round that changed what listens.';
+  return (
+    <>
+      <h3>{heading}</h3>
+      {scores.isError ? (
+        <Problem error={scores.error} what="read the scores" />
+      ) : (
+        <ScoreChart points={scores.data ?? []} label="Round scores over time against the alert threshold" threshold={status.model.threshold} range={range} empty={empty} />
+      )}
+    </>
+  );
+}
+
 export function Overview() {
   const status = useStatus();
-  const scores = useRecentScores(CHART_SPAN_MS, 720);
   const now = useNow();
   if (status.isPending) return <p>Connecting to Portent…</p>;
   if (status.isError) return <Problem error={status.error} what="read Portent's status" />;
@@ -82,6 +129,7 @@ export function Overview() {
   return (
     <section aria-labelledby="overview-title">
       <h2 id="overview-title">Overview</h2>
+      <LearningNotice status={s} />
       <div className="cards">
         <div className="card">
           <h3>Monitoring</h3>
@@ -92,7 +140,9 @@ export function Overview() {
             <dt>Last round</dt>
             <dd>
               {s.lastRound === null
-                ? 'none yet'
+                ? s.monitoring
+                  ? 'none yet: the first round runs within a minute'
+                  : 'none yet: rounds start with the monitor'
                 : `${formatRelative(s.lastRound.startedAt, now)}, ${s.lastRound.ports} ports${s.lastRound.status === 'failed' ? ` (failed: ${s.lastRound.error ?? 'unknown error'})` : ''}`}
             </dd>
             <dt>Waiting to be scored</dt>
@@ -112,12 +162,11 @@ export function Overview() {
             <dd>{s.incidents.unseen > 0 ? <a href="#/incidents">{s.incidents.unseen}</a> : 0}</dd>
           </dl>
         </div>
-        <CaptureState capture={s.capture} />
+        <CaptureState capture={s.capture} monitoring={s.monitoring} />
         <ModelState model={s.model} />
       </div>
       <Controls status={s} />
-      <h3>Round scores, last 6 hours</h3>
-      {scores.isError ? <Problem error={scores.error} what="read the scores" /> : <ScoreChart points={scores.data ?? []} label="Round scores of the last 6 hours against the alert threshold" />}
+      <Scores status={s} />
     </section>
   );
 }

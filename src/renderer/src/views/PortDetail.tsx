@@ -1,19 +1,71 @@
 import { useEffect, useMemo, useRef } from 'react';
+import type { PortHistory, Status } from '../../../shared/contract';
 import { formatBytes, formatDateTime, formatDuration, portLabel } from '../format';
 import { hrefOf, type PortKey } from '../router';
 import type { Interval } from '../timeRange';
 import { usePortHistory } from '../queries';
+import { timeTicks } from '../ticks';
+import { gapReason } from '../timelineBars';
+import { useElementWidth } from '../useElementWidth';
 import { LineChart, type ChartSeries } from '../components/LineChart';
+import { intervalText } from '../components/TimelineCanvas';
 import { Problem } from '../components/Problem';
 
+/** The port's stretches held and the gaps in recording, on one strip with a clock axis. */
+function HeldStrip({ history, interval }: { history: PortHistory; interval: Interval }) {
+  const box = useRef<HTMLDivElement>(null);
+  const width = useElementWidth(box);
+  const span = interval.to - interval.from;
+  const pct = (t: number) => `${(Math.min(Math.max(t, interval.from), interval.to) - interval.from) / span * 100}%`;
+  const wide = (a: number, b: number) => `${(Math.max(0, Math.min(b, interval.to) - Math.max(a, interval.from)) / span) * 100}%`;
+  const ticks = timeTicks(interval.from, interval.to, Math.max(100, width));
+  return (
+    <div ref={box}>
+      <div className="strip" role="img" aria-label={`${portLabel(history.proto, history.port)} held in ${history.occupied.length} stretches in this range`}>
+        {history.gaps.map((g) => (
+          <div key={`g${g.from}`} className="gap" title={`Not recording ${intervalText(g.from, g.to)}: ${gapReason(g)}`} style={{ left: pct(g.from), width: wide(g.from, g.to) }} />
+        ))}
+        {history.occupied.map((o) => (
+          <div key={o.from} className="held" title={`Held ${intervalText(o.from, o.to)}`} style={{ left: pct(o.from), width: wide(o.from, o.to) }} />
+        ))}
+      </div>
+      <div className="time-axis" aria-hidden="true" data-ticks={ticks.map((t) => t.label).join('|')}>
+        {ticks.map((t) => (
+          <span key={t.at} style={{ left: pct(t.at) }}>
+            {t.label}
+          </span>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+/** Why a port's traffic chart is empty: capture was off, or it was on and saw nothing. */
+function NoTraffic({ history, capture }: { history: PortHistory; capture: Status['capture'] | null }) {
+  if (history.rounds > 0 && history.captureRounds > 0) {
+    return (
+      <p className="muted">
+        No traffic to or from this port: packet capture was on for {history.captureRounds} of the {history.rounds} rounds in this range and saw none.
+      </p>
+    );
+  }
+  return (
+    <p className="muted">
+      No traffic is known for this range: packet capture was off{capture?.message ? ` (${capture.message})` : ''}. With capture on, the packets and bytes each
+      port carried appear here per round. {capture && capture.remedy.length > 0 ? 'The overview says how to grant it permission.' : <>Turn it on in <a href="#/settings">Settings</a> (capture.enabled).</>}
+    </p>
+  );
+}
+
 /** Everything known about one port in the range: when it was held, by whom, and its traffic. */
-export function PortDetail({ port, interval, onClose }: { port: PortKey; interval: Interval; onClose: () => void }) {
+export function PortDetail({ port, interval, capture, onClose }: { port: PortKey; interval: Interval; capture: Status['capture'] | null; onClose: () => void }) {
   const history = usePortHistory(port.proto, port.port, interval);
   const heading = useRef<HTMLHeadingElement>(null);
   const traffic = history.data?.traffic;
   const xs = useMemo(() => traffic?.map((t) => t.at) ?? [], [traffic]);
   const series = useMemo<ChartSeries[]>(() => [{ label: 'Packets', values: traffic?.map((t) => t.packets) ?? [], color: 'accent', bars: true }], [traffic]);
   const totalBytes = traffic?.reduce((sum, t) => sum + t.bytes, 0) ?? 0;
+  const totalPackets = traffic?.reduce((sum, t) => sum + t.packets, 0) ?? 0;
 
   useEffect(() => {
     heading.current?.focus();
@@ -46,7 +98,7 @@ export function PortDetail({ port, interval, onClose }: { port: PortKey; interva
           </dl>
           <h4>Owners</h4>
           {history.data.owners.length === 0 ? (
-            <p className="muted">No owner recorded in this range.</p>
+            <p className="muted">No owner recorded in this range: owners appear for the rounds in which the port was held.</p>
           ) : (
             <table>
               <thead>
@@ -78,9 +130,10 @@ export function PortDetail({ port, interval, onClose }: { port: PortKey; interva
               </tbody>
             </table>
           )}
-          <h4>Occupied</h4>
+          <h4>Held</h4>
+          <HeldStrip history={history.data} interval={interval} />
           {history.data.occupied.length === 0 ? (
-            <p className="muted">Not occupied in this range.</p>
+            <p className="muted">Not held in this range{history.data.lastSeenAt !== null ? `; last seen ${formatDateTime(history.data.lastSeenAt)}` : ''}.</p>
           ) : (
             <ul className="intervals">
               {history.data.occupied.slice(-50).map((o) => (
@@ -91,7 +144,11 @@ export function PortDetail({ port, interval, onClose }: { port: PortKey; interva
             </ul>
           )}
           <h4>Traffic ({formatBytes(totalBytes)} in this range)</h4>
-          {xs.length === 0 ? <p className="muted">No traffic recorded.</p> : <LineChart label={`Packets to and from ${portLabel(port.proto, port.port)} over time`} xs={xs} series={series} height={140} />}
+          {totalPackets === 0 ? (
+            <NoTraffic history={history.data} capture={capture} />
+          ) : (
+            <LineChart label={`Packets to and from ${portLabel(port.proto, port.port)} over time`} xs={xs} series={series} height={140} xRange={interval} />
+          )}
         </>
       )}
     </article>
