@@ -1,0 +1,194 @@
+import type { Db } from '../store/database';
+import type { ConnectionState, Proto } from '../collect/sockets/types';
+
+/**
+ * The SQL behind the traffic features: a fixed number of statements per batch of windows, each a
+ * range on an indexed column, so a batch costs what the rows of its rounds cost and never a scan
+ * of the history before them (docs/detection.md, "Traffic features", lists what each one reads).
+ */
+
+export interface RoundRow {
+  id: number;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+export interface SpanRow {
+  first: number;
+  last: number;
+  endpointId: number;
+  direction: 'out' | 'in';
+  localPort: number | null;
+  state: ConnectionState;
+  pid: number | null;
+  processId: number | null;
+  count: number;
+  proto: Proto;
+  address: string;
+  port: number;
+  name: string | null;
+  /** When any process was first seen talking to this remote end (remote_endpoints). */
+  endpointFirstSeenAt: number;
+  /** The first round this span's process held a socket to it (endpoint_owners), and when. */
+  ownerFirstRound: number | null;
+  ownerFirstSeenAt: number | null;
+  /** Start of the span's first round; null if that round is gone. */
+  firstStartedAt: number | null;
+}
+
+export interface FlowRow {
+  roundId: number;
+  proto: string;
+  localPort: number | null;
+  remoteAddr: string;
+  remotePort: number | null;
+  direction: 'outbound' | 'inbound';
+  packets: number;
+  bytes: number;
+  firstTs: number;
+  tcpFlags: number;
+  portId: number | null;
+  processId: number | null;
+}
+
+export interface DnsRow {
+  roundId: number;
+  srcPort: number | null;
+  query: string;
+  answer: string | null;
+  rcode: string | null;
+  processId: number | null;
+}
+
+/** A remote end known to the socket table, for a key only capture saw in the batch. */
+export interface KnownEndpointRow {
+  key: string;
+  /** The owner the row was looked up for. */
+  processId: number | null;
+  id: number;
+  firstSeenAt: number;
+  name: string | null;
+  ownerFirstRound: number | null;
+  ownerFirstSeenAt: number | null;
+}
+
+export interface EndpointLookup {
+  key: string;
+  proto: string;
+  /** Plain form; the IPv4-mapped form is looked up too. */
+  address: string;
+  port: number;
+  processId: number | null;
+}
+
+export interface ProcessRow {
+  id: number;
+  name: string | null;
+  exe: string | null;
+  user: string | null;
+}
+
+/** The statements, with the index each one reads through (a test checks the plans). */
+export const TRAFFIC_SQL = {
+  // rounds: primary key range.
+  windowRounds: 'SELECT id, started_at AS startedAt, ended_at AS endedAt FROM rounds WHERE id BETWEEN ? AND ? ORDER BY id',
+  // The batch's rounds and the look-back before them, plus the one round before that (to tell
+  // whether a connection seen in the look-back's first round was already there): one seek in
+  // rounds_started_at, one in the primary key, then a primary key range.
+  historyRounds: `WITH start AS (SELECT min(@first, coalesce((SELECT id FROM rounds WHERE started_at >= @since ORDER BY started_at LIMIT 1), @first)) AS id)
+     SELECT id, started_at AS startedAt, ended_at AS endedAt FROM rounds
+     WHERE id >= coalesce((SELECT id FROM rounds WHERE id < (SELECT id FROM start) ORDER BY id DESC LIMIT 1), (SELECT id FROM start))
+       AND id <= @last
+     ORDER BY id`,
+  // round_capture: primary key range.
+  captureOn: "SELECT round_id FROM round_capture WHERE round_id BETWEEN ? AND ? AND state = 'on'",
+  // Spans overlapping the rounds: connection_spans_last (last_round_id >= from, first_round_id
+  // checked inside the index), then primary-key lookups of the remote end, the process's first
+  // sighting of it (endpoint_owners) and the span's first round. The range runs from `from` to
+  // the newest span, so reading recent windows (the hourly job) touches recent spans only; a
+  // replay of old windows pays for the spans after them too, once per batch.
+  spans: `SELECT s.first_round_id AS first, s.last_round_id AS last, s.endpoint_id AS endpointId, s.direction, s.local_port AS localPort,
+            s.state, s.pid, s.process_id AS processId, s.count,
+            e.proto, e.address, e.port, e.name, e.first_seen_at AS endpointFirstSeenAt,
+            o.first_round_id AS ownerFirstRound, o.first_seen_at AS ownerFirstSeenAt,
+            r.started_at AS firstStartedAt
+     FROM connection_spans s INDEXED BY connection_spans_last
+     JOIN remote_endpoints e ON e.id = s.endpoint_id
+     LEFT JOIN endpoint_owners o ON o.process_id = s.process_id AND o.endpoint_id = s.endpoint_id
+     LEFT JOIN rounds r ON r.id = s.first_round_id
+     WHERE s.last_round_id >= ? AND s.first_round_id <= ?`,
+  // flows_round: a range of round ids. Transit and local traffic is not this host talking.
+  flows: `SELECT round_id AS roundId, proto, local_port AS localPort, remote_addr AS remoteAddr, remote_port AS remotePort, direction,
+            packets, bytes, first_ts AS firstTs, tcp_flags AS tcpFlags, port_id AS portId, process_id AS processId
+     FROM flows WHERE round_id BETWEEN ? AND ? AND direction IN ('outbound', 'inbound') ORDER BY round_id, id`,
+  // packets_round: a range of round ids; DNS rows only.
+  dns: `SELECT round_id AS roundId, src_port AS srcPort, dns_query AS query, dns_answer AS answer, dns_rcode AS rcode, process_id AS processId
+     FROM packets WHERE round_id BETWEEN ? AND ? AND dns_query IS NOT NULL ORDER BY round_id, ts, id`,
+  // Per key: remote_endpoints' unique (proto, address, port), then endpoint_owners' primary key.
+  knownEndpoints: `SELECT json_extract(j.value, '$[0]') AS key, json_extract(j.value, '$[4]') AS processId, e.id, e.first_seen_at AS firstSeenAt, e.name,
+            o.first_round_id AS ownerFirstRound, o.first_seen_at AS ownerFirstSeenAt
+     FROM json_each(?) j
+     JOIN remote_endpoints e ON e.proto = json_extract(j.value, '$[1]')
+                            AND e.address IN (json_extract(j.value, '$[2]'), '::ffff:' || json_extract(j.value, '$[2]'))
+                            AND e.port = json_extract(j.value, '$[3]')
+     LEFT JOIN endpoint_owners o ON o.process_id = json_extract(j.value, '$[4]') AND o.endpoint_id = e.id`,
+  // processes: primary key.
+  processes: 'SELECT id, name, exe, user FROM processes WHERE id IN (SELECT value FROM json_each(?))',
+} as const;
+
+export class TrafficQueries {
+  private readonly windowRoundsStmt;
+  private readonly historyRoundsStmt;
+  private readonly captureStmt;
+  private readonly spansStmt;
+  private readonly flowsStmt;
+  private readonly dnsStmt;
+  private readonly endpointsStmt;
+  private readonly processesStmt;
+
+  constructor(db: Db) {
+    this.windowRoundsStmt = db.prepare<[number, number], RoundRow>(TRAFFIC_SQL.windowRounds);
+    this.historyRoundsStmt = db.prepare<{ since: number; first: number; last: number }, RoundRow>(TRAFFIC_SQL.historyRounds);
+    this.captureStmt = db.prepare<[number, number], number>(TRAFFIC_SQL.captureOn).pluck();
+    this.spansStmt = db.prepare<[number, number], SpanRow>(TRAFFIC_SQL.spans);
+    this.flowsStmt = db.prepare<[number, number], FlowRow>(TRAFFIC_SQL.flows);
+    this.dnsStmt = db.prepare<[number, number], DnsRow>(TRAFFIC_SQL.dns);
+    this.endpointsStmt = db.prepare<[string], KnownEndpointRow>(TRAFFIC_SQL.knownEndpoints);
+    this.processesStmt = db.prepare<[string], ProcessRow>(TRAFFIC_SQL.processes);
+  }
+
+  windowRounds(fromRoundId: number, toRoundId: number): RoundRow[] {
+    return this.windowRoundsStmt.all(fromRoundId, toRoundId);
+  }
+
+  /** Rounds from the one before the look-back (which starts at `since`) through `last`. */
+  historyRounds(since: number, first: number, last: number): RoundRow[] {
+    return this.historyRoundsStmt.all({ since, first, last });
+  }
+
+  captureOn(from: number, to: number): Set<number> {
+    return new Set(this.captureStmt.all(from, to));
+  }
+
+  spans(from: number, to: number): SpanRow[] {
+    return this.spansStmt.all(from, to);
+  }
+
+  flows(from: number, to: number): IterableIterator<FlowRow> {
+    return this.flowsStmt.iterate(from, to);
+  }
+
+  dns(from: number, to: number): DnsRow[] {
+    return this.dnsStmt.all(from, to);
+  }
+
+  knownEndpoints(lookups: readonly EndpointLookup[]): KnownEndpointRow[] {
+    if (lookups.length === 0) return [];
+    return this.endpointsStmt.all(JSON.stringify(lookups.map((l) => [l.key, l.proto, l.address, l.port, l.processId])));
+  }
+
+  processes(ids: readonly number[]): ProcessRow[] {
+    if (ids.length === 0) return [];
+    return this.processesStmt.all(JSON.stringify(ids));
+  }
+}
