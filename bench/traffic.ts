@@ -1,0 +1,95 @@
+/**
+ * Traffic benchmark: a simulated week of a desktop's traffic per process (bench/traffic/desktop.ts)
+ * with injected incidents (bench/traffic/incidents.ts: reverse shells, beacons, exfiltration,
+ * inbound port scans, DNS tunnels; four of each by default), written round by round into a real
+ * Portent database through the monitor's own stores, then every detector run on that database
+ * and scored against the labels (bench/traffic/evaluate.ts): per-kind recall and delay,
+ * precision, false alerts per simulated day after the learning day. The detectors today are the
+ * two baselines of bench/traffic/baselines.ts; the traffic model joins them in
+ * bench/traffic/run.ts. Documented in bench/traffic/README.md.
+ *
+ *   npx tsx bench/traffic.ts [--json] [--seed 7 | --seeds 7,11,13] [--days 8] [--keep-db PATH]
+ *
+ * --seed N        one seed (default 7).
+ * --seeds A,B,C   each seed in turn; then per detector the mean, sample standard deviation, min
+ *                 and max of each metric over the seeds.
+ * --days N        simulated days (default 8: one learning day and seven days of incidents).
+ * --keep-db PATH  keep the database at PATH and its labels at PATH.labels.json (with several
+ *                 seeds, PATH gets -seedN before its extension); otherwise both are removed.
+ * --json          one JSON object (without it, a table and then the JSON).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { optionOf } from './args';
+import { spreadOfTraffic } from './traffic/evaluate';
+import { TRAFFIC_KINDS } from './traffic/incidents';
+import { DETECTORS, runTraffic, type TrafficRun } from './traffic/run';
+
+const VALUE_OPTIONS = ['seed', 'seeds', 'days', 'keep-db'];
+const FLAG_OPTIONS = ['json'];
+
+function fail(message: string): never {
+  process.stderr.write(`bench/traffic: ${message}\n`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+for (let i = 0; i < args.length; i++) {
+  const name = args[i]!.replace(/^--/, '');
+  if (!args[i]!.startsWith('--') || (!VALUE_OPTIONS.includes(name) && !FLAG_OPTIONS.includes(name))) fail(`unknown option ${args[i]}`);
+  if (VALUE_OPTIONS.includes(name)) {
+    if (args[i + 1] === undefined || args[i + 1]!.startsWith('--')) fail(`--${name} needs a value`);
+    i++;
+  }
+}
+const whole = (name: string, fallback: string, min: number, max: number) => {
+  const v = Number(optionOf(args, name, fallback));
+  if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} must be a whole number from ${min} to ${max}`);
+  return v;
+};
+const days = whole('days', '8', 2, 60);
+const seeds = args.includes('--seeds') ? optionOf(args, 'seeds', '').split(',').map((s) => Number(s.trim())) : [whole('seed', '7', 0, 2 ** 31 - 1)];
+if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0) || new Set(seeds).size !== seeds.length) fail('--seeds must be distinct whole numbers separated by commas');
+const keep = args.includes('--keep-db') ? path.resolve(optionOf(args, 'keep-db', '')) : null;
+const json = args.includes('--json');
+
+function dbPathFor(seed: number, dir: string): string {
+  if (!keep) return path.join(dir, `traffic-${seed}.db`);
+  if (seeds.length === 1) return keep;
+  const ext = path.extname(keep);
+  return `${keep.slice(0, keep.length - ext.length)}-seed${seed}${ext}`;
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '   -' : x.toFixed(2).padStart(4));
+const num = (x: number | null | undefined, w = 6) => (x === null || x === undefined ? '-'.padStart(w) : String(x).padStart(w));
+
+function table(runs: readonly TrafficRun[]): string {
+  const lines: string[] = [];
+  for (const r of runs) {
+    lines.push(`seed ${r.seed}: ${r.days} days, ${r.rounds} rounds, written in ${r.generate_s} s, ${Math.round(r.db_bytes / 1e6)} MB; injected ${TRAFFIC_KINDS.map((k) => `${r.injected[k]} ${k}`).join(', ')}`);
+    lines.push(`  ${'detector'.padEnd(24)} alerts  prec  recall  F1   false/day  delay(min)  ${TRAFFIC_KINDS.map((k) => k.padStart(13)).join(' ')}`);
+    for (const [name, m] of Object.entries(r.detectors)) {
+      const kinds = TRAFFIC_KINDS.map((k) => `${pct(m.by_kind[k].recall)} ${num(m.by_kind[k].mean_delay_min, 7)}`.padStart(13)).join(' ');
+      lines.push(`  ${name.padEnd(24)} ${num(m.alerts)}  ${pct(m.precision)}  ${pct(m.recall)}  ${pct(m.f1)}  ${num(m.false_alerts_per_day, 8)}  ${num(m.mean_delay_min, 10)}  ${kinds}`);
+    }
+  }
+  lines.push('(per kind: recall and mean delay in minutes)');
+  return lines.join('\n');
+}
+
+const started = performance.now();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-traffic-'));
+const runs: TrafficRun[] = [];
+try {
+  for (const seed of seeds) {
+    runs.push(await runTraffic({ seed, days, dbPath: dbPathFor(seed, dir) }));
+    if (seeds.length > 1 && !json) process.stderr.write(`bench/traffic: seed ${seed} done\n`);
+  }
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+const summary = seeds.length > 1 ? Object.fromEntries(Object.keys(DETECTORS).map((d) => [d, spreadOfTraffic(runs.map((r) => r.detectors[d]!))])) : undefined;
+const result = seeds.length === 1 ? { ...runs[0]!, total_s: Math.round((performance.now() - started) / 100) / 10 } : { seeds, days, summary, per_seed: runs, total_s: Math.round((performance.now() - started) / 100) / 10 };
+if (!json) process.stdout.write(`${table(runs)}\n\n`);
+process.stdout.write(`${JSON.stringify(result, null, json ? undefined : 2)}\n`);
