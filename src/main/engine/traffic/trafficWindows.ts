@@ -289,7 +289,9 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
     if (d.answer === null || !name) continue;
     for (const a of d.answer.split(',')) {
       const address = plainAddress(a);
-      answered.set(address, [...(answered.get(address) ?? []), { pos: at.of(d.roundId), name }]);
+      const list = answered.get(address);
+      if (list) list.push({ pos: at.of(d.roundId), name });
+      else answered.set(address, [{ pos: at.of(d.roundId), name }]);
     }
   }
 
@@ -328,7 +330,11 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
     const byName = new Map<string, number[]>();
     for (const [owner, r] of rows) {
       if (owner === null) continue;
-      for (const name of r.reliedNames) byName.set(name, [...(byName.get(name) ?? []), owner]);
+      for (const name of r.reliedNames) {
+        const owners = byName.get(name);
+        if (owners) owners.push(owner);
+        else byName.set(name, [owner]);
+      }
     }
     for (const d of dnsRows) {
       const p = at.of(d.roundId);
