@@ -42,8 +42,9 @@ system user $SERVICE_USER with its data in $STATE_DIR. Run it from a checkout wh
   --prefix DIR  where to install (default $DEFAULT_PREFIX; for --remove, the installed
                 unit's folder)
   --no-start    install, but neither enable nor start the service
-  --remove      stop and disable the service, remove its unit, the capture runtime and the
-                installation; keeps $STATE_DIR (the database) and the user
+  --remove      stop and disable the service, remove its unit (with its drop-ins), the
+                capture runtime and the installation; keeps $STATE_DIR (the database)
+                and the user
   --purge       with --remove: also delete $STATE_DIR and the user and group $SERVICE_USER
 EOF
 }
@@ -111,7 +112,8 @@ remove() {
   [ -z "$left" ] || die "processes of the user $SERVICE_USER still run (pids $left): stop the monitor first (kill -TERM <pid>), then run this again"
   if [ -e "$prefix" ] && ! is_installation "$prefix"; then die "$prefix is not a Portent installation; left alone"; fi
   if [ -f "$UNIT_FILE" ]; then echo "Removing $UNIT_FILE"; fi
-  rm -f "$UNIT_FILE" /etc/systemd/system/*.wants/"$UNIT_NAME"
+  # With the unit go its links and its drop-ins (systemctl edit): they would name a missing unit.
+  rm -rf -- "$UNIT_FILE" "$UNIT_FILE.d" /etc/systemd/system/*.wants/"$UNIT_NAME"
   if systemd_running; then systemctl daemon-reload; fi
   if [ -e "$prefix" ]; then
     # The capture runtime lives in the installation: it goes with it.
