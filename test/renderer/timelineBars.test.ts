@@ -14,7 +14,10 @@ describe('bars of the port history', () => {
     // 20-second buckets, a round every minute: two of three buckets hold no round.
     const rounds = Array.from({ length: 30 }, (_, b) => (b % 3 === 0 ? 1 : 0));
     const occupancy = rounds.map((n) => (n > 0 ? 1 : 0));
-    expect(barsOf(occupancy, line(rounds, 20_000))).toEqual([{ from: 0, to: 28 * 20_000, share: 1 }]);
+    expect(barsOf(occupancy, line(rounds, 20_000))).toEqual([{ from: 0, to: 30 * 20_000, share: 1 }]);
+    // Held in the first five rounds only: the bar runs to the round that no longer saw it.
+    const first = rounds.map((n, b) => (n > 0 && b < 15 ? 1 : 0));
+    expect(barsOf(first, line(rounds, 20_000))).toEqual([{ from: 0, to: 15 * 20_000, share: 1 }]);
   });
 
   it('breaks the bar where a round saw the port closed', () => {

@@ -65,7 +65,7 @@ const DAY = 24 * HOUR;
 const TIME_STEPS = [SECOND, 5 * SECOND, 15 * SECOND, 30 * SECOND, MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY];
 
 /** How much width a time label needs, so ticks are never closer than this. */
-export const TIME_LABEL_PX = 96;
+export const TIME_LABEL_PX = 80;
 
 export interface TimeTick {
   at: number;

@@ -48,29 +48,34 @@ export function barsOf(occupancy: readonly number[], timeline: Pick<Timeline, 'f
   const { from, to, bucketMs, rounds } = timeline;
   const bars: Bar[] = [];
   let start = -1;
-  let last = -1;
   let sum = 0;
   let recorded = 0;
-  const close = () => {
+  // A bar runs on to the next round that did not see the port (the last round that did stands
+  // for the time until then), or to where recording stopped.
+  const close = (end: number) => {
     if (start < 0) return;
-    const bar = { from: from + start * bucketMs, to: Math.min(to, from + (last + 1) * bucketMs), share: recorded === 0 ? 1 : sum / recorded };
+    const bar = { from: from + start * bucketMs, to: Math.min(to, end), share: recorded === 0 ? 1 : sum / recorded };
     bars.push(...withoutGaps(bar, timeline.gaps));
     start = -1;
   };
   for (let b = 0; b < occupancy.length; b++) {
     const held = (occupancy[b] ?? 0) > 0;
+    const bucketStart = from + b * bucketMs;
     if (held) {
       if (start < 0) {
         start = b;
         sum = 0;
         recorded = 0;
       }
-      last = b;
       sum += occupancy[b]! * rounds[b]!;
       recorded += rounds[b]!;
-    } else if (rounds[b]! > 0 || inGap[b]) close();
+    } else if (rounds[b]! > 0) close(bucketStart);
+    else if (inGap[b]) {
+      const gapStart = Math.min(...timeline.gaps.filter((g) => g.from < bucketStart + bucketMs && g.to > bucketStart).map((g) => g.from));
+      close(Math.max(bucketStart, gapStart));
+    }
   }
-  close();
+  close(from + occupancy.length * bucketMs);
   return bars;
 }
 

@@ -100,7 +100,7 @@ function draw(canvas: HTMLCanvasElement, { timeline, rows, bars, first, count, c
 /** "Mar 10, 14:00 to 15:30 (1 h 30 min)": the end's date only when it is another day. */
 export function intervalText(from: number, to: number): string {
   const sameDay = new Date(from).toDateString() === new Date(to).toDateString();
-  const end = sameDay ? new Date(to).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }) : formatDateTime(to);
+  const end = sameDay ? new Date(to).toLocaleTimeString(undefined, { timeStyle: 'short' }) : formatDateTime(to);
   return `${formatDateTime(from)} to ${end} (${formatDuration(to - from)})`;
 }
 

@@ -114,7 +114,7 @@ function Scores({ status }: { status: Status }) {
       {scores.isError ? (
         <Problem error={scores.error} what="read the scores" />
       ) : (
-        <ScoreChart points={scores.data ?? []} label="Round scores over time against the alert threshold" threshold={status.model.threshold} range={range} empty={empty} />
+        <ScoreChart points={scores.data ?? []} label="Round scores over time against the alert threshold" threshold={status.model.threshold ?? undefined} range={range} empty={empty} />
       )}
     </>
   );
