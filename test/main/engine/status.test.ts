@@ -32,7 +32,10 @@ describe('readStatus', () => {
       unscoredRounds: 0,
       incidents: { today: 0, week: 0, unseen: 0 },
       snoozedUntil: null,
+      firstRoundAt: null,
     });
+    // No monitor: no round length of its own to tell.
+    expect(s.roundSeconds).toBeUndefined();
     expect(s.databaseBytes).toBeGreaterThan(0);
   });
 
@@ -69,6 +72,8 @@ describe('readStatus', () => {
       unscoredRounds: 1,
       incidents: { today: 1, week: 2, unseen: 2 },
       snoozedUntil: NOW + 3_600_000,
+      roundSeconds: 60,
+      firstRoundAt: NOW - 120_000,
     });
     expect(readStatus({ db, dbPath: file, monitor, roundsNeeded: 60, now: NOW }).model).toMatchObject({ state: 'ready', threshold: 5, progress: 1 });
   });

@@ -65,10 +65,24 @@ describe('portHistory', () => {
     ]);
   });
 
+  it('says how many rounds had capture on, and where Portent was not recording', () => {
+    const ids = seedRounds(db, [...minutes(10), ...minutes(10, T0 + 30 * MINUTE)], () => [socket('tcp', 8080, 'node', 30)]);
+    const capture = db.prepare("INSERT INTO round_capture (round_id, iface, state) VALUES (?, 'eth0', ?)");
+    for (const id of ids.slice(0, 4)) capture.run(id, 'on');
+    capture.run(ids[4], 'off');
+    const h = portHistory(db, { proto: 'tcp', port: 8080, from: T0, to: T0 + 40 * MINUTE, buckets: 4 });
+    expect(PortHistorySchema.parse(h)).toEqual(h);
+    expect(h).toMatchObject({ rounds: 20, captureRounds: 4 });
+    expect(h.gaps).toEqual([{ from: T0 + 10 * MINUTE, to: T0 + 30 * MINUTE, reason: 'unknown', detail: null }]);
+    // Told by the live monitor: it was started during the gap, so it had been stopped.
+    const live = { monitoring: true, paused: false, monitoringSince: T0 + 29 * MINUTE, roundMs: MINUTE };
+    expect(portHistory(db, { proto: 'tcp', port: 8080, from: T0, to: T0 + 40 * MINUTE, buckets: 4 }, live).gaps[0]!.reason).toBe('stopped');
+  });
+
   it('answers for a port never seen with empty lists', () => {
     seedRounds(db, minutes(3), () => [socket('tcp', 22, 'sshd')]);
     const h = portHistory(db, { proto: 'udp', port: 22, from: T0, to: T0 + 3 * MINUTE, buckets: 3 });
-    expect(h).toMatchObject({ firstSeenAt: null, lastSeenAt: null, occupied: [], owners: [] });
+    expect(h).toMatchObject({ firstSeenAt: null, lastSeenAt: null, occupied: [], owners: [], rounds: 0, captureRounds: 0, gaps: [] });
     expect(h.traffic.map((t) => t.flows)).toEqual([0, 0, 0]);
   });
 
