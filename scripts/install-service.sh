@@ -95,22 +95,33 @@ check_prefix() {
   esac
 }
 
+# Pids of the processes the service user runs, from /proc (pgrep is not on every minimal system).
 pids_of_service_user() {
-  getent passwd "$SERVICE_USER" >/dev/null || return 0
-  { pgrep -u "$SERVICE_USER" || true; } | tr '\n' ' ' | sed 's/ $//'
+  local uid f key real rest pid found=()
+  uid="$(id -u "$SERVICE_USER" 2>/dev/null)" || return 0
+  for f in /proc/[0-9]*/status; do
+    pid="${f#/proc/}"
+    while read -r key real rest; do
+      if [ "$key" = Uid: ]; then
+        if [ "$real" = "$uid" ]; then found+=("${pid%/status}"); fi
+        break
+      fi
+    done <"$f" 2>/dev/null || true
+  done
+  echo "${found[*]}"
 }
 
 remove() {
   if [ -z "$prefix" ]; then prefix="$(installed_prefix || true)"; fi
   prefix="${prefix:-$DEFAULT_PREFIX}"
   check_prefix
+  if [ -e "$prefix" ] && ! is_installation "$prefix"; then die "$prefix is not a Portent installation; left alone"; fi
   if [ -f "$UNIT_FILE" ] && systemd_running; then
     systemctl disable --now "$UNIT_NAME"
   fi
   local left
   left="$(pids_of_service_user)"
   [ -z "$left" ] || die "processes of the user $SERVICE_USER still run (pids $left): stop the monitor first (kill -TERM <pid>), then run this again"
-  if [ -e "$prefix" ] && ! is_installation "$prefix"; then die "$prefix is not a Portent installation; left alone"; fi
   if [ -f "$UNIT_FILE" ]; then echo "Removing $UNIT_FILE"; fi
   # With the unit go its links and its drop-ins (systemctl edit): they would name a missing unit.
   rm -rf -- "$UNIT_FILE" "$UNIT_FILE.d" /etc/systemd/system/*.wants/"$UNIT_NAME"
