@@ -250,7 +250,7 @@ mv -- "$stage" "$prefix"
 
 (cd / && "$node_bin" "$prefix/out/main/cli.js" capture-setup --group "$SERVICE_USER")
 
-sed -e "s|/opt/portent|$prefix|g" -e "s|/usr/bin/node|$node_bin|g" "$SOURCE/deploy/systemd/portent.service" >"$UNIT_FILE.new"
+sed -e "/^#/!s|/opt/portent|$prefix|g" -e "/^#/!s|/usr/bin/node|$node_bin|g" "$SOURCE/deploy/systemd/portent.service" >"$UNIT_FILE.new"
 chmod 0644 "$UNIT_FILE.new"
 mv -- "$UNIT_FILE.new" "$UNIT_FILE"
 echo "Installed $UNIT_FILE"
