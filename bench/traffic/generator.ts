@@ -87,7 +87,7 @@ export interface Written {
 }
 
 /** Writes every round into `db` as the monitor would, capture on. */
-export function writeTraffic(db: Db, sim: TrafficSimulation): Written {
+export function writeTraffic(db: Db, sim: TrafficSimulation, onRound?: (r: SimRound, roundId: number) => void): Written {
   const names = new ResolvedNames();
   const store = new RoundStore(db, names);
   const capture = new CaptureStore(db, names);
@@ -98,6 +98,7 @@ export function writeTraffic(db: Db, sim: TrafficSimulation): Written {
     const id = store.record({ host: HOST, startedAt: r.startedAt, endedAt: r.startedAt + 3, outcome: r.snapshot });
     capture.record(id, { state: 'on', iface: IFACE, report: r.report }, { current: r.snapshot.connected, previous });
     previous = r.snapshot.connected;
+    onRound?.(r, id);
     out.rounds++;
     out.roundIds.push(id);
     out.connections += r.snapshot.connected.length;

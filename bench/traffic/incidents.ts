@@ -35,6 +35,8 @@ export interface Incident {
   remotes: string[];
   /** The domain a tunnel's names are under. */
   domain: string | null;
+  /** Bytes an exfiltration sends (payload). */
+  bytesOut: number | null;
   detail: string;
 }
 
@@ -120,7 +122,7 @@ const randomLabel = (draw: Draw, alphabet: string, n: number) => Array.from({ le
 type Built = Omit<Incident, 'id' | 'startRound' | 'endRound'>;
 
 function label(o: Owner | null, kind: TrafficKind, start: number, end: number, remotes: string[], detail: string, extra: Partial<Built> = {}): Built {
-  return { kind, start, end, pid: o?.pid ?? null, pids: o ? [o.pid] : [], process: o?.process ?? null, exe: o?.exe ?? null, user: o?.user ?? null, remotes, domain: null, detail, ...extra };
+  return { kind, start, end, pid: o?.pid ?? null, pids: o ? [o.pid] : [], process: o?.process ?? null, exe: o?.exe ?? null, user: o?.user ?? null, remotes, domain: null, bytesOut: null, detail, ...extra };
 }
 
 const SHELLS: Owner[] = [
@@ -170,7 +172,9 @@ function beacon(c: Ctx, s: Slot): Built {
       pids.push(who.pid);
     }
     tr.lookup(t - 0.03 * SECOND, remote.name!);
-    const len = draw.uniform(0.2, 1.5) * SECOND;
+    // curl closes as soon as it has its answer; the others keep the connection for the
+    // server's keep-alive timeout (5 s, Apache's default) before it is closed.
+    const len = (b.perCheckIn ? draw.uniform(0.2, 1.5) : draw.uniform(5, 6)) * SECOND;
     const conn = tr.open(who, 'tcp', remote.address, 443, t, t + len);
     exchange(conn, t, 600 + draw.logNormal(500, 0.2), 4_500 + draw.logNormal(300, 0.3));
     if (draw.chance(0.05)) {
@@ -222,7 +226,7 @@ function exfiltration(c: Ctx, s: Slot, candidates: readonly Owner[]): Built {
   const conn: Conn = tr.open(who, 'tcp', remote.address, viaSsh ? 22 : 443, s.start, s.end);
   exchange(conn, s.start, 800, 4_500);
   transfer(conn, s.start + SECOND, s.end - SECOND, total, total / 100);
-  return label(who, 'exfiltration', s.start, s.end, [remote.address], `${who.process} sends ${Math.round(total / 1e3)} kB (50 × its usual ${Math.round(usual / 1e3)} kB an hour) to ${remote.name ?? remote.address}`);
+  return label(who, 'exfiltration', s.start, s.end, [remote.address], `${who.process} sends ${Math.round(total / 1e3)} kB (50 × its usual ${Math.round(usual / 1e3)} kB an hour) to ${remote.name ?? remote.address}`, { bytesOut: Math.round(total) });
 }
 
 const COMMON_PORTS = [21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995, 1723, 3306, 3389, 5900, 8080, 8443, 8888, 5432, 6379, 27017, 9200, 11211, 631, 5353, 2049];
