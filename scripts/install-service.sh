@@ -242,6 +242,9 @@ if systemd_running && systemctl is-active --quiet "$UNIT_NAME"; then
   systemctl stop "$UNIT_NAME"
   was_running=yes
 fi
+# A monitor started by hand from the old files would lose them under its feet.
+running="$(pids_of_service_user)"
+[ -z "$running" ] || die "processes of the user $SERVICE_USER still run (pids $running): stop them (kill -TERM <pid>), then run this again"
 if [ -e "$prefix" ]; then
   old="$(mktemp -u "$prefix.old.XXXXXX")"
   mv -- "$prefix" "$old"

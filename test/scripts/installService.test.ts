@@ -211,6 +211,14 @@ describe.runIf(process.platform === 'linux')('scripts/install-service.sh', () =>
       expect(fs.readFileSync(`/proc/${mainPid}/mounts`, 'utf8')).toMatch(/^\S+ \/ \S+ ro[, ]/m);
       expect(capture).toEqual({ effective: CAP_NET_ADMIN_AND_RAW, permitted: CAP_NET_ADMIN_AND_RAW, ambient: 0n });
 
+      // An upgrade does not pull the files from under a monitor systemd does not manage.
+      if (service) {
+        const upgrade = asSudoRuns();
+        expect(upgrade.status).toBe(1);
+        expect(upgrade.stderr).toMatch(/^install-service: processes of the user portent still run \(pids [\d ]+\): stop them[^\n]*\n$/);
+        expect(processCapabilities(mainPid)).not.toBeNull();
+      }
+
       // Stopped as the unit says: the monitor ends with 0, stopping its capture itself, and
       // leaves no process behind.
       if (service) {
