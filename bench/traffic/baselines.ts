@@ -163,10 +163,13 @@ class Flags {
   private readonly open = new Map<string, TrafficAlert>();
   readonly alerts: TrafficAlert[] = [];
 
-  flag(subject: string, ts: number, make: () => TrafficAlert, learningEnd: number): void {
+  /** `remotes`: what the subject talks with now; an alert that goes on names everything it covered. */
+  flag(subject: string, ts: number, make: () => TrafficAlert, learningEnd: number, remotes: readonly string[] = []): void {
     const a = this.open.get(subject);
     if (a && ts - a.end <= RULE.GAP) {
       a.end = ts;
+      const named = a.remotes as string[];
+      for (const r of remotes) if (!named.includes(r)) named.push(r);
       return;
     }
     const fresh = make();
@@ -275,11 +278,13 @@ export function beaconVolumeRule(db: Db, o: DetectorOptions): TrafficAlert[] {
       if (!past || past.xs.length < RULE.VOLUME_MIN_HOURS) continue;
       const sent = out.total(who);
       if (sent < RULE.VOLUME_FLOOR || sent <= RULE.VOLUME_K * past.median()) continue;
-      flags.flag(`volume|${who}`, r.at, () => ({ start: r.at, end: r.at, raisedAt: r.at, process: who === 'none' ? null : (names.get(Number(who)) ?? null), remotes: out.top(`${who}>`, 3), kind: 'volume', detail: `${Math.round(sent / 1e3)} kB out in an hour, usual ${Math.round(past.median() / 1e3)} kB` }), o.learningEnd);
+      const top = out.top(`${who}>`, 3);
+      flags.flag(`volume|${who}`, r.at, () => ({ start: r.at, end: r.at, raisedAt: r.at, process: who === 'none' ? null : (names.get(Number(who)) ?? null), remotes: [...top], kind: 'volume', detail: `${Math.round(sent / 1e3)} kB out in an hour, usual ${Math.round(past.median() / 1e3)} kB` }), o.learningEnd, top);
     }
     const attemptsHour = attempts.sum();
     if (attemptsHour >= Math.max(RULE.ATTEMPTS_FLOOR, RULE.VOLUME_K * (attemptHistory.xs.length ? attemptHistory.median() : 0))) {
-      flags.flag('attempts', r.at, () => ({ start: r.at, end: r.at, raisedAt: r.at, process: null, remotes: attempts.top('', 3), kind: 'inbound-attempts', detail: `${attemptsHour} unsolicited inbound attempts in an hour` }), o.learningEnd);
+      const top = attempts.top('', 3);
+      flags.flag('attempts', r.at, () => ({ start: r.at, end: r.at, raisedAt: r.at, process: null, remotes: [...top], kind: 'inbound-attempts', detail: `${attemptsHour} unsolicited inbound attempts in an hour` }), o.learningEnd, top);
     }
   }
 

@@ -316,5 +316,7 @@ export function injectIncidents(o: { tr: Traffic; net: Internet; draw: Draw; pid
         return dnsTunnel(c, s);
     }
   });
-  return built.map((b, i) => ({ id: `${b.kind}-${i + 1}`, ...b, startRound: o.roundOf(b.start), endRound: o.roundOf(b.end) }));
+  // Whole milliseconds, as the stores keep times: a flow stored at its first packet's rounded
+  // time must not fall before the incident it belongs to.
+  return built.map((b, i) => ({ id: `${b.kind}-${i + 1}`, ...b, start: Math.floor(b.start), end: Math.ceil(b.end), startRound: o.roundOf(b.start), endRound: o.roundOf(b.end) }));
 }
