@@ -21,7 +21,29 @@ export const CaptureStateSchema = z.object({
   message: z.string().nullable(),
   /** How to turn capture on, when it is off for lack of privileges. */
   remedy: z.array(z.string()),
+  /** Times the capture process was started again after it died, since the monitor started. */
+  restarts: z.number().int().nonnegative().optional(),
+  /** Why it last died, and when (null: it has not). */
+  lastFailure: z.object({ at: time, message: z.string() }).nullable().optional(),
 });
+
+/**
+ * Whether rounds are being stored. While a fault stops them (a full disk, a database another
+ * program holds locked, a clock stepped back behind the newest round), rounds are skipped and
+ * counted, what is stored is kept, and recording resumes by itself once the fault is gone.
+ */
+export const RecordingStateSchema = z.object({
+  state: z.enum(['recording', 'disk-full', 'database-locked', 'clock-behind']),
+  /** When the fault began (null while recording). */
+  since: time.nullable(),
+  /** What is wrong and what happens meanwhile (null while recording). */
+  message: z.string().nullable(),
+  /** Rounds skipped since the fault began. */
+  roundsSkipped: z.number().int().nonnegative(),
+  /** Rounds skipped for any fault since the monitor started. */
+  skippedTotal: z.number().int().nonnegative(),
+});
+export type RecordingState = z.infer<typeof RecordingStateSchema>;
 
 export const ModelStateSchema = z.object({
   /** none: never trained; learning: trained on less history than the learning period; ready: alerts. */
@@ -59,6 +81,8 @@ export const StatusSchema = z.object({
   roundSeconds: z.number().int().positive().optional(),
   /** Start of the oldest round kept (null: nothing recorded yet), so a view can fit its range to the data. */
   firstRoundAt: time.nullable().optional(),
+  /** Whether the running monitor stores its rounds, or what keeps it from doing so; absent when none runs. */
+  recording: RecordingStateSchema.optional(),
 });
 export type Status = z.infer<typeof StatusSchema>;
 

@@ -90,6 +90,23 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
     },
   });
   new Gauge({
+    name: 'portent_recording',
+    help: '1 while rounds are stored, 0 while a fault (full disk, database locked elsewhere, clock set back) skips them',
+    registers: [registry],
+    collect() {
+      const r = current().recording;
+      setOrReset(this, r ? (r.state === 'recording' ? 1 : 0) : null);
+    },
+  });
+  new Counter({
+    name: 'portent_rounds_skipped_total',
+    help: 'Rounds skipped for a fault (full disk, database locked elsewhere, clock set back) since the monitor started',
+    registers: [registry],
+    collect() {
+      countFrom(this, [{ labels: {}, n: current().recording?.skippedTotal ?? 0 }]);
+    },
+  });
+  new Gauge({
     name: 'portent_last_round_timestamp_seconds',
     help: 'Start of the last successful round, Unix time',
     registers: [registry],
@@ -119,6 +136,14 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
     registers: [registry],
     collect() {
       this.set(current().capture.state === 'on' ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'portent_capture_restarts_total',
+    help: 'Times the capture process was started again after it died, since the monitor started',
+    registers: [registry],
+    collect() {
+      countFrom(this, [{ labels: {}, n: current().capture.restarts ?? 0 }]);
     },
   });
   new Counter({

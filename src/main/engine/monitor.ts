@@ -29,6 +29,7 @@ import { monitorPlan, samePlanPart, type CapturePlan, type MonitorPlan } from '.
 import { detectionOptions } from './detectionOptions';
 import { claimMonitorFile, releaseMonitorFile, writeMonitorState, type MonitorState } from './monitorFile';
 import { readStatus } from './status';
+import { RecordingHealth } from './recordingHealth';
 import { modelDirFor } from './paths';
 import type { Logger } from './log';
 import { PORTENT_VERSION } from '../../shared/version';
@@ -55,6 +56,12 @@ export interface MonitorOptions {
    * installed capture runtime when there is one (captureRuntime.ts), else this process's own.
    */
   captureRuntime?: string | null;
+  /**
+   * The engine's wall clock (epoch ms): rounds' starts, the live state, snoozes and the capture
+   * restart backoff read it. Tests step it back and forward to stand for an NTP step or a
+   * suspend; lengths of time are measured on the monotonic clock. Date.now by default.
+   */
+  now?: () => number;
 }
 
 export type DetectOutcome = DetectionResult & { backendDetail: string };
@@ -96,6 +103,12 @@ interface Running {
   lastListening: { roundId: number; signature: string; clients: ReadonlySet<number> } | null;
   cleanup: Job<CleanupResult>;
   capture: CaptureFeed | null;
+  /** Capture restarts and the last death, of capture processes before the current one. */
+  captureRestarts: { restarts: number; lastFailure: { at: number; message: string } | null };
+  /** Whether rounds are stored, or which fault keeps them from it (recordingHealth.ts). */
+  recording: RecordingHealth;
+  /** The monitor state file could not be written at the last try (warned once, not per round). */
+  stateFileFailing: boolean;
   startedAt: number;
 }
 
@@ -118,6 +131,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     super();
   }
 
+  private readonly now = (): number => (this.options.now ?? Date.now)();
+
   /**
    * Opens the database, claims it (a second monitor on the same file is refused) and starts the
    * schedule. Throws, having opened nothing, when the database or a setting is unusable.
@@ -131,7 +146,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const settings = new SettingsStore(db, log);
       const settingsSeen = settings.fingerprint();
       const plan = this.planFrom(settings);
-      const startedAt = Date.now();
+      const startedAt = this.now();
       const scanner = this.options.scanner ?? createSocketScanner(process.platform, { log });
       const host = os.hostname();
       // Names from captured DNS answers, for the remote ends the rounds store.
@@ -143,7 +158,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       // One round: a scan, then the traffic since the previous round. A second transaction: a
       // crash between the two loses this round's traffic, nothing more.
       const round = async (traffic: Promise<RoundCapture | null> | undefined): Promise<CollectResult> => {
-        const result = await collectRound({ scanner, store, host, log });
+        const result = await collectRound({ scanner, store, host, log, now: this.now });
         const current = result.status === 'ok' ? result.connected : [];
         const report = await traffic;
         if (report) captureStore.record(result.roundId, report, { current, previous: previousConnected });
@@ -153,9 +168,20 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const collect = new Job<CollectResult | null>(
         'collect',
         async () => {
-          if (this.paused) return null;
+          const s = this.state;
+          if (this.paused || !s) return null;
           // Asked for at the round's start, so the report's interval ends where the round begins.
-          const result = await round(this.state?.capture?.take());
+          let result: CollectResult;
+          try {
+            result = await round(s.capture?.take());
+          } catch (err) {
+            // A full disk, a lock held elsewhere, a clock set back: the round is skipped and the
+            // fault told once; anything else is the job's error.
+            if (!s.recording.skipped(err, this.now())) throw err;
+            this.afterRound();
+            return null;
+          }
+          s.recording.recorded(this.now());
           this.afterRound();
           if (result.status === 'ok') this.scoreIfChanged(result.roundId);
           return result;
@@ -173,7 +199,10 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       if (target) forwarders.push({ receiver: 'syslog', forwarder: new SyslogForwarder(incidentLogFileOf(dbPath), target, caFile ? { caFile } : {}), busy: false, failures: 0, skip: 0 });
       const endpoint = otlpEndpoint(String(settings.all()['otlp.endpoint'] ?? ''));
       if (endpoint) forwarders.push({ receiver: 'otlp', forwarder: new OtlpForwarder(incidentLogFileOf(dbPath), endpoint, { host }), busy: false, failures: 0, skip: 0 });
-      const running: Running = { db, forwarders, incidentLog, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, cleanup, capture: null, startedAt };
+      const running: Running = {
+        db, forwarders, incidentLog, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, cleanup,
+        capture: null, captureRestarts: { restarts: 0, lastFailure: null }, recording: new RecordingHealth(log), stateFileFailing: false, startedAt,
+      };
       claimMonitorFile(dbPath, this.liveState(running));
       const interrupted = markInterruptedRuns(db, startedAt);
       if (interrupted > 0) log.warn('runs left unfinished by an earlier stop marked failed', { runs: interrupted });
@@ -232,6 +261,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       iface: plan.iface,
       filter: plan.filter,
       maxPackets: plan.maxPackets,
+      now: this.now,
       log: this.options.log,
     });
     void s.capture.start().finally(() => this.changed());
@@ -240,6 +270,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private async stopCapture(s: Running): Promise<void> {
     const capture = s.capture;
     s.capture = null;
+    const { restarts, lastFailure } = capture?.status ?? {};
+    s.captureRestarts = { restarts: s.captureRestarts.restarts + (restarts ?? 0), lastFailure: lastFailure ?? s.captureRestarts.lastFailure };
     await capture?.stop();
   }
 
@@ -297,8 +329,13 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (!s) return;
     try {
       writeMonitorState(this.options.dbPath, this.liveState(s));
+      if (s.stateFileFailing) this.options.log.info('the monitor state file is written again');
+      s.stateFileFailing = false;
     } catch (err) {
-      this.options.log.warn('could not write the monitor state file', { error: (err as Error).message });
+      // Once per outage (a full disk fails it every round): `portent status` in another shell
+      // shows the last state written meanwhile.
+      if (!s.stateFileFailing) this.options.log.warn('could not write the monitor state file', { error: (err as Error).message });
+      s.stateFileFailing = true;
     }
     this.emit('changed');
   }
@@ -313,7 +350,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       snoozedUntil: this.snoozedUntil,
       detecting: s.detect.busy,
       capture: this.captureStatusOf(s),
-      updatedAt: Date.now(),
+      recording: s.recording.state,
+      updatedAt: this.now(),
     };
   }
 
@@ -405,7 +443,10 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (scope === 'full') await s.score.idle();
     const { dbPath, migrationsDir, log } = this.options;
     log[scope === 'full' ? 'info' : 'debug']('detection started', { trigger, scope });
-    const handle = detectInWorker({ dbPath, migrationsDir, modelDir: modelDirFor(dbPath), options: { ...detectionOptions(s.db, trigger, log), scope } }, log);
+    const handle = detectInWorker(
+      { dbPath, migrationsDir, modelDir: modelDirFor(dbPath), options: { ...detectionOptions(s.db, trigger, log), scope }, ...(this.options.now ? { nowMs: this.now() } : {}) },
+      log,
+    );
     this.detection = handle;
     this.changed();
     try {
@@ -500,13 +541,16 @@ export class Monitor extends EventEmitter<MonitorEvents> {
 
   /** Silences notifications until `until` (null: not snoozed). The engine keeps detecting. */
   snooze(until: number | null): void {
-    this.snoozedUntil = until !== null && until > Date.now() ? until : null;
+    this.snoozedUntil = until !== null && until > this.now() ? until : null;
     this.changed();
   }
 
   private captureStatusOf(s: Running): CaptureStatus {
-    if (this.paused) return CAPTURE_PAUSED;
-    return s.capture?.status ?? CAPTURE_DISABLED;
+    const status = this.paused ? CAPTURE_PAUSED : (s.capture?.status ?? CAPTURE_DISABLED);
+    const before = s.captureRestarts;
+    if (before.restarts === 0 && before.lastFailure === null) return status;
+    // Restarts count across capture processes replaced by a pause or a change of settings.
+    return { ...status, restarts: before.restarts + (status.restarts ?? 0), lastFailure: status.lastFailure ?? before.lastFailure };
   }
 
   /** Whether packet capture runs, on which interface, and if not why (for `status` and the UI). */
@@ -518,7 +562,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   status(): Status {
     const s = this.state;
     if (!s) throw new Error('the monitor is not running');
-    return readStatus({ db: s.db, dbPath: this.options.dbPath, monitor: this.liveState(s), roundsNeeded: s.plan.detector.minTrainingRounds });
+    return readStatus({ db: s.db, dbPath: this.options.dbPath, monitor: this.liveState(s), roundsNeeded: s.plan.detector.minTrainingRounds, now: this.now() });
   }
 
   /**

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
-import { CaptureStateSchema } from '../../shared/contract';
+import { CaptureStateSchema, RecordingStateSchema } from '../../shared/contract';
 import { portentLine } from './invocation';
 
 /**
@@ -19,6 +19,8 @@ export const MonitorStateSchema = z.object({
   snoozedUntil: z.number().int().nullable(),
   detecting: z.boolean(),
   capture: CaptureStateSchema,
+  /** Absent in files written before it was kept. */
+  recording: RecordingStateSchema.optional(),
   updatedAt: z.number().int(),
 });
 export type MonitorState = z.infer<typeof MonitorStateSchema>;
@@ -83,8 +85,14 @@ export function claimMonitorFile(dbPath: string, state: MonitorState): void {
 export function writeMonitorState(dbPath: string, state: MonitorState): void {
   const file = monitorFileOf(dbPath);
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    // A full disk leaves a partial temp file: not left behind to take more space.
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** Removes the claim, if it is still this process's. */

@@ -93,5 +93,6 @@ export function readStatus({ db, dbPath, monitor, roundsNeeded, now = Date.now()
     snoozedUntil: monitor && monitor.snoozedUntil !== null && monitor.snoozedUntil > now ? monitor.snoozedUntil : null,
     ...(monitor ? { roundSeconds: monitor.roundSeconds } : {}),
     firstRoundAt,
+    ...(monitor?.recording ? { recording: monitor.recording } : {}),
   };
 }

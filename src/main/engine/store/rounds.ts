@@ -57,6 +57,8 @@ export class RoundStore {
   /** processes.id by identity, of rows committed; and those the round being written added. */
   private readonly processIds = new Map<string, number>();
   private readonly newProcessIds = new Map<string, number>();
+  /** Start and end of the newest stored round, once read (undefined: not read yet; null: no rounds). */
+  private newest: { startedAt: number; endedAt: number } | null | undefined;
 
   /** `names`: the DNS names capture learned, to name new remote ends (resolvedNames.ts). */
   constructor(
@@ -121,12 +123,27 @@ export class RoundStore {
   record(round: RoundRecord): number {
     try {
       const id = this.writeRound.immediate(round);
+      if (this.newest !== undefined && (this.newest === null || round.startedAt >= this.newest.startedAt)) this.newest = { startedAt: round.startedAt, endedAt: round.endedAt };
       if (this.processIds.size + this.newProcessIds.size > PROCESS_CACHE_LIMIT) this.processIds.clear();
       for (const [identity, processId] of this.newProcessIds) this.processIds.set(identity, processId);
       return id;
     } finally {
       this.newProcessIds.clear();
     }
+  }
+
+  /**
+   * When the newest stored round started and ended (null: none stored), so that a round is only
+   * taken once the wall clock is past it (collectRound.ts). Read once, then kept by record().
+   */
+  newestRound(): { startedAt: number; endedAt: number } | null {
+    if (this.newest === undefined) {
+      this.newest =
+        this.db
+          .prepare<[], { startedAt: number; endedAt: number }>('SELECT started_at AS startedAt, coalesce(ended_at, started_at) AS endedAt FROM rounds ORDER BY started_at DESC LIMIT 1')
+          .get() ?? null;
+    }
+    return this.newest;
   }
 
   rounds(options: { since?: number; limit?: number } = {}): StoredRound[] {

@@ -23,11 +23,15 @@ export function formatStatus(s: Status, webPage: string | null = null): string {
   const monitoring = s.monitoring ? `${s.paused ? 'paused' : 'running'} since ${iso(s.monitoringSince)}` : `not running (start it with \`${portentLine('run')}\`)`;
   const last = s.lastRound ? `${iso(s.lastRound.startedAt)}, ${s.lastRound.status === 'failed' ? `failed: ${s.lastRound.error ?? 'unknown error'}` : `${s.lastRound.ports} sockets`}` : 'none yet';
   const capture = s.capture.state === 'on' ? `on ${s.capture.iface ?? ''}`.trim() : (s.capture.message ?? s.capture.state);
+  const restarts = s.capture.restarts ?? 0;
+  const recording = s.recording && s.recording.state !== 'recording' ? s.recording : null;
   const lines = [
     `Portent ${s.version}`,
     `Monitoring:      ${monitoring}`,
+    ...(recording ? [`Not recording:   ${recording.message ?? recording.state} (since ${iso(recording.since)}, ${recording.roundsSkipped} rounds skipped)`] : []),
     `Last round:      ${last}`,
     `Capture:         ${capture}`,
+    ...(restarts > 0 ? [`                 restarted ${restarts} time${restarts === 1 ? '' : 's'}${s.capture.lastFailure ? `; last died ${iso(s.capture.lastFailure.at)}: ${s.capture.lastFailure.message}` : ''}`] : []),
     ...s.capture.remedy.map((r) => `                 ${r}`),
     `Model:           ${describeModel(s.model)}`,
     `Detection:       ${s.detection.running ? 'running now' : `last ${iso(s.detection.lastRunAt)}${s.detection.lastRunStatus ? ` (${s.detection.lastRunStatus})` : ''}`}`,
