@@ -162,12 +162,14 @@ case "$node_bin" in
   /home/* | /root/* | /run/user/*) die "node is $node_bin, which the service cannot see (ProtectHome=yes): install Node.js system-wide" ;;
 esac
 [[ "$node_bin" =~ ^(/[A-Za-z0-9._+-]+)+$ ]] || die "node's path $node_bin has characters a unit line cannot take as they are"
-# The minimum Node comes from package.json's engines, so the two never disagree.
+# The minimum Node comes from package.json's engines, so the two never disagree. Old syntax
+# only: this has to run on the too-old Node it refuses.
 "$node_bin" -e '
-  const want = /(\d+)\.(\d+)/.exec(require(process.argv[1]).engines?.node ?? "") ?? [0, 0, 0];
-  const [major, minor] = process.versions.node.split(".").map(Number);
-  if (major > +want[1] || (major === +want[1] && minor >= +want[2])) process.exit(0);
-  console.error(`install-service: Portent needs Node ${want[1]}.${want[2]} or newer; ${process.execPath} is ${process.version}`);
+  var engines = require(process.argv[1]).engines;
+  var want = /(\d+)\.(\d+)/.exec((engines && engines.node) || "") || [0, 0, 0];
+  var have = process.versions.node.split(".").map(Number);
+  if (have[0] > +want[1] || (have[0] === +want[1] && have[1] >= +want[2])) process.exit(0);
+  console.error("install-service: Portent needs Node " + want[1] + "." + want[2] + " or newer; " + process.execPath + " is " + process.version);
   process.exit(1);
 ' "$SOURCE/package.json" || exit 1
 command -v npm >/dev/null || die "npm is not on root's PATH: it lists the production packages to copy (Debian: apt install npm)"
