@@ -7,7 +7,7 @@ import { createLogger } from '../../../../src/main/engine/log';
 import { RotatingFile } from '../../../../src/main/engine/logFile';
 import { StatusSchema } from '../../../../src/shared/contract';
 import { exitOf, startCli } from '../../../support/cli';
-import { eventually, fillDisk, linesWith, mountTmpfs, storedRoundIds, tmpfsUnavailable } from './support';
+import { eventually, fillDisk, linesWith, mountTmpfs, roundsSoFar, storedRoundIds, tmpfsUnavailable } from './support';
 
 const unavailable = tmpfsUnavailable();
 const mounts: { unmount: () => void }[] = [];
@@ -29,7 +29,7 @@ describe.skipIf(unavailable !== null)(`a full disk under the data folder${unavai
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const lines = () => stderr.split('\n');
     try {
-      expect(await eventually(() => fs.existsSync(file) && storedRoundIds(file).length >= 3, 300)).toBe(true);
+      expect(await eventually(() => roundsSoFar(file).length >= 3, 300)).toBe(true);
       const before = storedRoundIds(file);
       const filler = fillDisk(disk.dir);
       // SQLite reuses the write-ahead log's pages for a while; the first round that needs a new

@@ -77,6 +77,15 @@ export function storedRoundIds(file: string): number[] {
   }
 }
 
+/** The same, or none while the monitor has not created the file (or its schema) yet. */
+export function roundsSoFar(file: string): number[] {
+  try {
+    return storedRoundIds(file);
+  } catch {
+    return [];
+  }
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every `everyMs` until it is true, at most `tries` times; false if it never was. */

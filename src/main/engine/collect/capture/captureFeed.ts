@@ -47,11 +47,17 @@ export interface CaptureStatus {
   message: string | null;
   /** How to turn capture on, when it is off for lack of privileges. */
   remedy: string[];
+  /** Times the capture process was started again after it died. */
+  restarts?: number;
+  /** Why it last died, and when (null: it has not). */
+  lastFailure?: { at: number; message: string } | null;
 }
 
 const DEFAULT_REPORT_TIMEOUT_MS = 3000;
 const DEFAULT_RESTART_AFTER_MS = 60_000;
 const MAX_RESTART_AFTER_MS = 30 * 60_000;
+/** A capture process that ran this long before it died starts the backoff afresh. */
+const HEALTHY_RUN_MS = 60 * 60_000;
 
 /** captureChild beside this module: built JavaScript in a package, TypeScript through tsx in a checkout. */
 export function defaultCaptureChild(): { entry: string; execArgv: string[] } {
@@ -70,6 +76,10 @@ export class CaptureFeed {
   private readonly maxPackets: number;
   /** Set while a capture process that had been capturing is dead: when to try again. */
   private restart: { at: number; delay: number } | null = null;
+  /** When the capture process last started capturing (for the backoff's reset). */
+  private runningSince: number | null = null;
+  private restarts = 0;
+  private lastFailure: { at: number; message: string } | null = null;
 
   constructor(private readonly options: CaptureFeedOptions) {
     this.maxPackets = options.maxPackets ?? DEFAULT_MAX_PACKETS_PER_ROUND;
@@ -77,7 +87,7 @@ export class CaptureFeed {
   }
 
   get status(): CaptureStatus {
-    return this.current;
+    return this.restarts === 0 && this.lastFailure === null ? this.current : { ...this.current, restarts: this.restarts, lastFailure: this.lastFailure };
   }
 
   /** The capture process's pid while it runs (its CPU and memory are not the monitor's). */
@@ -166,16 +176,24 @@ export class CaptureFeed {
     const iface = this.current.iface;
     if (s.state === 'running') {
       if (this.restart) this.restart.at = Number.POSITIVE_INFINITY;
+      this.runningSince = this.now();
       this.current = { state: 'on', iface: s.iface, message: null, remedy: [] };
       this.options.log.info('packet capture on', { iface: s.iface, filter: s.filter || null, maxPacketsPerRound: this.maxPackets, pid: this.process?.pid ?? null, runtime: this.options.runtime ?? null });
     } else if (s.state === 'off') {
       this.setOff('off', s.iface ?? iface, s.message, s.remedy);
     } else if (s.state === 'failed') {
-      // A crash in libpcap or the binding ends only the capture process; it is started again
-      // later, less and less often, while off states (permission, bad filter) wait for a restart.
-      const delay = this.restart ? Math.min(this.restart.delay * 2, MAX_RESTART_AFTER_MS) : (this.options.restartAfterMs ?? DEFAULT_RESTART_AFTER_MS);
-      this.restart = { at: this.now() + delay, delay };
-      this.setOff('error', iface, `packet capture failed: ${s.message}`, []);
+      // A crash in libpcap or the binding, or the process killed, ends only the capture process;
+      // it is started again later, less and less often (the wait doubles after each death of a
+      // process that ran less than an hour), while off states (permission, bad filter) wait for
+      // a restart of the monitor.
+      const now = this.now();
+      const first = this.options.restartAfterMs ?? DEFAULT_RESTART_AFTER_MS;
+      const healthy = this.runningSince !== null && now - this.runningSince >= HEALTHY_RUN_MS;
+      const delay = this.restart && !healthy ? Math.min(this.restart.delay * 2, MAX_RESTART_AFTER_MS) : first;
+      this.restart = { at: now + delay, delay };
+      this.runningSince = null;
+      this.lastFailure = { at: now, message: s.message };
+      this.setOff('error', iface, `packet capture failed: ${s.message}; starting it again in ${Math.ceil(delay / 1000)} s`, []);
     }
   }
 
@@ -183,6 +201,8 @@ export class CaptureFeed {
     if (!this.restart || this.current.state !== 'error' || this.now() < this.restart.at) return;
     this.process = null;
     this.pending = [];
+    this.restarts += 1;
+    this.options.log.info('starting the capture process again', { restarts: this.restarts, after: this.lastFailure?.message ?? null });
     void this.start();
   }
 
