@@ -63,6 +63,8 @@ export interface DetectorOptions {
   calibrationDays?: number;
   random?: () => number;
   shouldStop?: () => boolean;
+  /** Told the run's id once its row exists, so that a death of the thread can still end it. */
+  onRun?: (runId: number) => void;
 }
 
 export interface DetectionResult {
@@ -87,6 +89,7 @@ export async function runDetection(o: DetectorOptions): Promise<DetectionResult>
   const now = o.now ?? Date.now;
   const store = new DetectionStore(o.db);
   const runId = store.startRun(o.trigger ?? 'schedule', now(), o.backend, o.scope ?? 'full');
+  o.onRun?.(runId);
   try {
     const result = await detect(o, store, runId);
     store.finishRun(runId, { endedAt: now(), status: 'ok', roundsScored: result.roundsScored, incidents: result.incidents.length, modelVersion: result.modelVersion });

@@ -32,6 +32,7 @@ try {
       random: input.seed === undefined ? undefined : seededRandom(input.seed),
       now: input.nowMs === undefined ? undefined : () => input.nowMs!,
       shouldStop: () => Atomics.load(flag, 0) === 1,
+      onRun: (runId) => post({ type: 'run', runId }),
     });
     post({ type: 'result', result, backendDetail: backend.detail });
   } finally {

@@ -3,7 +3,7 @@ import type { BackendPreference } from './backend/selectBackend';
 import type { DetectionResult, DetectorOptions } from './detector';
 
 /** What can cross the thread boundary: plain data only (no db handle, logger or callbacks). */
-export type SerializableDetectorOptions = Omit<DetectorOptions, 'db' | 'modelDir' | 'log' | 'backend' | 'random' | 'shouldStop' | 'now'>;
+export type SerializableDetectorOptions = Omit<DetectorOptions, 'db' | 'modelDir' | 'log' | 'backend' | 'random' | 'shouldStop' | 'now' | 'onRun'>;
 
 export interface WorkerInput {
   dbPath: string;
@@ -20,5 +20,7 @@ export interface WorkerInput {
 
 export type WorkerMessage =
   | { type: 'log'; level: LogLevel; msg: string; fields?: LogFields }
+  /** The run's row exists: if the thread dies from here on, the parent ends the run. */
+  | { type: 'run'; runId: number }
   | { type: 'result'; result: DetectionResult; backendDetail: string }
   | { type: 'error'; name: string; message: string };

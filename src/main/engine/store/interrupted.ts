@@ -18,3 +18,17 @@ export function markInterruptedRuns(db: Db, now: number): number {
   }
   return changed;
 }
+
+/**
+ * Ends one detection run whose worker died before it could (killed, crashed, out of memory):
+ * failed with `error`, or cancelled when the monitor was stopping and cut it short. Only a run
+ * still marked running is touched; its scores and the saved model are as the worker left them
+ * (each saved in one step), so the model in use stays the one from before the run.
+ */
+export function markDeadRun(db: Db, runId: number, now: number, status: 'failed' | 'cancelled', error: string): boolean {
+  return (
+    db
+      .prepare(`UPDATE detection_runs SET status = ?, error = ?, ended_at = max(started_at, ?) WHERE id = ? AND status = 'running'`)
+      .run(status, error, now, runId).changes > 0
+  );
+}
