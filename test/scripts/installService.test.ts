@@ -205,7 +205,7 @@ describe.runIf(process.platform === 'linux')('scripts/install-service.sh', () =>
       expect(ppidOf(on!.pid)).toBe(mainPid);
       const main = processCapabilities(mainPid);
       const capture = processCapabilities(on!.pid);
-      console.log(`monitor ${mainPid}: CapEff ${main?.effective.toString(16)}; capture ${on!.pid}: CapEff ${capture?.effective.toString(16)}`);
+      console.log(`${Math.round((Date.now() - t0) / 1000)} s in: monitor ${mainPid}: CapEff ${main?.effective.toString(16)}; capture ${on!.pid}: CapEff ${capture?.effective.toString(16)}`);
       expect(main).toEqual({ effective: 0n, permitted: 0n, ambient: 0n });
       // The unit's file system protections hold for the monitor: / read-only (ProtectSystem=strict).
       expect(fs.readFileSync(`/proc/${mainPid}/mounts`, 'utf8')).toMatch(/^\S+ \/ \S+ ro[, ]/m);
@@ -214,6 +214,7 @@ describe.runIf(process.platform === 'linux')('scripts/install-service.sh', () =>
       // An upgrade does not pull the files from under a monitor systemd does not manage.
       if (service) {
         const upgrade = asSudoRuns();
+        console.log(`${Math.round((Date.now() - t0) / 1000)} s in: an upgrade under the running monitor refused`);
         expect(upgrade.status).toBe(1);
         expect(upgrade.stderr).toMatch(/^install-service: processes of the user portent still run \(pids [\d ]+\): stop them[^\n]*\n$/);
         expect(processCapabilities(mainPid)).not.toBeNull();
@@ -224,7 +225,7 @@ describe.runIf(process.platform === 'linux')('scripts/install-service.sh', () =>
       if (service) {
         const t1 = Date.now();
         const stopped = await service.stop();
-        console.log(`stopped in ${Date.now() - t1} ms:\n${service.output().split('\n').slice(-6).join('\n')}`);
+        console.log(`${Math.round((Date.now() - t0) / 1000)} s in: stopped in ${Date.now() - t1} ms:\n${service.output().split('\n').slice(-6).join('\n')}`);
         expect(stopped, service.output()).toEqual({ code: 0, signal: null, left: [] });
       } else {
         expect(spawnSync('systemctl', ['stop', 'portent.service']).status).toBe(0);
@@ -238,7 +239,7 @@ describe.runIf(process.platform === 'linux')('scripts/install-service.sh', () =>
 
       // Removed, data and user too.
       const removal = asSudoRuns(['--remove', '--purge']);
-      console.log(`install-service.sh --remove --purge:\n${removal.stdout}${removal.stderr}`);
+      console.log(`${Math.round((Date.now() - t0) / 1000)} s in: install-service.sh --remove --purge:\n${removal.stdout}${removal.stderr}`);
       expect(removal.stderr).toBe('');
       expect(removal.status).toBe(0);
       expect([PREFIX, UNIT, STATE].filter((p) => fs.existsSync(p))).toEqual([]);
