@@ -9,6 +9,7 @@
  * bench/traffic/run.ts. Documented in bench/traffic/README.md.
  *
  *   npx tsx bench/traffic.ts [--json] [--seed 7 | --seeds 7,11,13] [--days 8] [--keep-db PATH]
+ *       [--baselines-only] [--ports 65536] [--backend wasm|cpu|node] [--verbose]
  *
  * --seed N        one seed (default 7).
  * --seeds A,B,C   each seed in turn; then per detector the mean, sample standard deviation, min
@@ -17,6 +18,13 @@
  * --keep-db PATH  keep the database at PATH and its labels at PATH.labels.json (with several
  *                 seeds, PATH gets -seedN before its extension); otherwise both are removed.
  * --json          one JSON object (without it, a table and then the JSON).
+ * --baselines-only  the two baselines alone (seconds instead of minutes).
+ * --ports N       Portent's port-model axis (default 65,536, the product's; smaller only to explore).
+ * --backend       the detection backend (default wasm, as shipped).
+ * --verbose       Portent's hourly runs and incidents on stderr.
+ *
+ * Portent runs as the monitor's hourly job would, both models with the default settings, one
+ * detection per simulated hour (bench/traffic/portent.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,9 +33,11 @@ import { optionOf } from './args';
 import { spreadOfTraffic } from './traffic/evaluate';
 import { TRAFFIC_KINDS } from './traffic/incidents';
 import { DETECTORS, runTraffic, type TrafficRun } from './traffic/run';
+import { portentDetector } from './traffic/portent';
+import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';
 
-const VALUE_OPTIONS = ['seed', 'seeds', 'days', 'keep-db'];
-const FLAG_OPTIONS = ['json'];
+const VALUE_OPTIONS = ['seed', 'seeds', 'days', 'keep-db', 'ports', 'backend'];
+const FLAG_OPTIONS = ['json', 'baselines-only', 'verbose'];
 
 function fail(message: string): never {
   process.stderr.write(`bench/traffic: ${message}\n`);
@@ -53,6 +63,11 @@ const seeds = args.includes('--seeds') ? optionOf(args, 'seeds', '').split(',').
 if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0) || new Set(seeds).size !== seeds.length) fail('--seeds must be distinct whole numbers separated by commas');
 const keep = args.includes('--keep-db') ? path.resolve(optionOf(args, 'keep-db', '')) : null;
 const json = args.includes('--json');
+const ports = whole('ports', '65536', 4096, 65_536);
+const backend = optionOf(args, 'backend', 'wasm') as BackendPreference;
+if (!['node', 'wasm', 'cpu'].includes(backend)) fail('--backend must be node, wasm or cpu');
+const detectorsFor = (seed: number) =>
+  args.includes('--baselines-only') ? DETECTORS : { portent: portentDetector({ ports, backend, seed, verbose: args.includes('--verbose') }), ...DETECTORS };
 
 function dbPathFor(seed: number, dir: string): string {
   if (!keep) return path.join(dir, `traffic-${seed}.db`);
@@ -83,13 +98,13 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-traffic-'));
 const runs: TrafficRun[] = [];
 try {
   for (const seed of seeds) {
-    runs.push(await runTraffic({ seed, days, dbPath: dbPathFor(seed, dir) }));
+    runs.push(await runTraffic({ seed, days, dbPath: dbPathFor(seed, dir), detectors: detectorsFor(seed) }));
     if (seeds.length > 1 && !json) process.stderr.write(`bench/traffic: seed ${seed} done\n`);
   }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
-const summary = seeds.length > 1 ? Object.fromEntries(Object.keys(DETECTORS).map((d) => [d, spreadOfTraffic(runs.map((r) => r.detectors[d]!))])) : undefined;
+const summary = seeds.length > 1 ? Object.fromEntries(Object.keys(runs[0]!.detectors).map((d) => [d, spreadOfTraffic(runs.map((r) => r.detectors[d]!))])) : undefined;
 const result = seeds.length === 1 ? { ...runs[0]!, total_s: Math.round((performance.now() - started) / 100) / 10 } : { seeds, days, summary, per_seed: runs, total_s: Math.round((performance.now() - started) / 100) / 10 };
 if (!json) process.stdout.write(`${table(runs)}\n\n`);
 process.stdout.write(`${JSON.stringify(result, null, json ? undefined : 2)}\n`);

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type * as tf from './tf';
 import type { Db } from '../store/database';
 import { DetectionStore, type IncidentPortRow, type IncidentRow, type OwnerChange, type RoundRef } from '../store/detectionStore';
@@ -11,6 +12,8 @@ import { fit, scoreWindows } from './training';
 import { countRounds, emptyHourCounts, HourProfile } from './hourProfile';
 import { windowsFor } from './windows';
 import { isHeldOut } from './holdout';
+import { DEFAULT_BUDGET } from './threshold';
+import { detectTraffic, TRAFFIC_BUDGET_SHARE, type TrafficResult } from '../traffic/trafficDetector';
 
 /**
  * Share of the threshold in force at or above which a normal round's score is left out of the
@@ -65,6 +68,15 @@ export interface DetectorOptions {
   shouldStop?: () => boolean;
   /** Told the run's id once its row exists, so that a death of the thread can still end it. */
   onRun?: (runId: number) => void;
+  /**
+   * The traffic model (traffic/trafficDetector.ts) after the port model in full runs, with its
+   * share of the alert budget (default on). Off, the port model has the whole budget.
+   */
+  traffic?: boolean;
+  /** Where the traffic model is saved (default: traffic-model.json beside the model folder). */
+  trafficModelFile?: string;
+  /** Rounds per traffic window (default 10). */
+  trafficWindowRounds?: number;
 }
 
 export interface DetectionResult {
@@ -80,9 +92,14 @@ export interface DetectionResult {
   scoreMs: number;
   fitMs: number;
   epochs: number;
+  /** What the traffic model did in this run (absent in 'score' runs, or when it is off or failed). */
+  traffic?: Omit<TrafficResult, 'incidents'>;
 }
 
 export const DEFAULT_MIN_TRAINING_ROUNDS = 360;
+
+/** Rounds a day at one round a minute: the budget is per round, the traffic model's per window. */
+const ROUNDS_A_DAY = 1440;
 
 /** Runs one detection in the calling thread (the worker calls this). */
 export async function runDetection(o: DetectorOptions): Promise<DetectionResult> {
@@ -91,7 +108,26 @@ export async function runDetection(o: DetectorOptions): Promise<DetectionResult>
   const runId = store.startRun(o.trigger ?? 'schedule', now(), o.backend, o.scope ?? 'full');
   o.onRun?.(runId);
   try {
-    const result = await detect(o, store, runId);
+    const budget = o.budget ?? DEFAULT_BUDGET;
+    const withTraffic = o.traffic !== false;
+    const result = await detect({ ...o, budget: withTraffic ? budget * (1 - TRAFFIC_BUDGET_SHARE) : budget }, store, runId);
+    if (withTraffic && (o.scope ?? 'full') === 'full') {
+      try {
+        const t = await detectTraffic({
+          db: o.db, modelFile: o.trafficModelFile ?? path.join(path.dirname(o.modelDir), 'traffic-model.json'), log: o.log, runId, now, random: o.random ?? Math.random,
+          minTrainingRounds: o.minTrainingRounds ?? DEFAULT_MIN_TRAINING_ROUNDS, alertsPerDay: budget * ROUNDS_A_DAY * TRAFFIC_BUDGET_SHARE, sensitivity: o.sensitivity,
+          windowRounds: o.trafficWindowRounds, shouldStop: o.shouldStop,
+        });
+        const { incidents, ...summary } = t;
+        const known = new Set(result.incidents.map((i) => i.id));
+        result.incidents.push(...incidents.filter((i) => !known.has(i.id)));
+        result.traffic = summary;
+      } catch (err) {
+        if ((err as Error).name === 'CancelledError') throw err;
+        // The port model's results stand; the traffic model tries again at the next run.
+        o.log.error('traffic detection failed; port detection is unaffected', { error: (err as Error).message });
+      }
+    }
     store.finishRun(runId, { endedAt: now(), status: 'ok', roundsScored: result.roundsScored, incidents: result.incidents.length, modelVersion: result.modelVersion });
     return result;
   } catch (err) {
@@ -110,7 +146,9 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
   const w = windowSpan(config);
   const scope = o.scope ?? 'full';
 
-  const unscored = store.unscoredRounds();
+  // Rounds started by now: in use every round is; a replay of a recorded week (the traffic
+  // benchmark) detects hour by hour as the scheduler would have.
+  const unscored = store.unscoredRounds(-1, now());
   const loaded = await loadModel(o.modelDir, config);
   if (!loaded.model && loaded.reason !== 'no saved model') {
     o.log.warn('discarding the saved detection model; a new one will be trained', { reason: loaded.reason, dir: o.modelDir });

@@ -136,14 +136,14 @@ export class DetectionStore {
   }
 
   /** Successful rounds without a score, oldest first. */
-  unscoredRounds(limit = -1): RoundRef[] {
+  unscoredRounds(limit = -1, until = Number.MAX_SAFE_INTEGER): RoundRef[] {
     return this.db
-      .prepare<[number], RoundRef>(
+      .prepare<[number, number], RoundRef>(
         `SELECT r.id, r.started_at AS startedAt FROM rounds r
-         WHERE r.status = 'ok' AND NOT EXISTS (SELECT 1 FROM round_scores s WHERE s.round_id = r.id)
+         WHERE r.status = 'ok' AND r.started_at <= ? AND NOT EXISTS (SELECT 1 FROM round_scores s WHERE s.round_id = r.id)
          ORDER BY r.started_at, r.id LIMIT ?`,
       )
-      .all(limit);
+      .all(until, limit);
   }
 
   /** The `count` successful rounds just before `startedAt` (oldest first), for window context. */

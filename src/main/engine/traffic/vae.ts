@@ -27,7 +27,7 @@ export interface TrafficVaeConfig {
   minScale: number;
 }
 
-export const DEFAULT_TRAFFIC_VAE: Omit<TrafficVaeConfig, 'inputs'> = { hidden: 32, latent: 6, beta: 0.05, learningRate: 5e-3, batchSize: 64, minScale: 0.1 };
+export const DEFAULT_TRAFFIC_VAE: Omit<TrafficVaeConfig, 'inputs'> = { hidden: 32, latent: 6, beta: 0.05, learningRate: 5e-3, batchSize: 64, minScale: 0.02 };
 
 export interface FitOptions {
   /** Passes over the training rows: a fixed amount of work, not a time budget. */
@@ -38,6 +38,8 @@ export interface FitOptions {
   seed: number;
   /** Epochs without a better validation score before stopping (default 2). */
   patience?: number;
+  /** Refit the standardisation on these rows (always on a model's first fit). */
+  rescale?: boolean;
 }
 
 export interface FitResult {
@@ -167,13 +169,13 @@ export class TrafficVae {
   }
 
   /**
-   * Trains on `rows` for `options.epochs` passes (the scaler is fitted on the first call only, so
-   * later refits keep the units scores and thresholds were calibrated in), keeping the weights of
+   * Trains on `rows` for `options.epochs` passes (the scaler is fitted on the first call, and again
+   * only when asked, so later refits keep the units scores and thresholds were calibrated in), keeping the weights of
    * the epoch with the best validation score when validation rows are given.
    */
   fit(rows: readonly Float32Array[], options: FitOptions): FitResult {
     if (rows.length === 0) return { epochs: [], kept: 0 };
-    if (this.fitted === false) {
+    if (!this.fitted || options.rescale) {
       this.fitScaler(rows);
       this.fitted = true;
     }

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Db } from '../../src/main/engine/store/database';
+import { runDetection } from '../../src/main/engine/detect/detector';
+import { selectDetectionBackend } from '../../src/main/engine/detect/backendChoice';
+import type { BackendPreference } from '../../src/main/engine/detect/backend/selectBackend';
+import { detectorPlan } from '../../src/main/engine/monitorPlan';
+import { defaultSettings } from '../../src/shared/settings';
+import { createLogger, silentLogger } from '../../src/main/engine/log';
+import { seededRandom } from '../../src/shared/random';
+import type { TrafficAlert, TrafficDetector } from './evaluate';
+
+const HOUR = 3_600_000;
+
+export interface PortentBenchOptions {
+  backend?: BackendPreference;
+  /** The port model's axis (65,536 by default: the product's). */
+  ports?: number;
+  seed?: number;
+  verbose?: boolean;
+}
+
+/**
+ * Portent itself as a detector of the traffic benchmark: both models, as the monitor's hourly
+ * job runs them with the default settings (learning period: the benchmark's learning day), one
+ * detection per simulated hour over the recorded week (each sees only the rounds started by its
+ * hour: `now`), then every incident read back as an alert, announced when its first run ended.
+ * Port incidents count too: the false alarms of the two models are one budget.
+ */
+export function portentDetector(o: PortentBenchOptions = {}): TrafficDetector {
+  return async (db: Db, { start, end, learningEnd }) => {
+    const backend = await selectDetectionBackend(o.backend ?? 'wasm');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-traffic-bench-'));
+    const log = o.verbose ? createLogger((l) => process.stderr.write(`${l}\n`), 'debug') : silentLogger;
+    const plan = detectorPlan({ ...defaultSettings(), 'detection.learningHours': Math.round((learningEnd - start) / HOUR) });
+    const random = seededRandom(o.seed ?? 1);
+    try {
+      for (let hourEnd = start + HOUR; hourEnd <= end; hourEnd += HOUR) {
+        const r = await runDetection({ db, modelDir: path.join(dir, 'model'), log, backend: backend.name, now: () => hourEnd, random, config: { ports: o.ports ?? 65_536 }, ...plan });
+        if (o.verbose) {
+          process.stderr.write(
+            `${new Date(hourEnd).toString().slice(0, 21)} ports thr=${r.threshold?.toFixed(2)} traffic thr=${r.traffic?.threshold?.toFixed(2)} learning=${r.traffic?.learning.learning} rows=${r.traffic?.rowsScored} inc=${r.incidents.length} ${r.incidents.map((i) => i.sentence).join(' | ').slice(0, 300)}\n`,
+          );
+        }
+      }
+      return alertsOf(db);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+/** Every incident as an alert: its span, when it was announced, what it names. */
+export function alertsOf(db: Db): TrafficAlert[] {
+  const rows = db
+    .prepare<[], { id: number; startedAt: number; endedAt: number; raisedAt: number | null; kind: string; trafficKind: string | null; process: string | null; sentence: string }>(
+      `SELECT i.id, i.started_at AS startedAt, i.ended_at AS endedAt, r.started_at AS raisedAt, i.kind, i.traffic_kind AS trafficKind, p.name AS process, i.sentence
+       FROM incidents i LEFT JOIN detection_runs r ON r.id = i.run_id LEFT JOIN processes p ON p.id = i.process_id ORDER BY i.started_at`,
+    )
+    .all();
+  const endpoints = db.prepare<[number], { address: string; name: string | null }>('SELECT address, name FROM incident_endpoints WHERE incident_id = ? ORDER BY rank');
+  const port = db.prepare<[number], { pid: number | null; process: string | null }>('SELECT pid, process FROM incident_ports WHERE incident_id = ? ORDER BY rank LIMIT 1');
+  return rows.map((r) => {
+    const eps = endpoints.all(r.id);
+    const p = port.get(r.id);
+    return {
+      start: r.startedAt,
+      end: r.endedAt,
+      raisedAt: Math.max(r.raisedAt ?? r.startedAt, r.startedAt),
+      pid: p?.pid ?? null,
+      process: r.process ?? p?.process ?? null,
+      remotes: eps.map((e) => e.address).filter((a) => a !== ''),
+      domains: eps.map((e) => e.name).filter((n): n is string => n !== null),
+      kind: r.trafficKind ?? r.kind,
+      detail: r.sentence,
+    };
+  });
+}

@@ -1,0 +1,307 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../store/database';
+import type { Logger } from '../log';
+import { DetectionStore, type IncidentRow } from '../store/detectionStore';
+import { isHeldOutWindow, TrafficStore, type ReplayedWindow, type ScoredWindowRow } from '../store/trafficStore';
+import { calibrateThreshold } from '../detect/threshold';
+import { CancelledError } from '../detect/cancelled';
+import { TRAFFIC_FEATURES } from './featureVector';
+import { readTrafficWindows, type TrafficWindow } from './trafficWindows';
+import type { TrafficRow } from './trafficRow';
+import { TrafficVae, type TrafficVaeState } from './vae';
+import { classify, dnsZoneRows, drivingFeatures, endpointRow, probeRows, telling, trafficSentence } from './trafficExplain';
+
+/**
+ * The traffic half of the hourly detection (docs/detection.md, "Traffic model"): windows of
+ * `windowRounds` rounds are cut from the rounds recorded since the last run, each process's
+ * window (and the host-wide one) is scored by the traffic VAE, windows above the threshold become
+ * traffic incidents (or join the port incident of the same process), and the model is refitted
+ * on the normal windows plus a replay of older ones and recalibrated on held-out windows. Runs in
+ * the detection worker after the port model, with the same learning period and a share of the
+ * same false-alarm budget.
+ */
+export const TRAFFIC_MODEL_FORMAT = 'portent-traffic-vae';
+export const TRAFFIC_MODEL_FORMAT_VERSION = 1;
+
+/** Of the alerts a day the user allows, the share the traffic model may spend; the port model has the rest. */
+export const TRAFFIC_BUDGET_SHARE = 1 / 3;
+
+/** Lowest threshold: a window whose features are all within about three spreads of what the model expects never alerts. */
+export const TRAFFIC_THRESHOLD_FLOOR = 9;
+
+export interface TrafficModelFile {
+  format: typeof TRAFFIC_MODEL_FORMAT;
+  formatVersion: number;
+  features: string[];
+  windowRounds: number;
+  version: number;
+  createdAt: number;
+  threshold: number | null;
+  thresholdMethod: string | null;
+  /** Rounds of history the model has taken in (the learning period counts these). */
+  roundsSeen: number;
+  /** The last round of the last window scored; the next run starts after it. */
+  scoredThrough: number | null;
+  history: { at: number; epochs: { loss: number; valScore: number | null }[]; kept: number; rows: number }[];
+  vae: TrafficVaeState | null;
+}
+
+export interface TrafficOptions {
+  db: Db;
+  /** The JSON file the traffic model is saved in (replaced atomically). */
+  modelFile: string;
+  log: Logger;
+  runId: number;
+  now: () => number;
+  random: () => number;
+  minTrainingRounds: number;
+  /** False alerts a day the traffic model may raise (its share of the user's budget). */
+  alertsPerDay: number;
+  sensitivity?: number;
+  /** Rounds per window (10 one-minute rounds by default). */
+  windowRounds?: number;
+  /** Epochs of a new model's first training, and of each later refit: a fixed amount of work. */
+  initialEpochs?: number;
+  refitEpochs?: number;
+  /** Older windows replayed at each refit, for training and for validation. */
+  replayWindows?: number;
+  holdoutWindows?: number;
+  /** Most windows one run scores (a first run on a long history takes the newest). */
+  maxBacklogWindows?: number;
+  calibrationDays?: number;
+  /** The start of recording that is scored but never learned (default one hour; see detectTraffic). */
+  warmupMs?: number;
+  /** Near misses (a share of the threshold in force) are left out of the next calibration. */
+  nearMiss?: number;
+  shouldStop?: () => boolean;
+}
+
+export interface TrafficResult {
+  windowsScored: number;
+  rowsScored: number;
+  incidents: IncidentRow[];
+  learning: { learning: boolean; roundsSeen: number; roundsNeeded: number };
+  threshold: number | null;
+  modelVersion: number;
+  scoreMs: number;
+  fitMs: number;
+  epochs: number;
+}
+
+function freshModel(windowRounds: number, now: number): TrafficModelFile {
+  return {
+    format: TRAFFIC_MODEL_FORMAT, formatVersion: TRAFFIC_MODEL_FORMAT_VERSION, features: [...TRAFFIC_FEATURES], windowRounds, version: 0, createdAt: now,
+    threshold: null, thresholdMethod: null, roundsSeen: 0, scoredThrough: null, history: [], vae: null,
+  };
+}
+
+/** The saved traffic model, or why it cannot be used (then a new one is started). */
+export function loadTrafficModel(file: string, windowRounds: number): { model: TrafficModelFile; vae: TrafficVae | null } | { model: null; reason: string } {
+  if (!fs.existsSync(file)) return { model: null, reason: 'no saved traffic model' };
+  let m: TrafficModelFile;
+  try {
+    m = JSON.parse(fs.readFileSync(file, 'utf8')) as TrafficModelFile;
+  } catch (err) {
+    return { model: null, reason: `the traffic model file is unreadable: ${(err as Error).message}` };
+  }
+  if (m?.format !== TRAFFIC_MODEL_FORMAT || m.formatVersion !== TRAFFIC_MODEL_FORMAT_VERSION) return { model: null, reason: `traffic model format ${String(m?.format)} v${String(m?.formatVersion)} is not ${TRAFFIC_MODEL_FORMAT} v${TRAFFIC_MODEL_FORMAT_VERSION}` };
+  if (!Array.isArray(m.features) || m.features.join(',') !== TRAFFIC_FEATURES.join(',')) return { model: null, reason: 'the saved traffic model was built on other features' };
+  if (m.windowRounds !== windowRounds) return { model: null, reason: `the saved traffic model uses windows of ${m.windowRounds} rounds, not ${windowRounds}` };
+  if (typeof m.roundsSeen !== 'number' || !Array.isArray(m.history)) return { model: null, reason: 'the traffic model file is missing fields' };
+  if (!m.vae) return { model: m, vae: null };
+  try {
+    return { model: m, vae: TrafficVae.fromState(m.vae) };
+  } catch (err) {
+    return { model: null, reason: `the saved traffic model is damaged: ${(err as Error).message}` };
+  }
+}
+
+function saveTrafficModel(file: string, m: TrafficModelFile): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, JSON.stringify(m));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+interface Scored {
+  window: TrafficWindow;
+  row: TrafficRow;
+  score: number;
+  anomalous: boolean;
+  heldOut: boolean;
+}
+
+export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
+  const windowRounds = o.windowRounds ?? 10;
+  const store = new TrafficStore(o.db);
+  const detections = new DetectionStore(o.db);
+  const loaded = loadTrafficModel(o.modelFile, windowRounds);
+  let meta: TrafficModelFile;
+  let vae: TrafficVae | null;
+  if (loaded.model) {
+    meta = loaded.model;
+    vae = loaded.vae;
+  } else {
+    if (loaded.reason !== 'no saved traffic model') o.log.warn('discarding the saved traffic model; a new one will be trained', { reason: loaded.reason, file: o.modelFile });
+    meta = freshModel(windowRounds, o.now());
+    // A rebuilt model does not score the past again: it learns from the windows not scored yet.
+    meta.scoredThrough = store.lastScoredRound();
+    vae = null;
+  }
+  const roundsNeeded = o.minTrainingRounds;
+  const latest = store.latestRoundId(o.now());
+  const empty = (): TrafficResult => ({
+    windowsScored: 0, rowsScored: 0, incidents: [], threshold: meta.threshold, modelVersion: meta.version, scoreMs: 0, fitMs: 0, epochs: 0,
+    learning: { learning: learningOf(meta, vae, roundsNeeded), roundsSeen: meta.roundsSeen, roundsNeeded },
+  });
+  if (latest === null) {
+    vae?.dispose();
+    return empty();
+  }
+  const from = firstRoundToScore(o.db, meta.scoredThrough, windowRounds * (o.maxBacklogWindows ?? 144), latest);
+  if (from === null || from > latest) {
+    vae?.dispose();
+    return empty();
+  }
+  try {
+    const t0 = performance.now();
+    const windows = readTrafficWindows(o.db, { fromRoundId: from, toRoundId: latest, windowRounds }).filter((w) => w.complete);
+    if (windows.length === 0) return empty();
+    const learning = learningOf(meta, vae, roundsNeeded);
+    const threshold = learning ? null : meta.threshold;
+    const scored: Scored[] = [];
+    for (const w of windows) {
+      if (o.shouldStop?.()) throw new CancelledError();
+      const scores = vae && vae.trained ? vae.score(w.rows.map((r) => r.features)) : w.rows.map(() => 0);
+      w.rows.forEach((row, i) => scored.push({ window: w, row, score: scores[i]!, anomalous: threshold !== null && scores[i]! > threshold, heldOut: isHeldOutWindow(w.lastRoundId) }));
+    }
+    const incidents = threshold === null || !vae ? [] : recordIncidents(o, store, detections, scored, threshold, vae, meta.scoredThrough);
+    store.saveWindows(
+      o.runId,
+      meta.version,
+      scored.map((s): ScoredWindowRow => ({
+        firstRoundId: s.window.firstRoundId, lastRoundId: s.window.lastRoundId, startedAt: s.window.startedAt, endedAt: s.window.endedAt, processId: s.row.processId,
+        score: s.score, threshold, anomalous: s.anomalous, heldOut: s.heldOut, features: s.row.features,
+      })),
+    );
+    const scoreMs = performance.now() - t0;
+
+    // Refit: this run's normal windows that are not held out, the windows the user approved, and
+    // a replay of older normal windows; validation on held-out windows only.
+    const t1 = performance.now();
+    const last = windows.at(-1)!.lastRoundId;
+    const isNew = !vae;
+    const model = vae ?? TrafficVae.create(TRAFFIC_FEATURES.length, Math.floor(o.random() * 2 ** 31));
+    vae = model;
+    // The first hour of a history is scored but not learned: every remote end is "never seen"
+    // then, because recording just began, not because the machine does something new.
+    const warm = (firstRoundAt(o.db) ?? 0) + (o.warmupMs ?? 3_600_000);
+    const fresh = scored.filter((s) => !s.anomalous && !s.heldOut && s.window.startedAt >= warm).map((s) => s.row.features);
+    const approved = store.approvedSince(meta.history.at(-1)?.at ?? 0).map((r) => r.features);
+    const replay = store.replay(o.replayWindows ?? 400, windows[0]!.firstRoundId, o.random, 'train', warm).map((r: ReplayedWindow) => r.features);
+    const validation = [...scored.filter((s) => !s.anomalous && s.heldOut && s.window.startedAt >= warm).map((s) => s.row.features), ...store.replay(o.holdoutWindows ?? 200, windows[0]!.firstRoundId, o.random, 'holdout', warm).map((r) => r.features)];
+    const train = [...fresh, ...approved, ...replay];
+    // While learning, the standardisation follows the growing history; once alerting, it stays, so
+    // that scores keep the units the threshold was calibrated in.
+    const fit = model.fit(train, { epochs: isNew ? (o.initialEpochs ?? 30) : (o.refitEpochs ?? 4), validation, seed: Math.floor(o.random() * 2 ** 31), patience: isNew ? 4 : 2, rescale: learning });
+    const fitMs = performance.now() - t1;
+    meta.roundsSeen += windows.reduce((a, w) => a + w.rounds, 0);
+    meta.scoredThrough = last;
+    meta.history.push({ at: o.now(), epochs: fit.epochs, kept: fit.kept, rows: train.length });
+    if (meta.history.length > 200) meta.history.splice(0, meta.history.length - 200);
+
+    if (meta.roundsSeen >= roundsNeeded && model.trained) {
+      const now = o.now();
+      const pool = [...model.score(validation), ...store.recentHoldoutScores(now - (o.calibrationDays ?? 7) * 86_400_000)];
+      const perDay = store.windowsPerDay(now) ?? scored.length;
+      const budget = Math.min(0.5, Math.max(1e-6, o.alertsPerDay / Math.max(1, perDay)));
+      const truncateAt = meta.threshold !== null ? (o.nearMiss ?? 0.8) * meta.threshold : undefined;
+      if (pool.filter((x) => truncateAt === undefined || x < truncateAt).length >= 2) {
+        const t = calibrateThreshold(pool, { budget, sensitivity: o.sensitivity, floor: TRAFFIC_THRESHOLD_FLOOR, truncateAt });
+        meta.threshold = t.value;
+        meta.thresholdMethod = t.method;
+        o.log.debug('traffic threshold calibrated', { ...t, budget, windowsPerDay: Math.round(perDay) });
+      } else o.log.warn('too few held-out traffic windows to recalibrate; the threshold stays', { windows: pool.length, threshold: meta.threshold });
+    }
+    meta.version += 1;
+    meta.createdAt = o.now();
+    meta.vae = model.state();
+    saveTrafficModel(o.modelFile, meta);
+    return {
+      windowsScored: windows.length, rowsScored: scored.length, incidents, threshold: meta.threshold, modelVersion: meta.version, scoreMs, fitMs, epochs: fit.epochs.length,
+      learning: { learning: learningOf(meta, model, roundsNeeded), roundsSeen: meta.roundsSeen, roundsNeeded },
+    };
+  } finally {
+    vae?.dispose();
+  }
+}
+
+function firstRoundAt(db: Db): number | null {
+  return db.prepare<[], number | null>('SELECT min(started_at) FROM rounds').pluck().get() ?? null;
+}
+
+function learningOf(meta: TrafficModelFile, vae: TrafficVae | null, roundsNeeded: number): boolean {
+  return !vae || !vae.trained || meta.threshold === null || meta.roundsSeen < roundsNeeded;
+}
+
+/**
+ * The first round of the next window: the one after the last scored, or, for a model that has
+ * scored nothing yet, the oldest round within `maxRounds` of the newest (a first run on a long
+ * history takes the recent past, not all of it).
+ */
+function firstRoundToScore(db: Db, scoredThrough: number | null, maxRounds: number, latest: number): number | null {
+  if (scoredThrough !== null) return db.prepare<[number], number | null>('SELECT min(id) FROM rounds WHERE id > ?').pluck().get(scoredThrough) ?? null;
+  const ids = db.prepare<[number, number], number>('SELECT id FROM rounds WHERE id <= ? ORDER BY id DESC LIMIT ?').pluck().all(latest, maxRounds);
+  return ids.length === 0 ? null : ids.at(-1)!;
+}
+
+/**
+ * Anomalous windows become incidents. A window of a process whose previous window was anomalous
+ * continues its incident; otherwise, if a port incident of one of its pids overlaps it, the
+ * traffic explanation joins that incident (one story); otherwise a new traffic incident.
+ */
+function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: DetectionStore, scored: readonly Scored[], threshold: number, vae: TrafficVae, scoredThrough: number | null): IncidentRow[] {
+  const touched = new Map<number, IncidentRow>();
+  // The last round of the window before each window, to find the incident a window continues.
+  const windowsInOrder = [...new Set(scored.map((s) => s.window))];
+  const lastBefore = new Map<TrafficWindow, number | null>();
+  windowsInOrder.forEach((w, i) => lastBefore.set(w, i === 0 ? scoredThrough : windowsInOrder[i - 1]!.lastRoundId));
+  for (const s of scored) {
+    if (!s.anomalous) continue;
+    const e = vae.explain(s.row.features);
+    const kind = classify(e.shares);
+    const features = drivingFeatures(e.shares, s.row.features, e.expected);
+    const endpoints = [...(kind === 'scan' ? probeRows(s.row) : []), ...(kind === 'dns-tunnel' ? dnsZoneRows(s.row) : []), ...telling(s.row, kind).map(endpointRow)].slice(0, 16);
+    const before = lastBefore.get(s.window) ?? null;
+    const open = before === null ? undefined : store.continuing(s.row.processId, before);
+    if (open) {
+      store.extendIncident(open.id, {
+        endRoundId: s.window.lastRoundId, endedAt: s.window.endedAt, rounds: open.rounds + s.window.rounds, peakScore: Math.max(open.peakScore, s.score),
+        sentence: trafficSentence(kind, s.row, open.startedAt, features), endpoints, features, trafficKind: kind,
+      });
+      touched.set(open.id, detections.incident(open.id)!);
+      continue;
+    }
+    const port = store.portIncidentOf(s.row.pids, s.window.startedAt, s.window.endedAt);
+    if (port) {
+      // The port incident's sentence gains the traffic's once; later windows refresh the explanation only.
+      const sentence = port.kind === 'both' ? port.sentence : `${port.sentence} ${trafficSentence(kind, s.row, s.window.startedAt, features)}`;
+      store.attachToPortIncident(port.id, { processId: s.row.processId, trafficKind: kind, endpoints, features, sentence });
+      touched.set(port.id, detections.incident(port.id)!);
+      continue;
+    }
+    const id = store.insertIncident(o.runId, {
+      startRoundId: s.window.firstRoundId, endRoundId: s.window.lastRoundId, startedAt: s.window.startedAt, endedAt: s.window.endedAt, rounds: s.window.rounds,
+      peakScore: s.score, threshold, sentence: trafficSentence(kind, s.row, s.window.startedAt, features), processId: s.row.processId, trafficKind: kind, endpoints, features,
+    });
+    touched.set(id, detections.incident(id)!);
+  }
+  return [...touched.values()];
+}

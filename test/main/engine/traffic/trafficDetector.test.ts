@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { detectTraffic, type TrafficOptions } from '../../../../src/main/engine/traffic/trafficDetector';
+import { DetectionStore } from '../../../../src/main/engine/store/detectionStore';
+import { TrafficStore } from '../../../../src/main/engine/store/trafficStore';
+import { createLogger, silentLogger } from '../../../../src/main/engine/log';
+import { seededRandom } from '../../../../src/shared/random';
+import { tempDir } from '../../../support/tmp';
+import { firefox, python, RecordedHost, ROUND_MS, T0, updater } from './support/recordedHost';
+import type { ConnectionEntry } from '../../../../src/main/engine/collect/sockets/types';
+
+const HOUR = 60;
+const SITES = Array.from({ length: 12 }, (_, k) => `198.51.100.${10 + k}`);
+
+/**
+ * A desktop on the socket table alone (capture off): firefox holds a few connections to a dozen
+ * familiar sites, changing every few minutes; an updater checks its one server every ten
+ * minutes. From `attackAt` on, python3 holds a connection to a host nothing here ever talked to.
+ */
+function desktop(hours: number, attack?: { at: number; minutes: number; listener?: boolean }): RecordedHost {
+  const host = new RecordedHost();
+  const rand = seededRandom(3);
+  let open: ConnectionEntry[] = [];
+  let shell: ConnectionEntry | null = null;
+  for (let i = 0; i < hours * HOUR; i++) {
+    open = open.filter(() => rand() > 0.2);
+    while (open.length < 2 + Math.floor(rand() * 4)) open.push(host.conn(firefox, SITES[Math.floor(rand() * SITES.length)]!, 443));
+    const extra: ConnectionEntry[] = i % 10 === 3 ? [host.conn(updater, '192.0.2.50', 443)] : [];
+    const attacking = attack && i >= attack.at && i < attack.at + attack.minutes;
+    if (attacking) shell ??= host.conn(python, '203.0.113.7', 4444);
+    else shell = null;
+    const listeners = attacking && attack.listener ? [{ proto: 'tcp' as const, family: 4 as const, address: '0.0.0.0', port: 4445, ...python }] : [];
+    host.round(i, [...open, ...extra, ...(shell ? [shell] : [])], 'off', listeners);
+  }
+  return host;
+}
+
+function options(host: RecordedHost, file: string, hour: number, over: Partial<TrafficOptions> = {}): TrafficOptions {
+  const runId = new DetectionStore(host.db).startRun('schedule', T0 + hour * HOUR * ROUND_MS, 'cpu');
+  return {
+    db: host.db, modelFile: file, log: silentLogger, runId, now: () => T0 + hour * HOUR * ROUND_MS - 1, random: seededRandom(hour), minTrainingRounds: 4 * HOUR, alertsPerDay: 1 / 3, ...over,
+  };
+}
+
+async function hourly(host: RecordedHost, file: string, hours: number, over: Partial<TrafficOptions> = {}) {
+  const results = [];
+  for (let h = 1; h <= hours; h++) results.push(await detectTraffic(options(host, file, h, over)));
+  return results;
+}
+
+describe('traffic detection', () => {
+  it('learns a desktop, then names a program holding a connection to a host never seen, in a sentence with the address', async () => {
+    const host = desktop(8, { at: 7 * HOUR + 5, minutes: 40 });
+    const file = path.join(tempDir(), 'traffic-model.json');
+    const results = await hourly(host, file, 8);
+    // Learning for four hours of rounds; then alerting.
+    expect(results[2]!.learning.learning).toBe(true);
+    expect(results[4]!.learning.learning).toBe(false);
+    expect(results[4]!.threshold).toBeGreaterThan(0);
+    // No incident in the normal hours after learning; the shell's hour raises one.
+    expect(results.slice(4, 7).flatMap((r) => r.incidents)).toEqual([]);
+    const incidents = results[7]!.incidents;
+    expect(incidents).toHaveLength(1);
+    const inc = incidents[0]!;
+    expect(inc.sentence).toMatch(/^python3 \(pid 4121\) talked to 203\.0\.113\.7:4444, a host it never talked to before \(nor did any program here\)/);
+    const traffic = new TrafficStore(host.db);
+    expect(traffic.endpointsOf(inc.id)[0]).toMatchObject({ address: '203.0.113.7', port: 4444, direction: 'out', newForProcess: true, newAnywhere: true });
+    const features = traffic.featuresOf(inc.id);
+    expect(features[0]!.share).toBeGreaterThan(0.05);
+    expect(features.map((f) => f.feature)).toEqual(expect.arrayContaining([expect.stringMatching(/new_for_process|new_anywhere|endpoints|sockets|opened/)]));
+    expect(host.db.prepare('SELECT kind, traffic_kind FROM incidents WHERE id = ?').get(inc.id)).toEqual({ kind: 'traffic', traffic_kind: 'new-destination' });
+    // Every window of the eight hours (48 of ten rounds) was scored once, and the model file is private.
+    expect(host.db.prepare('SELECT count(DISTINCT last_round_id) FROM traffic_windows').pluck().get()).toBe(48);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('tells a listener and the traffic of the same program as one incident', async () => {
+    const host = desktop(8, { at: 7 * HOUR + 5, minutes: 40, listener: true });
+    const file = path.join(tempDir(), 'traffic-model.json');
+    await hourly(host, file, 7);
+    // The port model's incident about python3's listener (its store, as the port detector writes it).
+    const store = new DetectionStore(host.db);
+    const first = host.db.prepare<[number], number>('SELECT id FROM rounds WHERE started_at = ?').pluck().get(T0 + (7 * HOUR + 5) * ROUND_MS)!;
+    const portIncident = store.insertIncident(store.startRun('schedule', T0, 'cpu'), {
+      startRoundId: first, endRoundId: first + 39, startedAt: T0 + (7 * HOUR + 5) * ROUND_MS, endedAt: T0 + (7 * HOUR + 44) * ROUND_MS, rounds: 40, peakScore: 14, threshold: 4,
+      sentence: 'Port 4445/tcp started listening: python3 (pid 4121), never seen before.',
+      ports: [{ proto: 'tcp', port: 4445, direction: 'appeared', share: 1, expected: 0, process: 'python3', exe: python.exe, pid: python.pid, firstSeenAt: null, usualProcess: null, usualExe: null }],
+    });
+    const r = await detectTraffic(options(host, file, 8));
+    expect(r.incidents.map((i) => i.id)).toEqual([portIncident]);
+    const row = host.db.prepare<[number], { kind: string; sentence: string }>('SELECT kind, sentence FROM incidents WHERE id = ?').get(portIncident)!;
+    expect(row.kind).toBe('both');
+    expect(row.sentence).toMatch(/^Port 4445\/tcp started listening: python3 \(pid 4121\), never seen before\. python3 \(pid 4121\) talked to 203\.0\.113\.7:4444/);
+    expect(host.db.prepare("SELECT count(*) FROM incidents WHERE kind = 'traffic'").pluck().get()).toBe(0);
+  });
+
+  it('rebuilds a damaged model file with a log line, and a new model does not score the past again', async () => {
+    const host = desktop(3);
+    const file = path.join(tempDir(), 'traffic-model.json');
+    await hourly(host, file, 2);
+    fs.writeFileSync(file, '{"format":"portent-traffic-vae","formatVersion":1,"features":[');
+    const lines: string[] = [];
+    const r = await detectTraffic(options(host, file, 3, { log: createLogger((l) => lines.push(l), 'warn') }));
+    expect(lines.join('\n')).toMatch(/discarding the saved traffic model; a new one will be trained.*unreadable/);
+    expect(r.windowsScored).toBe(6);
+    expect(host.db.prepare('SELECT count(DISTINCT last_round_id) FROM traffic_windows').pluck().get()).toBe(18);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).roundsSeen).toBe(60);
+  });
+});
+
