@@ -70,8 +70,8 @@ export interface TrafficOptions {
   /** Most windows one run scores (a first run on a long history takes the newest). */
   maxBacklogWindows?: number;
   calibrationDays?: number;
-  /** The start of recording that is scored but never learned (default one hour; see detectTraffic). */
-  warmupMs?: number;
+  /** The first rounds of recording, scored but never learned (default 60, an hour; see detectTraffic). */
+  warmupRounds?: number;
   /** Near misses (a share of the threshold in force) are left out of the next calibration. */
   nearMiss?: number;
   shouldStop?: () => boolean;
@@ -200,9 +200,9 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     const isNew = !vae;
     const model = vae ?? TrafficVae.create(TRAFFIC_FEATURES.length, Math.floor(o.random() * 2 ** 31));
     vae = model;
-    // The first hour of a history is scored but not learned: every remote end is "never seen"
-    // then, because recording just began, not because the machine does something new.
-    const warm = (firstRoundAt(o.db) ?? 0) + (o.warmupMs ?? 3_600_000);
+    // The first hour of rounds of a history is scored but not learned: every remote end is "never
+    // seen" then, because recording just began, not because the machine does something new.
+    const warm = warmupEnd(o.db, o.warmupRounds ?? 60);
     const fresh = scored.filter((s) => !s.anomalous && !s.heldOut && s.window.startedAt >= warm).map((s) => s.row.features);
     const approved = store.approvedSince(meta.history.at(-1)?.at ?? 0).map((r) => r.features);
     const replay = store.replay(o.replayWindows ?? 400, windows[0]!.firstRoundId, o.random, 'train', warm).map((r: ReplayedWindow) => r.features);
@@ -243,8 +243,10 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
   }
 }
 
-function firstRoundAt(db: Db): number | null {
-  return db.prepare<[], number | null>('SELECT min(started_at) FROM rounds').pluck().get() ?? null;
+/** When the first `rounds` rounds of recording end: windows starting before are never learned. */
+function warmupEnd(db: Db, rounds: number): number {
+  const t = db.prepare<[number], number | null>('SELECT started_at FROM rounds ORDER BY id LIMIT 1 OFFSET ?').pluck().get(rounds);
+  return t ?? Number.MAX_SAFE_INTEGER;
 }
 
 function learningOf(meta: TrafficModelFile, vae: TrafficVae | null, roundsNeeded: number): boolean {
