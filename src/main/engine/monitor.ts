@@ -270,8 +270,10 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private async stopCapture(s: Running): Promise<void> {
     const capture = s.capture;
     s.capture = null;
-    const { restarts, lastFailure } = capture?.status ?? {};
-    s.captureRestarts = { restarts: s.captureRestarts.restarts + (restarts ?? 0), lastFailure: lastFailure ?? s.captureRestarts.lastFailure };
+    if (capture) {
+      const { restarts, lastFailure } = capture.restartHistory;
+      s.captureRestarts = { restarts: s.captureRestarts.restarts + restarts, lastFailure: lastFailure ?? s.captureRestarts.lastFailure };
+    }
     await capture?.stop();
   }
 
@@ -547,10 +549,11 @@ export class Monitor extends EventEmitter<MonitorEvents> {
 
   private captureStatusOf(s: Running): CaptureStatus {
     const status = this.paused ? CAPTURE_PAUSED : (s.capture?.status ?? CAPTURE_DISABLED);
-    const before = s.captureRestarts;
-    if (before.restarts === 0 && before.lastFailure === null) return status;
     // Restarts count across capture processes replaced by a pause or a change of settings.
-    return { ...status, restarts: before.restarts + (status.restarts ?? 0), lastFailure: status.lastFailure ?? before.lastFailure };
+    const now = s.capture?.restartHistory ?? { restarts: 0, lastFailure: null };
+    const restarts = s.captureRestarts.restarts + now.restarts;
+    const lastFailure = now.lastFailure ?? s.captureRestarts.lastFailure;
+    return restarts === 0 && lastFailure === null ? status : { ...status, restarts, lastFailure };
   }
 
   /** Whether packet capture runs, on which interface, and if not why (for `status` and the UI). */

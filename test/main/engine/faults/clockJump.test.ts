@@ -7,22 +7,13 @@ import type { SocketScanner } from '../../../../src/main/engine/collect/sockets/
 import { DEFAULT_MODEL_CONFIG, windowSpan } from '../../../../src/main/engine/detect/model';
 import { windowsFor } from '../../../../src/main/engine/detect/windows';
 import { tempDir } from '../../../support/tmp';
-import { linesWith, sleep } from './support';
+import { clearOfTheNextTick, linesWith } from './support';
 
 const MIN = 60_000;
 const monitors: Monitor[] = [];
 afterEach(async () => {
   for (const m of monitors.splice(0)) await m.stop();
 });
-
-/**
- * The monitor's own schedule ticks at second 0 of each real minute and would take a round at
- * the fake clock's time between the test's own; start well after a tick (waits at most 25 s).
- */
-async function clearOfTheNextTick(): Promise<void> {
-  for (let i = 0; i < 30 && new Date().getSeconds() > 35; i++) await sleep(1000);
-  await sleep(1100 - new Date().getMilliseconds());
-}
 
 interface RoundRow {
   id: number;

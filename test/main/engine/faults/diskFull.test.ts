@@ -7,7 +7,7 @@ import { createLogger } from '../../../../src/main/engine/log';
 import { RotatingFile } from '../../../../src/main/engine/logFile';
 import { StatusSchema } from '../../../../src/shared/contract';
 import { exitOf, startCli } from '../../../support/cli';
-import { eventually, fillDisk, linesWith, mountTmpfs, roundsSoFar, storedRoundIds, tmpfsUnavailable } from './support';
+import { clearOfTheNextTick, eventually, fillDisk, linesWith, mountTmpfs, roundsSoFar, sleep, storedRoundIds, tmpfsUnavailable } from './support';
 
 const unavailable = tmpfsUnavailable();
 const mounts: { unmount: () => void }[] = [];
@@ -71,14 +71,21 @@ describe.skipIf(unavailable !== null)(`a full disk under the data folder${unavai
     mounts.push(disk);
     const logLines: string[] = [];
     const monitor = new Monitor({ dbPath: path.join(disk.dir, 'portent.db'), log: createLogger((l) => logLines.push(l), 'debug'), roundSeconds: 60, capture: false });
+    await clearOfTheNextTick();
     monitor.start();
     try {
-      for (let i = 0; i < 3; i++) expect(await monitor.collectNow()).toMatchObject({ status: 'ok' });
+      // Rounds a few milliseconds apart, as they are seconds apart in use: two starting in the
+      // same millisecond would be one round twice, which the monitor refuses.
+      const round = async () => {
+        await sleep(3);
+        return monitor.collectNow();
+      };
+      for (let i = 0; i < 3; i++) expect(await round()).toMatchObject({ status: 'ok' });
       expect(monitor.status().recording).toMatchObject({ state: 'recording', roundsSkipped: 0 });
       const filler = fillDisk(disk.dir);
       // Rounds go on until one needs a block the disk no longer has (bounded).
       let skipped = 0;
-      for (let i = 0; i < 200 && skipped < 3; i++) if ((await monitor.collectNow()) === null) skipped += 1;
+      for (let i = 0; i < 200 && skipped < 3; i++) if ((await round()) === null) skipped += 1;
       expect(skipped).toBe(3);
       const status = monitor.status();
       expect(StatusSchema.parse(status)).toEqual(status);
@@ -86,7 +93,7 @@ describe.skipIf(unavailable !== null)(`a full disk under the data folder${unavai
       expect(linesWith(logLines, FULL)).toHaveLength(1);
 
       fs.rmSync(filler);
-      expect(await monitor.collectNow()).toMatchObject({ status: 'ok' });
+      expect(await round()).toMatchObject({ status: 'ok' });
       expect(monitor.status().recording).toMatchObject({ state: 'recording', since: null, roundsSkipped: 0, skippedTotal: 3 });
       expect(monitor.db.pragma('integrity_check', { simple: true })).toBe('ok');
     } finally {

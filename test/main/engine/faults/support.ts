@@ -88,6 +88,16 @@ export function roundsSoFar(file: string): number[] {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A monitor's schedule ticks at second 0 of each real minute (one-minute rounds) and would take
+ * a round of its own between the test's: returns well after a tick, with at least 25 s before
+ * the next (waits at most 26 s).
+ */
+export async function clearOfTheNextTick(): Promise<void> {
+  for (let i = 0; i < 30 && new Date().getSeconds() > 35; i++) await sleep(1000);
+  await sleep(1100 - new Date().getMilliseconds());
+}
+
 /** Polls `check` every `everyMs` until it is true, at most `tries` times; false if it never was. */
 export async function eventually(check: () => boolean, tries = 200, everyMs = 100): Promise<boolean> {
   for (let i = 0; i < tries; i++) {

@@ -87,7 +87,12 @@ export class CaptureFeed {
   }
 
   get status(): CaptureStatus {
-    return this.restarts === 0 && this.lastFailure === null ? this.current : { ...this.current, restarts: this.restarts, lastFailure: this.lastFailure };
+    return this.current;
+  }
+
+  /** How often the capture process was started again after it died, and why it last died. */
+  get restartHistory(): { restarts: number; lastFailure: { at: number; message: string } | null } {
+    return { restarts: this.restarts, lastFailure: this.lastFailure };
   }
 
   /** The capture process's pid while it runs (its CPU and memory are not the monitor's). */
@@ -193,7 +198,7 @@ export class CaptureFeed {
       this.restart = { at: now + delay, delay };
       this.runningSince = null;
       this.lastFailure = { at: now, message: s.message };
-      this.setOff('error', iface, `packet capture failed: ${s.message}; starting it again in ${Math.ceil(delay / 1000)} s`, []);
+      this.setOff('error', iface, `packet capture failed: ${s.message}`, [], { restartInSeconds: Math.ceil(delay / 1000) });
     }
   }
 
@@ -211,9 +216,9 @@ export class CaptureFeed {
   }
 
   /** The one place capture trouble is logged: once per change of state, not once per round. */
-  private setOff(state: 'off' | 'error', iface: string | null, message: string, remedy: string[]): void {
+  private setOff(state: 'off' | 'error', iface: string | null, message: string, remedy: string[], fields: Record<string, unknown> = {}): void {
     this.current = { state, iface, message, remedy };
-    this.options.log.warn(message, { iface, howToFix: remedy.length ? remedy.join(' ') : undefined });
+    this.options.log.warn(message, { iface, howToFix: remedy.length ? remedy.join(' ') : undefined, ...fields });
   }
 }
 
