@@ -66,3 +66,6 @@ CREATE TABLE incident_features (
   expected    REAL    NOT NULL,
   PRIMARY KEY (incident_id, feature)
 );
+
+-- The daily cleanup removes traffic windows with the flows' retention, and says how many.
+ALTER TABLE cleanup_runs ADD COLUMN removed_traffic_windows INTEGER NOT NULL DEFAULT 0 CHECK (removed_traffic_windows >= 0);

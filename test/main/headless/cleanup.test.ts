@@ -36,7 +36,7 @@ describe('portent cleanup', () => {
     const r = await cleanup(file);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^Removed 0 round socket rows, 0 connection spans, 3 packets and 0 flows; database [\d.]+ MB -> [\d.]+ MB\.\n$/);
+    expect(r.stdout).toMatch(/^Removed 0 round socket rows, 0 connection spans, 3 packets, 0 flows and 0 traffic windows; database [\d.]+ MB -> [\d.]+ MB\.\n$/);
 
     const again = await cleanup(file, true);
     expect(again.code).toBe(0);
@@ -69,7 +69,7 @@ describe('portent cleanup', () => {
 
 describe('describeCleanup', () => {
   it('names the size cap when it removed anything', () => {
-    const r: CleanupResult = { runId: 1, status: 'ok', startedAt: 0, endedAt: 1, removed: { roundPorts: 1, connections: 2, packets: 5000, flows: 0, forCap: 4000 }, bytesBefore: 60 * 1024 * 1024, bytesAfter: 49.5 * 1024 * 1024 };
-    expect(describeCleanup(r, 50)).toBe('Removed 1 round socket row, 2 connection spans, 5000 packets and 0 flows (4000 of them to stay under the 50 MB cap); database 60.0 MB -> 49.5 MB.');
+    const r: CleanupResult = { runId: 1, status: 'ok', startedAt: 0, endedAt: 1, removed: { roundPorts: 1, connections: 2, packets: 5000, flows: 0, trafficWindows: 12, forCap: 4000 }, bytesBefore: 60 * 1024 * 1024, bytesAfter: 49.5 * 1024 * 1024 };
+    expect(describeCleanup(r, 50)).toBe('Removed 1 round socket row, 2 connection spans, 5000 packets, 0 flows and 12 traffic windows (4000 of them to stay under the 50 MB cap); database 60.0 MB -> 49.5 MB.');
   });
 });

@@ -34,6 +34,8 @@ export interface Removed {
   connections: number;
   packets: number;
   flows: number;
+  /** The traffic model's scored windows (kept with the flows they were read from). */
+  trafficWindows: number;
   /** How many of the rows above went because of the size cap rather than their age. */
   forCap: number;
 }
@@ -61,7 +63,7 @@ export interface CleanupRun {
   bytesAfter: number | null;
 }
 
-type Table = 'roundPorts' | 'connections' | 'packets' | 'flows';
+type Table = 'roundPorts' | 'connections' | 'packets' | 'flows' | 'trafficWindows';
 
 /**
  * The ids of the oldest rows of each table older than @before, through the index on their time.
@@ -73,6 +75,7 @@ type Table = 'roundPorts' | 'connections' | 'packets' | 'flows';
 const OLDEST: Record<Table, string> = {
   packets: 'SELECT id FROM packets WHERE ts < @before ORDER BY ts LIMIT @limit',
   flows: 'SELECT id FROM flows WHERE first_ts < @before ORDER BY first_ts LIMIT @limit',
+  trafficWindows: 'SELECT id FROM traffic_windows WHERE started_at < @before ORDER BY started_at LIMIT @limit',
   roundPorts: `SELECT rp.id FROM rounds r JOIN rounds_ports rp ON rp.round_id = r.id
     WHERE r.started_at >= (SELECT started_at FROM rounds WHERE id = (SELECT MIN(round_id) FROM rounds_ports))
       AND r.started_at < @before
@@ -82,11 +85,13 @@ const OLDEST: Record<Table, string> = {
     WHERE last_round_id < coalesce((SELECT min(id) FROM rounds WHERE started_at >= @before), (SELECT max(id) + 1 FROM rounds))
     ORDER BY last_round_id LIMIT @limit`,
 };
-const TABLE_NAME: Record<Table, string> = { packets: 'packets', flows: 'flows', roundPorts: 'rounds_ports', connections: 'connection_spans' };
-const COUNT_COLUMN: Record<Table, string> = { packets: 'removed_packets', flows: 'removed_flows', roundPorts: 'removed_round_ports', connections: 'removed_connections' };
+const TABLE_NAME: Record<Table, string> = { packets: 'packets', flows: 'flows', roundPorts: 'rounds_ports', connections: 'connection_spans', trafficWindows: 'traffic_windows' };
+const COUNT_COLUMN: Record<Table, string> = {
+  packets: 'removed_packets', flows: 'removed_flows', roundPorts: 'removed_round_ports', connections: 'removed_connections', trafficWindows: 'removed_traffic_windows',
+};
 
 /** The order the size cap takes rows in: bulkiest and least useful first. */
-const CAP_ORDER: readonly Table[] = ['packets', 'flows', 'connections', 'roundPorts'];
+const CAP_ORDER: readonly Table[] = ['packets', 'flows', 'connections', 'trafficWindows', 'roundPorts'];
 const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
 
 /** The SQL the cleanup runs per batch, for a query plan test. */
@@ -131,7 +136,7 @@ export async function runCleanup(db: Db, options: CleanupOptions): Promise<Clean
   const runId = Number(
     db.prepare('INSERT INTO cleanup_runs (trigger, started_at, bytes_before) VALUES (?, ?, ?)').run(options.trigger, startedAt, bytesBefore).lastInsertRowid,
   );
-  const removed: Removed = { roundPorts: 0, connections: 0, packets: 0, flows: 0, forCap: 0 };
+  const removed: Removed = { roundPorts: 0, connections: 0, packets: 0, flows: 0, trafficWindows: 0, forCap: 0 };
   const finish = (status: 'ok' | 'failed' | 'cancelled', error: string | null) => {
     const endedAt = Math.max(startedAt, now()); // a clock set back mid-run must not break the record
     const bytesAfter = databaseFileBytes(options.dbPath);
@@ -178,6 +183,8 @@ async function clean(db: Db, p: Pass): Promise<boolean> {
     ['connections', p.cutoffs.roundPorts],
     ['packets', p.cutoffs.packets],
     ['flows', p.cutoffs.flows],
+    // The traffic model's windows go with the flows they were read from.
+    ['trafficWindows', p.cutoffs.flows],
   ];
   for (const [table, before] of byAge) {
     for (;;) {
@@ -286,6 +293,7 @@ interface RunRow {
   error: string | null;
   removed_round_ports: number;
   removed_connections: number;
+  removed_traffic_windows: number;
   removed_packets: number;
   removed_flows: number;
   removed_for_cap: number;
@@ -304,7 +312,7 @@ export function lastCleanups(db: Db, limit = 10): CleanupRun[] {
     endedAt: r.ended_at,
     status: r.status,
     error: r.error,
-    removed: { roundPorts: r.removed_round_ports, connections: r.removed_connections, packets: r.removed_packets, flows: r.removed_flows, forCap: r.removed_for_cap },
+    removed: { roundPorts: r.removed_round_ports, connections: r.removed_connections, packets: r.removed_packets, flows: r.removed_flows, trafficWindows: r.removed_traffic_windows, forCap: r.removed_for_cap },
     bytesBefore: r.bytes_before,
     bytesAfter: r.bytes_after,
   }));

@@ -134,6 +134,7 @@ export function trafficSentence(kind: TrafficKind, row: TrafficRow, since: numbe
       return `${who}: connection attempts to many ports of this machine${at}.`;
     }
     case 'dns-tunnel': {
+      if (row.dnsNames.length === 0) return trafficSentence('unusual-traffic', row, since, features);
       const lookups = row.dnsNames.reduce((a, d) => a + d.lookups, 0);
       const failed = row.dnsNames.reduce((a, d) => a + d.failed, 0);
       const zone = commonZone(row.dnsNames.map((d) => d.name));

@@ -8,10 +8,10 @@ import { megabytes, plural } from '../format';
 
 /** One line on what a cleanup removed and what it did to the file. */
 export function describeCleanup(r: CleanupResult, maxDatabaseMb: number): string {
-  const { roundPorts, connections, packets, flows, forCap } = r.removed;
+  const { roundPorts, connections, packets, flows, trafficWindows, forCap } = r.removed;
   const size = `database ${megabytes(r.bytesBefore)} -> ${megabytes(r.bytesAfter)}`;
-  if (roundPorts + connections + packets + flows === 0) return `Nothing to remove: no detail was past its retention or over the size cap; ${size}.`;
-  const what = `${plural(roundPorts, 'round socket row', 'round socket rows')}, ${plural(connections, 'connection span', 'connection spans')}, ${plural(packets, 'packet', 'packets')} and ${plural(flows, 'flow', 'flows')}`;
+  if (roundPorts + connections + packets + flows + trafficWindows === 0) return `Nothing to remove: no detail was past its retention or over the size cap; ${size}.`;
+  const what = `${plural(roundPorts, 'round socket row', 'round socket rows')}, ${plural(connections, 'connection span', 'connection spans')}, ${plural(packets, 'packet', 'packets')}, ${plural(flows, 'flow', 'flows')} and ${plural(trafficWindows, 'traffic window', 'traffic windows')}`;
   const cap = forCap > 0 ? ` (${forCap} of them to stay under the ${maxDatabaseMb} MB cap)` : '';
   return `Removed ${what}${cap}; ${size}.`;
 }

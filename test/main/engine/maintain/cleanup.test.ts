@@ -79,6 +79,21 @@ function span(first: number, last: number): void {
   db.prepare("INSERT INTO connection_spans (first_round_id, last_round_id, endpoint_id, direction, state, count) VALUES (?, ?, 1, 'out', 'established', 1)").run(first, last);
 }
 
+describe('runCleanup of traffic windows', () => {
+  it("removes the traffic model's windows with the flows' retention and counts them", async () => {
+    const rounds = seed([0, 1].map((i) => ({ startedAt: NOW - 40 * DAY + i * 60_000 })));
+    const recent = seed([0, 1].map((i) => ({ startedAt: NOW - DAY + i * 60_000 })));
+    const insert = db.prepare('INSERT INTO traffic_windows (first_round_id, last_round_id, started_at, ended_at, process_id, score, held_out, features) VALUES (?, ?, ?, ?, NULL, 0.5, 0, ?)');
+    const blob = Buffer.from(new Float32Array(31).buffer);
+    insert.run(rounds[0], rounds[1], NOW - 40 * DAY, NOW - 40 * DAY + 60_000, blob);
+    insert.run(recent[0], recent[1], NOW - DAY, NOW - DAY + 60_000, blob);
+    const result = await runCleanup(db, options());
+    expect(result.removed.trafficWindows).toBe(1);
+    expect(db.prepare('SELECT started_at FROM traffic_windows').pluck().all()).toEqual([NOW - DAY]);
+    expect(lastCleanups(db, 1)[0]?.removed.trafficWindows).toBe(1);
+  });
+});
+
 describe('runCleanup of connection spans', () => {
   it('removes spans that ended past the rounds\' retention, keeps one that reaches into it, and counts them', async () => {
     const old = seed([0, 1, 2].map((i) => ({ startedAt: NOW - 40 * DAY + i * 60_000 })));
@@ -88,7 +103,7 @@ describe('runCleanup of connection spans', () => {
     span(old[2]!, recent[0]!);
     span(recent[0]!, recent[1]!);
     const result = await runCleanup(db, options());
-    expect(result.removed).toEqual({ roundPorts: 0, connections: 2, packets: 0, flows: 0, forCap: 0 });
+    expect(result.removed).toEqual({ roundPorts: 0, connections: 2, packets: 0, flows: 0, trafficWindows: 0, forCap: 0 });
     expect(db.prepare('SELECT first_round_id, last_round_id FROM connection_spans ORDER BY id').all()).toEqual([
       { first_round_id: old[2], last_round_id: recent[0] },
       { first_round_id: recent[0], last_round_id: recent[1] },
@@ -125,7 +140,7 @@ describe('runCleanup by age', () => {
       endedAt: NOW,
       status: 'ok',
       error: null,
-      removed: { roundPorts: 12, connections: 0, packets: 25, flows: 6, forCap: 0 },
+      removed: { roundPorts: 12, connections: 0, packets: 25, flows: 6, trafficWindows: 0, forCap: 0 },
       bytesBefore: result.bytesBefore,
       bytesAfter: result.bytesAfter,
     });
@@ -139,9 +154,9 @@ describe('runCleanup by age', () => {
   it('follows the retention settings, and a second run finds nothing more to remove', async () => {
     seed([{ startedAt: NOW - 3 * DAY, sockets: 2, packets: 2, flows: 2 }]);
     const first = await runCleanup(db, options({ settings: { 'retention.roundPortsDays': 2, 'retention.packetsDays': 4, 'retention.flowsDays': 1 } }));
-    expect(first.removed).toEqual({ roundPorts: 2, connections: 0, packets: 0, flows: 2, forCap: 0 });
+    expect(first.removed).toEqual({ roundPorts: 2, connections: 0, packets: 0, flows: 2, trafficWindows: 0, forCap: 0 });
     const second = await runCleanup(db, options({ trigger: 'schedule', settings: { 'retention.roundPortsDays': 2, 'retention.packetsDays': 4, 'retention.flowsDays': 1 } }));
-    expect(second.removed).toEqual({ roundPorts: 0, connections: 0, packets: 0, flows: 0, forCap: 0 });
+    expect(second.removed).toEqual({ roundPorts: 0, connections: 0, packets: 0, flows: 0, trafficWindows: 0, forCap: 0 });
     expect(lastCleanups(db, 1)[0]).toMatchObject({ id: second.runId, trigger: 'schedule', status: 'ok' });
     expect(lastCleanups(db).map((r) => r.id)).toEqual([second.runId, first.runId]);
   });
