@@ -6,6 +6,7 @@ import { DetectionStore, type IncidentRow } from '../store/detectionStore';
 import { isHeldOutWindow, TrafficStore, type ReplayedWindow, type ScoredWindowRow } from '../store/trafficStore';
 import { calibrateThreshold } from '../detect/threshold';
 import { CancelledError } from '../detect/cancelled';
+import { CONTEXT_FEATURES, habitKey, isHabits, learnHabit, MODEL_FEATURES, withContext, type Habits } from './processContext';
 import { TRAFFIC_FEATURES } from './featureVector';
 import { readTrafficWindows, type TrafficWindow } from './trafficWindows';
 import type { TrafficRow } from './trafficRow';
@@ -45,6 +46,8 @@ export interface TrafficModelFile {
   scoredThrough: number | null;
   history: { at: number; epochs: { loss: number; valScore: number | null }[]; kept: number; rows: number }[];
   vae: TrafficVaeState | null;
+  /** Each process's usual traffic (processContext.ts), by processes.id ('host' for the host-wide row). */
+  habits: Habits;
 }
 
 export interface TrafficOptions {
@@ -91,8 +94,8 @@ export interface TrafficResult {
 
 function freshModel(windowRounds: number, now: number): TrafficModelFile {
   return {
-    format: TRAFFIC_MODEL_FORMAT, formatVersion: TRAFFIC_MODEL_FORMAT_VERSION, features: [...TRAFFIC_FEATURES], windowRounds, version: 0, createdAt: now,
-    threshold: null, thresholdMethod: null, roundsSeen: 0, scoredThrough: null, history: [], vae: null,
+    format: TRAFFIC_MODEL_FORMAT, formatVersion: TRAFFIC_MODEL_FORMAT_VERSION, features: [...MODEL_FEATURES], windowRounds, version: 0, createdAt: now,
+    threshold: null, thresholdMethod: null, roundsSeen: 0, scoredThrough: null, history: [], vae: null, habits: {},
   };
 }
 
@@ -106,7 +109,8 @@ export function loadTrafficModel(file: string, windowRounds: number): { model: T
     return { model: null, reason: `the traffic model file is unreadable: ${(err as Error).message}` };
   }
   if (m?.format !== TRAFFIC_MODEL_FORMAT || m.formatVersion !== TRAFFIC_MODEL_FORMAT_VERSION) return { model: null, reason: `traffic model format ${String(m?.format)} v${String(m?.formatVersion)} is not ${TRAFFIC_MODEL_FORMAT} v${TRAFFIC_MODEL_FORMAT_VERSION}` };
-  if (!Array.isArray(m.features) || m.features.join(',') !== TRAFFIC_FEATURES.join(',')) return { model: null, reason: 'the saved traffic model was built on other features' };
+  if (!Array.isArray(m.features) || m.features.join(',') !== MODEL_FEATURES.join(',')) return { model: null, reason: 'the saved traffic model was built on other features' };
+  if (!isHabits(m.habits)) return { model: null, reason: "the traffic model file's process habits are malformed" };
   if (m.windowRounds !== windowRounds) return { model: null, reason: `the saved traffic model uses windows of ${m.windowRounds} rounds, not ${windowRounds}` };
   if (typeof m.roundsSeen !== 'number' || !Array.isArray(m.history)) return { model: null, reason: 'the traffic model file is missing fields' };
   if (!m.vae) return { model: m, vae: null };
@@ -133,6 +137,8 @@ function saveTrafficModel(file: string, m: TrafficModelFile): void {
 interface Scored {
   window: TrafficWindow;
   row: TrafficRow;
+  /** The row's features with its process's context, as the model took them. */
+  input: Float32Array;
   score: number;
   anomalous: boolean;
   heldOut: boolean;
@@ -179,8 +185,10 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     const scored: Scored[] = [];
     for (const w of windows) {
       if (o.shouldStop?.()) throw new CancelledError();
-      const scores = vae && vae.trained ? vae.score(w.rows.map((r) => r.features)) : w.rows.map(() => 0);
-      w.rows.forEach((row, i) => scored.push({ window: w, row, score: scores[i]!, anomalous: threshold !== null && scores[i]! > threshold, heldOut: isHeldOutWindow(w.lastRoundId) }));
+      // Each process as it was known before this run: a window is never scored against itself.
+      const inputs = w.rows.map((r) => withContext(r.features, meta.habits[habitKey(r.processId)]));
+      const scores = vae && vae.trained ? vae.score(inputs) : w.rows.map(() => 0);
+      w.rows.forEach((row, i) => scored.push({ window: w, row, input: inputs[i]!, score: scores[i]!, anomalous: threshold !== null && scores[i]! > threshold, heldOut: isHeldOutWindow(w.lastRoundId) }));
     }
     const incidents = threshold === null || !vae ? [] : recordIncidents(o, store, detections, scored, threshold, vae, meta.scoredThrough);
     store.saveWindows(
@@ -188,7 +196,7 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
       meta.version,
       scored.map((s): ScoredWindowRow => ({
         firstRoundId: s.window.firstRoundId, lastRoundId: s.window.lastRoundId, startedAt: s.window.startedAt, endedAt: s.window.endedAt, processId: s.row.processId,
-        score: s.score, threshold, anomalous: s.anomalous, heldOut: s.heldOut, features: s.row.features,
+        score: s.score, threshold, anomalous: s.anomalous, heldOut: s.heldOut, features: s.input,
       })),
     );
     const scoreMs = performance.now() - t0;
@@ -198,15 +206,17 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     const t1 = performance.now();
     const last = windows.at(-1)!.lastRoundId;
     const isNew = !vae;
-    const model = vae ?? TrafficVae.create(TRAFFIC_FEATURES.length, Math.floor(o.random() * 2 ** 31));
+    const model = vae ?? TrafficVae.create(TRAFFIC_FEATURES.length, Math.floor(o.random() * 2 ** 31), { conditions: CONTEXT_FEATURES.length });
     vae = model;
     // The first hour of rounds of a history is scored but not learned: every remote end is "never
     // seen" then, because recording just began, not because the machine does something new.
     const warm = warmupEnd(o.db, o.warmupRounds ?? 60);
-    const fresh = scored.filter((s) => !s.anomalous && !s.heldOut && s.window.startedAt >= warm).map((s) => s.row.features);
+    const fresh = scored.filter((s) => !s.anomalous && !s.heldOut && s.window.startedAt >= warm).map((s) => s.input);
+    // Habits learn every normal window after the warm-up, held out or not (they are context, not training targets).
+    for (const s of scored) if (!s.anomalous && s.window.startedAt >= warm) learnHabit(meta.habits, s.row.processId, s.row.features);
     const approved = store.approvedSince(meta.history.at(-1)?.at ?? 0).map((r) => r.features);
     const replay = store.replay(o.replayWindows ?? 400, windows[0]!.firstRoundId, o.random, 'train', warm).map((r: ReplayedWindow) => r.features);
-    const validation = [...scored.filter((s) => !s.anomalous && s.heldOut && s.window.startedAt >= warm).map((s) => s.row.features), ...store.replay(o.holdoutWindows ?? 200, windows[0]!.firstRoundId, o.random, 'holdout', warm).map((r) => r.features)];
+    const validation = [...scored.filter((s) => !s.anomalous && s.heldOut && s.window.startedAt >= warm).map((s) => s.input), ...store.replay(o.holdoutWindows ?? 200, windows[0]!.firstRoundId, o.random, 'holdout', warm).map((r) => r.features)];
     const train = [...fresh, ...approved, ...replay];
     // While learning, the standardisation follows the growing history; once alerting, it stays, so
     // that scores keep the units the threshold was calibrated in.
@@ -277,9 +287,9 @@ function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: Det
   windowsInOrder.forEach((w, i) => lastBefore.set(w, i === 0 ? scoredThrough : windowsInOrder[i - 1]!.lastRoundId));
   for (const s of scored) {
     if (!s.anomalous) continue;
-    const e = vae.explain(s.row.features);
+    const e = vae.explain(s.input);
     const kind = classify(e.shares);
-    const features = drivingFeatures(e.shares, s.row.features, e.expected);
+    const features = drivingFeatures(e.shares, s.input, e.expected);
     const endpoints = [...(kind === 'scan' ? probeRows(s.row) : []), ...(kind === 'dns-tunnel' ? dnsZoneRows(s.row) : []), ...telling(s.row, kind).map(endpointRow)].slice(0, 16);
     const before = lastBefore.get(s.window) ?? null;
     const open = before === null ? undefined : store.continuing(s.row.processId, before);

@@ -1,4 +1,5 @@
-import { FEATURE_INDEX, TRAFFIC_FEATURES, type TrafficFeature } from './featureVector';
+import { FEATURE_INDEX, type TrafficFeature } from './featureVector';
+import { MODEL_FEATURES } from './processContext';
 import type { TrafficEndpoint, TrafficRow } from './trafficRow';
 import type { IncidentEndpointRow, IncidentFeatureRow, TrafficKind } from '../store/trafficStore';
 
@@ -36,8 +37,8 @@ export function classify(shares: Float32Array | readonly number[]): TrafficKind 
 }
 
 /** The features an incident keeps: those with at least 5 % of the gradient, at most eight, largest first. */
-export function drivingFeatures(shares: Float32Array, values: Float32Array, expected: Float32Array): IncidentFeatureRow[] {
-  return TRAFFIC_FEATURES.map((feature, i) => ({ feature, share: shares[i]!, value: values[i]!, expected: expected[i]! }))
+export function drivingFeatures(shares: Float32Array, values: Float32Array, expected: Float32Array, names: readonly string[] = MODEL_FEATURES): IncidentFeatureRow[] {
+  return names.map((feature, i) => ({ feature, share: shares[i]!, value: values[i]!, expected: expected[i]! }))
     .filter((f) => f.share >= 0.05)
     .sort((a, b) => b.share - a.share)
     .slice(0, 8);

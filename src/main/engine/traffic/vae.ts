@@ -16,7 +16,13 @@ import { seededRandom } from '../../../shared/random';
  * rows with the same seed give the same weights.
  */
 export interface TrafficVaeConfig {
+  /** Features reconstructed (and scored). */
   inputs: number;
+  /**
+   * Context values that follow them in each row (a conditional VAE: given to the encoder and the
+   * decoder, never reconstructed nor scored), such as what the row's process usually does.
+   */
+  conditions: number;
   hidden: number;
   latent: number;
   /** Weight of the KL term against the reconstruction error (β-VAE). */
@@ -27,7 +33,7 @@ export interface TrafficVaeConfig {
   minScale: number;
 }
 
-export const DEFAULT_TRAFFIC_VAE: Omit<TrafficVaeConfig, 'inputs'> = { hidden: 32, latent: 6, beta: 0.05, learningRate: 5e-3, batchSize: 64, minScale: 0.02 };
+export const DEFAULT_TRAFFIC_VAE: Omit<TrafficVaeConfig, 'inputs'> = { conditions: 0, hidden: 32, latent: 6, beta: 0.05, learningRate: 5e-3, batchSize: 64, minScale: 0.02 };
 
 export interface FitOptions {
   /** Passes over the training rows: a fixed amount of work, not a time budget. */
@@ -50,13 +56,13 @@ export interface FitResult {
 
 export interface Explanation {
   score: number;
-  /** Each feature's squared standardised error: what the score is the sum of. */
+  /** Each reconstructed feature's squared standardised error: what the score is the sum of. */
   errors: Float32Array;
-  /** ∂score/∂x for each raw (unstandardised) feature. */
+  /** ∂score/∂x for each raw (unstandardised) value of the row, context included. */
   gradient: Float32Array;
   /** |∂score/∂x_i| / Σ|∂score/∂x_j|: each feature's share of the explanation (GEE's fingerprint). */
   shares: Float32Array;
-  /** The model's reconstruction of the row, in raw units. */
+  /** The model's reconstruction of the row's features, in raw units (the context as given). */
   expected: Float32Array;
 }
 
@@ -93,24 +99,34 @@ export class TrafficVae {
     this.logVar = tf.layers.dense({ units: config.latent, kernelInitializer: tf.initializers.zeros(), name: 'latent_log_var' });
     this.dec = tf.layers.dense({ units: config.hidden, activation: 'relu', kernelInitializer: init(), name: 'decoder' });
     this.out = tf.layers.dense({ units: config.inputs, kernelInitializer: init(), name: 'reconstruction' });
-    const input = tf.input({ shape: [config.inputs] });
-    const h = this.enc.apply(input) as tf.SymbolicTensor;
+    // The same layers as one model, only to hold (save, load, train) their weights.
+    const width = config.inputs + config.conditions;
+    const row = tf.input({ shape: [width] });
+    const h = this.enc.apply(row) as tf.SymbolicTensor;
     const mean = this.mu.apply(h) as tf.SymbolicTensor;
     const logVar = this.logVar.apply(h) as tf.SymbolicTensor;
-    const recon = this.out.apply(this.dec.apply(mean)) as tf.SymbolicTensor;
-    this.model = tf.model({ inputs: input, outputs: [recon, logVar], name: 'portent_traffic_vae' });
-    this.center = new Float32Array(config.inputs);
-    this.scale = new Float32Array(config.inputs).fill(1);
+    const inputs = [row];
+    let decIn = mean;
+    if (config.conditions > 0) {
+      const context = tf.input({ shape: [config.conditions] });
+      inputs.push(context);
+      decIn = tf.layers.concatenate().apply([mean, context]) as tf.SymbolicTensor;
+    }
+    const recon = this.out.apply(this.dec.apply(decIn)) as tf.SymbolicTensor;
+    this.model = tf.model({ inputs, outputs: [recon, logVar], name: 'portent_traffic_vae' });
+    this.center = new Float32Array(width);
+    this.scale = new Float32Array(width).fill(1);
   }
 
   static create(inputs: number, seed: number, config: Partial<Omit<TrafficVaeConfig, 'inputs'>> = {}): TrafficVae {
+    if (!Number.isInteger(config.conditions ?? 0) || (config.conditions ?? 0) < 0) throw new Error(`conditions must be a whole number, got ${config.conditions}`);
     return new TrafficVae({ ...DEFAULT_TRAFFIC_VAE, ...config, inputs }, seed);
   }
 
   /** A model from its saved state; throws with the reason when the state does not fit its config. */
   static fromState(state: TrafficVaeState): TrafficVae {
-    const vae = new TrafficVae(state.config, 0);
-    const n = state.config.inputs;
+    const vae = new TrafficVae({ ...state.config, conditions: state.config.conditions ?? 0 }, 0);
+    const n = state.config.inputs + (state.config.conditions ?? 0);
     if (state.center.length !== n || state.scale.length !== n) throw new Error(`the saved scaler has ${state.center.length} features, the model ${n}`);
     const specs = vae.model.getWeights().map((w) => w.shape);
     if (state.weights.length !== specs.length) throw new Error(`the saved model has ${state.weights.length} weight tensors, the model ${specs.length}`);
@@ -141,7 +157,7 @@ export class TrafficVae {
 
   /** Sets the standardisation from training rows: their means, and spreads no smaller than minScale. */
   private fitScaler(rows: readonly Float32Array[]): void {
-    const n = this.config.inputs;
+    const n = this.width;
     const center = new Float64Array(n);
     const sq = new Float64Array(n);
     for (const r of rows) for (let i = 0; i < n; i++) center[i]! += r[i]!;
@@ -151,21 +167,36 @@ export class TrafficVae {
     this.scale = Float32Array.from(sq, (s) => Math.max(this.config.minScale, Math.sqrt(s / rows.length)));
   }
 
+  private get width(): number {
+    return this.config.inputs + this.config.conditions;
+  }
+
   private matrix(rows: readonly Float32Array[]): tf.Tensor2D {
-    const n = this.config.inputs;
+    const n = this.width;
     const flat = new Float32Array(rows.length * n);
     rows.forEach((r, k) => {
-      if (r.length !== n) throw new Error(`a traffic row has ${r.length} features, the model ${n}`);
+      if (r.length !== n) throw new Error(`a traffic row has ${r.length} values, the model takes ${n}`);
       for (let i = 0; i < n; i++) flat[k * n + i] = (r[i]! - this.center[i]!) / this.scale[i]!;
     });
     return tf.tensor2d(flat, [rows.length, n]);
   }
 
-  /** Per-row squared standardised error summed over features, through the latent mean. */
+  /** The reconstruction of a standardised row's features from a latent point and the row's context. */
+  private decode(latent: tf.Tensor, z: tf.Tensor2D): tf.Tensor {
+    const c = this.config.conditions;
+    const decIn = c > 0 ? tf.concat([latent, tf.slice(z, [0, this.config.inputs], [-1, c])], 1) : latent;
+    return this.out.apply(this.dec.apply(decIn)) as tf.Tensor;
+  }
+
+  private features(z: tf.Tensor2D): tf.Tensor2D {
+    return this.config.conditions > 0 ? tf.slice(z, [0, 0], [-1, this.config.inputs]) : z;
+  }
+
+  /** Per-row squared standardised error summed over the features (not the context), through the latent mean. */
   private scoreTensor(z: tf.Tensor2D): tf.Tensor1D {
     const h = this.enc.apply(z) as tf.Tensor;
-    const recon = this.out.apply(this.dec.apply(this.mu.apply(h))) as tf.Tensor;
-    return tf.sum(tf.square(tf.sub(z, recon)), 1) as tf.Tensor1D;
+    const recon = this.decode(this.mu.apply(h) as tf.Tensor, z);
+    return tf.sum(tf.square(tf.sub(this.features(z), recon)), 1) as tf.Tensor1D;
   }
 
   /**
@@ -204,9 +235,9 @@ export class TrafficVae {
                 const mean = this.mu.apply(h) as tf.Tensor;
                 const logVar = tf.clipByValue(this.logVar.apply(h) as tf.Tensor, -8, 8);
                 const eps = tf.randomNormal(mean.shape, 0, 1, 'float32', noiseSeed);
-                const z = tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps));
-                const recon = this.out.apply(this.dec.apply(z)) as tf.Tensor;
-                const rec = tf.mean(tf.sum(tf.square(tf.sub(batch, recon)), 1));
+                const latent = tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps));
+                const recon = this.decode(latent, batch);
+                const rec = tf.mean(tf.sum(tf.square(tf.sub(this.features(batch), recon)), 1));
                 const kl = tf.mul(-0.5, tf.mean(tf.sum(tf.sub(tf.add(1, logVar), tf.add(tf.square(mean), tf.exp(logVar))), 1)));
                 return tf.add(rec, tf.mul(this.config.beta, kl)) as tf.Scalar;
               }),
@@ -255,7 +286,8 @@ export class TrafficVae {
    * error are the ones that make the row abnormal).
    */
   explain(row: Float32Array): Explanation {
-    const n = this.config.inputs;
+    const n = this.width;
+    const k = this.config.inputs;
     return tf.tidy(() => {
       const raw = tf.tensor2d(row, [1, n]);
       const center = tf.tensor2d(this.center, [1, n]);
@@ -263,12 +295,14 @@ export class TrafficVae {
       const f = (x: tf.Tensor) => tf.sum(this.scoreTensor(tf.div(tf.sub(x, center), scale) as tf.Tensor2D)) as tf.Scalar;
       const { value, grad } = tf.valueAndGrad(f)(raw);
       const z = tf.div(tf.sub(raw, center), scale) as tf.Tensor2D;
-      const recon = this.out.apply(this.dec.apply(this.mu.apply(this.enc.apply(z)))) as tf.Tensor;
-      const errors = Float32Array.from(tf.square(tf.sub(z, recon)).dataSync());
+      const recon = this.decode(this.mu.apply(this.enc.apply(z)) as tf.Tensor, z);
+      const errors = Float32Array.from(tf.square(tf.sub(this.features(z), recon)).dataSync());
       const gradient = Float32Array.from(grad.dataSync());
       const total = gradient.reduce((a, g) => a + Math.abs(g), 0);
       const shares = Float32Array.from(gradient, (g) => (total > 0 ? Math.abs(g) / total : 0));
-      const expected = Float32Array.from(tf.add(tf.mul(recon, scale), center).dataSync());
+      const rawRecon = tf.add(tf.mul(recon, tf.slice(scale, [0, 0], [1, k])), tf.slice(center, [0, 0], [1, k])).dataSync();
+      // The context is not reconstructed: its "expected" values are the ones given.
+      const expected = Float32Array.from({ length: n }, (_, i) => (i < k ? rawRecon[i]! : row[i]!));
       return { score: value.dataSync()[0]!, errors, gradient, shares, expected };
     });
   }

@@ -111,6 +111,29 @@ describe('traffic VAE', () => {
     }
   });
 
+  it('takes context it does not reconstruct: the same value is normal for one process and not for another', () => {
+    // Feature 0 follows what the context says is usual for the row's process (a browser: about 3
+    // new hosts a window; a daemon: none), so the context decides whether a value is surprising.
+    const rand = seededRandom(8);
+    const rows = Array.from({ length: 1500 }, () => {
+      const usual = rand() < 0.5 ? 0 : 3;
+      return Float32Array.from([usual + 0.2 * (rand() - 0.5), 1 + 0.1 * rand(), usual]);
+    });
+    const vae = TrafficVae.create(2, 4, { conditions: 1 });
+    try {
+      vae.fit(rows, { epochs: 30, seed: 2 });
+      const [browser, daemon] = vae.score([Float32Array.from([3, 1.05, 3]), Float32Array.from([3, 1.05, 0])]);
+      expect(daemon!).toBeGreaterThan(20 * browser!);
+      const e = vae.explain(Float32Array.from([3, 1.05, 0]));
+      expect(e.errors).toHaveLength(2);
+      expect(e.shares).toHaveLength(3);
+      expect(e.expected[2]).toBe(0);
+      expect(e.expected[0]).toBeLessThan(1);
+    } finally {
+      vae.dispose();
+    }
+  });
+
   it('round-trips through its saved state, and refuses a state that does not fit', () => {
     const vae = trained();
     try {
