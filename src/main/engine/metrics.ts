@@ -43,8 +43,10 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
     lastScore: db.prepare<[], number>('SELECT score FROM round_scores ORDER BY round_id DESC LIMIT 1').pluck(),
     incidentsByStatus: db.prepare<[], { status: string; n: number }>('SELECT status, count(*) AS n FROM incidents GROUP BY status'),
     // An incident's kind is its first-ranked port's change.
-    incidentsByKind: db.prepare<[], { kind: string | null; n: number }>(
-      'SELECT (SELECT direction FROM incident_ports p WHERE p.incident_id = i.id ORDER BY rank LIMIT 1) AS kind, count(*) AS n FROM incidents i GROUP BY kind',
+    // (A traffic incident, which has no port, by its traffic kind: beacon, scan, ...)
+    incidentsByKind: db.prepare<[], { change: string | null; n: number }>(
+      `SELECT coalesce((SELECT direction FROM incident_ports p WHERE p.incident_id = i.id ORDER BY rank LIMIT 1), i.traffic_kind) AS change, count(*) AS n
+       FROM incidents i GROUP BY change`,
     ),
   };
 
@@ -230,11 +232,11 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
   });
   new Counter({
     name: 'portent_incidents_opened_total',
-    help: 'Incidents opened, by the kind of change that explains them (appeared, vanished, unusual-hour, new-owner)',
+    help: 'Incidents opened, by the kind of change that explains them (appeared, vanished, unusual-hour, new-owner; for traffic: new-destination, beacon, volume-out, scan, dns-tunnel, unusual-traffic)',
     labelNames: ['kind'],
     registers: [registry],
     collect() {
-      countFrom(this, statements.incidentsByKind.all().map((r) => ({ labels: { kind: r.kind ?? 'unknown' }, n: r.n })));
+      countFrom(this, statements.incidentsByKind.all().map((r) => ({ labels: { kind: r.change ?? 'unknown' }, n: r.n })));
     },
   });
   new Gauge({
