@@ -172,10 +172,10 @@ export class TrafficStore {
    * The traffic incident of this process (or of the host-wide row) whose last window ended at
    * `previousLastRoundId`: the next anomalous window continues it.
    */
-  continuing(processId: number | null, previousLastRoundId: number): { id: number; rounds: number; peakScore: number; startedAt: number } | undefined {
+  continuing(processId: number | null, previousLastRoundId: number): { id: number; rounds: number; peakScore: number; startedAt: number; sentence: string; trafficKind: TrafficKind | null } | undefined {
     return this.db
-      .prepare<[number | null, number], { id: number; rounds: number; peakScore: number; startedAt: number }>(
-        `SELECT id, rounds, peak_score AS peakScore, started_at AS startedAt FROM incidents
+      .prepare<[number | null, number], { id: number; rounds: number; peakScore: number; startedAt: number; sentence: string; trafficKind: TrafficKind | null }>(
+        `SELECT id, rounds, peak_score AS peakScore, started_at AS startedAt, sentence, traffic_kind AS trafficKind FROM incidents
          WHERE kind IN ('traffic', 'both') AND process_id IS ? AND end_round_id = ? ORDER BY id DESC LIMIT 1`,
       )
       .get(processId, previousLastRoundId);

@@ -18,8 +18,14 @@ const USUAL: readonly TrafficFeature[] = ['new_for_process_share', 'endpoints', 
 
 export const CONTEXT_FEATURES = ['seen_windows', ...USUAL.map((f) => `usual_${f}`)] as const;
 
-/** The model's whole input: the window's features, then its process's context. */
-export const MODEL_FEATURES: readonly string[] = [...TRAFFIC_FEATURES, ...CONTEXT_FEATURES];
+/** Features the detector adds to the window's own (portRarity.ts), reconstructed like them. */
+export const DETECTOR_FEATURES = ['rare_remote_port_share'] as const;
+
+/** What the model reconstructs: the window's features and the detector's. */
+export const SCORED_FEATURES: readonly string[] = [...TRAFFIC_FEATURES, ...DETECTOR_FEATURES];
+
+/** The model's whole input: the scored features, then the process's context. */
+export const MODEL_FEATURES: readonly string[] = [...SCORED_FEATURES, ...CONTEXT_FEATURES];
 
 /** Half-life of a habit, in windows (three days of ten-minute windows). */
 const HALF_LIFE_WINDOWS = 3 * 144;
@@ -47,11 +53,12 @@ export function isHabits(v: unknown): v is Habits {
   });
 }
 
-/** The window's features followed by its process's context, as the model takes them. */
-export function withContext(features: Float32Array, habit: ProcessHabit | undefined): Float32Array {
+/** The window's features, the detector's (in DETECTOR_FEATURES order), then its process's context, as the model takes them. */
+export function withContext(features: Float32Array, habit: ProcessHabit | undefined, extra: readonly number[] = []): Float32Array {
   const out = new Float32Array(MODEL_FEATURES.length);
   out.set(features.subarray(0, TRAFFIC_FEATURES.length));
-  const at = TRAFFIC_FEATURES.length;
+  DETECTOR_FEATURES.forEach((_, k) => (out[TRAFFIC_FEATURES.length + k] = extra[k] ?? 0));
+  const at = SCORED_FEATURES.length;
   out[at] = habit ? Math.min(1, habit.n / SEEN_CAP) : 0;
   USUAL.forEach((_, k) => (out[at + 1 + k] = habit ? habit.mean[k]! : 0));
   return out;

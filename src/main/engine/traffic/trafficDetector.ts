@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { Db } from '../store/database';
 import type { Logger } from '../log';
 import { DetectionStore, type IncidentRow } from '../store/detectionStore';
-import { isHeldOutWindow, TrafficStore, type ReplayedWindow, type ScoredWindowRow } from '../store/trafficStore';
+import { isHeldOutWindow, TrafficStore, type IncidentEndpointRow, type ReplayedWindow, type ScoredWindowRow } from '../store/trafficStore';
 import { calibrateThreshold } from '../detect/threshold';
 import { CancelledError } from '../detect/cancelled';
-import { CONTEXT_FEATURES, habitKey, isHabits, learnHabit, MODEL_FEATURES, withContext, type Habits } from './processContext';
-import { TRAFFIC_FEATURES } from './featureVector';
+import { CONTEXT_FEATURES, habitKey, isHabits, learnHabit, MODEL_FEATURES, SCORED_FEATURES, withContext, type Habits } from './processContext';
+import { PortRarity } from './portRarity';
 import { readTrafficWindows, type TrafficWindow } from './trafficWindows';
 import type { TrafficRow } from './trafficRow';
 import { TrafficVae, type TrafficVaeState } from './vae';
@@ -183,10 +183,11 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     const learning = learningOf(meta, vae, roundsNeeded);
     const threshold = learning ? null : meta.threshold;
     const scored: Scored[] = [];
+    const rarity = new PortRarity(o.db, windows[0]!.startedAt);
     for (const w of windows) {
       if (o.shouldStop?.()) throw new CancelledError();
       // Each process as it was known before this run: a window is never scored against itself.
-      const inputs = w.rows.map((r) => withContext(r.features, meta.habits[habitKey(r.processId)]));
+      const inputs = w.rows.map((r) => withContext(r.features, meta.habits[habitKey(r.processId)], [rarity.share(r)]));
       const scores = vae && vae.trained ? vae.score(inputs) : w.rows.map(() => 0);
       w.rows.forEach((row, i) => scored.push({ window: w, row, input: inputs[i]!, score: scores[i]!, anomalous: threshold !== null && scores[i]! > threshold, heldOut: isHeldOutWindow(w.lastRoundId) }));
     }
@@ -206,7 +207,7 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     const t1 = performance.now();
     const last = windows.at(-1)!.lastRoundId;
     const isNew = !vae;
-    const model = vae ?? TrafficVae.create(TRAFFIC_FEATURES.length, Math.floor(o.random() * 2 ** 31), { conditions: CONTEXT_FEATURES.length });
+    const model = vae ?? TrafficVae.create(SCORED_FEATURES.length, Math.floor(o.random() * 2 ** 31), { conditions: CONTEXT_FEATURES.length });
     vae = model;
     // The first hour of rounds of a history is scored but not learned: every remote end is "never
     // seen" then, because recording just began, not because the machine does something new.
@@ -253,6 +254,26 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
   }
 }
 
+/** Remote ends named so far and those of a later window: one entry each, its facts widened, at most 16. */
+function mergeEndpoints(earlier: readonly IncidentEndpointRow[], later: readonly IncidentEndpointRow[]): IncidentEndpointRow[] {
+  const key = (e: IncidentEndpointRow) => `${e.proto}|${e.address}|${e.port}|${e.direction}|${e.name ?? ''}`;
+  const out = new Map(earlier.map((e) => [key(e), { ...e }]));
+  for (const e of later) {
+    const had = out.get(key(e));
+    if (!had) out.set(key(e), { ...e });
+    else {
+      had.newForProcess ||= e.newForProcess;
+      had.newAnywhere ||= e.newAnywhere;
+      had.opened += e.opened;
+      had.bytesOut += e.bytesOut;
+      had.bytesIn += e.bytesIn;
+      had.periodMs ??= e.periodMs;
+      had.heldSince ??= e.heldSince;
+    }
+  }
+  return [...out.values()].slice(0, 16);
+}
+
 /** When the first `rounds` rounds of recording end: windows starting before are never learned. */
 function warmupEnd(db: Db, rounds: number): number {
   const t = db.prepare<[number], number | null>('SELECT started_at FROM rounds ORDER BY id LIMIT 1 OFFSET ?').pluck().get(rounds);
@@ -294,9 +315,11 @@ function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: Det
     const before = lastBefore.get(s.window) ?? null;
     const open = before === null ? undefined : store.continuing(s.row.processId, before);
     if (open) {
+      // The sentence stays what raised the incident (its first window knew which hosts were new);
+      // the remote ends of later windows join those named, and the features are the latest.
       store.extendIncident(open.id, {
         endRoundId: s.window.lastRoundId, endedAt: s.window.endedAt, rounds: open.rounds + s.window.rounds, peakScore: Math.max(open.peakScore, s.score),
-        sentence: trafficSentence(kind, s.row, open.startedAt, features), endpoints, features, trafficKind: kind,
+        sentence: open.sentence, endpoints: mergeEndpoints(store.endpointsOf(open.id), endpoints), features, trafficKind: open.trafficKind ?? kind,
       });
       touched.set(open.id, detections.incident(open.id)!);
       continue;

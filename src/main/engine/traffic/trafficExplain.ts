@@ -1,5 +1,7 @@
-import { FEATURE_INDEX, type TrafficFeature } from './featureVector';
+import type { TrafficFeature } from './featureVector';
 import { MODEL_FEATURES } from './processContext';
+
+const MODEL_INDEX = new Map(MODEL_FEATURES.map((n, i) => [n, i]));
 import type { TrafficEndpoint, TrafficRow } from './trafficRow';
 import type { IncidentEndpointRow, IncidentFeatureRow, TrafficKind } from '../store/trafficStore';
 
@@ -10,12 +12,12 @@ import type { IncidentEndpointRow, IncidentFeatureRow, TrafficKind } from '../st
  */
 
 /** Which features speak for which kind of incident. */
-const KIND_FEATURES: Record<Exclude<TrafficKind, 'unusual-traffic'>, TrafficFeature[]> = {
+const KIND_FEATURES: Record<Exclude<TrafficKind, 'unusual-traffic'>, (TrafficFeature | 'rare_remote_port_share')[]> = {
   scan: ['closed_port_attempts', 'max_ports_one_source', 'inbound_attempts'],
   'dns-tunnel': ['dns_lookups', 'dns_names', 'dns_failed', 'dns_label_mean', 'dns_label_max', 'dns_entropy_mean', 'dns_entropy_max'],
   beacon: ['periodicity'],
   'volume-out': ['bytes_out', 'packets_out', 'out_share'],
-  'new-destination': ['new_for_process', 'new_for_process_share', 'new_anywhere', 'endpoints', 'opened', 'sockets', 'remote_ports', 'remote_port_entropy', 'duration_mean', 'duration_max', 'half_open', 'failed_attempts'],
+  'new-destination': ['new_for_process', 'new_for_process_share', 'new_anywhere', 'rare_remote_port_share', 'endpoints', 'opened', 'sockets', 'remote_ports', 'remote_port_entropy', 'duration_mean', 'duration_max', 'half_open', 'failed_attempts'],
 };
 
 /** Least summed share for a kind to be named; below it the incident is "unusual traffic". */
@@ -27,7 +29,7 @@ const KIND_MIN_SHARE = 0.25;
  * when it carries at least half as much as the new-destination features.
  */
 export function classify(shares: Float32Array | readonly number[]): TrafficKind {
-  const sum = (names: TrafficFeature[]) => names.reduce((a, n) => a + (shares[FEATURE_INDEX[n]] ?? 0), 0);
+  const sum = (names: string[]) => names.reduce((a, n) => a + (shares[MODEL_INDEX.get(n) ?? -1] ?? 0), 0);
   const totals = Object.entries(KIND_FEATURES).map(([kind, names]) => ({ kind: kind as TrafficKind, share: sum(names) }));
   totals.sort((a, b) => b.share - a.share);
   const best = totals[0]!;

@@ -33,7 +33,7 @@ export interface TrafficVaeConfig {
   minScale: number;
 }
 
-export const DEFAULT_TRAFFIC_VAE: Omit<TrafficVaeConfig, 'inputs'> = { conditions: 0, hidden: 32, latent: 6, beta: 0.05, learningRate: 5e-3, batchSize: 64, minScale: 0.02 };
+export const DEFAULT_TRAFFIC_VAE: Omit<TrafficVaeConfig, 'inputs'> = { conditions: 0, hidden: 32, latent: 6, beta: 0.05, learningRate: 5e-3, batchSize: 64, minScale: 0.1 };
 
 export interface FitOptions {
   /** Passes over the training rows: a fixed amount of work, not a time budget. */
