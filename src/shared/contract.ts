@@ -294,6 +294,12 @@ export const SettingsViewSchema = z.object({
   values: z.record(z.string(), z.unknown()),
   /** Keys the user changed from their default. */
   changed: z.array(z.string()),
+  /** Stored values the schema refuses (edited by hand, left by a newer Portent), each with why; their defaults apply. */
+  invalid: z.array(z.object({ key: z.string(), stored: z.string(), reason: z.string() })).optional(),
+  /** What `capture.interface` may name on this machine, and the interface an empty value means (null: none). */
+  interfaces: z
+    .object({ names: z.array(z.object({ name: z.string(), addresses: z.array(z.string()), loopback: z.boolean() })), default: z.string().nullable() })
+    .optional(),
 });
 export type SettingsView = z.infer<typeof SettingsViewSchema>;
 
