@@ -115,6 +115,50 @@ export const IncidentPortSchema = z.object({
 
 export const IncidentStatusSchema = z.enum(['new', 'seen', 'expected', 'dismissed']);
 
+/** Which model's story an incident tells: the port model's, the traffic model's, or one program's both at once. */
+export const IncidentKindSchema = z.enum(['ports', 'traffic', 'both']);
+export type IncidentKind = z.infer<typeof IncidentKindSchema>;
+
+export const TrafficKindSchema = z.enum(['new-destination', 'beacon', 'volume-out', 'scan', 'dns-tunnel', 'unusual-traffic']);
+export type TrafficKind = z.infer<typeof TrafficKindSchema>;
+
+/** A remote end a traffic incident names, most telling first. */
+export const IncidentEndpointSchema = z.object({
+  proto: z.string(),
+  /** Empty when a DNS name was looked up through a resolver the socket table did not see. */
+  address: z.string(),
+  /** 0 for an address that probed this machine (no one remote port). */
+  port: portNumber,
+  direction: z.enum(['out', 'in']),
+  /** The DNS name the program looked the address up by, if any. */
+  name: z.string().nullable(),
+  /** Never seen before for this program; never seen before for any program here. */
+  newForProcess: z.boolean(),
+  newAnywhere: z.boolean(),
+  firstSeenAt: time.nullable(),
+  /** Since when a connection to it has been held open, if one is. */
+  heldSince: time.nullable(),
+  /** Connections opened (for a probing address: the local ports it tried). */
+  opened: z.number().int().nonnegative(),
+  bytesOut: z.number().int().nonnegative(),
+  bytesIn: z.number().int().nonnegative(),
+  /** The beat of its connections when they are periodic. */
+  periodMs: z.number().int().nonnegative().nullable(),
+});
+export type IncidentEndpoint = z.infer<typeof IncidentEndpointSchema>;
+
+/** A feature that drove a traffic incident: its share of the explanation, the value seen and the one the model expected (scaled, mostly 0..1). */
+export const IncidentFeatureSchema = z.object({
+  feature: z.string(),
+  share: z.number().min(0).max(1),
+  value: z.number(),
+  expected: z.number(),
+});
+export type IncidentFeature = z.infer<typeof IncidentFeatureSchema>;
+
+/** The program whose traffic a traffic incident is about. */
+export const IncidentProgramSchema = z.object({ name: z.string().nullable(), exe: z.string().nullable(), user: z.string().nullable() });
+
 export const IncidentSummarySchema = z.object({
   id,
   startedAt: time,
@@ -126,6 +170,15 @@ export const IncidentSummarySchema = z.object({
   /** One sentence saying what happened. */
   sentence: z.string(),
   ports: z.array(IncidentPortSchema),
+  kind: IncidentKindSchema,
+  /** Null for port incidents. */
+  trafficKind: TrafficKindSchema.nullable(),
+  /** Null for port incidents and for traffic no program owns (a scan of this machine). */
+  program: IncidentProgramSchema.nullable(),
+  /** Empty for port incidents. */
+  endpoints: z.array(IncidentEndpointSchema),
+  /** Largest share first; empty for port incidents. */
+  features: z.array(IncidentFeatureSchema),
 });
 export type IncidentSummary = z.infer<typeof IncidentSummarySchema>;
 

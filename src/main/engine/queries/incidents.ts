@@ -14,8 +14,23 @@ export const MAX_DNS_NAMES = 500;
 
 const SUMMARY_COLUMNS = `SELECT id, started_at AS startedAt, ended_at AS endedAt, rounds, peak_score AS peakScore, threshold, status, sentence FROM incidents`;
 
+type BaseSummary = Omit<IncidentSummary, 'ports' | keyof TrafficExplanation>;
+
+/** What the traffic model says of an incident; empty (kind 'ports', no endpoints) for a port incident. */
+export type TrafficExplanation = Pick<IncidentSummary, 'kind' | 'trafficKind' | 'program' | 'endpoints' | 'features'>;
+
+function groupBy<R extends { incidentId: number }>(rows: R[]): Map<number, Omit<R, 'incidentId'>[]> {
+  const by = new Map<number, Omit<R, 'incidentId'>[]>();
+  for (const { incidentId, ...rest } of rows) {
+    const list = by.get(incidentId) ?? [];
+    list.push(rest);
+    by.set(incidentId, list);
+  }
+  return by;
+}
+
 /** Loads the ports of many incidents in one query and attaches them, most contributing first. */
-function withPorts(db: Db, rows: Omit<IncidentSummary, 'ports'>[]): IncidentSummary[] {
+function withPorts<T extends { id: number }>(db: Db, rows: T[]): (T & Pick<IncidentSummary, 'ports'>)[] {
   if (rows.length === 0) return [];
   const ports = db
     .prepare<[string], IncidentSummary['ports'][number] & { incidentId: number }>(
@@ -24,29 +39,75 @@ function withPorts(db: Db, rows: Omit<IncidentSummary, 'ports'>[]): IncidentSumm
        FROM incident_ports WHERE incident_id IN (SELECT value FROM json_each(?)) ORDER BY incident_id, rank`,
     )
     .all(JSON.stringify(rows.map((r) => r.id)));
-  const byIncident = new Map<number, IncidentSummary['ports']>();
-  for (const { incidentId, ...p } of ports) {
-    const list = byIncident.get(incidentId) ?? [];
-    list.push(p);
-    byIncident.set(incidentId, list);
-  }
+  const byIncident = groupBy(ports);
   return rows.map((r) => ({ ...r, ports: byIncident.get(r.id) ?? [] }));
 }
 
+/**
+ * Attaches the traffic model's explanation to many incidents in three queries whatever their
+ * number: kind and program, the remote ends (most telling first) and the driving features
+ * (largest share first). Used by the window's list and detail and by `portent anomalies`.
+ */
+export function withTraffic<T extends { id: number }>(db: Db, rows: T[]): (T & TrafficExplanation)[] {
+  if (rows.length === 0) return [];
+  const ids = JSON.stringify(rows.map((r) => r.id));
+  const heads = db
+    .prepare<[string], { id: number; kind: IncidentSummary['kind']; trafficKind: IncidentSummary['trafficKind']; processId: number | null; name: string | null; exe: string | null; user: string | null }>(
+      `SELECT i.id, i.kind, i.traffic_kind AS trafficKind, i.process_id AS processId, p.name, p.exe, p.user
+       FROM incidents i LEFT JOIN processes p ON p.id = i.process_id WHERE i.id IN (SELECT value FROM json_each(?))`,
+    )
+    .all(ids);
+  const endpoints = groupBy(
+    db
+      .prepare<[string], Omit<IncidentSummary['endpoints'][number], 'newForProcess' | 'newAnywhere'> & { incidentId: number; newForProcess: number; newAnywhere: number }>(
+        `SELECT incident_id AS incidentId, proto, address, port, direction, name, new_for_process AS newForProcess, new_anywhere AS newAnywhere,
+                first_seen_at AS firstSeenAt, held_since AS heldSince, opened, bytes_out AS bytesOut, bytes_in AS bytesIn, period_ms AS periodMs
+         FROM incident_endpoints WHERE incident_id IN (SELECT value FROM json_each(?)) ORDER BY incident_id, rank`,
+      )
+      .all(ids),
+  );
+  const features = groupBy(
+    db
+      .prepare<[string], IncidentSummary['features'][number] & { incidentId: number }>(
+        // A share is a fraction of the gradient; clamped so float rounding never reads as 101 %.
+        `SELECT incident_id AS incidentId, feature, min(max(share, 0.0), 1.0) AS share, value, expected
+         FROM incident_features WHERE incident_id IN (SELECT value FROM json_each(?)) ORDER BY incident_id, share DESC, feature`,
+      )
+      .all(ids),
+  );
+  const byId = new Map(heads.map((h) => [h.id, h]));
+  return rows.map((r) => {
+    const h = byId.get(r.id);
+    const kind = h?.kind ?? 'ports';
+    return {
+      ...r,
+      kind,
+      trafficKind: kind === 'ports' ? null : (h?.trafficKind ?? null),
+      program: h && h.processId !== null ? { name: h.name, exe: h.exe, user: h.user } : null,
+      endpoints: (endpoints.get(r.id) ?? []).map((e) => ({ ...e, newForProcess: e.newForProcess === 1, newAnywhere: e.newAnywhere === 1 })),
+      features: features.get(r.id) ?? [],
+    };
+  });
+}
+
+function summaries(db: Db, rows: BaseSummary[]): IncidentSummary[] {
+  return withTraffic(db, withPorts(db, rows));
+}
+
 function summary(db: Db, id: number): IncidentSummary {
-  const row = db.prepare<[number], Omit<IncidentSummary, 'ports'>>(`${SUMMARY_COLUMNS} WHERE id = ?`).get(id);
+  const row = db.prepare<[number], BaseSummary>(`${SUMMARY_COLUMNS} WHERE id = ?`).get(id);
   if (!row) throw new Error(`no incident ${id}`);
-  return withPorts(db, [row])[0]!;
+  return summaries(db, [row])[0]!;
 }
 
 /** Incidents newest first; `beforeId` pages on from the last one shown, `unseenOnly` keeps the new ones. */
 export function listIncidents(db: Db, args: ListIncidentsArgs): IncidentSummary[] {
   const rows = db
-    .prepare<{ before: number; unseen: number; limit: number }, Omit<IncidentSummary, 'ports'>>(
+    .prepare<{ before: number; unseen: number; limit: number }, BaseSummary>(
       `${SUMMARY_COLUMNS} WHERE id < @before AND (@unseen = 0 OR status = 'new') ORDER BY id DESC LIMIT @limit`,
     )
     .all({ before: args.beforeId ?? Number.MAX_SAFE_INTEGER, unseen: args.unseenOnly ? 1 : 0, limit: args.limit });
-  return withPorts(db, rows);
+  return summaries(db, rows);
 }
 
 type ScoreRow = Omit<ScorePoint, 'anomalous'> & { anomalous: number };

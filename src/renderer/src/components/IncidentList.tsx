@@ -1,6 +1,7 @@
 import { useCallback } from 'react';
 import type { IncidentSummary } from '../../../shared/contract';
 import { formatDateTime } from '../format';
+import { incidentKindTag } from '../trafficLabels';
 import { hrefOf } from '../router';
 import { useIncidentPages } from '../queries';
 import { Problem } from './Problem';
@@ -15,6 +16,7 @@ function Row({ incident, active }: { incident: IncidentSummary; active: boolean 
         {incident.status === 'new' && <span className="dot" aria-label="unseen" />}
         {formatDateTime(incident.startedAt)}
         <span className="tag">{STATUS_TEXT[incident.status]}</span>
+        {incidentKindTag(incident.kind) && <span className="tag kind">{incidentKindTag(incident.kind)}</span>}
       </span>
       <span className="incident-sentence">{incident.sentence}</span>
     </a>
@@ -35,7 +37,7 @@ export function IncidentList({ activeId }: { activeId: number | null }) {
     return (
       <p className="muted">
         No incidents yet. When a detection finds a round out of the ordinary (a port that starts listening, a service that is gone, a port held by a program
-        that never held it, at an hour it is never used), the incident appears here with its explanation, and a notification says so. Detection runs every
+        that never held it, at an hour it is never used, a program calling a host it never talked to or at a regular beat), the incident appears here with its explanation, and a notification says so. Detection runs every
         hour and right after a round that changed what listens; while Portent is still learning it raises none.
       </p>
     );

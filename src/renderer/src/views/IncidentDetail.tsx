@@ -5,6 +5,7 @@ import { DEFAULT_RANGE, hrefOf } from '../router';
 import { useIncident, useSetIncidentStatus, useSnooze } from '../queries';
 import { Problem } from '../components/Problem';
 import { ScoreChart } from '../components/ScoreChart';
+import { endpointAddress, featureLabel, featureValue, novelty, periodLabel, trafficKindLabel } from '../trafficLabels';
 
 /** The incident's time and ten minutes either side: what its processes talked to then. */
 function aroundIncident(incident: { startedAt: number; endedAt: number }): { from: number; to: number } {
@@ -53,6 +54,94 @@ function Ports({ incident }: { incident: Detail }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** The remote ends a traffic incident names, most telling first. */
+function RemoteEnds({ incident }: { incident: Detail }) {
+  return (
+    <section aria-labelledby="remote-ends-title">
+      <h4 id="remote-ends-title">Who it talked to</h4>
+      {incident.endpoints.length === 0 ? (
+        <p className="muted">The traffic model named no remote end for this incident.</p>
+      ) : (
+        <table aria-label="Remote ends" className="remote-ends">
+          <thead>
+            <tr>
+              <th scope="col">Remote end</th>
+              <th scope="col">Direction</th>
+              <th scope="col">New?</th>
+              <th scope="col">Connections</th>
+              <th scope="col">Sent</th>
+              <th scope="col">Received</th>
+              <th scope="col">Beat</th>
+              <th scope="col">Held since</th>
+            </tr>
+          </thead>
+          <tbody>
+            {incident.endpoints.map((e, i) => (
+              <tr key={i} data-endpoint={`${e.address}:${e.port}`}>
+                <td>
+                  {e.name && <div>{e.name}</div>}
+                  <div className={e.name ? 'muted mono' : 'mono'}>
+                    {endpointAddress(e)} {e.proto}
+                  </div>
+                </td>
+                <td>{e.direction === 'out' ? 'outgoing' : 'incoming'}</td>
+                <td>
+                  {novelty(e)}
+                  {e.firstSeenAt !== null && !e.newForProcess && <div className="muted">since {formatDateTime(e.firstSeenAt)}</div>}
+                </td>
+                <td>{e.opened}</td>
+                <td>{formatBytes(e.bytesOut)}</td>
+                <td>{formatBytes(e.bytesIn)}</td>
+                <td>{e.periodMs ? periodLabel(e.periodMs) : '–'}</td>
+                <td>{e.heldSince === null ? '–' : formatDateTime(e.heldSince)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** The features that drove a traffic incident, by their share of the explanation. */
+function StandOut({ incident }: { incident: Detail }) {
+  return (
+    <section aria-labelledby="stand-out-title">
+      <h4 id="stand-out-title">What made it stand out</h4>
+      {incident.features.length === 0 ? (
+        <p className="muted">No feature carried a notable share of the explanation.</p>
+      ) : (
+        <>
+          <table aria-label="Features by their share of the explanation">
+            <thead>
+              <tr>
+                <th scope="col">What the model looked at</th>
+                <th scope="col">Share of the explanation</th>
+                <th scope="col">Seen</th>
+                <th scope="col">Expected</th>
+              </tr>
+            </thead>
+            <tbody>
+              {incident.features.map((f) => (
+                <tr key={f.feature} data-feature={f.feature}>
+                  <td title={f.feature}>{featureLabel(f.feature)}</td>
+                  <td>
+                    <span className="share" style={{ width: `${Math.round(f.share * 100)}%` }} aria-hidden="true" />
+                    {formatPercent(f.share)}
+                  </td>
+                  <td className="mono">{featureValue(f.value)}</td>
+                  <td className="mono">{featureValue(f.expected)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="muted">Seen and expected are on the model&apos;s scale: shares and scores from 0 to 1, counts and bytes compressed so that 1 is a flood.</p>
+        </>
+      )}
+    </section>
   );
 }
 
@@ -168,9 +257,39 @@ export function IncidentDetail({ id }: { id: number }) {
             </dd>
             <dt>Status</dt>
             <dd>{incident.data.status}</dd>
+            <dt>About</dt>
+            <dd>
+              {incident.data.kind === 'ports'
+                ? 'listening ports'
+                : incident.data.kind === 'both'
+                  ? `listening ports and traffic: ${trafficKindLabel(incident.data.trafficKind)}`
+                  : `traffic: ${trafficKindLabel(incident.data.trafficKind)}`}
+            </dd>
+            {incident.data.kind !== 'ports' && (
+              <>
+                <dt>Program</dt>
+                <dd>
+                  {incident.data.program === null ? (
+                    'none (traffic no program on this machine owns)'
+                  ) : (
+                    <>
+                      {incident.data.program.name ?? 'unknown'}
+                      {incident.data.program.user && <span className="muted"> (user {incident.data.program.user})</span>}
+                      {incident.data.program.exe && <div className="muted mono">{incident.data.program.exe}</div>}
+                    </>
+                  )}
+                </dd>
+              </>
+            )}
           </dl>
           <Actions incident={incident.data} />
-          <Ports incident={incident.data} />
+          {incident.data.kind !== 'traffic' && <Ports incident={incident.data} />}
+          {incident.data.kind !== 'ports' && (
+            <>
+              <RemoteEnds incident={incident.data} />
+              <StandOut incident={incident.data} />
+            </>
+          )}
           <h4>Score over the incident&apos;s window</h4>
           <ScoreChart points={incident.data.scores} label="Scores of the incident's rounds and those around it against the threshold" height={160} />
           <Traffic incident={incident.data} />

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../../../src/main/engine/store/database';
 import { DetectionStore } from '../../../../src/main/engine/store/detectionStore';
-import { CONTEXT_ROUNDS, getIncident, listIncidents, setIncidentStatus } from '../../../../src/main/engine/queries/incidents';
+import { CONTEXT_ROUNDS, getIncident, listIncidents, setIncidentStatus, withTraffic } from '../../../../src/main/engine/queries/incidents';
+import { TrafficStore } from '../../../../src/main/engine/store/trafficStore';
 import { IncidentDetailSchema, IncidentSummarySchema } from '../../../../src/shared/contract';
 import { openTestDb } from '../../../support/db';
-import { incidentPort, MINUTE, minutes, planOf, seedRounds, seedScores, socket, T0 } from './seed';
+import { BEACON_FEATURES, endpoint, incidentPort, MINUTE, minutes, planOf, seedRounds, seedScores, seedTrafficIncident, socket, T0 } from './seed';
 
 let db: Db;
 let ids: number[];
@@ -125,5 +126,88 @@ describe('setIncidentStatus', () => {
   it('fails for an unknown id without touching anything', () => {
     expect(() => setIncidentStatus(db, 77, 'expected')).toThrow('no incident 77');
     expect(() => setIncidentStatus(db, 77, 'seen')).toThrow('no incident 77');
+  });
+});
+
+describe('traffic incidents', () => {
+  it('carry their kind, program, remote ends in rank order and features by share, in the list and the detail', () => {
+    const port = addIncident(10, 10);
+    const second = endpoint({ address: '2001:db8::5', port: 443, name: null, newForProcess: false, newAnywhere: false, firstSeenAt: T0 - MINUTE, heldSince: null, periodMs: null, bytesOut: 10, bytesIn: 99_000 });
+    // Stored in an order other than by share: the query sorts them.
+    const features = [BEACON_FEATURES[2]!, BEACON_FEATURES[0]!, BEACON_FEATURES[1]!];
+    const traffic = seedTrafficIncident(db, run, ids, { startIndex: 50, endIndex: 59, processName: 'nc', endpoints: [endpoint(), second], features });
+
+    const [t, p] = listIncidents(db, { limit: 10 });
+    expect(t).toMatchObject({
+      id: traffic,
+      kind: 'traffic',
+      trafficKind: 'beacon',
+      program: { name: 'nc', exe: '/usr/bin/nc', user: 'root' },
+      ports: [],
+      endpoints: [endpoint(), second],
+      features: BEACON_FEATURES,
+    });
+    expect(p).toMatchObject({ id: port, kind: 'ports', trafficKind: null, program: null, endpoints: [], features: [], ports: [incidentPort(4444)] });
+    for (const i of [t, p]) expect(IncidentSummarySchema.parse(i)).toEqual(i);
+
+    const detail = getIncident(db, traffic);
+    expect(IncidentDetailSchema.parse(detail)).toEqual(detail);
+    expect(detail.endpoints.map((e) => `${e.address}:${e.port}`)).toEqual(['203.0.113.7:4444', '2001:db8::5:443']);
+    expect(detail.endpoints[0]).toMatchObject({ newForProcess: true, newAnywhere: true, periodMs: 60_000, heldSince: T0 + 50 * MINUTE });
+    expect(detail.features.map((f) => f.feature)).toEqual(['periodicity', 'new_for_process_share', 'usual_bytes_out']);
+    expect(detail.scores.length).toBeGreaterThan(0);
+  });
+
+  it("tell a port incident joined by the same program's traffic as one incident with both explanations", () => {
+    const id = addIncident(50, 52);
+    const nc = db.prepare<[], number>("SELECT id FROM processes WHERE name = 'nc'").pluck().get()!;
+    new TrafficStore(db).attachToPortIncident(id, {
+      processId: nc,
+      trafficKind: 'new-destination',
+      endpoints: [endpoint({ periodMs: null })],
+      features: [{ feature: 'new_for_process_share', share: 0.7, value: 1, expected: 0.02 }],
+      sentence: 'Port 4444/tcp started listening; nc (pid 4242) talked to c2.example (203.0.113.7:4444), a host it never talked to before.',
+    });
+    const detail = getIncident(db, id);
+    expect(IncidentDetailSchema.parse(detail)).toEqual(detail);
+    expect(detail).toMatchObject({
+      kind: 'both',
+      trafficKind: 'new-destination',
+      program: { name: 'nc' },
+      ports: [incidentPort(4444)],
+      endpoints: [endpoint({ periodMs: null })],
+      features: [{ feature: 'new_for_process_share', share: 0.7, value: 1, expected: 0.02 }],
+    });
+    expect(listIncidents(db, { limit: 1 })[0]).toMatchObject({ id, kind: 'both', endpoints: [{ address: '203.0.113.7' }] });
+  });
+
+  it('give a scan of this machine no program, its probing address with no port, and a share rounded past 1 as 1', () => {
+    const id = seedTrafficIncident(db, run, ids, {
+      startIndex: 70,
+      endIndex: 79,
+      processName: null,
+      trafficKind: 'scan',
+      endpoints: [endpoint({ address: '198.51.100.4', port: 0, direction: 'in', name: null, newForProcess: false, newAnywhere: false, heldSince: null, periodMs: null, opened: 221, bytesOut: 0, bytesIn: 0 })],
+      features: [{ feature: 'closed_port_attempts', share: 1.0000001, value: 0.9, expected: 0 }],
+    });
+    const detail = getIncident(db, id);
+    expect(IncidentDetailSchema.parse(detail)).toEqual(detail);
+    expect(detail).toMatchObject({ kind: 'traffic', trafficKind: 'scan', program: null, endpoints: [{ address: '198.51.100.4', port: 0, direction: 'in', opened: 221 }] });
+    expect(detail.features[0]!.share).toBe(1);
+  });
+
+  it('attach to rows of any shape, keeping their fields, reading each table through its key', () => {
+    const traffic = seedTrafficIncident(db, run, ids, { startIndex: 50, endIndex: 59, processName: 'nc' });
+    const port = addIncident(10, 10);
+    const rows = withTraffic(db, new DetectionStore(db).incidents());
+    expect(rows.map((r) => [r.id, r.kind, r.endpoints.length, r.features.length, r.ports.length])).toEqual([
+      [traffic, 'traffic', 1, 3, 0],
+      [port, 'ports', 0, 0, 1],
+    ]);
+    expect(rows[0]).toMatchObject({ runId: run, startRoundId: ids[50] });
+    expect(withTraffic(db, [])).toEqual([]);
+    for (const table of ['incident_endpoints', 'incident_features']) {
+      expect(planOf(db, `SELECT * FROM ${table} WHERE incident_id IN (SELECT value FROM json_each(?))`, ['[1]'])).toMatch(new RegExp(`SEARCH ${table} USING (INDEX|PRIMARY KEY)`));
+    }
   });
 });
