@@ -1,20 +1,82 @@
 import { describe, expect, it } from 'vitest';
 import { SETTING_KEYS, checkSetting } from '../../src/shared/settings';
-import { groupSettings, inputKind, labelOf, textOf, valueFromInput } from '../../src/renderer/src/settingsForm';
+import { defaultText, groupSettings, helpOf, inputKind, interfaceOptions, labelOf, minutesLabel, textOf, unitOf, valueFromInput } from '../../src/renderer/src/settingsForm';
 
 describe('settings form', () => {
-  it('groups every setting by prefix, each exactly once', () => {
+  it('groups every setting under a heading a user reads, each exactly once', () => {
     const groups = groupSettings();
-    expect(groups.map((g) => g.prefix)).toEqual(['capture', 'retention', 'schedule', 'detection', 'notifications', 'syslog', 'otlp', 'metrics']);
+    expect(groups.map((g) => g.title)).toEqual(['Alerts', 'Capture', 'History and storage', 'Detection', 'Sending incidents elsewhere']);
     expect(groups.flatMap((g) => g.keys).sort()).toEqual([...SETTING_KEYS].sort());
+    const of = (title: string) => groups.find((g) => g.title === title)?.keys;
+    expect(of('Alerts')).toEqual(['notifications.enabled', 'notifications.maxPerHour', 'detection.sensitivity', 'detection.alertsPerDay']);
+    expect(of('History and storage')).toEqual(['retention.roundPortsDays', 'retention.flowsDays', 'retention.packetsDays', 'retention.maxDatabaseMb', 'schedule.cleanupAt']);
+    expect(of('Detection')).toEqual(['detection.learningHours', 'schedule.detectEveryMinutes']);
   });
 
-  it('picks an input of the right type for each setting', () => {
+  it('labels settings in words, with their units, never by their keys', () => {
+    expect(`${labelOf('retention.roundPortsDays')} 30 ${unitOf('retention.roundPortsDays')}`).toBe('Keep port history for 30 days');
+    expect(unitOf('retention.maxDatabaseMb')).toBe('MB');
+    expect(unitOf('detection.learningHours')).toBe('hours');
+    expect(unitOf('capture.enabled')).toBeNull();
+    for (const key of SETTING_KEYS) {
+      expect(labelOf(key), key).not.toContain(key);
+      expect(labelOf(key), key).toMatch(/^[A-Z]/);
+      expect(helpOf(key).length, key).toBeGreaterThan(15);
+      // Every number has a unit, except the sensitivity-like choices that are words already.
+      if (inputKind(key).kind === 'number') expect(unitOf(key), key).not.toBeNull();
+    }
+  });
+
+  it('picks a fitting input: toggle, number, choice, time of day, interface, text', () => {
     expect(inputKind('capture.enabled')).toEqual({ kind: 'switch' });
     expect(inputKind('retention.packetsDays')).toEqual({ kind: 'number', step: 1 });
-    expect(inputKind('detection.sensitivity')).toEqual({ kind: 'choice', options: ['low', 'normal', 'high'] });
-    expect(inputKind('schedule.detectEveryMinutes')).toMatchObject({ kind: 'choice' });
+    expect(inputKind('detection.alertsPerDay')).toEqual({ kind: 'number', step: 0.1 });
+    expect(inputKind('detection.sensitivity')).toEqual({
+      kind: 'choice',
+      options: [
+        { value: 'low', label: 'Low: fewer alerts' },
+        { value: 'normal', label: 'Normal' },
+        { value: 'high', label: 'High: more alerts' },
+      ],
+    });
+    const every = inputKind('schedule.detectEveryMinutes');
+    expect(every.kind === 'choice' && every.options.slice(0, 1).concat(every.options.slice(-2))).toEqual([
+      { value: '10', label: '10 minutes' },
+      { value: '720', label: '12 hours' },
+      { value: '1440', label: '1 day' },
+    ]);
+    expect(inputKind('schedule.cleanupAt')).toEqual({ kind: 'time' });
+    expect(inputKind('capture.interface')).toEqual({ kind: 'interface' });
     expect(inputKind('capture.filter')).toEqual({ kind: 'text' });
+    expect(minutesLabel(60)).toBe('1 hour');
+    expect(minutesLabel(180)).toBe('3 hours');
+  });
+
+  it('says defaults in words with their unit', () => {
+    expect(defaultText('retention.roundPortsDays')).toBe('30 days');
+    expect(defaultText('capture.enabled')).toBe('on');
+    expect(defaultText('capture.filter')).toBe('empty');
+    expect(defaultText('schedule.detectEveryMinutes')).toBe('1 hour');
+    expect(defaultText('capture.interface')).toBe("the default route's interface");
+  });
+
+  it('offers the default route, then the interfaces the engine reports, and marks a stored one the machine lacks', () => {
+    const list = {
+      names: [
+        { name: 'eth0', addresses: ['192.0.2.5', 'fe80::1'], loopback: false },
+        { name: 'lo', addresses: ['127.0.0.1'], loopback: true },
+        { name: 'any', addresses: [], loopback: false },
+      ],
+      default: 'eth0',
+    };
+    expect(interfaceOptions('', list)).toEqual([
+      { value: '', label: "Default: the default route's (eth0)", missing: false },
+      { value: 'eth0', label: 'eth0 (192.0.2.5, fe80::1)', missing: false },
+      { value: 'lo', label: 'lo (this computer only)', missing: false },
+      { value: 'any', label: 'any', missing: false },
+    ]);
+    expect(interfaceOptions('wlan7', list).at(-1)).toEqual({ value: 'wlan7', label: 'wlan7 (not on this machine)', missing: true });
+    expect(interfaceOptions('lo', list)).toHaveLength(4);
   });
 
   it('turns input text into values the shared check accepts or explains', () => {
@@ -22,12 +84,9 @@ describe('settings form', () => {
     const bad = checkSetting('retention.packetsDays', valueFromInput('retention.packetsDays', 'lots'));
     expect(bad).toMatchObject({ ok: false, error: expect.stringMatching(/whole number of days/) });
     expect(checkSetting('schedule.detectEveryMinutes', valueFromInput('schedule.detectEveryMinutes', '30'))).toEqual({ ok: true, value: 30 });
+    // What a time input gives is what the schema wants.
+    expect(checkSetting('schedule.cleanupAt', valueFromInput('schedule.cleanupAt', '04:15'))).toEqual({ ok: true, value: '04:15' });
     expect(textOf(true)).toBe('true');
     expect(textOf(undefined)).toBe('');
-  });
-
-  it('labels a key by its last part', () => {
-    expect(labelOf('detection.alertsPerDay')).toBe('alerts per day');
-    expect(labelOf('capture.enabled')).toBe('enabled');
   });
 });

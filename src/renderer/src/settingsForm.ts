@@ -1,41 +1,144 @@
-import { DETECT_EVERY_MINUTES, SETTING_KEYS, SETTINGS, settingFromText, type SettingKey } from '../../shared/settings';
+import { checkSetting, DETECT_EVERY_MINUTES, SETTING_KEYS, SETTINGS, settingFromText, type SettingKey } from '../../shared/settings';
 
 /**
- * How each setting is edited, derived from the shared table so that a new setting shows up in
- * the window with the right input and no change here.
+ * How the window presents each setting: in words for the person changing it, in a group, with
+ * its unit and an input that fits. Validation stays with the shared schema; this file only says
+ * how a setting reads and is edited.
  */
-export type InputKind = { kind: 'switch' } | { kind: 'number'; step: number } | { kind: 'choice'; options: readonly string[] } | { kind: 'text' };
 
-const GROUP_TITLES: Record<string, string> = {
-  capture: 'Packet capture',
-  retention: 'Retention',
-  schedule: 'Schedule',
-  detection: 'Detection',
-  notifications: 'Notifications',
-  syslog: 'Syslog',
-  otlp: 'OpenTelemetry',
-  metrics: 'Metrics for Prometheus',
+export const GROUP_TITLES = ['Alerts', 'Capture', 'History and storage', 'Detection', 'Sending incidents elsewhere'] as const;
+export type GroupTitle = (typeof GROUP_TITLES)[number];
+
+interface SettingText {
+  group: GroupTitle;
+  /** Reads as the start of a sentence the input and its unit finish: "Keep port history for" 30 "days". */
+  label: string;
+  unit?: string;
+  help: string;
+}
+
+// A setting added to the shared table without words here does not compile.
+const TEXT: { [K in SettingKey]: SettingText } = {
+  'notifications.enabled': { group: 'Alerts', label: 'Show a desktop notification for each new incident', help: 'Incidents are recorded whether or not this is on.' },
+  'notifications.maxPerHour': {
+    group: 'Alerts',
+    label: 'Show at most',
+    unit: 'notifications an hour',
+    help: 'Past this, further incidents are counted on the tray icon instead of popping up.',
+  },
+  'detection.sensitivity': { group: 'Alerts', label: 'Sensitivity', help: 'How readily an unusual round becomes an incident. Low gives fewer alerts; high catches more, with more false alarms.' },
+  'detection.alertsPerDay': {
+    group: 'Alerts',
+    label: 'Allow about',
+    unit: 'false alarms a day',
+    help: 'The alert threshold is set so that normal activity raises no more than this. From 0.1 to 24.',
+  },
+  'capture.enabled': {
+    group: 'Capture',
+    label: 'Record network traffic',
+    help: 'Keeps packet headers and a summary of every connection beside each round of open ports. Needs capture rights (see the overview).',
+  },
+  'capture.interface': {
+    group: 'Capture',
+    label: 'Capture on',
+    help: 'The network interface to watch. The default follows the interface your traffic leaves by.',
+  },
+  'capture.filter': {
+    group: 'Capture',
+    label: 'Only record traffic matching',
+    help: 'A packet filter in tcpdump syntax, such as "not port 22"; leave empty to record all traffic.',
+  },
+  'capture.packetsPerRound': {
+    group: 'Capture',
+    label: 'Keep up to',
+    unit: 'packet headers a round',
+    help: 'Connections are always counted in full; this only limits the sample of individual packets. About 50 MB a day at 150.',
+  },
+  'retention.roundPortsDays': { group: 'History and storage', label: 'Keep port history for', unit: 'days', help: 'Which ports were open, when, and by which program.' },
+  'retention.flowsDays': { group: 'History and storage', label: 'Keep connection history for', unit: 'days', help: 'Who talked to whom, how much and how often.' },
+  'retention.packetsDays': { group: 'History and storage', label: 'Keep packet headers for', unit: 'days', help: 'The sampled packets, the bulkiest part of the history.' },
+  'retention.maxDatabaseMb': {
+    group: 'History and storage',
+    label: 'Limit the database to',
+    unit: 'MB',
+    help: 'When it grows past this, the oldest packet headers go first, then the oldest connections. 0 means no limit; otherwise at least 50.',
+  },
+  'schedule.cleanupAt': { group: 'History and storage', label: 'Clean up old history every day at', help: 'Local time. Pick an hour when the computer is usually on.' },
+  'detection.learningHours': {
+    group: 'Detection',
+    label: 'Learn what is normal for',
+    unit: 'hours',
+    help: 'Hours of monitoring the model studies before it may raise an alert.',
+  },
+  'schedule.detectEveryMinutes': { group: 'Detection', label: 'Look for anomalies every', help: 'The model also learns from new history each time.' },
+  'syslog.target': {
+    group: 'Sending incidents elsewhere',
+    label: 'Syslog receiver',
+    help: 'Sends every incident to a syslog server, as udp://, tcp:// or tls:// with host and port, such as tcp://127.0.0.1:514. Empty: off. Takes effect at the next start.',
+  },
+  'syslog.caFile': {
+    group: 'Sending incidents elsewhere',
+    label: 'Certificate authorities for tls:// syslog',
+    help: "Path of a PEM file; empty uses the system's.",
+  },
+  'otlp.endpoint': {
+    group: 'Sending incidents elsewhere',
+    label: 'OpenTelemetry logs endpoint',
+    help: 'Sends every incident to an OpenTelemetry Collector, such as http://127.0.0.1:4318/v1/logs. Empty: off. Takes effect at the next start.',
+  },
+  'metrics.enabled': { group: 'Sending incidents elsewhere', label: 'Serve metrics for Prometheus', help: 'At /metrics, with a token of their own. Takes effect at the next start.' },
+  'metrics.listen': {
+    group: 'Sending incidents elsewhere',
+    label: 'Serve metrics at',
+    help: 'An address and port, such as 127.0.0.1:9464 (only this computer can reach it). Takes effect at the next start.',
+  },
 };
 
 export interface SettingGroup {
-  prefix: string;
-  title: string;
+  title: GroupTitle;
   keys: SettingKey[];
 }
 
-/** Settings grouped by the part of their key before the first dot, in table order. */
+/** The settings in their groups, groups in GROUP_TITLES order, settings in the order above. */
 export function groupSettings(keys: readonly SettingKey[] = SETTING_KEYS): SettingGroup[] {
-  const groups = new Map<string, SettingGroup>();
-  for (const key of keys) {
-    const prefix = key.split('.')[0]!;
-    let group = groups.get(prefix);
-    if (!group) {
-      group = { prefix, title: GROUP_TITLES[prefix] ?? prefix, keys: [] };
-      groups.set(prefix, group);
-    }
-    group.keys.push(key);
-  }
-  return [...groups.values()];
+  const order = Object.keys(TEXT) as SettingKey[];
+  const sorted = [...keys].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return GROUP_TITLES.map((title) => ({ title, keys: sorted.filter((k) => TEXT[k].group === title) })).filter((g) => g.keys.length > 0);
+}
+
+export function labelOf(key: SettingKey): string {
+  return TEXT[key].label;
+}
+
+export function unitOf(key: SettingKey): string | null {
+  return TEXT[key].unit ?? null;
+}
+
+export function helpOf(key: SettingKey): string {
+  return TEXT[key].help;
+}
+
+export interface ChoiceOption {
+  value: string;
+  label: string;
+}
+
+/** How each setting is edited. */
+export type InputKind =
+  | { kind: 'switch' }
+  | { kind: 'number'; step: number }
+  | { kind: 'choice'; options: ChoiceOption[] }
+  | { kind: 'time' }
+  | { kind: 'interface' }
+  | { kind: 'text' };
+
+const SENSITIVITY_LABELS: Record<string, string> = { low: 'Low: fewer alerts', normal: 'Normal', high: 'High: more alerts' };
+
+/** 90 → "1 hour 30 minutes" style, for the detection schedule's choices. */
+export function minutesLabel(minutes: number): string {
+  if (minutes % 1440 === 0) return minutes === 1440 ? '1 day' : `${minutes / 1440} days`;
+  if (minutes % 60 === 0) return minutes === 60 ? '1 hour' : `${minutes / 60} hours`;
+  return `${minutes} minutes`;
 }
 
 function enumOptions(key: SettingKey): readonly string[] | null {
@@ -44,12 +147,15 @@ function enumOptions(key: SettingKey): readonly string[] | null {
 }
 
 export function inputKind(key: SettingKey): InputKind {
-  if (key === 'schedule.detectEveryMinutes') return { kind: 'choice', options: DETECT_EVERY_MINUTES.map(String) };
+  if (key === 'schedule.detectEveryMinutes') return { kind: 'choice', options: DETECT_EVERY_MINUTES.map((m) => ({ value: String(m), label: minutesLabel(m) })) };
+  if (key === 'schedule.cleanupAt') return { kind: 'time' };
+  if (key === 'capture.interface') return { kind: 'interface' };
   const fallback = SETTINGS[key].default;
   if (typeof fallback === 'boolean') return { kind: 'switch' };
-  if (typeof fallback === 'number') return { kind: 'number', step: Number.isInteger(fallback) ? 1 : 0.1 };
+  // Fractions where the schema takes them (a budget of 0.5 alarms a day), whole steps elsewhere.
+  if (typeof fallback === 'number') return { kind: 'number', step: checkSetting(key, fallback + 0.5).ok ? 0.1 : 1 };
   const options = enumOptions(key);
-  return options ? { kind: 'choice', options } : { kind: 'text' };
+  return options ? { kind: 'choice', options: options.map((o) => ({ value: o, label: SENSITIVITY_LABELS[o] ?? o })) } : { kind: 'text' };
 }
 
 /** What an input holds, as text, for the value the engine reported. */
@@ -63,8 +169,33 @@ export function valueFromInput(key: SettingKey, text: string): unknown {
   return settingFromText(key, text);
 }
 
-/** The last part of a key, spaced out: "detection.alertsPerDay" reads "alerts per day". */
-export function labelOf(key: SettingKey): string {
-  const last = key.split('.').pop() ?? key;
-  return last.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+/** A default in words, with its unit: "30 days", "on", "empty". */
+export function defaultText(key: SettingKey): string {
+  const fallback = SETTINGS[key].default;
+  if (typeof fallback === 'boolean') return fallback ? 'on' : 'off';
+  if (key === 'schedule.detectEveryMinutes') return minutesLabel(fallback as number);
+  if (key === 'capture.interface' && fallback === '') return "the default route's interface";
+  const text = textOf(fallback);
+  if (text === '') return 'empty';
+  const unit = unitOf(key);
+  return unit ? `${text} ${unit}` : text;
+}
+
+export interface InterfaceOption extends ChoiceOption {
+  /** Not among the interfaces this machine has (a stored value from elsewhere). */
+  missing: boolean;
+}
+
+/**
+ * The interface choices: the default route's first (an empty value), then each interface the
+ * engine reports, with its addresses; a current value the machine lacks is kept and marked.
+ */
+export function interfaceOptions(current: string, list: { names: { name: string; addresses: string[]; loopback: boolean }[]; default: string | null }): InterfaceOption[] {
+  const options: InterfaceOption[] = [{ value: '', label: list.default ? `Default: the default route's (${list.default})` : "Default: the default route's", missing: false }];
+  for (const i of list.names) {
+    const about = i.loopback ? 'this computer only' : i.addresses.slice(0, 2).join(', ');
+    options.push({ value: i.name, label: about ? `${i.name} (${about})` : i.name, missing: false });
+  }
+  if (current !== '' && !list.names.some((i) => i.name === current)) options.push({ value: current, label: `${current} (not on this machine)`, missing: true });
+  return options;
 }

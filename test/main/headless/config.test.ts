@@ -1,4 +1,5 @@
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli';
 import { negativeNumbersAsValues } from '../../../src/main/headless/cli';
@@ -30,6 +31,51 @@ describe('portent config', () => {
     expect(runCli(['config', 'get', 'no.such', '--db', db])).toMatchObject({ status: 2, stderr: expect.stringContaining("unknown setting 'no.such'. Settings: capture.enabled") });
     expect(runCli(['config', 'set', 'capture.enabled', '--db', db])).toMatchObject({ status: 2, stderr: expect.stringContaining('needs a value') });
     expect(runCli(['config', 'frobnicate', '--db', db])).toMatchObject({ status: 2, stderr: expect.stringContaining("expected get, set or reset; got 'frobnicate'") });
+  });
+});
+
+describe('config and this machine', () => {
+  it('refuses an interface the machine does not have, listing the real ones, and keeps the old value', () => {
+    const db = path.join(tempDir(), 'portent.db');
+    const listed = runCli(['interfaces', '--json']);
+    expect(listed.status, listed.stderr).toBe(0);
+    const names = (JSON.parse(listed.stdout) as { interfaces: { name: string }[] }).interfaces.map((i) => i.name);
+    expect(names).toContain('lo');
+
+    expect(runCli(['config', 'set', 'capture.interface', 'lo', '--db', db])).toMatchObject({ status: 0, stdout: 'capture.interface = "lo"\n' });
+    const bad = runCli(['config', 'set', 'capture.interface', 'eth9', '--db', db]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe(`portent config: capture.interface must be one of this machine's interfaces (${names.join(', ')}), or "" for the default route's; got "eth9". The previous value stays: "lo"\n`);
+    expect(runCli(['config', 'get', 'capture.interface', '--db', db]).stdout).toBe('"lo"\n');
+    // The empty value (the default route's interface) is always allowed.
+    expect(runCli(['config', 'set', 'capture.interface', '', '--db', db])).toMatchObject({ status: 0, stdout: 'capture.interface = ""\n' });
+  });
+
+  it('shows a garbage stored value as such, with the default used in its place and why, without failing', () => {
+    const db = path.join(tempDir(), 'portent.db');
+    expect(runCli(['config', 'get', '--db', db]).status).toBe(0);
+    const raw = new Database(db);
+    raw.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('retention.flowsDays', '\"lots\"', 1), ('schedule.cleanupAt', '{oops', 1)").run();
+    raw.close();
+
+    const list = runCli(['config', 'get', '--db', db]);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/retention\.flowsDays\s+30 !\s+30/);
+    expect(list.stdout).toMatch(/schedule\.cleanupAt\s+"03:30" !\s+"03:30"/);
+    expect(list.stdout).toContain('retention.flowsDays must be a whole number of days from 1 to 3650; got "lots"; the default, 30, is used in its place');
+    expect(list.stdout).toContain('schedule.cleanupAt holds "{oops", which is not a value Portent can read; the default, "03:30", is used in its place');
+
+    const one = runCli(['config', 'get', 'retention.flowsDays', '--db', db]);
+    expect(one).toMatchObject({ status: 0, stdout: '30\n' });
+    expect(one.stderr).toContain('got "lots"; the default, 30, is used in its place');
+    const json = runCli(['config', 'get', '--json', '--db', db]);
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)['retention.flowsDays']).toBe(30);
+    expect(json.stderr).toContain('schedule.cleanupAt holds "{oops"');
+    // Another setting's value is untouched by the notice, and a new value replaces the garbage.
+    expect(runCli(['config', 'get', 'retention.packetsDays', '--db', db])).toEqual({ status: 0, stdout: '7\n', stderr: '' });
+    expect(runCli(['config', 'set', 'retention.flowsDays', '12', '--db', db]).status).toBe(0);
+    expect(runCli(['config', 'get', 'retention.flowsDays', '--db', db])).toEqual({ status: 0, stdout: '12\n', stderr: '' });
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Db } from '../store/database';
 import { SettingError, SettingsStore } from '../store/settingsStore';
+import { interfaceChoices, interfaceExistsCheck, type InterfaceChoices } from '../collect/capture/interfaceSetting';
 import type { Handlers, Status } from '../../../shared/contract';
 import { listScores } from '../queries/scores';
 import { getIncident, listIncidents, setIncidentStatus } from '../queries/incidents';
@@ -24,6 +25,8 @@ export interface EngineHost {
   settingsChanged(): void;
   /** Called after the user set an incident's status (the incident log records it). */
   incidentMarked?(id: number): void;
+  /** The interfaces capture may use here; this machine's by default (tests pass their own). */
+  interfaces?(): InterfaceChoices;
 }
 
 /**
@@ -31,7 +34,8 @@ export interface EngineHost {
  * IPC layer and the HTTP bridge both check them against the contract first).
  */
 export function createEngineApi(host: EngineHost): Handlers {
-  const settings = () => new SettingsStore(host.db);
+  const interfaces = () => host.interfaces?.() ?? interfaceChoices();
+  const settings = () => new SettingsStore(host.db, undefined, interfaceExistsCheck(() => interfaces().names.map((i) => i.name)));
   // Why the newest stretch without rounds is there: only the live monitor knows (paused, stopped).
   const live = (): LiveMonitor | null => {
     try {
@@ -64,7 +68,7 @@ export function createEngineApi(host: EngineHost): Handlers {
     },
     getSettings: () => {
       const store = settings();
-      return { values: store.all(), changed: [...store.changed().keys()] };
+      return { values: store.all(), changed: [...store.changed().keys()], invalid: store.problems(), interfaces: interfaces() };
     },
     setSetting: (key, value) => {
       let stored: unknown;

@@ -1,5 +1,6 @@
 import { openDatabase } from '../../engine/store/database';
 import { SettingError, SettingsStore } from '../../engine/store/settingsStore';
+import { interfaceExistsCheck } from '../../engine/collect/capture/interfaceSetting';
 import { isSettingKey, SETTING_KEYS, SETTINGS, settingFromText } from '../../../shared/settings';
 import { UsageError, type Command } from '../command';
 import { resolveDbPath } from '../dbOption';
@@ -29,20 +30,30 @@ export const configCommand: Command = {
     if (extra.length > 0 || (action !== 'set' && value !== undefined)) throw new UsageError(`too many arguments for config ${action}`);
     const db = openDatabase(resolveDbPath(ctx));
     try {
-      const store = new SettingsStore(db);
+      const store = new SettingsStore(db, undefined, interfaceExistsCheck());
       if (action === 'get') {
         const all = store.all();
+        // A stored value the schema refuses is said, never hidden behind the default it falls back to.
+        const problems = store.problems();
         if (key !== undefined) {
           const k = knownKey(key) as keyof typeof all;
           ctx.stdout.write(ctx.values.json ? JSON.stringify(all[k]) + '\n' : `${show(all[k])}\n`);
+          for (const p of problems) if (p.key === k) ctx.stderr.write(`portent config: ${p.reason}\n`);
           return 0;
         }
         if (ctx.values.json) {
           ctx.stdout.write(JSON.stringify(all, null, 2) + '\n');
+          for (const p of problems) ctx.stderr.write(`portent config: ${p.reason}\n`);
           return 0;
         }
         const changed = store.changed();
-        ctx.stdout.write(formatTable(['SETTING', 'VALUE', 'DEFAULT', 'WHAT IT DOES'], SETTING_KEYS.map((k) => [k, show(all[k]) + (changed.has(k) ? ' *' : ''), show(SETTINGS[k].default), SETTINGS[k].summary])));
+        const refused = new Set(problems.map((p) => p.key));
+        const mark = (k: keyof typeof all) => (refused.has(k) ? ' !' : changed.has(k) ? ' *' : '');
+        ctx.stdout.write(formatTable(['SETTING', 'VALUE', 'DEFAULT', 'WHAT IT DOES'], SETTING_KEYS.map((k) => [k, show(all[k]) + mark(k), show(SETTINGS[k].default), SETTINGS[k].summary])));
+        if (problems.length > 0) {
+          ctx.stdout.write(`\n! A stored value Portent cannot use; set another with \`${portentLine('config set KEY VALUE')}\` or drop it with \`${portentLine('config reset KEY')}\`:\n`);
+          for (const p of problems) ctx.stdout.write(`  ${p.reason}\n`);
+        }
         return 0;
       }
       const k = knownKey(key) as keyof typeof SETTINGS;

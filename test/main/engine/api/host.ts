@@ -7,6 +7,7 @@ export class TestHost implements EngineHost {
   paused = false;
   snoozedUntil: number | null = null;
   settingsChanges = 0;
+  interfaces?: EngineHost['interfaces'];
   detection: Promise<{ roundsScored: number; incidents: unknown[]; learning: { learning: boolean }; backend: string }> | null = null;
 
   constructor(readonly db: Db) {}

@@ -53,6 +53,25 @@ describe('createEngineApi', () => {
     expect(view.changed).toEqual(['detection.sensitivity']);
   });
 
+  it('reports refused stored values and the interfaces to choose from; refuses an interface the machine lacks', async () => {
+    host.interfaces = () => ({ names: [{ name: 'eth0', addresses: ['192.0.2.2'], loopback: false }, { name: 'lo', addresses: ['127.0.0.1'], loopback: true }], default: 'eth0' });
+    db.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('retention.flowsDays', '\"lots\"', 1)").run();
+    const api = createEngineApi(host);
+    const view = await api.getSettings();
+    expect(contract.getSettings.result.parse(view)).toEqual(view);
+    expect(view.values['retention.flowsDays']).toBe(30);
+    expect(view.invalid).toEqual([{ key: 'retention.flowsDays', stored: '"lots"', reason: expect.stringContaining('the default, 30, is used in its place') }]);
+    expect(view.interfaces).toMatchObject({ names: [{ name: 'eth0' }, { name: 'lo' }], default: 'eth0' });
+
+    expect(await api.setSetting('capture.interface', 'lo')).toEqual({ ok: true, value: 'lo' });
+    expect(await api.setSetting('capture.interface', 'eth9')).toEqual({
+      ok: false,
+      error: `capture.interface must be one of this machine's interfaces (eth0, lo), or "" for the default route's; got "eth9"`,
+    });
+    expect((await api.getSettings()).values['capture.interface']).toBe('lo');
+    expect(host.settingsChanges).toBe(1);
+  });
+
   it('runs a detection when none is running and says why it cannot otherwise', async () => {
     const api = createEngineApi(host);
     expect(await api.detectNow()).toEqual({ started: false, reason: 'a detection is already running' });

@@ -48,6 +48,31 @@ describe('SettingsStore', () => {
     expect(db.prepare('SELECT count(*) FROM settings').pluck().get()).toBe(3);
   });
 
+  it('names each stored value it cannot use, why, and the default used in its place', () => {
+    const insert = db.prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 1)');
+    insert.run('retention.flowsDays', '-3');
+    insert.run('retention.packetsDays', '{not json');
+    insert.run('detection.sensitivity', '"high"');
+    insert.run('future.setting', '"x"');
+    const settings = new SettingsStore(db, log);
+    expect(settings.problems()).toEqual([
+      { key: 'retention.flowsDays', stored: '-3', reason: 'retention.flowsDays must be a whole number of days from 1 to 3650; got -3; the default, 30, is used in its place' },
+      { key: 'retention.packetsDays', stored: '{not json', reason: 'retention.packetsDays holds "{not json", which is not a value Portent can read; the default, 7, is used in its place' },
+    ]);
+    settings.set('retention.flowsDays', 10);
+    expect(settings.problems().map((p) => p.key)).toEqual(['retention.packetsDays']);
+    insert.run('capture.filter', JSON.stringify('x'.repeat(2000)));
+    expect(settings.problems().find((p) => p.key === 'capture.filter')?.stored).toHaveLength(60);
+  });
+
+  it('runs the check against this machine after the schema, keeping the old value when it refuses', () => {
+    const settings = new SettingsStore(db, log, (key, value) => (key === 'capture.interface' && value !== 'lo' && value !== '' ? `no interface ${String(value)} here` : null));
+    settings.set('capture.interface', 'lo');
+    expect(() => settings.set('capture.interface', 'eth9')).toThrow(new SettingError('no interface eth9 here'));
+    expect(() => settings.set('capture.interface', 'a b')).toThrow(/must be an interface name/);
+    expect(settings.get('capture.interface')).toBe('lo');
+  });
+
   it('has a fingerprint that changes with every change', () => {
     const settings = new SettingsStore(db, log);
     const a = settings.fingerprint();
