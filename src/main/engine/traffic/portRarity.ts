@@ -12,13 +12,38 @@ export const RARE = 3;
 
 export class PortRarity {
   private readonly counts = new Map<string, number>();
+  /** Remote ends first seen in [from, to), oldest first, not counted yet. */
+  private readonly later: { key: string; at: number }[];
+  private next = 0;
 
-  /** Counts of remote ends per (protocol, port) first seen before `before`: one grouped scan of remote_endpoints. */
-  constructor(db: Db, before: number) {
+  /**
+   * Counts of remote ends per (protocol, port) first seen before `from` (one grouped scan of
+   * remote_endpoints), and the remote ends first seen in [from, to) to count as the windows of a
+   * run go by (`advance`).
+   */
+  constructor(db: Db, from: number, to = from) {
     const rows = db
       .prepare<[number], { proto: string; port: number; n: number }>('SELECT proto, port, count(*) AS n FROM remote_endpoints WHERE first_seen_at < ? AND port > 0 GROUP BY proto, port')
-      .all(before);
+      .all(from);
     for (const r of rows) this.counts.set(`${r.proto}/${r.port}`, r.n);
+    this.later = db
+      .prepare<[number, number], { proto: string; port: number; at: number }>(
+        'SELECT proto, port, first_seen_at AS at FROM remote_endpoints WHERE first_seen_at >= ? AND first_seen_at < ? AND port > 0 ORDER BY first_seen_at',
+      )
+      .all(from, to)
+      .map((r) => ({ key: `${r.proto}/${r.port}`, at: r.at }));
+  }
+
+  /**
+   * Counts the remote ends first seen before `before` (at most `to`; times increasing from call to
+   * call): each window of a run is judged by the machine as it was at its start, as an hourly run
+   * would have judged it, not by the machine at the start of a run over a day of backlog.
+   */
+  advance(before: number): void {
+    while (this.next < this.later.length && this.later[this.next]!.at < before) {
+      const { key } = this.later[this.next++]!;
+      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    }
   }
 
   /** Share of the row's outbound remote ends (with a port) on a rare port; 0 without any. */

@@ -183,13 +183,23 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     const learning = learningOf(meta, vae, roundsNeeded);
     const threshold = learning ? null : meta.threshold;
     const scored: Scored[] = [];
-    const rarity = new PortRarity(o.db, windows[0]!.startedAt);
+    // The first hour of rounds of a history is scored but not learned: every remote end is "never
+    // seen" then, because recording just began, not because the machine does something new.
+    const warm = warmupEnd(o.db, o.warmupRounds ?? 60);
+    const rarity = new PortRarity(o.db, windows[0]!.startedAt, windows.at(-1)!.startedAt);
     for (const w of windows) {
       if (o.shouldStop?.()) throw new CancelledError();
-      // Each process as it was known before this run: a window is never scored against itself.
+      // Each process and the machine's remote ports as they were known before this window, so a
+      // run over many windows (a first run on a day of backlog, a run after a pause) gives each
+      // the context an hourly run would have: a window is never scored against itself, and the
+      // rows learned in this run carry the context later runs will score with.
+      rarity.advance(w.startedAt);
       const inputs = w.rows.map((r) => withContext(r.features, meta.habits[habitKey(r.processId)], [rarity.share(r)]));
       const scores = vae && vae.trained ? vae.score(inputs) : w.rows.map(() => 0);
+      const first = scored.length;
       w.rows.forEach((row, i) => scored.push({ window: w, row, input: inputs[i]!, score: scores[i]!, anomalous: threshold !== null && scores[i]! > threshold, heldOut: isHeldOutWindow(w.lastRoundId) }));
+      // Habits learn every normal window after the warm-up, held out or not (they are context, not training targets).
+      if (w.startedAt >= warm) for (const s of scored.slice(first)) if (!s.anomalous) learnHabit(meta.habits, s.row.processId, s.row.features);
     }
     const incidents = threshold === null || !vae ? [] : recordIncidents(o, store, detections, scored, threshold, vae, meta.scoredThrough);
     store.saveWindows(
@@ -209,12 +219,7 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     const isNew = !vae;
     const model = vae ?? TrafficVae.create(SCORED_FEATURES.length, Math.floor(o.random() * 2 ** 31), { conditions: CONTEXT_FEATURES.length });
     vae = model;
-    // The first hour of rounds of a history is scored but not learned: every remote end is "never
-    // seen" then, because recording just began, not because the machine does something new.
-    const warm = warmupEnd(o.db, o.warmupRounds ?? 60);
     const fresh = scored.filter((s) => !s.anomalous && !s.heldOut && s.window.startedAt >= warm).map((s) => s.input);
-    // Habits learn every normal window after the warm-up, held out or not (they are context, not training targets).
-    for (const s of scored) if (!s.anomalous && s.window.startedAt >= warm) learnHabit(meta.habits, s.row.processId, s.row.features);
     const approved = store.approvedSince(meta.history.at(-1)?.at ?? 0).map((r) => r.features);
     const replay = store.replay(o.replayWindows ?? 400, windows[0]!.firstRoundId, o.random, 'train', warm).map((r: ReplayedWindow) => r.features);
     const validation = [...scored.filter((s) => !s.anomalous && s.heldOut && s.window.startedAt >= warm).map((s) => s.input), ...store.replay(o.holdoutWindows ?? 200, windows[0]!.firstRoundId, o.random, 'holdout', warm).map((r) => r.features)];

@@ -68,11 +68,26 @@ describe('traffic detection', () => {
     expect(traffic.endpointsOf(inc.id)[0]).toMatchObject({ address: '203.0.113.7', port: 4444, direction: 'out', newForProcess: true, newAnywhere: true });
     const features = traffic.featuresOf(inc.id);
     expect(features[0]!.share).toBeGreaterThan(0.05);
-    expect(features.map((f) => f.feature)).toEqual(expect.arrayContaining([expect.stringMatching(/new_for_process|new_anywhere|endpoints|sockets|opened/)]));
+    // The new-destination features (a rare remote port is one: 4444 of one host against 443 of a dozen).
+    expect(features.map((f) => f.feature)).toEqual(expect.arrayContaining([expect.stringMatching(/new_for_process|new_anywhere|rare_remote_port_share|endpoints|sockets|opened/)]));
     expect(host.db.prepare('SELECT kind, traffic_kind FROM incidents WHERE id = ?').get(inc.id)).toEqual({ kind: 'traffic', traffic_kind: 'new-destination' });
     // Every window of the eight hours (48 of ten rounds) was scored once, and the model file is private.
     expect(host.db.prepare('SELECT count(DISTINCT last_round_id) FROM traffic_windows').pluck().get()).toBe(48);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('a first run over hours of backlog gives each window the habits and port counts of the windows before it, so the next hour is quiet', async () => {
+    const host = desktop(8);
+    const file = path.join(tempDir(), 'traffic-model.json');
+    // One run over seven hours (42 windows), as on a monitor's first detection after an upgrade.
+    const backlog = await detectTraffic(options(host, file, 7));
+    expect(backlog.windowsScored).toBe(42);
+    expect(backlog.learning.learning).toBe(false);
+    // The same desktop's next hour: scored with the habits the backlog taught, which its training
+    // rows carried too (frozen at the run's start, they said every process was new and every port rare).
+    const next = await detectTraffic(options(host, file, 8));
+    expect(next.windowsScored).toBe(6);
+    expect(next.incidents).toEqual([]);
   });
 
   it('tells a listener and the traffic of the same program as one incident', async () => {
