@@ -157,7 +157,8 @@ export function trafficSentence(kind: TrafficKind, row: TrafficRow, since: numbe
       return `${who} sent ${bytes(out)} to ${list(eps.map(hostOf), more)}${never}, far more than it usually sends${at}.`;
     }
     case 'new-destination': {
-      const held = eps.find((e) => e.heldSince !== null && e.newForProcess);
+      // One connection kept open (a shell), not a span of repeated short check-ins.
+      const held = eps.find((e) => e.heldSince !== null && e.newForProcess && e.opened <= 1);
       const holding = held ? `, holding the connection open since ${clock(held.heldSince!)}` : at;
       return `${who} talked to ${list(eps.map(hostOf), more)}${never}${holding}.`;
     }
