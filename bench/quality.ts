@@ -44,26 +44,15 @@ import { fileURLToPath } from 'node:url';
 import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';
 import { DETECTORS, runWeek, type RunResult } from './quality/run';
 import { summarize } from './quality/aggregate';
-import { optionOf } from './args';
+import { checkArgs, optionOf, wholeOption } from './args';
 
 const VALUE_OPTIONS = ['days', 'ports', 'seed', 'seeds', 'user', 'parallel', 'learn-hours', 'backend'];
 const FLAG_OPTIONS = ['json', 'verbose', 'diagnose', 'child'];
 
 const args = process.argv.slice(2);
-for (let i = 0; i < args.length; i++) {
-  const name = args[i]!.replace(/^--/, '');
-  if (!args[i]!.startsWith('--') || (!VALUE_OPTIONS.includes(name) && !FLAG_OPTIONS.includes(name))) fail(`unknown option ${args[i]}`);
-  if (VALUE_OPTIONS.includes(name)) {
-    if (args[i + 1] === undefined || args[i + 1]!.startsWith('--')) fail(`--${name} needs a value`);
-    i++;
-  }
-}
+checkArgs(args, VALUE_OPTIONS, FLAG_OPTIONS, fail);
 const opt = (name: string, fallback: string) => optionOf(args, name, fallback);
-const whole = (name: string, fallback: string, min: number, max: number) => {
-  const v = Number(opt(name, fallback));
-  if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} must be a whole number from ${min} to ${max}`);
-  return v;
-};
+const whole = (name: string, fallback: string, min: number, max: number) => wholeOption(args, name, fallback, min, max, fail);
 function fail(message: string): never {
   process.stderr.write(`bench/quality: ${message}\n`);
   process.exit(2);

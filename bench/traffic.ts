@@ -29,7 +29,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { optionOf } from './args';
+import { checkArgs, optionOf, wholeOption } from './args';
 import { spreadOfTraffic } from './traffic/evaluate';
 import { TRAFFIC_KINDS } from './traffic/incidents';
 import { DETECTORS, runTraffic, type TrafficRun } from './traffic/run';
@@ -45,19 +45,8 @@ function fail(message: string): never {
 }
 
 const args = process.argv.slice(2);
-for (let i = 0; i < args.length; i++) {
-  const name = args[i]!.replace(/^--/, '');
-  if (!args[i]!.startsWith('--') || (!VALUE_OPTIONS.includes(name) && !FLAG_OPTIONS.includes(name))) fail(`unknown option ${args[i]}`);
-  if (VALUE_OPTIONS.includes(name)) {
-    if (args[i + 1] === undefined || args[i + 1]!.startsWith('--')) fail(`--${name} needs a value`);
-    i++;
-  }
-}
-const whole = (name: string, fallback: string, min: number, max: number) => {
-  const v = Number(optionOf(args, name, fallback));
-  if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} must be a whole number from ${min} to ${max}`);
-  return v;
-};
+checkArgs(args, VALUE_OPTIONS, FLAG_OPTIONS, fail);
+const whole = (name: string, fallback: string, min: number, max: number) => wholeOption(args, name, fallback, min, max, fail);
 const days = whole('days', '8', 2, 60);
 const seeds = args.includes('--seeds') ? optionOf(args, 'seeds', '').split(',').map((s) => Number(s.trim())) : [whole('seed', '7', 0, 2 ** 31 - 1)];
 if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0) || new Set(seeds).size !== seeds.length) fail('--seeds must be distinct whole numbers separated by commas');
