@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, explainFailure, openOverview, SHOTS, stopServe } from '../support/e2e';
 import type { SocketEntry } from '../../src/main/engine/collect/sockets/types';
 import { openDatabase } from '../../src/main/engine/store/database';
 import { DetectionStore } from '../../src/main/engine/store/detectionStore';
 import { RoundStore } from '../../src/main/engine/store/rounds';
-import { exitOf, repoRoot, startCli, waitForOutput } from '../support/cli';
+import { repoRoot, startCli, waitForOutput } from '../support/cli';
 
 /**
  * The first day and the port history, in Debian's Chromium against the real `portent serve` on
@@ -18,9 +19,6 @@ import { exitOf, repoRoot, startCli, waitForOutput } from '../support/cli';
  * model has taken in 120 of the 360 rounds it needs (six hours), so alerts start in about four
  * hours. Capture is off.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.join(repoRoot, 'test-output', 'e2e');
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
@@ -121,27 +119,14 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('port hi
     await waitForOutput(child.stdout, /Portent is serving at /, 60_000);
     base = fs.readFileSync(`${file}.url`, 'utf8').trim();
     origin = new URL(base).origin;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(base);
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    ({ browser, page } = await openOverview(base, pageErrors));
   }, 420_000);
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail' || !page) return;
-    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-    await page.screenshot({ path: path.join(SHOTS, `failed-history-${name}.png`), fullPage: true }).catch(() => {});
-    console.error(`page at ${page.url()} shows:\n${await page.locator('body').innerText().catch(() => '(unreadable)')}`);
-  });
+  afterEach((ctx) => explainFailure(ctx, page, 'history'));
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) {
-      const exit = exitOf(child);
-      child.kill('SIGTERM');
-      await exit;
-    }
+    await stopServe(child);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, explainFailure, openOverview, SHOTS, stopServe } from '../support/e2e';
 import { openDatabase } from '../../src/main/engine/store/database';
-import { exitOf, repoRoot, runCli, startCli, waitForOutput } from '../support/cli';
+import { repoRoot, runCli, startCli, waitForOutput } from '../support/cli';
 
 /**
  * The settings view in Debian's Chromium against the real `portent serve`: settings grouped and
@@ -13,9 +14,6 @@ import { exitOf, repoRoot, runCli, startCli, waitForOutput } from '../support/cl
  * straight into the table) shown as such; an interface the machine lacks refused with the same
  * message as `config set`, the old value kept.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.join(repoRoot, 'test-output', 'e2e');
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -53,28 +51,15 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the set
     child.stderr.on('data', () => {});
     await waitForOutput(child.stdout, /Portent is serving at /, 60_000);
     base = fs.readFileSync(`${file}.url`, 'utf8').trim();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(base);
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    ({ browser, page } = await openOverview(base, pageErrors));
     await openSettings(page);
   }, 120_000);
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail' || !page) return;
-    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-    await page.screenshot({ path: path.join(SHOTS, `failed-settings-${name}.png`), fullPage: true }).catch(() => {});
-    console.error(`page at ${page.url()} shows:\n${await page.locator('body').innerText().catch(() => '(unreadable)')}`);
-  });
+  afterEach((ctx) => explainFailure(ctx, page, 'settings'));
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) {
-      const exit = exitOf(child);
-      child.kill('SIGTERM');
-      await exit;
-    }
+    await stopServe(child);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, explainFailure, openOverview, SHOTS, stopServe } from '../support/e2e';
 import type { SocketEntry } from '../../src/main/engine/collect/sockets/types';
 import { openDatabase } from '../../src/main/engine/store/database';
 import { DetectionStore } from '../../src/main/engine/store/detectionStore';
 import { RoundStore } from '../../src/main/engine/store/rounds';
 import { TrafficStore, type IncidentEndpointRow } from '../../src/main/engine/store/trafficStore';
-import { exitOf, repoRoot, startCli, waitForOutput } from '../support/cli';
+import { repoRoot, startCli, waitForOutput } from '../support/cli';
 
 /**
  * Traffic incidents in the window, in Debian's Chromium against the real `portent serve` on a
@@ -18,9 +19,6 @@ import { exitOf, repoRoot, startCli, waitForOutput } from '../support/cli';
  * sends 52 MB to a new host (one incident telling both stories). The list labels the kinds; each
  * detail shows who the program talked to and what made it stand out, in words.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.join(repoRoot, 'test-output', 'e2e');
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const MIN = 60_000;
 
 function socket(port: number, process: string, pid: number): SocketEntry {
@@ -126,27 +124,14 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('traffic
       throw new Error(`${err.message}\nserve's stderr:\n${stderr}`);
     });
     const base = fs.readFileSync(`${file}.url`, 'utf8').trim();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(base);
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    ({ browser, page } = await openOverview(base, pageErrors));
   }, 120_000);
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail' || !page) return;
-    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-    await page.screenshot({ path: path.join(SHOTS, `failed-traffic-${name}.png`), fullPage: true }).catch(() => {});
-    console.error(`page at ${page.url()} shows:\n${await page.locator('body').innerText().catch(() => '(unreadable)')}`);
-  });
+  afterEach((ctx) => explainFailure(ctx, page, 'traffic'));
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) {
-      const exit = exitOf(child);
-      child.kill('SIGTERM');
-      await exit;
-    }
+    await stopServe(child);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
