@@ -1,4 +1,5 @@
 import type { Db } from './database';
+import type { NewIncident } from './detectionStore';
 import { isHeldOut } from '../detect/holdout';
 
 /**
@@ -51,15 +52,8 @@ export interface IncidentFeatureRow {
 
 export type TrafficKind = 'new-destination' | 'beacon' | 'volume-out' | 'scan' | 'dns-tunnel' | 'unusual-traffic';
 
-export interface NewTrafficIncident {
-  startRoundId: number;
-  endRoundId: number;
-  startedAt: number;
-  endedAt: number;
-  rounds: number;
-  peakScore: number;
-  threshold: number;
-  sentence: string;
+/** A traffic incident: an incident's own fields, with what the traffic explanation adds. */
+export interface NewTrafficIncident extends Omit<NewIncident, 'ports'> {
   processId: number | null;
   trafficKind: TrafficKind;
   endpoints: readonly IncidentEndpointRow[];
