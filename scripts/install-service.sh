@@ -8,7 +8,7 @@
 # It never builds: a build as root would leave root-owned files in the user's checkout. It copies
 # the build and the production packages the checkout has (no install script runs again, so the
 # patched `cap` stays as built) into the prefix, owned by root and readable by all; creates the
-# system user `portent`; installs the capture runtime for the group `portent`; installs
+# system user `portent`; installs the capture helper for the group `portent`; installs
 # deploy/systemd/portent.service; and, when systemd runs, enables and starts it. Running it again
 # upgrades in place (a running service is stopped, swapped and started again).
 set -euo pipefail
@@ -43,7 +43,7 @@ system user $SERVICE_USER with its data in $STATE_DIR. Run it from a checkout wh
                 unit's folder)
   --no-start    install, but neither enable nor start the service
   --remove      stop and disable the service, remove its unit (with its drop-ins), the
-                capture runtime and the installation; keeps $STATE_DIR (the database)
+                capture helper and the installation; keeps $STATE_DIR (the database)
                 and the user
   --purge       with --remove: also delete $STATE_DIR and the user and group $SERVICE_USER
 EOF
@@ -127,8 +127,8 @@ remove() {
   rm -rf -- "$UNIT_FILE" "$UNIT_FILE.d" /etc/systemd/system/*.wants/"$UNIT_NAME"
   if systemd_running; then systemctl daemon-reload; fi
   if [ -e "$prefix" ]; then
-    # The capture runtime lives in the installation: it goes with it.
-    echo "Removing $prefix and its capture runtime"
+    # The capture helper lives in the installation: it goes with it.
+    echo "Removing $prefix and its capture helper"
     rm -rf -- "$prefix"
   fi
   if [ "$purge" = yes ]; then
@@ -179,6 +179,7 @@ command -v setcap >/dev/null || die "setcap is not installed: install libcap2-bi
 is_installation "$SOURCE" || die "$SOURCE has no build: run \`npm ci && npm run build\` there as your own user, then this again"
 [ -d "$SOURCE/migrations" ] || die "$SOURCE/migrations is missing: is this a full checkout?"
 [ -f "$SOURCE/native/sockdiag/build/Release/sockdiag.node" ] || die "the socket table addon (native/sockdiag) is not built: run \`npm ci\` in $SOURCE"
+[ -x "$SOURCE/native/capture/build/Release/portent-capture" ] || die "the capture helper (native/capture) is not built: run \`npm ci\` in $SOURCE"
 "$node_bin" -e '
   const root = process.argv[1];
   try {
@@ -216,6 +217,11 @@ echo "Copying the build and its production packages from $SOURCE to $prefix"
   mkdir -p "$stage/native/sockdiag/build/Release" "$stage/scripts" "$stage/deploy/systemd"
   cp native/sockdiag/package.json native/sockdiag/index.js "$stage/native/sockdiag/"
   cp native/sockdiag/build/Release/sockdiag.node "$stage/native/sockdiag/build/Release/"
+  # The capture helper as built, without privilege; capture-setup below installs the one copy
+  # that may capture, in libexec/.
+  mkdir -p "$stage/native/capture/build/Release"
+  cp native/capture/package.json native/capture/index.js "$stage/native/capture/"
+  cp native/capture/build/Release/portent-capture "$stage/native/capture/build/Release/"
   # Kept with the installation, so that it can remove itself without the checkout.
   cp scripts/install-service.sh "$stage/scripts/"
   cp deploy/systemd/portent.service "$stage/deploy/systemd/"

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processCapabilities } from '../../src/main/engine/collect/capture/captureRuntime';
+import { processCapabilities } from '../../src/main/engine/collect/capture/captureHelper';
 import { repoRoot } from '../support/cli';
 import { tempDir } from '../support/tmp';
 import { account, groupId, parseUnit, processesOf, startAsSystemdWould, type RunningService } from '../support/systemdUnit';
@@ -24,7 +24,6 @@ const STATE = '/var/lib/portent';
 const USER = 'portent';
 const SCRIPT = path.join(repoRoot, 'scripts', 'install-service.sh');
 const TEMPLATE = path.join(repoRoot, 'deploy', 'systemd', 'portent.service');
-const CAP_NET_ADMIN_AND_RAW = (1n << 12n) | (1n << 13n);
 const systemdRuns = fs.existsSync('/run/systemd/system');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -88,8 +87,17 @@ function logLines(): { msg: string; [k: string]: unknown }[] {
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string });
 }
 
+/** The pids whose parent is `pid`. */
+function childPids(pid: number): number[] {
+  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e) && ppidOf(Number(e)) === pid).map(Number);
+}
+
 function ppidOf(pid: number): number {
-  return Number(/^PPid:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  try {
+    return Number(/^PPid:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  } catch {
+    return -1; // gone meanwhile
+  }
 }
 
 let service: RunningService | null = null;
@@ -135,7 +143,7 @@ describe.runIf(process.platform === 'linux')('scripts/install-service.sh', () =>
   });
 
   it.skipIf(blocked !== null)(
-    `installs the service as docs/service.md says, which runs, captures through the capture runtime alone, stops cleanly and is removed (${blocked ?? 'root, PORTENT_SYSTEM_TESTS=1'})`,
+    `installs the service as docs/service.md says, which runs, captures through the capture helper alone, stops cleanly and is removed (${blocked ?? 'root, PORTENT_SYSTEM_TESTS=1'})`,
     async () => {
       const t0 = Date.now();
       installed = true;
@@ -157,12 +165,12 @@ describe.runIf(process.platform === 'linux')('scripts/install-service.sh', () =>
       fs.rmSync(path.join(STATE, 'kept'));
 
       // What was installed: the user, a root-owned tree with production packages only, the
-      // capture runtime for the group alone, and the unit from deploy/systemd.
+      // capture helper for the group alone, and the unit from deploy/systemd.
       const who = account(USER);
       expect(who).toMatchObject({ home: STATE, shell: expect.stringMatching(/nologin$/) as string });
-      const runtime = `${PREFIX}/libexec/portent-capture`;
-      expect(notRootOnly(PREFIX, [runtime])).toEqual([]);
-      const rt = fs.statSync(runtime);
+      const helper = `${PREFIX}/libexec/portent-capture`;
+      expect(notRootOnly(PREFIX, [helper])).toEqual([]);
+      const rt = fs.statSync(helper);
       expect({ uid: rt.uid, gid: rt.gid, mode: rt.mode & 0o7777 }).toEqual({ uid: 0, gid: groupId(USER), mode: 0o750 });
       const lock = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
       const devOnly = Object.entries(lock.packages).filter(([, p]) => p.dev).map(([where]) => where);
@@ -198,18 +206,25 @@ describe.runIf(process.platform === 'linux')('scripts/install-service.sh', () =>
       expect(status).toMatch(/^Last round: +\d{4}-\d\d-\d\dT[\d:]+Z, \d+ sockets$/m);
       expect(status).toMatch(/^Capture: +on \S+$/m);
 
-      // Capture runs in the capture runtime, a child of the monitor, with the two capture
-      // capabilities; the monitor holds none.
-      const on = logLines().find((l) => l.msg === 'packet capture on') as { pid: number; runtime: string } | undefined;
-      expect(on?.runtime).toBe(runtime);
+      // Capture runs in a child of the monitor, which opens it through the capture helper (its
+      // own child, started from the file with the capabilities); once capture runs, none of
+      // the three holds a capability.
+      const on = logLines().find((l) => l.msg === 'packet capture on') as { pid: number; helper: string } | undefined;
+      expect(on?.helper).toBe(helper);
       expect(ppidOf(on!.pid)).toBe(mainPid);
+      const helperPid = childPids(on!.pid).find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === helper);
+      expect(helperPid).toBeDefined();
       const main = processCapabilities(mainPid);
       const capture = processCapabilities(on!.pid);
-      console.log(`${Math.round((Date.now() - t0) / 1000)} s in: monitor ${mainPid}: CapEff ${main?.effective.toString(16)}; capture ${on!.pid}: CapEff ${capture?.effective.toString(16)}`);
+      const helped = processCapabilities(helperPid!);
+      console.log(
+        `${Math.round((Date.now() - t0) / 1000)} s in: monitor ${mainPid}: CapEff ${main?.effective.toString(16)}; capture ${on!.pid}: CapEff ${capture?.effective.toString(16)}; helper ${helperPid}: CapEff ${helped?.effective.toString(16)} CapPrm ${helped?.permitted.toString(16)}`,
+      );
       expect(main).toEqual({ effective: 0n, permitted: 0n, ambient: 0n });
       // The unit's file system protections hold for the monitor: / read-only (ProtectSystem=strict).
       expect(fs.readFileSync(`/proc/${mainPid}/mounts`, 'utf8')).toMatch(/^\S+ \/ \S+ ro[, ]/m);
-      expect(capture).toEqual({ effective: CAP_NET_ADMIN_AND_RAW, permitted: CAP_NET_ADMIN_AND_RAW, ambient: 0n });
+      expect(capture).toEqual({ effective: 0n, permitted: 0n, ambient: 0n });
+      expect(helped).toEqual({ effective: 0n, permitted: 0n, ambient: 0n });
 
       // An upgrade does not pull the files from under a monitor systemd does not manage.
       if (service) {

@@ -69,12 +69,10 @@ if (!app.requestSingleInstanceLock()) {
         dbPath,
         migrationsDir,
         logLine: writeLine,
-        // Capture runs in an Electron utility process, which only this thread can start.
+        // Capture runs in an Electron utility process, which only this thread can start. It
+        // holds no privilege: it opens captures through the installed capture helper
+        // (captureHelper.ts), found by the engine; captureErrors.ts says how to install it.
         captureLauncher: utilityLauncher,
-        // A utility process runs on the app's own binary, and a Node capture runtime cannot load
-        // the addons built for Electron: the desktop has no capture runtime yet (see
-        // captureErrors.ts for what it tells the user).
-        captureRuntime: null,
       });
     } catch (err) {
       // A damaged or newer database, or another monitor already on it: say so, never sit in

@@ -13,7 +13,7 @@ import { markInterruptedRuns } from './store/interrupted';
 import { CaptureFeed, type CaptureFeedOptions, type CaptureStatus } from './collect/capture/captureFeed';
 import type { RoundCapture } from './store/captureStore';
 import type { ChildLauncher } from './collect/capture/childLauncher';
-import { excessCapabilityWarning, installedCaptureRuntime, runtimeVersionWarning } from './collect/capture/captureRuntime';
+import { excessCapabilityWarning, installedCaptureHelper, helperVersionWarning } from './collect/capture/captureHelper';
 import { collectRound, type CollectResult } from './collect/collectRound';
 import { createSocketScanner } from './collect/sockets';
 import type { SocketScanner } from './collect/sockets/types';
@@ -52,10 +52,11 @@ export interface MonitorOptions {
   /** How the capture process is started; a Node fork by default (the desktop shell passes its own). */
   captureLauncher?: ChildLauncher;
   /**
-   * The executable of the capture process, which alone holds the right to capture. Absent: the
-   * installed capture runtime when there is one (captureRuntime.ts), else this process's own.
+   * The capture helper, the one program that holds the right to capture (captureHelper.ts).
+   * Absent: the installed one when there is one; null or none installed: the capture process
+   * opens the capture itself and needs that right.
    */
-  captureRuntime?: string | null;
+  captureHelper?: string | null;
   /**
    * The engine's wall clock (epoch ms): rounds' starts, the live state, snoozes and the capture
    * restart backoff read it. Tests step it back and forward to stand for an NTP step or a
@@ -123,8 +124,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private state: Running | undefined;
   private detection: DetectionHandle | null = null;
   private paused = false;
-  /** The capture runtime whose Node version was last checked (once per runtime, not per capture start). */
-  private runtimeChecked: string | null = null;
+  /** The capture helper whose version was last checked (once per helper, not per capture start). */
+  private helperChecked: string | null = null;
   private snoozedUntil: number | null = null;
 
   constructor(private readonly options: MonitorOptions) {
@@ -248,15 +249,15 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (!s.plan.capture || this.paused) return;
     const extra = this.options.capture || {};
     const plan: CapturePlan = s.plan.capture;
-    const runtime = this.options.captureRuntime === undefined ? installedCaptureRuntime() : this.options.captureRuntime;
-    if (runtime && runtime !== this.runtimeChecked) {
-      this.runtimeChecked = runtime;
-      const stale = runtimeVersionWarning(runtime);
+    const helper = this.options.captureHelper === undefined ? installedCaptureHelper() : this.options.captureHelper;
+    if (helper && helper !== this.helperChecked) {
+      this.helperChecked = helper;
+      const stale = helperVersionWarning(helper);
       if (stale) this.options.log.warn(stale);
     }
     s.capture = new CaptureFeed({
       ...extra,
-      ...(runtime ? { runtime } : {}),
+      ...(helper ? { helper } : {}),
       launcher: this.options.captureLauncher,
       iface: plan.iface,
       filter: plan.filter,

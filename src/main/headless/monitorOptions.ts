@@ -18,10 +18,10 @@ export const MONITOR_OPTIONS = {
   iface: { type: 'string' },
   filter: { type: 'string' },
   'no-capture': { type: 'boolean' },
-  'capture-runtime': { type: 'string' },
+  'capture-helper': { type: 'string' },
 } as const;
 
-export const MONITOR_USAGE = '[--db PATH] [--round-seconds N] [--detect-every N] [--iface NAME] [--filter BPF] [--no-capture] [--capture-runtime PATH]';
+export const MONITOR_USAGE = '[--db PATH] [--round-seconds N] [--detect-every N] [--iface NAME] [--filter BPF] [--no-capture] [--capture-helper PATH]';
 
 /** Resolves with the first of SIGINT or SIGTERM; listeners are installed at once, before any work. */
 export function nextStopSignal(): Promise<NodeJS.Signals> {
@@ -88,19 +88,19 @@ export function captureOption(ctx: CommandContext): false | { iface?: string; fi
 }
 
 /**
- * `--capture-runtime PATH`: the executable that alone holds the right to capture (see
- * captureRuntime.ts); absent, the installed one when there is one.
+ * `--capture-helper PATH`: the executable that alone holds the right to capture (see
+ * captureHelper.ts); absent, the installed one when there is one.
  */
-export function captureRuntimeOption(ctx: CommandContext): string | undefined {
-  const raw = ctx.values['capture-runtime'];
+export function captureHelperOption(ctx: CommandContext): string | undefined {
+  const raw = ctx.values['capture-helper'];
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError(`--capture-runtime needs the path of the capture runtime (see \`${portentLine('capture-setup')}\`)`);
-  if (ctx.values['no-capture']) throw new UsageError('--no-capture cannot be combined with --capture-runtime');
+  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError(`--capture-helper needs the path of the capture helper (see \`${portentLine('capture-setup')}\`)`);
+  if (ctx.values['no-capture']) throw new UsageError('--no-capture cannot be combined with --capture-helper');
   const file = path.resolve(raw);
   try {
     fs.accessSync(file, fs.constants.X_OK);
   } catch (e) {
-    throw new UsageError(`--capture-runtime ${file} cannot be run by this user (${(e as NodeJS.ErrnoException).code ?? String(e)}); install it with \`${portentLine('capture-setup')}\` as root`);
+    throw new UsageError(`--capture-helper ${file} cannot be run by this user (${(e as NodeJS.ErrnoException).code ?? String(e)}); install it with \`${portentLine('capture-setup')}\` as root`);
   }
   return file;
 }
@@ -110,14 +110,14 @@ export interface ParsedMonitorOptions {
   roundSeconds: number;
   detectEvery: number | undefined;
   capture: false | { iface?: string; filter?: string } | undefined;
-  captureRuntime: string | undefined;
+  captureHelper: string | undefined;
 }
 
 /** All of the above at once, checked before anything is opened. */
 export function parseMonitorOptions(ctx: CommandContext): ParsedMonitorOptions {
   const dbPath = resolveDbPath(ctx);
   const roundSeconds = roundSecondsOption(ctx);
-  return { dbPath, roundSeconds, detectEvery: detectEveryOption(ctx, roundSeconds), capture: captureOption(ctx), captureRuntime: captureRuntimeOption(ctx) };
+  return { dbPath, roundSeconds, detectEvery: detectEveryOption(ctx, roundSeconds), capture: captureOption(ctx), captureHelper: captureHelperOption(ctx) };
 }
 
 /** The service's log goes beside its database, rotated by size, and to stderr for the terminal. */

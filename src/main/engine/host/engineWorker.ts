@@ -63,7 +63,7 @@ try {
     roundSeconds: options.roundSeconds,
     detectEvery: options.detectEvery,
     capture: options.capture,
-    captureRuntime: options.captureRuntime,
+    captureHelper: options.captureHelper,
     log,
     ...(options.relayCapture ? { captureLauncher: relayLauncher } : {}),
   });

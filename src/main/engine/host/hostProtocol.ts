@@ -15,7 +15,7 @@ export interface EngineWorkerOptions {
   roundSeconds?: number;
   detectEvery?: number;
   capture?: false | { iface?: string; filter?: string };
-  captureRuntime?: string | null;
+  captureHelper?: string | null;
   /** The capture process is started by the hosting thread (the desktop's utility processes). */
   relayCapture: boolean;
 }

@@ -12,13 +12,13 @@ export const runCommand: Command = {
   usage: MONITOR_USAGE,
   options: MONITOR_OPTIONS,
   async run(ctx) {
-    const { dbPath, roundSeconds, detectEvery, capture, captureRuntime } = parseMonitorOptions(ctx);
+    const { dbPath, roundSeconds, detectEvery, capture, captureHelper } = parseMonitorOptions(ctx);
     const { log, close } = openServiceLog(ctx, dbPath);
     const stopSignal = nextStopSignal();
     // Signal listeners do not keep Node's event loop alive; this timer does until a stop is asked.
     const keepAlive = setInterval(() => {}, 1 << 30);
     try {
-      const monitor = new Monitor({ dbPath, log, roundSeconds, detectEvery, capture, captureRuntime });
+      const monitor = new Monitor({ dbPath, log, roundSeconds, detectEvery, capture, captureHelper });
       monitor.start();
       // On a terminal, one line per round; under a service manager the log says what matters.
       if ((ctx.stderr as { isTTY?: boolean }).isTTY) {

@@ -43,7 +43,7 @@ describe.runIf(process.platform === 'linux')('the capture process dies', () => {
       log: createLogger((l) => lines.push(l), 'debug'),
       roundSeconds: 60,
       capture: { iface: 'lo', restartAfterMs: 60_000 },
-      captureRuntime: null,
+      captureHelper: null,
       now: () => t,
     });
     monitors.push(monitor);

@@ -80,7 +80,7 @@ describe('EngineClient: the engine in its own thread', () => {
       return forkLauncher(entry, options);
     };
     const dbPath = path.join(tempDir(), 'portent.db');
-    const client = await EngineClient.start({ dbPath, roundSeconds: 1, capture: { iface: 'lo' }, captureLauncher: hostLauncher, captureRuntime: null, logLine: () => {} });
+    const client = await EngineClient.start({ dbPath, roundSeconds: 1, capture: { iface: 'lo' }, captureLauncher: hostLauncher, captureHelper: null, logLine: () => {} });
     try {
       for (let i = 0; i < 3; i++) await nextEvent(client, 'changed');
       const status = await client.handlers.getStatus();

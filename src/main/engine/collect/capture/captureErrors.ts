@@ -4,7 +4,7 @@
  * with a kind for code and a message plus remedies for people.
  */
 import path from 'node:path';
-import { CAPTURE_RUNTIME_NAME } from './captureRuntime';
+import { CAPTURE_HELPER_NAME, SYSTEM_CAPTURE_HELPER } from './captureHelper';
 import { portentLine } from '../../invocation';
 
 export type CaptureErrorKind =
@@ -48,35 +48,48 @@ export class CaptureError extends Error {
 const PERMISSION = /permission|not permitted|EPERM|EACCES|cannot open BPF device/i;
 const NO_DEVICE = /no such device|doesn't exist|does not exist|SIOCGIFHWADDR|no such file/i;
 
+/** Where a desktop package ships the helper, unprivileged, for the user to install (electron-builder.yml). */
+function shippedHelper(): string | null {
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
+  return process.versions.electron !== undefined && resources ? path.join(resources, CAPTURE_HELPER_NAME) : null;
+}
+
 /**
- * How to let a non-root process capture, for the platform it runs on. `execPath` is the
- * executable of the process that failed to open the capture: the capture runtime itself when it
- * is installed (see captureRuntime.ts).
+ * How to let Portent capture, for the platform it runs on: the right goes to the capture helper
+ * alone (captureHelper.ts), never to Portent's own processes. `execPath` is the program that
+ * failed to open the capture: the helper itself when one is installed.
  */
-export function permissionRemedy(platform: NodeJS.Platform, execPath: string): string[] {
+export function permissionRemedy(platform: NodeJS.Platform, execPath: string, shipped: string | null = shippedHelper()): string[] {
+  const installed = path.basename(execPath) === CAPTURE_HELPER_NAME;
   if (platform === 'darwin') {
+    if (installed) {
+      return [`The capture helper ${execPath} could not open /dev/bpf: it must be owned by root and setuid (mode 4750); install it again as root.`];
+    }
+    const from = shipped ?? 'the built helper (node_modules/portent-capture/build/Release/portent-capture)';
     return [
-      'Give your user read/write access to /dev/bpf*: install the ChmodBPF launch daemon that ships with Wireshark (it creates the access_bpf group and adds you to it), then log out and back in.',
+      `Install the capture helper, which opens /dev/bpf as root and returns to your user before it reads a packet: sudo install -o root -g $(id -gn) -m 4750 ${from} ${SYSTEM_CAPTURE_HELPER}` +
+        (shipped ? '' : ` (or \`sudo ${portentLine('capture-setup --group GROUP')}\`)`) +
+        '. Portent uses it at its next start; nothing else gets the right.',
     ];
   }
-  if (process.versions.electron !== undefined && path.basename(execPath) !== CAPTURE_RUNTIME_NAME) {
+  if (installed) {
     return [
-      'The desktop app cannot yet give the right to capture to its capture process alone.',
-      'Either run the headless monitor as a service with the capture runtime (docs/service.md, nothing else gets the right),',
-      `or grant it to the app: sudo setcap cap_net_raw,cap_net_admin=eip ${execPath} (every process of the app then holds it; never run the app as root).`,
-    ];
-  }
-  if (path.basename(execPath) === CAPTURE_RUNTIME_NAME) {
-    return [
-      `The capture runtime ${execPath} ran without its capabilities.`,
-      `Run \`${portentLine('capture-setup')}\` as root again (replacing or upgrading the file drops its file capabilities),`,
+      `The capture helper ${execPath} ran without its capabilities.`,
+      `Install it again as root (\`${portentLine('capture-setup --group GROUP')}\`; replacing or upgrading the file drops its file capabilities),`,
       'and do not start Portent with NoNewPrivileges=yes or from a nosuid mount: the kernel ignores file capabilities there.',
     ];
   }
+  if (shipped) {
+    return [
+      'Only the capture helper needs the right to capture; the app, its window and its capture process never hold it.',
+      `Install the helper the app ships, as root: sudo install -o root -g $(id -gn) -m 0750 ${shipped} ${SYSTEM_CAPTURE_HELPER} && sudo setcap cap_net_raw,cap_net_admin=ep ${SYSTEM_CAPTURE_HELPER}`,
+      'then restart Portent.',
+    ];
+  }
   return [
-    'Only the capture process needs the right to capture (CAP_NET_RAW and CAP_NET_ADMIN).',
-    `Install the capture runtime once, as root: \`${portentLine('capture-setup --group GROUP')}\` copies the Node runtime to libexec/portent-capture in Portent's folder with those two capabilities, executable by root and GROUP only (your own group on a desktop, the service's on a server; see docs/service.md).`,
-    'Portent then starts its capture process with it; the monitor, its web server and the window keep no capability.',
+    'Only the capture helper needs the right to capture (CAP_NET_RAW and CAP_NET_ADMIN).',
+    `Install it once, as root: \`${portentLine('capture-setup --group GROUP')}\` installs libexec/portent-capture in Portent's folder with those two capabilities, executable by root and GROUP only (your own group on a desktop, the service's on a server; see docs/service.md).`,
+    'It opens the capture and drops them before it reads a packet; the monitor, its capture process, its web server and the window keep no capability.',
   ];
 }
 

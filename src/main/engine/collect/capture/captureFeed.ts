@@ -27,10 +27,10 @@ export interface CaptureFeedOptions {
   entry?: string;
   execArgv?: string[];
   /**
-   * The executable the capture process runs on: the capture runtime, which alone carries the
-   * capture capabilities (see captureRuntime.ts). Absent: this process's own executable.
+   * The capture helper the capture process opens its capture with: it alone holds the right to
+   * capture (see captureHelper.ts). Absent: the capture process opens it itself, with cap.
    */
-  runtime?: string;
+  helper?: string;
   /** How to start the capture process (the desktop passes one built on utility processes). */
   launcher?: ChildLauncher;
   /** How long a round waits for the capture process's report before recording it as late. */
@@ -113,10 +113,10 @@ export class CaptureFeed {
     const child = this.options.entry ? { entry: this.options.entry, execArgv: this.options.execArgv ?? [] } : defaultCaptureChild();
     this.process = new CaptureProcess({
       ...child,
-      ...(this.options.runtime ? { execPath: this.options.runtime } : {}),
       launcher: this.options.launcher,
       iface,
       filter: this.options.filter,
+      ...(this.options.helper ? { helper: this.options.helper } : {}),
       maxPackets: this.maxPackets,
       reportIntervalMs: 0,
       onReport: (r) => {
@@ -183,7 +183,7 @@ export class CaptureFeed {
       if (this.restart) this.restart.at = Number.POSITIVE_INFINITY;
       this.runningSince = this.now();
       this.current = { state: 'on', iface: s.iface, message: null, remedy: [] };
-      this.options.log.info('packet capture on', { iface: s.iface, filter: s.filter || null, maxPacketsPerRound: this.maxPackets, pid: this.process?.pid ?? null, runtime: this.options.runtime ?? null });
+      this.options.log.info('packet capture on', { iface: s.iface, filter: s.filter || null, maxPacketsPerRound: this.maxPackets, pid: this.process?.pid ?? null, helper: this.options.helper ?? null });
     } else if (s.state === 'off') {
       this.setOff('off', s.iface ?? iface, s.message, s.remedy);
     } else if (s.state === 'failed') {

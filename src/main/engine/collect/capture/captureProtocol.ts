@@ -13,6 +13,11 @@ export interface CaptureStartOptions {
   /** Packet header rows per report (see packetSample.ts). */
   maxPackets?: number;
   maxDnsEvents?: number;
+  /**
+   * The capture helper to open the capture with (helperSource.ts); the capture process then
+   * needs no privilege. Absent: cap in the capture process itself.
+   */
+  helper?: string;
 }
 
 export type ParentMessage = { type: 'start'; options: CaptureStartOptions } | { type: 'report' } | { type: 'stop' };

@@ -11,8 +11,9 @@
  * draws the tray and window.
  */
 import { decodePacket, type DecodedPacket, type Malformed } from './decode';
-import { isPatched, loadCap, openHandle, type CapBinding, type CapHandle, type CapOpenOptions, type PcapStats } from './capBinding';
+import { isPatched, loadCap, openHandle, type CapBinding, type CapHandle, type CapOpenOptions, type PacketListener, type PcapStats } from './capBinding';
 import { CaptureError, classifyOpenError } from './captureErrors';
+import { HelperSource, type FrameListener } from './helperSource';
 import { isSupportedLinkType, linkTypeFromCap } from './linkType';
 
 /**
@@ -78,8 +79,20 @@ export interface LiveCaptureOptions {
 }
 
 /**
- * Opens a capture. Throws a CaptureError (kind permission-denied, bad-filter,
- * no-such-interface, binding-unavailable, unsupported-link-type or open-failed).
+ * Where frames come from: cap in this process (which then needs the right to capture itself), or
+ * the capture helper (helperSource.ts), which alone holds that right.
+ */
+interface FrameSource {
+  readonly linkType: number;
+  /** pcap_stats() since the open, as last known; null before any reading. */
+  stats(): PcapStats | null;
+  /** Ends the capture; resolves once the last frame has been delivered. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a capture with cap in this process. Throws a CaptureError (kind permission-denied,
+ * bad-filter, no-such-interface, binding-unavailable, unsupported-link-type or open-failed).
  */
 export function openLiveCapture(options: LiveCaptureOptions): LiveCapture {
   let binding: CapBinding;
@@ -92,7 +105,33 @@ export function openLiveCapture(options: LiveCaptureOptions): LiveCapture {
     ], detail);
   }
   requirePatched(binding, options.iface);
-  return new LiveCapture(binding, options);
+  const capture = new LiveCapture(options);
+  capture.attach(openCapSource(binding, capture, options));
+  return capture;
+}
+
+/**
+ * Opens a capture through the capture helper at `helper` (see helperSource.ts): this process
+ * needs no privilege and does not load cap. Throws a CaptureError as openLiveCapture does.
+ */
+export async function openHelperCapture(helper: string, options: LiveCaptureOptions & { onFailure: (message: string) => void }): Promise<LiveCapture> {
+  const capture = new LiveCapture(options);
+  const source = await HelperSource.open(helper, {
+    iface: options.iface,
+    filter: capture.filter,
+    snaplen: capture.snaplen,
+    bufferSize: options.bufferSize ?? DEFAULT_BUFFER_SIZE,
+    bufferTimeoutMs: options.bufferTimeoutMs ?? DEFAULT_BUFFER_TIMEOUT_MS,
+    immediate: options.immediate ?? false,
+    onFrame: capture.onFrame,
+    onFailure: options.onFailure,
+  });
+  if (!isSupportedLinkType(source.linkType)) {
+    await source.close();
+    throw new CaptureError('unsupported-link-type', options.iface, `packet capture is off: ${options.iface} has link type ${source.linkType}, which Portent cannot decode`);
+  }
+  capture.attach(source);
+  return capture;
 }
 
 /**
@@ -106,20 +145,76 @@ export function requirePatched(binding: CapBinding, iface: string): void {
   ]);
 }
 
+function openCapSource(binding: CapBinding, capture: LiveCapture, options: LiveCaptureOptions): FrameSource {
+  const iface = capture.iface;
+  const filter = capture.filter;
+  let known: string[];
+  try {
+    known = binding.Cap.deviceList().map((d) => d.name);
+  } catch (e) {
+    throw classifyOpenError(e, iface, filter, false);
+  }
+  if (!known.includes(iface)) {
+    throw new CaptureError('no-such-interface', iface, `packet capture is off: unknown interface "${iface}"; available: ${known.join(', ') || '(none)'}`);
+  }
+  const bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
+  const openOptions: CapOpenOptions = { snaplen: capture.snaplen, timeout: options.bufferTimeoutMs ?? DEFAULT_BUFFER_TIMEOUT_MS, immediate: options.immediate ?? false };
+  // cap copies each packet here (the patched handle holds a reference while open).
+  const buffer = Buffer.alloc(capture.snaplen);
+  let opened: { handle: CapHandle; linkName: string };
+  try {
+    opened = openHandle(binding, iface, filter, bufferSize, buffer, openOptions);
+  } catch (e) {
+    throw classifyOpenError(e, iface, filter, filter !== '' && opensWithoutFilter(binding, iface, openOptions));
+  }
+  const { handle, linkName } = opened;
+  const dlt = linkTypeFromCap(linkName);
+  if (dlt === null || !isSupportedLinkType(dlt)) {
+    handle.close();
+    throw new CaptureError('unsupported-link-type', iface, `packet capture is off: ${iface} has link type ${linkName}, which Portent cannot decode`);
+  }
+  const onFrame = capture.onFrame;
+  const onPacket: PacketListener = (nbytes, _truncated, wireLen, tsMs) => onFrame(buffer, nbytes, wireLen, tsMs);
+  handle.on('packet', onPacket);
+  let open = true;
+  let last: PcapStats | null = null;
+  return {
+    linkType: dlt,
+    stats: () => {
+      if (open) {
+        try {
+          last = handle.stats();
+        } catch {
+          // Not open any more: keep the last reading.
+        }
+      }
+      return last;
+    },
+    close: () => {
+      if (open) {
+        open = false;
+        handle.removeListener('packet', onPacket);
+        handle.close();
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
 export class LiveCapture {
   readonly iface: string;
   readonly filter: string;
   readonly snaplen: number;
-  readonly linkType: number;
-  private handle: CapHandle | null;
-  /** pcap_stats() as last read; kept after stop(), when the handle can no longer be asked. */
+  linkType = -1;
+  private source: FrameSource | null = null;
+  private closing: Promise<void> | null = null;
+  /** pcap_stats() as last read; kept after stop(), when the source can no longer be asked. */
   private lastStats: PcapStats | null = null;
-  /** cap copies each packet here (the patched handle holds a reference while open). */
-  private readonly buffer: Buffer;
   private readonly batchSize: number;
   private readonly onBatch: (batch: PacketBatch) => void;
   private readonly onCallbackError: ((err: unknown) => void) | undefined;
-  private readonly timer: NodeJS.Timeout;
+  private readonly flushIntervalMs: number;
+  private timer: NodeJS.Timeout | null = null;
   private packets: DecodedPacket[] = [];
   private faults: Malformed[] = [];
   private readonly stats: CaptureCounters = {
@@ -132,7 +227,8 @@ export class LiveCapture {
     callbackErrors: 0,
   };
 
-  constructor(binding: CapBinding, options: LiveCaptureOptions) {
+  /** Use openLiveCapture or openHelperCapture. */
+  constructor(options: LiveCaptureOptions) {
     this.iface = options.iface;
     this.filter = options.filter ?? '';
     this.snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
@@ -142,41 +238,21 @@ export class LiveCapture {
     this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
     this.onBatch = options.onBatch;
     this.onCallbackError = options.onCallbackError;
-    this.buffer = Buffer.alloc(this.snaplen);
+    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+  }
 
-    let known: string[];
-    try {
-      known = binding.Cap.deviceList().map((d) => d.name);
-    } catch (e) {
-      throw classifyOpenError(e, this.iface, this.filter, false);
-    }
-    if (!known.includes(this.iface)) {
-      throw new CaptureError('no-such-interface', this.iface, `packet capture is off: unknown interface "${this.iface}"; available: ${known.join(', ') || '(none)'}`);
-    }
-    const bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
-    const openOptions: CapOpenOptions = { snaplen: this.snaplen, timeout: options.bufferTimeoutMs ?? DEFAULT_BUFFER_TIMEOUT_MS, immediate: options.immediate ?? false };
-    let opened: { handle: CapHandle; linkName: string };
-    try {
-      opened = openHandle(binding, this.iface, this.filter, bufferSize, this.buffer, openOptions);
-    } catch (e) {
-      throw classifyOpenError(e, this.iface, this.filter, this.filter !== '' && opensWithoutFilter(binding, this.iface, openOptions));
-    }
-    const { handle, linkName } = opened;
-    const dlt = linkTypeFromCap(linkName);
-    if (dlt === null || !isSupportedLinkType(dlt)) {
-      handle.close();
-      throw new CaptureError('unsupported-link-type', this.iface, `packet capture is off: ${this.iface} has link type ${linkName}, which Portent cannot decode`);
-    }
-    this.linkType = dlt;
-    this.handle = handle;
-    handle.on('packet', this.onPacket);
-    this.timer = setInterval(() => this.flush(), options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
+  /** Starts handing over what `source` captures. */
+  attach(source: FrameSource): void {
+    if (this.source || this.closing) throw new Error('this capture already has a source');
+    this.source = source;
+    this.linkType = source.linkType;
+    this.timer = setInterval(() => this.flush(), this.flushIntervalMs);
     // The open capture keeps the process alive by itself; the flush timer should not.
     this.timer.unref();
   }
 
   get running(): boolean {
-    return this.handle !== null;
+    return this.source !== null;
   }
 
   counters(): CaptureCounters {
@@ -206,32 +282,42 @@ export class LiveCapture {
     }
   }
 
-  /** Closes the capture and delivers the last batch. Safe to call twice, and from onBatch. */
-  stop(): void {
-    const handle = this.handle;
-    if (!handle) return;
+  /**
+   * Closes the capture and delivers the last batch. With cap, everything is delivered when this
+   * returns; with the helper, frames still in its pipe arrive until the promise resolves.
+   * Safe to call twice, and from onBatch.
+   */
+  stop(): Promise<void> {
+    const source = this.source;
+    if (!source) return this.closing ?? Promise.resolve();
     this.readStats();
-    this.handle = null;
-    clearInterval(this.timer);
-    handle.removeListener('packet', this.onPacket);
-    handle.close();
+    this.source = null;
+    if (this.timer) clearInterval(this.timer);
+    const closed = source.close();
     this.flush();
+    this.closing = closed.then(() => {
+      this.takeStats(source);
+      this.flush();
+    });
+    return this.closing;
   }
 
   private readStats(): void {
-    if (!this.handle) return;
-    try {
-      this.lastStats = this.handle.stats();
-      this.stats.kernelDrops = this.lastStats.ps_drop;
-    } catch {
-      // Not open any more: keep the last reading.
-    }
+    if (this.source) this.takeStats(this.source);
   }
 
-  private readonly onPacket = (nbytes: number, _truncated: boolean, wireLen: number, tsMs: number): void => {
+  private takeStats(source: FrameSource): void {
+    const s = source.stats();
+    if (s === null) return;
+    this.lastStats = s;
+    this.stats.kernelDrops = s.ps_drop;
+  }
+
+  /** Decodes one captured frame (`frame` holds `caplen` captured bytes from its start). */
+  readonly onFrame: FrameListener = (frame, caplen, wireLen, tsMs) => {
     const stats = this.stats;
     stats.seen++;
-    const r = decodePacket(this.buffer, this.linkType, nbytes, wireLen, tsMs);
+    const r = decodePacket(frame, this.linkType, caplen, wireLen, tsMs);
     if (r.kind === 'packet') {
       stats.decoded++;
       if (r.truncated) stats.truncated++;

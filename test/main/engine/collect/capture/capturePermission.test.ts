@@ -43,7 +43,7 @@ describe.skipIf(reason !== null)(`capture without privileges (${reason ?? 'as no
     expect(report.opened).toBe(false);
     expect(report.kind).toBe('permission-denied');
     expect(report.message).toMatch(new RegExp(`^packet capture is off: permission denied on ${LOOPBACK} \\(.+\\)\\. `));
-    // The right goes to the capture runtime alone, never to the interpreter or a whole service.
+    // The right goes to the capture helper alone, never to the interpreter or a whole service.
     expect(report.message).toContain('portent capture-setup --group GROUP');
     expect(report.message).not.toMatch(/AmbientCapabilities|setcap/);
     expect(report.state).toMatchObject({ capturing: false, kind: 'permission-denied', iface: LOOPBACK, message: expect.stringMatching(/^packet capture is off: permission denied on /) });
@@ -51,7 +51,7 @@ describe.skipIf(reason !== null)(`capture without privileges (${reason ?? 'as no
   });
 
   it('CAP_NET_RAW alone is enough: the same unprivileged process opens once it holds it', () => {
-    // (The capture runtime that capture-setup installs carries it as a file capability: see
+    // (The capture helper that capture-setup installs carries it as a file capability: see
     // test/main/headless/captureRights.test.ts.)
     const report = runAsNobody(['--inh-caps=+net_raw', '--ambient-caps=+net_raw']);
     expect(report).toEqual({ opened: true, uid: 65534 });
