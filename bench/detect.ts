@@ -11,7 +11,7 @@
  * explaining anomalous rounds and windows and writing their incidents.
  * Prints one JSON object:
  *   {backend, rounds, ports, score_s, fit_s, epochs, traffic_score_s, traffic_fit_s, total_s, peak_rss_mb, share, ...}
- *   npx tsx bench/detect.ts --json [--days 3] [--backend node|wasm|cpu] [--ports 65536] [--flows 2000] [--traffic-hours 24]
+ *   npx tsx bench/detect.ts --json [--days 3] [--backend node|wasm|cpu] [--ports 65536] [--flows 2000] [--traffic-hours 24] [--models both|ports]
  * score_s, fit_s and epochs are the port model's; traffic_* the traffic model's (windows and
  * rows it scored, epochs of its refit). share: each model's part of total_s (score and fit), and
  * the rest (starting the worker, loading the models, recording the run). incidents are the
@@ -44,6 +44,9 @@ const opt = (name: string, fallback: string) => optionOf(args, name, fallback);
 const days = Number(opt('days', '3'));
 const ports = Number(opt('ports', '65536'));
 const backend = opt('backend', 'node') as BackendPreference;
+// 'ports': the timed detection runs the port model alone (what it costs by itself, in time and memory).
+const models = opt('models', 'both');
+if (models !== 'both' && models !== 'ports') throw new Error(`--models must be both or ports, got '${models}'`);
 const flowsPerRound = Number(opt('flows', '2000'));
 const trafficHours = Number(opt('traffic-hours', '24'));
 const MIN = 60_000;
@@ -144,7 +147,7 @@ try {
   const modelDir = path.join(dir, 'model');
   execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, ...args, '--prepare', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   const written = JSON.parse(fs.readFileSync(path.join(dir, 'written.json'), 'utf8')) as ReturnType<typeof recordHistory>;
-  const options = optionsFor(dbPath);
+  const options = { ...optionsFor(dbPath), ...(models === 'ports' ? { traffic: false } : {}) };
 
   const before = process.memoryUsage().rss;
   let peak = before;
@@ -161,6 +164,7 @@ try {
   const trafficS = traffic ? (traffic.scoreMs + traffic.fitMs) / 1000 : 0;
   const out = {
     backend: result.backend,
+    models,
     rounds: result.roundsScored,
     ports,
     flows_per_round: Math.round(written.flows / 60),

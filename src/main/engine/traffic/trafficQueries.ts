@@ -81,6 +81,13 @@ export interface EndpointLookup {
   processId: number | null;
 }
 
+/**
+ * A flow of the look-back, as a plain array (no object per row: six hours of a busy machine's
+ * flows are read): round id, proto, local port, remote address, remote port, direction,
+ * first_ts, tcp flags, whether a listening port owned it (1/0), process id.
+ */
+export type LookBackFlow = [number, string, number | null, string, number | null, string, number, number, number, number | null];
+
 export interface ProcessRow {
   id: number;
   name: string | null;
@@ -121,6 +128,12 @@ export const TRAFFIC_SQL = {
   flows: `SELECT round_id AS roundId, proto, local_port AS localPort, remote_addr AS remoteAddr, remote_port AS remotePort, direction,
             packets, bytes, first_ts AS firstTs, tcp_flags AS tcpFlags, port_id AS portId, process_id AS processId
      FROM flows WHERE round_id BETWEEN ? AND ? AND direction IN ('outbound', 'inbound') ORDER BY round_id, id`,
+  // flows_round: a range of round ids, then only rows with one of the given remote addresses
+  // (an IN list SQLite turns into a lookup): the look-back before a batch's windows is read for
+  // the remote ends those windows talk with, not for everything six hours of a busy machine did.
+  lookBackFlows: `SELECT round_id, proto, local_port, remote_addr, remote_port, direction, first_ts, tcp_flags, port_id IS NOT NULL, process_id
+     FROM flows WHERE round_id BETWEEN ? AND ? AND direction IN ('outbound', 'inbound') AND proto IN ('tcp', 'udp')
+       AND remote_addr IN (SELECT value FROM json_each(?)) ORDER BY round_id, id`,
   // packets_round: a range of round ids; DNS rows only.
   dns: `SELECT round_id AS roundId, src_port AS srcPort, dns_query AS query, dns_answer AS answer, dns_rcode AS rcode, process_id AS processId
      FROM packets WHERE round_id BETWEEN ? AND ? AND dns_query IS NOT NULL ORDER BY round_id, ts, id`,
@@ -142,6 +155,7 @@ export class TrafficQueries {
   private readonly captureStmt;
   private readonly spansStmt;
   private readonly flowsStmt;
+  private readonly lookBackStmt;
   private readonly dnsStmt;
   private readonly endpointsStmt;
   private readonly processesStmt;
@@ -152,6 +166,7 @@ export class TrafficQueries {
     this.captureStmt = db.prepare<[number, number], number>(TRAFFIC_SQL.captureOn).pluck();
     this.spansStmt = db.prepare<[number, number], SpanRow>(TRAFFIC_SQL.spans);
     this.flowsStmt = db.prepare<[number, number], FlowRow>(TRAFFIC_SQL.flows);
+    this.lookBackStmt = db.prepare<[number, number, string], LookBackFlow>(TRAFFIC_SQL.lookBackFlows).raw();
     this.dnsStmt = db.prepare<[number, number], DnsRow>(TRAFFIC_SQL.dns);
     this.endpointsStmt = db.prepare<[string], KnownEndpointRow>(TRAFFIC_SQL.knownEndpoints);
     this.processesStmt = db.prepare<[string], ProcessRow>(TRAFFIC_SQL.processes);
@@ -176,6 +191,11 @@ export class TrafficQueries {
 
   flows(from: number, to: number): IterableIterator<FlowRow> {
     return this.flowsStmt.iterate(from, to);
+  }
+
+  /** TCP and UDP flows of the rounds with one of `addresses` as their remote address, as arrays (LookBackFlow). */
+  lookBackFlows(from: number, to: number, addresses: readonly string[]): IterableIterator<LookBackFlow> {
+    return this.lookBackStmt.iterate(from, to, JSON.stringify(addresses));
   }
 
   dns(from: number, to: number): DnsRow[] {

@@ -2,7 +2,7 @@ import type { Db } from '../store/database';
 import { plainAddress } from '../store/resolvedNames';
 import { normalizeName } from './entropy';
 import { periodicity } from './periodicity';
-import { TrafficQueries, type FlowRow, type RoundRow, type SpanRow } from './trafficQueries';
+import { TrafficQueries, type FlowRow, type LookBackFlow, type RoundRow, type SpanRow } from './trafficQueries';
 import { RowBuilder, type Direction, type PairWindow, type TrafficRow } from './trafficRow';
 
 /**
@@ -119,6 +119,8 @@ interface WindowTraffic {
 const pairKeyOf = (owner: number | null, epKey: string, direction: Direction): string => `${owner ?? ''}#${epKey}#${direction}`;
 const endpointKeyOf = (proto: string, address: string, port: number): string => `${proto}|${plainAddress(address)}|${port}`;
 const ownedKey = (owner: number | null, epKey: string): string => `${owner ?? ''}#${epKey}`;
+/** A peer's connection attempt is told by its (address, port) and the local port it tried. */
+const probeKeyOf = (f: FlowRow): string => `${f.remoteAddr}|${f.remotePort}|${f.localPort}`;
 
 /** Round positions of a batch: 0 is the round before the earliest look-back, the windows come last. */
 class Positions {
@@ -195,12 +197,19 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
     return info;
   };
 
-  // The socket table: spans by (owner, remote end, direction).
-  for (const s of q.spans(at.firstId, last.id)) {
-    const p = pairOf(s.processId, s.proto, s.address, s.port, s.direction);
+  // The socket table: spans by (owner, remote end, direction). Those of the windows make the
+  // batch's pairs; spans and flows of the look-back alone only add to those pairs (their
+  // openings, for the rhythm, and whether capture saw them before), since only pairs present in
+  // a window are ever scored: a busy machine's six hours hold tens of thousands of others.
+  const lookBackSpans: SpanRow[] = [];
+  const addSpan = (p: Pair, s: SpanRow) => {
     p.spans.push(s);
     p.present.fill(1, Math.max(0, at.of(s.first)), at.of(Math.min(s.last, last.id)) + 1);
     knowOwner(knowEndpoint(p.epKey, s.endpointId, s.endpointFirstSeenAt, s.name), s.processId, s.ownerFirstRound, s.ownerFirstSeenAt);
+  };
+  for (const s of q.spans(at.firstId, last.id)) {
+    if (s.last < first.id) lookBackSpans.push(s);
+    else addSpan(pairOf(s.processId, s.proto, s.address, s.port, s.direction), s);
   }
 
   // Capture: flows, a round at a time (a probe is told by its flows in both directions).
@@ -217,7 +226,7 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
     const p = at.of(rows[0]!.roundId);
     const w = windowAt[p] ?? -1;
     // A peer's connection attempt: its SYN without an ACK from it in the round.
-    const probeKey = (f: FlowRow) => `${f.remoteAddr}|${f.remotePort}|${f.localPort}`;
+    const probeKey = probeKeyOf;
     const probes = new Set<string>();
     for (const f of rows) if (f.proto === 'tcp' && f.direction === 'inbound' && (f.tcpFlags & SYN) !== 0 && (f.tcpFlags & ACK) === 0) probes.add(probeKey(f));
     for (const f of rows) {
@@ -267,15 +276,80 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
       }
     }
   };
-  let roundRows: FlowRow[] = [];
-  for (const f of q.flows(at.firstId, last.id)) {
-    if (roundRows.length > 0 && roundRows[0]!.roundId !== f.roundId) {
-      classify(roundRows);
-      roundRows = [];
+  const eachRound = (rows: Iterable<FlowRow>, handle: (round: FlowRow[]) => void) => {
+    let roundRows: FlowRow[] = [];
+    for (const f of rows) {
+      if (roundRows.length > 0 && roundRows[0]!.roundId !== f.roundId) {
+        handle(roundRows);
+        roundRows = [];
+      }
+      roundRows.push(f);
     }
-    roundRows.push(f);
+    if (roundRows.length > 0) handle(roundRows);
+  };
+  eachRound(q.flows(first.id, last.id), classify);
+
+  // The look-back, for the pairs of the windows only.
+  for (const s of lookBackSpans) {
+    const p = pairs.get(pairKeyOf(s.processId, endpointKeyOf(s.proto, s.address, s.port), s.direction));
+    if (p) addSpan(p, s);
   }
-  if (roundRows.length > 0) classify(roundRows);
+  const watched = new Set<string>();
+  for (const p of pairs.values()) {
+    watched.add(p.epKey);
+    watched.add(ownedKey(p.owner, p.epKey));
+  }
+  if (at.firstId < first.id) {
+    // Read after the windows, but earlier in time: kept apart, then put before what the windows saw.
+    const earlierSeen = new Map<string, number[]>();
+    const earlierSyns = new Map<Pair, { pos: number[]; ts: number[] }>();
+    const sawEarlier = (key: string, p: number) => {
+      const list = earlierSeen.get(key);
+      if (!list) earlierSeen.set(key, [p]);
+      else if (list[list.length - 1] !== p) list.push(p);
+    };
+    const addresses = new Set<string>();
+    for (const p of pairs.values()) {
+      addresses.add(p.address);
+      // The socket table may write an IPv4 peer of a dual-stack socket as ::ffff:a.b.c.d.
+      if (!p.address.includes(':')) addresses.add(`::ffff:${p.address}`);
+    }
+    let round: LookBackFlow[] = [];
+    const handle = (rows: LookBackFlow[]) => {
+      const p = at.of(rows[0]![0]);
+      const probeKey = (f: LookBackFlow) => `${f[3]}|${f[4]}|${f[2]}`;
+      const probes = new Set<string>();
+      for (const f of rows) if (f[1] === 'tcp' && f[5] === 'inbound' && (f[7] & SYN) !== 0 && (f[7] & ACK) === 0) probes.add(probeKey(f));
+      for (const f of rows) {
+        const [, proto, , remoteAddr, remotePort, flowDirection, firstTs, tcpFlags, owned, processId] = f;
+        const direction: Direction = owned === 1 || probes.has(probeKey(f)) ? 'in' : 'out';
+        const epKey = endpointKeyOf(proto, remoteAddr, direction === 'in' ? 0 : (remotePort ?? 0));
+        if (watched.has(epKey)) sawEarlier(epKey, p);
+        const ownedBy = ownedKey(processId, epKey);
+        if (watched.has(ownedBy)) sawEarlier(ownedBy, p);
+        const pair = proto === 'tcp' && (tcpFlags & SYN) !== 0 ? pairs.get(pairKeyOf(processId, epKey, direction)) : undefined;
+        if (pair && (direction === 'out') === (flowDirection === 'outbound')) {
+          const syns = earlierSyns.get(pair) ?? { pos: [], ts: [] };
+          earlierSyns.set(pair, syns);
+          syns.pos.push(p);
+          syns.ts.push(firstTs);
+        }
+      }
+    };
+    for (const f of q.lookBackFlows(at.firstId, first.id - 1, [...addresses])) {
+      if (round.length > 0 && round[0]![0] !== f[0]) {
+        handle(round);
+        round = [];
+      }
+      round.push(f);
+    }
+    if (round.length > 0) handle(round);
+    for (const [key, list] of earlierSeen) flowSeen.set(key, [...list, ...(flowSeen.get(key) ?? [])]);
+    for (const [pair, syns] of earlierSyns) {
+      pair.synPos = [...syns.pos, ...pair.synPos];
+      pair.synTs = [...syns.ts, ...pair.synTs];
+    }
+  }
 
   // Remote ends only capture saw in the windows: the socket table may know them from earlier.
   const lookups = [...flowOnly].flatMap(([key, k]) => [...k.owners].map((owner) => ({ key, proto: k.proto, address: k.address, port: k.port, processId: owner })));

@@ -337,7 +337,8 @@ describe('traffic features: the shape of the input and the cost of reading it', 
     host = new RecordedHost();
     host.round(1, [host.conn(firefox, CDN, 443)]);
     const plans = Object.entries(TRAFFIC_SQL).map(([name, sql]) => {
-      const params = name === 'historyRounds' ? [{ since: 0, first: 1, last: 1 }] : name === 'knownEndpoints' || name === 'processes' ? ['[]'] : [1, 1];
+      const params =
+        name === 'historyRounds' ? [{ since: 0, first: 1, last: 1 }] : name === 'knownEndpoints' || name === 'processes' ? ['[]'] : name === 'lookBackFlows' ? [1, 1, '["10.0.0.1"]'] : [1, 1];
       const plan = host.db
         .prepare(`EXPLAIN QUERY PLAN ${sql}`)
         .all(...params)
@@ -349,6 +350,7 @@ describe('traffic features: the shape of the input and the cost of reading it', 
     expect(plan.spans).toMatch(/SEARCH s USING INDEX connection_spans_last \(last_round_id>\?\)/);
     expect(plan.spans).toMatch(/SEARCH o USING PRIMARY KEY \(process_id=\? AND endpoint_id=\?\)/);
     expect(plan.flows).toMatch(/USING INDEX flows_round/);
+    expect(plan.lookBackFlows).toMatch(/USING INDEX flows_round/);
     expect(plan.dns).toMatch(/USING INDEX packets_round/);
     expect(plan.historyRounds).toMatch(/USING (COVERING )?INDEX rounds_started_at/);
     expect(plan.knownEndpoints).toMatch(/USING INDEX sqlite_autoindex_remote_endpoints_1/);
