@@ -9,7 +9,7 @@ import { discardModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel,
 import { calibrateThreshold } from './threshold';
 import { cellOf, directionOf, KNOWN_PORT_ROUNDS, sentence, trackIncidents, type Cause, type ExplainedPort, type OpenIncident, type Owner, type ScoredRound, type TrackedIncident } from './incidents';
 import { fit, scoreWindows } from './training';
-import { countRounds, emptyHourCounts, HourProfile } from './hourProfile';
+import { countRounds, emptyHourCounts, HourProfile, type HourCounts } from './hourProfile';
 import { windowsFor } from './windows';
 import { isHeldOut } from './holdout';
 import { DEFAULT_BUDGET } from './threshold';
@@ -192,6 +192,10 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
       format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: (previous?.version ?? 0) + 1, createdAt: now(), backend: o.backend,
       config, threshold: null, thresholdMethod: null, roundsTrained: 0, roundsSeen: 0, history: [], hourCounts: emptyHourCounts(),
     };
+    // A model rebuilt over a stored history (a corrupt or outdated one discarded) counts the
+    // hours of day of that history again instead of starting from nothing, a batch of rounds at
+    // a time so that memory stays bounded however long it is.
+    if (unscored.length > 0) rebuildHourCounts(o.db, store, meta.hourCounts!, unscored[0]!.id, featureOptions, o.log);
   }
   meta.roundsSeen = seenOf(meta);
   const hourCounts = meta.hourCounts ?? emptyHourCounts();
@@ -317,6 +321,16 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     model.optimizer?.dispose();
     model.dispose();
   }
+}
+
+/** Rounds read at a time when a rebuilt model's hour-of-day counts are counted from stored history. */
+const REBUILD_BATCH_ROUNDS = 1000;
+
+function rebuildHourCounts(db: Db, store: DetectionStore, counts: HourCounts, beforeRoundId: number, featureOptions: FeatureOptions, log: Logger): void {
+  const past = store.learnableRounds(beforeRoundId);
+  if (past.length === 0) return;
+  for (let i = 0; i < past.length; i += REBUILD_BATCH_ROUNDS) countRounds(counts, readFeatures(db, past.slice(i, i + REBUILD_BATCH_ROUNDS), featureOptions));
+  log.info('hour-of-day counts rebuilt from stored history', { rounds: past.length, from: past[0]!.startedAt, to: past.at(-1)!.startedAt });
 }
 
 /** Rounds of history a model has taken in; models saved before it was kept held it in roundsTrained. */

@@ -189,6 +189,24 @@ export class DetectionStore {
   }
 
   /**
+   * Every stored round before `beforeRoundId` a model may learn from (normal outside the
+   * hold-out, or approved by the user), oldest first: what a rebuilt model's hour-of-day counts
+   * are counted from. Only rounds whose sockets are still stored, as for replay.
+   */
+  learnableRounds(beforeRoundId: number): RoundRef[] {
+    const lo = this.db.prepare<[], number | null>('SELECT MIN(round_id) FROM rounds_ports').pluck().get();
+    if (lo == null || lo >= beforeRoundId) return [];
+    return this.db
+      .prepare<[number, number], { id: number; startedAt: number; anomalous: number; approved: number }>(
+        `SELECT r.id, r.started_at AS startedAt, s.anomalous, EXISTS (SELECT 1 FROM expected_rounds e WHERE e.round_id = r.id) AS approved
+         FROM rounds r JOIN round_scores s ON s.round_id = r.id WHERE r.id >= ? AND r.id < ? AND r.status = 'ok' ORDER BY r.started_at, r.id`,
+      )
+      .all(lo, beforeRoundId)
+      .filter((r) => r.approved === 1 || (r.anomalous === 0 && !isHeldOut(r.id)))
+      .map((r) => ({ id: r.id, startedAt: r.startedAt }));
+  }
+
+  /**
    * A uniform random sample of older rounds the model may learn from, for replay during refit:
    * `train`, normal or approved rounds outside the hold-out; `holdout`, normal hold-out rounds
    * (the validation windows). Only rounds whose sockets are still stored count: cleanup removes

@@ -336,6 +336,27 @@ describe('runDetection', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('counts a rebuilt model\'s hours of day from the stored history it learned from, not from nothing', async () => {
+    const meta = () => (JSON.parse(fs.readFileSync(path.join(modelDir, 'model.json'), 'utf8')) as { meta: { hourCounts: { rounds: number[]; cells: Record<string, number[]> } } }).meta.hourCounts;
+    const total = (rows: number[]) => rows.reduce((a, b) => a + b, 0);
+    // Two hours of sshd; cupsd in the second hour only.
+    const first = recordRounds(db, T0, 120, (i) => (i >= 60 ? [listener(22), listener(631, '/usr/sbin/cupsd', 822)] : [listener(22)]));
+    await run();
+    const before = meta();
+    const learnable = first.filter((id) => !isHeldOut(id)).length;
+    expect(total(before.rounds)).toBeCloseTo(learnable, 0);
+    // The model file is damaged: a new one is built and its counts start from what is stored.
+    fs.truncateSync(path.join(modelDir, 'weights.bin'), 1000);
+    const later = recordRounds(db, T0 + 120 * MIN, 20, () => [listener(22)]);
+    await run({}, T0 + 2_000 * MIN);
+    expect(logs.find((l) => l.msg === 'hour-of-day counts rebuilt from stored history')).toMatchObject({ rounds: learnable });
+    const after = meta();
+    expect(total(after.rounds)).toBeCloseTo(learnable + later.filter((id) => !isHeldOut(id)).length, 0);
+    // Each hour's counts of each cell came back, as they were before the damage (up to the decay of 20 rounds).
+    for (const [cell, row] of Object.entries(before.cells)) row.forEach((n, h) => expect(after.cells[cell]![h]).toBeGreaterThanOrEqual(n * 0.999));
+    expect(Object.keys(after.cells).sort()).toEqual(Object.keys(before.cells).sort());
+  });
+
   it('discards a corrupt saved model with a log message and trains a new one', async () => {
     recordRounds(db, T0, 40, () => normal());
     const first = await run();
