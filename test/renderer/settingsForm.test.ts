@@ -5,11 +5,14 @@ import { defaultText, groupSettings, helpOf, inputKind, interfaceOptions, labelO
 describe('settings form', () => {
   it('groups every setting under a heading a user reads, each exactly once', () => {
     const groups = groupSettings();
-    expect(groups.map((g) => g.title)).toEqual(['Alerts', 'Capture', 'History and storage', 'Detection', 'Sending incidents elsewhere']);
+    expect(groups.map((g) => g.title)).toEqual(['Alerts', 'Capture', 'History and storage', 'Detection', 'Daily report', 'Sending incidents elsewhere']);
     expect(groups.flatMap((g) => g.keys).sort()).toEqual([...SETTING_KEYS].sort());
     const of = (title: string) => groups.find((g) => g.title === title)?.keys;
     expect(of('Alerts')).toEqual(['notifications.enabled', 'notifications.maxPerHour', 'detection.sensitivity', 'detection.alertsPerDay']);
-    expect(of('History and storage')).toEqual(['retention.roundPortsDays', 'retention.flowsDays', 'retention.packetsDays', 'retention.maxDatabaseMb', 'schedule.cleanupAt']);
+    expect(of('History and storage')).toEqual(['retention.roundPortsDays', 'retention.flowsDays', 'retention.packetsDays', 'retention.maxDatabaseMb', 'retention.reportsDays', 'schedule.cleanupAt']);
+    expect(of('Daily report')).toEqual([
+      'report.enabled', 'report.dailyAt', 'report.smtp.host', 'report.smtp.port', 'report.smtp.tls', 'report.smtp.user', 'report.smtp.password', 'report.smtp.from', 'report.smtp.to',
+    ]);
     expect(of('Detection')).toEqual(['detection.learningHours', 'schedule.detectEveryMinutes']);
   });
 
@@ -22,8 +25,8 @@ describe('settings form', () => {
       expect(labelOf(key), key).not.toContain(key);
       expect(labelOf(key), key).toMatch(/^[A-Z]/);
       expect(helpOf(key).length, key).toBeGreaterThan(15);
-      // Every number has a unit, except the sensitivity-like choices that are words already.
-      if (inputKind(key).kind === 'number') expect(unitOf(key), key).not.toBeNull();
+      // Every number has a unit (a port number has none), except the sensitivity-like choices that are words already.
+      if (inputKind(key).kind === 'number' && key !== 'report.smtp.port') expect(unitOf(key), key).not.toBeNull();
     }
   });
 
