@@ -75,7 +75,7 @@ export async function sendReportMail(m: MailSettings, report: DailyReport, html:
       html,
     });
   } catch (err) {
-    throw new Error(redacted(err instanceof Error ? err.message : String(err), m.password));
+    throw new Error(redacted(err instanceof Error ? err.message : String(err), m.password), { cause: err });
   } finally {
     transport.close();
   }
