@@ -95,7 +95,7 @@ export function reportHtml(r: DailyReport): string {
   );
   const endpoints = table(
     ['Remote end', 'Sent', 'Received', 'Programs'],
-    r.busiestEndpoints.map((e) => [endpointName(e), formatBytes(e.bytesOut), formatBytes(e.bytesIn), e.processes.join(', ') || 'unknown']),
+    r.busiestEndpoints.map((e) => [endpointName(e), formatBytes(e.bytesOut), formatBytes(e.bytesIn), e.processes.join(', ') || 'an unknown program']),
     'No traffic captured.',
   );
   const gaps = table(
