@@ -35,16 +35,28 @@ export interface BuiltReport {
   json: string;
 }
 
+/** How far back a report time missed while Portent was stopped is looked for. */
+export const CATCH_UP_DAYS = 31;
+
 /**
- * The report due at `now`, or null: reports off, the newest period already built, or Portent
- * recorded nothing before its end (a fresh install does not report on the day before it).
+ * The report due at `now`, or null. Normally the newest period that has ended, unless it is
+ * built. After a stop or a sleep over several report times, one report is made up: the newest
+ * period not built yet in which Portent recorded anything (a weekend switched off gives the
+ * report of the last day it ran, not one of an empty day). Null when reports are off, or no
+ * period since the newest report built holds a round.
  */
 export function dueReport(db: Db, settings: Pick<Settings, 'report.enabled' | 'report.dailyAt'>, now: number): ReportPeriod | null {
   if (!settings['report.enabled']) return null;
-  const period = latestReportPeriod(now, settings['report.dailyAt']);
-  if (new ReportStore(db).get(period.day)) return null;
-  const first = db.prepare<[], number | null>('SELECT min(started_at) FROM rounds').pluck().get() ?? null;
-  return first !== null && first < period.to ? period : null;
+  const dailyAt = settings['report.dailyAt'];
+  const newestBuilt = new ReportStore(db).newestDay();
+  const recorded = db.prepare<[number, number], number>('SELECT 1 FROM rounds WHERE started_at >= ? AND started_at < ? LIMIT 1').pluck();
+  let period = latestReportPeriod(now, dailyAt);
+  for (let k = 0; k < CATCH_UP_DAYS; k++) {
+    if (newestBuilt !== null && period.day <= newestBuilt) return null;
+    if (recorded.get(period.from, period.to) !== undefined) return period;
+    period = latestReportPeriod(period.from, dailyAt);
+  }
+  return null;
 }
 
 /** A day's report from the database, as of `now`. */
