@@ -95,3 +95,16 @@ export function cleanupSentence(d: DailyReport['database']): string {
   const failed = d.cleanups.filter((c) => c.status === 'failed').length;
   return `Database ${formatBytes(d.bytes)}; ${plural(d.cleanups.length, 'cleanup', 'cleanups')} removed ${removed}${failed > 0 ? ` (${failed} failed)` : ''}.`;
 }
+
+const GAP_WORDS: Record<DailyReport['capture']['gaps'][number]['reason'], string> = {
+  failed: 'rounds failed',
+  paused: 'monitoring paused',
+  stopped: 'the monitor was stopped',
+  'no-history': 'before the oldest round kept',
+  unknown: 'no rounds: stopped, paused or asleep',
+};
+
+/** Why Portent recorded nothing for a while, in words. */
+export function gapReason(g: DailyReport['capture']['gaps'][number]): string {
+  return g.detail ? `${GAP_WORDS[g.reason]} (${g.detail})` : GAP_WORDS[g.reason];
+}

@@ -1,7 +1,7 @@
 import type { DailyReport } from '../../../shared/contract';
 import { columnBars, rowBars } from '../../../shared/reportCharts';
 import {
-  captureSentence, cleanupSentence, endpointName, formatBytes, formatClock, formatSpan, formatStamp, modelSentence, ownerName, plural, reportHeadline,
+  captureSentence, cleanupSentence, endpointName, gapReason, formatBytes, formatClock, formatSpan, formatStamp, modelSentence, ownerName, plural, reportHeadline,
 } from '../../../shared/reportFormat';
 
 /**
@@ -100,7 +100,7 @@ export function reportHtml(r: DailyReport): string {
   );
   const gaps = table(
     ['From', 'To', 'Why'],
-    r.capture.gaps.map((g) => [formatStamp(g.from), formatStamp(g.to), g.detail ? `${g.reason}: ${g.detail}` : g.reason]),
+    r.capture.gaps.map((g) => [formatStamp(g.from), formatStamp(g.to), gapReason(g)]),
     'No gap: the monitor recorded throughout.',
   );
   const offReasons = r.capture.offReasons.length === 0 ? '' : table(['Capture off because', 'Rounds'], r.capture.offReasons.map((o) => [o.message, o.rounds]), '');

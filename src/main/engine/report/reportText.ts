@@ -1,6 +1,6 @@
 import type { DailyReport } from '../../../shared/contract';
 import {
-  captureSentence, cleanupSentence, endpointName, formatBytes, formatSpan, formatStamp, modelSentence, ownerName, plural, reportHeadline,
+  captureSentence, cleanupSentence, endpointName, gapReason, formatBytes, formatSpan, formatStamp, modelSentence, ownerName, plural, reportHeadline,
 } from '../../../shared/reportFormat';
 
 /** The daily report as plain text, for a terminal and the e-mail's text part. */
@@ -26,7 +26,7 @@ export function reportText(r: DailyReport): string {
   );
   section('Busiest programs', r.busiestProcesses.map((p) => `${ownerName(p)}: ${formatBytes(p.bytesOut)} sent, ${formatBytes(p.bytesIn)} received, ${plural(p.endpoints, 'remote end', 'remote ends')}`), 'No traffic or connections recorded.');
   section('Busiest remote ends', r.busiestEndpoints.map((e) => `${endpointName(e)}: ${formatBytes(e.bytesOut)} sent, ${formatBytes(e.bytesIn)} received, by ${e.processes.join(', ') || 'an unknown program'}`), 'No traffic captured.');
-  section('Capture', [captureSentence(r.capture), ...r.capture.gaps.map((g) => `not recording ${formatStamp(g.from)} to ${formatStamp(g.to)}: ${g.reason}${g.detail ? `, ${g.detail}` : ''}`), ...r.capture.offReasons.map((o) => `capture off for ${plural(o.rounds, 'round', 'rounds')}: ${o.message}`)], '');
+  section('Capture', [captureSentence(r.capture), ...r.capture.gaps.map((g) => `not recording ${formatStamp(g.from)} to ${formatStamp(g.to)}: ${gapReason(g)}`), ...r.capture.offReasons.map((o) => `capture off for ${plural(o.rounds, 'round', 'rounds')}: ${o.message}`)], '');
   section('Model', [modelSentence(r.model)], '');
   section('Database', [cleanupSentence(r.database)], '');
   return out.join('\n') + '\n';
