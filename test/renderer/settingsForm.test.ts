@@ -30,6 +30,21 @@ describe('settings form', () => {
     }
   });
 
+  it('edits the daily report\'s settings as a time, a choice in words and a password', () => {
+    expect(inputKind('report.dailyAt')).toEqual({ kind: 'time' });
+    expect(inputKind('report.smtp.password')).toEqual({ kind: 'secret' });
+    expect(inputKind('report.smtp.tls')).toEqual({
+      kind: 'choice',
+      options: [
+        { value: 'starttls', label: 'STARTTLS: upgrade the connection, or do not send' },
+        { value: 'tls', label: 'TLS from the start' },
+        { value: 'none', label: 'None: only for a server on this computer' },
+      ],
+    });
+    expect(inputKind('report.enabled')).toEqual({ kind: 'switch' });
+    expect(`${labelOf('retention.reportsDays')} 90 ${unitOf('retention.reportsDays')}`).toBe('Keep daily reports for 90 days');
+  });
+
   it('picks a fitting input: toggle, number, choice, time of day, interface, text', () => {
     expect(inputKind('capture.enabled')).toEqual({ kind: 'switch' });
     expect(inputKind('retention.packetsDays')).toEqual({ kind: 'number', step: 1 });

@@ -143,7 +143,14 @@ export type InputKind =
   | { kind: 'secret' }
   | { kind: 'text' };
 
-const SENSITIVITY_LABELS: Record<string, string> = { low: 'Low: fewer alerts', normal: 'Normal', high: 'High: more alerts' };
+const CHOICE_LABELS: Record<string, string> = {
+  low: 'Low: fewer alerts',
+  normal: 'Normal',
+  high: 'High: more alerts',
+  starttls: 'STARTTLS: upgrade the connection, or do not send',
+  tls: 'TLS from the start',
+  none: 'None: only for a server on this computer',
+};
 
 /** 90 → "1 hour 30 minutes" style, for the detection schedule's choices. */
 export function minutesLabel(minutes: number): string {
@@ -167,7 +174,7 @@ export function inputKind(key: SettingKey): InputKind {
   // Fractions where the schema takes them (a budget of 0.5 alarms a day), whole steps elsewhere.
   if (typeof fallback === 'number') return { kind: 'number', step: checkSetting(key, fallback + 0.5).ok ? 0.1 : 1 };
   const options = enumOptions(key);
-  return options ? { kind: 'choice', options: options.map((o) => ({ value: o, label: SENSITIVITY_LABELS[o] ?? o })) } : { kind: 'text' };
+  return options ? { kind: 'choice', options: options.map((o) => ({ value: o, label: CHOICE_LABELS[o] ?? o })) } : { kind: 'text' };
 }
 
 /** What an input holds, as text, for the value the engine reported. */
