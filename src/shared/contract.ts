@@ -359,6 +359,105 @@ export type SettingsView = z.infer<typeof SettingsViewSchema>;
 export const SetSettingResultSchema = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), value: z.unknown() }), z.object({ ok: z.literal(false), error: z.string() })]);
 export type SetSettingResult = z.infer<typeof SetSettingResultSchema>;
 
+const bytes = z.number().int().nonnegative();
+/** A local calendar day, as YYYY-MM-DD. */
+export const REPORT_DAY = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const reportDay = z.string().regex(REPORT_DAY, { error: 'must be a day as YYYY-MM-DD' });
+const owner = { process: z.string().nullable(), exe: z.string().nullable(), user: z.string().nullable() };
+
+/** What the daily report's notification and list tell: the counts of its three kinds of news. */
+export const ReportSummarySchema = z.object({
+  incidents: count,
+  /** Ports that opened for the first time ever. */
+  newListeners: count,
+  /** Programs that talked out for the first time ever. */
+  newTalkers: count,
+});
+export type ReportSummary = z.infer<typeof ReportSummarySchema>;
+
+/**
+ * The daily report of a day: the 24 hours before that day's `report.dailyAt`, local time (23 or
+ * 25 across a daylight saving change). The same object is the JSON file, drives the HTML file,
+ * `portent report` and the window's Report view.
+ */
+export const DailyReportSchema = z.object({
+  day: reportDay,
+  from: time,
+  to: time,
+  builtAt: time,
+  host: z.string(),
+  version: z.string(),
+  summary: ReportSummarySchema,
+  incidents: z.array(z.object({ id, startedAt: time, endedAt: time, status: IncidentStatusSchema, kind: IncidentKindSchema, sentence: z.string() })),
+  /** Ports first seen occupied in the period, ever, with who held them first. */
+  newPorts: z.array(z.object({ proto, port: portNumber, firstSeenAt: time, pid: z.number().int().nullable(), ...owner })),
+  /** Programs that held a listening socket for the first time, and their ports. */
+  newListeningProcesses: z.array(z.object({ ...owner, firstSeenAt: time, ports: z.array(z.string()) })),
+  /** Programs that opened a connection for the first time, and to what (the first few). */
+  newTalkers: z.array(
+    z.object({ ...owner, firstSeenAt: time, endpoints: z.array(z.object({ proto, address: z.string(), port: portNumber, name: z.string().nullable() })), moreEndpoints: count }),
+  ),
+  /** Remote ends this machine talked with for the first time ever. */
+  newEndpoints: count,
+  /** By bytes captured, then by remote ends; the top ten. */
+  busiestProcesses: z.array(z.object({ ...owner, bytesOut: bytes, bytesIn: bytes, endpoints: count })),
+  busiestEndpoints: z.array(z.object({ proto: z.string(), address: z.string(), port: portNumber.nullable(), name: z.string().nullable(), bytesOut: bytes, bytesIn: bytes, processes: z.array(z.string()) })),
+  /** One bucket per hour of the period, oldest first, for the charts. */
+  hours: z.array(z.object({ at: time, rounds: count, bytes, incidents: count })),
+  capture: z.object({
+    /** Successful rounds, and how many of them had capture on. */
+    rounds: count,
+    roundsCaptured: count,
+    /** Time the monitor recorded nothing (stopped, paused, asleep, failing), and the stretches. */
+    monitorOffMs: count,
+    gaps: z.array(RecordingGapSchema),
+    /** Time rounds were recorded with capture off or failing (a round stands for its minute). */
+    captureOffMs: count,
+    /** Why capture was off, most frequent first. */
+    offReasons: z.array(z.object({ message: z.string(), rounds: count })),
+    packetsSeen: count,
+    /** Null when the capture library could not read them. */
+    kernelDrops: count.nullable(),
+  }),
+  model: z.object({
+    state: z.enum(['none', 'learning', 'ready']),
+    backend: z.string().nullable(),
+    version: z.number().int().nullable(),
+    threshold: z.number().nullable(),
+    roundsSeen: count,
+    roundsNeeded: count,
+    /** Models saved in the period (each refit saves one), and detections run and failed. */
+    refits: count,
+    detections: count,
+    failedDetections: count,
+  }),
+  database: z.object({
+    bytes,
+    cleanups: z.array(
+      z.object({
+        at: time,
+        status: z.enum(['running', 'ok', 'failed', 'cancelled']),
+        removed: z.object({ roundPorts: count, connections: count, packets: count, flows: count, trafficWindows: count, reportFiles: count, forCap: count }),
+        bytesBefore: bytes.nullable(),
+        bytesAfter: bytes.nullable(),
+      }),
+    ),
+  }),
+});
+export type DailyReport = z.infer<typeof DailyReportSchema>;
+
+/** A report built and kept, for the list of reports. */
+export const ReportEntrySchema = z.object({
+  day: reportDay,
+  from: time,
+  to: time,
+  builtAt: time,
+  trigger: z.enum(['schedule', 'catch-up', 'manual']),
+  summary: ReportSummarySchema,
+  mail: z.object({ status: z.enum(['off', 'pending', 'sent']), attempts: count, error: z.string().nullable() }),
+});
+export type ReportEntry = z.infer<typeof ReportEntrySchema>;
+
 interface MethodSpec {
   args: z.ZodTuple;
   result: z.ZodType;
@@ -402,6 +501,10 @@ export const contract = {
   /** The value is checked against the shared settings schema; a rejection keeps the old value. */
   setSetting: { args: z.tuple([z.string().max(100), z.unknown()]), result: SetSettingResultSchema },
   setPaused: { args: z.tuple([z.boolean()]), result: StatusSchema },
+  /** A day's report (absent: the newest period that has ended); the kept one when it was built, else built now from the database. */
+  getReport: { args: z.tuple([z.strictObject({ day: reportDay.optional() })]), result: DailyReportSchema },
+  /** Reports built, newest first. */
+  listReports: { args: z.tuple([z.object({ limit: z.number().int().min(1).max(1000) })]), result: z.array(ReportEntrySchema) },
   /** Silences notifications until the given time; null ends a snooze. */
   snoozeAlerts: { args: z.tuple([time.nullable()]), result: StatusSchema },
 } as const satisfies Record<MethodName, MethodSpec>;

@@ -19,6 +19,8 @@ export const METHOD_NAMES = [
   'setSetting',
   'setPaused',
   'snoozeAlerts',
+  'getReport',
+  'listReports',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -24,6 +24,20 @@ export const DETECT_EVERY_MINUTES = [10, 15, 20, 30, 60, 120, 180, 240, 360, 480
 const SYSLOG_MESSAGE = 'must be udp://, tcp:// or tls:// with a host and port, like tcp://127.0.0.1:514, or "" for off';
 const OTLP_MESSAGE = 'must be an http:// or https:// URL of an OTLP/HTTP logs endpoint, like http://127.0.0.1:4318/v1/logs, or "" for off';
 const LISTEN_MESSAGE = 'must be an IP address and a port, like 127.0.0.1:9464 or [::1]:9464';
+const CLOCK_MESSAGE = 'must be a time of day as HH:MM (24-hour)';
+const SMTP_HOST_MESSAGE = 'must be a host name or IP address of an SMTP server, like 127.0.0.1 or mail.example.net, or "" for no e-mail';
+const MAILBOX = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+$/;
+const MAIL_FROM_MESSAGE = 'must be one e-mail address, like portent@example.net, or "" for the user name at the SMTP host';
+const MAIL_TO_MESSAGE = 'must be e-mail addresses separated by commas, like ops@example.net, admin@example.net, or "" for none';
+
+/** What a secret setting shows wherever it is displayed: it is set, never what it is. */
+export const SECRET_MASK = '********';
+
+/** A list of e-mail addresses typed as "a@x, b@y", as the addresses; null when one is not an address. */
+export function mailAddresses(text: string): string[] | null {
+  const list = text.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  return list.every((a) => MAILBOX.test(a)) ? list : null;
+}
 
 /** `host:port` (an IPv4 address, or an IPv6 one in brackets) as a host and a port, or null. */
 export function listenAddress(text: string): { host: string; port: number } | null {
@@ -82,8 +96,13 @@ export const SETTINGS = {
     default: 2048,
     summary: 'Size cap of the database; the oldest packets, then flows, go first (0: no cap)',
   },
+  'retention.reportsDays': {
+    schema: wholeNumber(1, 3650, 'days'),
+    default: 90,
+    summary: 'Days the daily reports (HTML and JSON files in the reports folder) are kept',
+  },
   'schedule.cleanupAt': {
-    schema: z.string({ error: 'must be a time of day as HH:MM (24-hour)' }).regex(CLOCK_TIME, { error: 'must be a time of day as HH:MM (24-hour)' }),
+    schema: z.string({ error: CLOCK_MESSAGE }).regex(CLOCK_TIME, { error: CLOCK_MESSAGE }),
     default: '03:30',
     summary: 'Local time of the daily cleanup',
   },
@@ -153,7 +172,55 @@ export const SETTINGS = {
     default: '127.0.0.1:9464',
     summary: 'Address and port the metrics endpoint listens on (127.0.0.1 keeps it to this machine); read at start',
   },
-} as const satisfies Record<string, { schema: z.ZodType; default: unknown; summary: string }>;
+  'report.enabled': {
+    schema: boolean(),
+    default: true,
+    summary: 'Build a daily report of the last 24 hours at report.dailyAt (a missed time is made up at the next start)',
+  },
+  'report.dailyAt': {
+    schema: z.string({ error: CLOCK_MESSAGE }).regex(CLOCK_TIME, { error: CLOCK_MESSAGE }),
+    default: '09:00',
+    summary: 'Local time the daily report is built, covering the 24 hours before it',
+  },
+  'report.smtp.host': {
+    schema: z
+      .string({ error: SMTP_HOST_MESSAGE })
+      .refine((s) => s === '' || /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})$/.test(s), { error: SMTP_HOST_MESSAGE }),
+    default: '',
+    summary: 'SMTP server the daily report is e-mailed through; empty: no e-mail',
+  },
+  'report.smtp.port': {
+    schema: wholeNumber(1, 65535, 'port'),
+    default: 587,
+    summary: 'Port of the SMTP server (587 for STARTTLS, 465 for TLS, 25 for none)',
+  },
+  'report.smtp.tls': {
+    schema: z.enum(['starttls', 'tls', 'none'], { error: 'must be starttls, tls or none' }),
+    default: 'starttls',
+    summary: 'starttls: upgrade the connection and refuse a server that cannot; tls: TLS from the start; none: plain text (a server on this machine only)',
+  },
+  'report.smtp.user': {
+    schema: z.string({ error: 'must be a user name, or "" for a server that needs none' }).max(256, { error: 'must be at most 256 characters' }),
+    default: '',
+    summary: 'User name for the SMTP server; empty: no login',
+  },
+  'report.smtp.password': {
+    schema: z.string({ error: 'must be a password' }).max(1024, { error: 'must be at most 1024 characters' }),
+    default: '',
+    summary: 'Password for the SMTP server; never logged, and shown masked',
+    secret: true,
+  },
+  'report.smtp.from': {
+    schema: z.string({ error: MAIL_FROM_MESSAGE }).refine((s) => s === '' || MAILBOX.test(s), { error: MAIL_FROM_MESSAGE }),
+    default: '',
+    summary: 'Sender address of the report e-mail; empty: the SMTP user',
+  },
+  'report.smtp.to': {
+    schema: z.string({ error: MAIL_TO_MESSAGE }).max(2048, { error: 'must be at most 2048 characters' }).refine((s) => mailAddresses(s) !== null, { error: MAIL_TO_MESSAGE }),
+    default: '',
+    summary: 'Where the daily report is e-mailed, comma-separated; empty: no e-mail',
+  },
+} as const satisfies Record<string, { schema: z.ZodType; default: unknown; summary: string; secret?: true }>;
 
 export type SettingKey = keyof typeof SETTINGS;
 export type Settings = { -readonly [K in SettingKey]: z.infer<(typeof SETTINGS)[K]['schema']> };
@@ -161,6 +228,16 @@ export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
 
 export function isSettingKey(value: unknown): value is SettingKey {
   return typeof value === 'string' && Object.hasOwn(SETTINGS, value);
+}
+
+/** Whether a setting's value is never shown or logged (the SMTP password). */
+export function isSecretSetting(key: SettingKey): boolean {
+  return 'secret' in SETTINGS[key];
+}
+
+/** A value as it may be shown: a secret that is set becomes SECRET_MASK. */
+export function shownSetting(key: SettingKey, value: unknown): unknown {
+  return isSecretSetting(key) && value !== '' && value !== undefined && value !== null ? SECRET_MASK : value;
 }
 
 export function defaultSettings(): Settings {
@@ -176,7 +253,8 @@ export type SettingCheck<K extends SettingKey> = { ok: true; value: Settings[K] 
 export function checkSetting<K extends SettingKey>(key: K, value: unknown): SettingCheck<K> {
   const parsed = SETTINGS[key].schema.safeParse(value);
   if (parsed.success) return { ok: true, value: parsed.data as Settings[K] };
-  return { ok: false, error: `${key} ${parsed.error.issues[0]?.message ?? 'is not valid'}; got ${describe(value)}` };
+  const got = isSecretSetting(key) ? 'the value is not shown' : `got ${describe(value)}`;
+  return { ok: false, error: `${key} ${parsed.error.issues[0]?.message ?? 'is not valid'}; ${got}` };
 }
 
 function describe(value: unknown): string {

@@ -21,6 +21,16 @@ describe('hash routes', () => {
     expect(parseRoute('#/incidents/7')).toEqual({ view: 'incidents', id: 7 });
   });
 
+  it('opens the daily report, the newest or a day\'s, and refuses what is not a day', () => {
+    expect(parseRoute('#/report')).toEqual({ view: 'report', day: null });
+    expect(parseRoute('#/report/2026-12-05')).toEqual({ view: 'report', day: '2026-12-05' });
+    expect(hrefOf({ view: 'report', day: '2026-12-05' })).toBe('#/report/2026-12-05');
+    expect(hrefOf({ view: 'report', day: null })).toBe('#/report');
+    expect(parseRoute('#/report/2026-13-05').view).toBe('not-found');
+    expect(parseRoute('#/report/yesterday').view).toBe('not-found');
+    expect(parseRoute('#/report/2026-12-05/x').view).toBe('not-found');
+  });
+
   it('treats malformed places as not found, never as a crash', () => {
     expect(parseRoute('#/incidents/0').view).toBe('not-found');
     expect(parseRoute('#/incidents/abc').view).toBe('not-found');

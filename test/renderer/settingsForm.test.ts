@@ -5,11 +5,14 @@ import { defaultText, groupSettings, helpOf, inputKind, interfaceOptions, labelO
 describe('settings form', () => {
   it('groups every setting under a heading a user reads, each exactly once', () => {
     const groups = groupSettings();
-    expect(groups.map((g) => g.title)).toEqual(['Alerts', 'Capture', 'History and storage', 'Detection', 'Sending incidents elsewhere']);
+    expect(groups.map((g) => g.title)).toEqual(['Alerts', 'Capture', 'History and storage', 'Detection', 'Daily report', 'Sending incidents elsewhere']);
     expect(groups.flatMap((g) => g.keys).sort()).toEqual([...SETTING_KEYS].sort());
     const of = (title: string) => groups.find((g) => g.title === title)?.keys;
     expect(of('Alerts')).toEqual(['notifications.enabled', 'notifications.maxPerHour', 'detection.sensitivity', 'detection.alertsPerDay']);
-    expect(of('History and storage')).toEqual(['retention.roundPortsDays', 'retention.flowsDays', 'retention.packetsDays', 'retention.maxDatabaseMb', 'schedule.cleanupAt']);
+    expect(of('History and storage')).toEqual(['retention.roundPortsDays', 'retention.flowsDays', 'retention.packetsDays', 'retention.maxDatabaseMb', 'retention.reportsDays', 'schedule.cleanupAt']);
+    expect(of('Daily report')).toEqual([
+      'report.enabled', 'report.dailyAt', 'report.smtp.host', 'report.smtp.port', 'report.smtp.tls', 'report.smtp.user', 'report.smtp.password', 'report.smtp.from', 'report.smtp.to',
+    ]);
     expect(of('Detection')).toEqual(['detection.learningHours', 'schedule.detectEveryMinutes']);
   });
 
@@ -22,9 +25,24 @@ describe('settings form', () => {
       expect(labelOf(key), key).not.toContain(key);
       expect(labelOf(key), key).toMatch(/^[A-Z]/);
       expect(helpOf(key).length, key).toBeGreaterThan(15);
-      // Every number has a unit, except the sensitivity-like choices that are words already.
-      if (inputKind(key).kind === 'number') expect(unitOf(key), key).not.toBeNull();
+      // Every number has a unit (a port number has none), except the sensitivity-like choices that are words already.
+      if (inputKind(key).kind === 'number' && key !== 'report.smtp.port') expect(unitOf(key), key).not.toBeNull();
     }
+  });
+
+  it('edits the daily report\'s settings as a time, a choice in words and a password', () => {
+    expect(inputKind('report.dailyAt')).toEqual({ kind: 'time' });
+    expect(inputKind('report.smtp.password')).toEqual({ kind: 'secret' });
+    expect(inputKind('report.smtp.tls')).toEqual({
+      kind: 'choice',
+      options: [
+        { value: 'starttls', label: 'STARTTLS: upgrade the connection, or do not send' },
+        { value: 'tls', label: 'TLS from the start' },
+        { value: 'none', label: 'None: only for a server on this computer' },
+      ],
+    });
+    expect(inputKind('report.enabled')).toEqual({ kind: 'switch' });
+    expect(`${labelOf('retention.reportsDays')} 90 ${unitOf('retention.reportsDays')}`).toBe('Keep daily reports for 90 days');
   });
 
   it('picks a fitting input: toggle, number, choice, time of day, interface, text', () => {

@@ -17,7 +17,7 @@ import { TrayController } from './trayController';
 import { IncidentAlerts } from './alerts';
 import { showNotification } from './notify';
 import { createAutostart, launchCommand, launchedHidden } from './autostart';
-import { APP_ENTRY, incidentRoute, isTrustedSenderFacts } from './trust';
+import { APP_ENTRY, incidentRoute, isTrustedSenderFacts, reportRoute } from './trust';
 
 // The composition root of the desktop shell: it starts the engine the headless CLI also runs,
 // and wires the tray, window, notifications and IPC to it. Decisions live in the modules.
@@ -106,9 +106,10 @@ if (!app.requestSingleInstanceLock()) {
       quit: () => app.quit(),
       log,
     });
-    const alerts = new IncidentAlerts({ api, show: showNotification, openIncident: (id) => window.show(incidentRoute(id)), log });
+    const alerts = new IncidentAlerts({ api, show: showNotification, openIncident: (id) => window.show(incidentRoute(id)), openReport: (day) => window.show(reportRoute(day)), log });
     running.on('changed', () => void tray.refresh());
     running.on('incidents', (incidents) => void alerts.announce(incidents));
+    running.on('report', (notice) => void alerts.announceReport(notice));
     // The window is told what changed, instead of polling for it.
     subscribeEngineEvents(running, (event) => window.send(event));
     void tray.refresh();

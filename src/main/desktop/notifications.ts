@@ -1,5 +1,7 @@
-import type { IncidentSummary } from '../../shared/contract';
+import type { IncidentSummary, ReportSummary } from '../../shared/contract';
 import { checkSetting, SETTINGS } from '../../shared/settings';
+import { reportHeadline } from '../../shared/reportFormat';
+import { localDay } from '../engine/report/reportPeriod';
 
 /**
  * Which new incidents get a desktop notification, and what it says. One notification per
@@ -12,6 +14,8 @@ export type NotifiableIncident = Pick<IncidentSummary, 'id' | 'sentence' | 'stat
 export interface NotificationText {
   title: string;
   body: string;
+  /** Shown without a sound (the daily report: news, not an alarm). */
+  silent?: boolean;
 }
 
 export function incidentNotification(incident: Pick<IncidentSummary, 'sentence'>): NotificationText {
@@ -82,4 +86,18 @@ export function planNotifications<T extends NotifiableIncident>(incidents: reado
   const show = fresh.filter(() => limiter.take(ctx.now, ctx.maxPerHour));
   const left = fresh.length - show.length;
   return { show, silenced: { count: left, reason: left > 0 ? 'rate limit' : null } };
+}
+
+/**
+ * The daily report's one quiet notification: "Portent, yesterday: 1 incident, 3 new listeners".
+ * A report made up days later names its day instead of "yesterday".
+ */
+export function reportNotification(notice: { day: string; summary: ReportSummary }, now: number): NotificationText {
+  const when = notice.day === localDay(now) ? 'yesterday' : notice.day;
+  return { title: `Portent, ${when}: ${reportHeadline(notice.summary)}`, body: 'The daily report is ready: click to open it.', silent: true };
+}
+
+/** Whether the daily report is announced: not while notifications are off or snoozed (it waits in the window). */
+export function reportNotificationShown(ctx: NotifyContext): boolean {
+  return ctx.enabled && (ctx.snoozedUntil === null || ctx.snoozedUntil <= ctx.now);
 }

@@ -9,7 +9,7 @@ const KEPT = 50;
 /** Shows one native notification; clicking it runs `onClick`. */
 export function showNotification(text: NotificationText, onClick: () => void): void {
   if (!Notification.isSupported()) return;
-  const notification = new Notification({ title: text.title, body: text.body });
+  const notification = new Notification({ title: text.title, body: text.body, silent: text.silent === true });
   live.add(notification);
   if (live.size > KEPT) live.delete(live.values().next().value as Notification);
   const done = (): void => {

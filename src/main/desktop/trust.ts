@@ -16,6 +16,11 @@ export function appUrl(base: string, route?: string): string {
   return route ? `${entry}#${route.startsWith('/') ? route : `/${route}`}` : entry;
 }
 
+/** The window's Report view on a day (YYYY-MM-DD), as the daily report's notification opens it. */
+export function reportRoute(day: string): string {
+  return `/report/${day}`;
+}
+
 export function incidentRoute(id: number): string {
   return `/incidents/${id}`;
 }

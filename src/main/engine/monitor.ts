@@ -31,9 +31,12 @@ import { claimMonitorFile, releaseMonitorFile, writeMonitorState, type MonitorSt
 import { readStatus } from './status';
 import { RecordingHealth } from './recordingHealth';
 import { modelDirFor } from './paths';
+import { latestReportPeriod } from './report/reportPeriod';
 import type { Logger } from './log';
 import { PORTENT_VERSION } from '../../shared/version';
-import type { Status } from '../../shared/contract';
+import type { ReportSummary, Status } from '../../shared/contract';
+import { deliverPendingMail, runDueReport, type BuiltReport, type MailOutcome } from './report/dailyReport';
+import { ReportStore } from './report/reportStore';
 
 export interface MonitorOptions {
   dbPath: string;
@@ -72,6 +75,14 @@ export interface MonitorEvents {
   changed: [];
   /** Incidents a detection run opened, and extended ones a new listener joined. */
   incidents: [IncidentRow[]];
+  /** The daily report was built (at its time, or made up at start): what the notification tells. */
+  report: [ReportNotice];
+}
+
+export interface ReportNotice {
+  day: string;
+  trigger: 'schedule' | 'catch-up';
+  summary: ReportSummary;
 }
 
 /** A receiver of incident events, and how its sending goes: one attempt at a time, backing off while it is down. */
@@ -103,6 +114,13 @@ interface Running {
   /** The last round's listening signature (and the client set it was taken with), so each round reads only its own. */
   lastListening: { roundId: number; signature: string; clients: ReadonlySet<number> } | null;
   cleanup: Job<CleanupResult>;
+  /** The daily report, checked after every round and at start (report/dailyReport.ts). */
+  report: Job<BuiltReport | null>;
+  /** The day whose report was found done or built, so a round asks the database only once a day. */
+  reportChecked: string | null;
+  /** Report e-mails waiting: one attempt at a time, the next round first, then less often while the server fails. */
+  mail: Job<MailOutcome>;
+  mailRetry: { failures: number; skip: number };
   capture: CaptureFeed | null;
   /** Capture restarts and the last death, of capture processes before the current one. */
   captureRestarts: { restarts: number; lastFailure: { at: number; message: string } | null };
@@ -192,6 +210,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const detect = new Job<DetectOutcome | null>('detect', (trigger) => this.runDetection(trigger, 'full'), log);
       const score = new Job<DetectOutcome | null>('score', (trigger) => this.runDetection(trigger, 'score'), log);
       const cleanup = new Job<CleanupResult>('cleanup', (trigger) => this.runCleanupJob(trigger), log);
+      const report = new Job<BuiltReport | null>('report', () => this.runReportJob(), log);
+      const mail = new Job<MailOutcome>('report mail', () => this.runMailJob(), log);
       const udpClients = new DetectionStore(db).clientUdpOwners(...DEFAULT_EPHEMERAL_UDP, CLIENT_UDP_PORTS);
       incidentLog = new IncidentLog(incidentLogFileOf(dbPath), host);
       const forwarders: Forwarding[] = [];
@@ -202,6 +222,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       if (endpoint) forwarders.push({ receiver: 'otlp', forwarder: new OtlpForwarder(incidentLogFileOf(dbPath), endpoint, { host }), busy: false, failures: 0, skip: 0 });
       const running: Running = {
         db, forwarders, incidentLog, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, cleanup,
+        report, reportChecked: null, mail, mailRetry: { failures: 0, skip: 0 },
         capture: null, captureRestarts: { restarts: 0, lastFailure: null }, recording: new RecordingHealth(log), stateFileFailing: false, startedAt,
       };
       claimMonitorFile(dbPath, this.liveState(running));
@@ -212,6 +233,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       this.state = running;
       this.schedule(running);
       this.startCapture(running);
+      // A report time missed while stopped or asleep is made up now, once.
+      this.reportIfDue();
       log.info('monitor started', {
         version: PORTENT_VERSION,
         db: dbPath,
@@ -323,7 +346,77 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (!s) return;
     this.forward();
     if (s.settings.fingerprint() !== s.settingsSeen) this.settingsChanged();
+    this.reportIfDue();
     this.changed();
+  }
+
+  /**
+   * Builds the daily report when its time has passed and it is not built yet; then sends the
+   * report e-mails waiting. Cheap when nothing is due: the day last found done is remembered.
+   */
+  private reportIfDue(): void {
+    const s = this.state;
+    if (!s) return;
+    if (!s.report.busy) {
+      let due: string | null = null;
+      try {
+        const settings = s.settings.all();
+        if (settings['report.enabled']) due = latestReportPeriod(this.now(), settings['report.dailyAt']).day;
+      } catch (err) {
+        this.options.log.warn('could not tell whether the daily report is due', { error: (err as Error).message });
+      }
+      if (due !== null && due !== s.reportChecked) {
+        s.report
+          .run('schedule')
+          ?.then((built) => {
+            s.reportChecked = due;
+            if (built && built.trigger !== 'manual') this.emit('report', { day: built.day, trigger: built.trigger, summary: built.summary });
+            this.mailIfWaiting();
+          })
+          .catch(() => undefined);
+        return;
+      }
+    }
+    this.mailIfWaiting();
+  }
+
+  private mailIfWaiting(): void {
+    const s = this.state;
+    if (!s || s.mail.busy) return;
+    const retry = s.mailRetry;
+    if (retry.skip > 0) {
+      retry.skip -= 1;
+      return;
+    }
+    try {
+      if (new ReportStore(s.db).pendingMail().length === 0) return;
+    } catch {
+      return;
+    }
+    s.mail
+      .run('schedule')
+      ?.then((r) => {
+        if (r.failed) {
+          retry.failures += 1;
+          // The next round first, then every 2, 4, ... up to 30 rounds while the server fails.
+          retry.skip = Math.min(30, 2 ** (retry.failures - 1) - 1);
+        } else {
+          retry.failures = 0;
+        }
+      })
+      .catch(() => undefined);
+  }
+
+  private runReportJob(): Promise<BuiltReport | null> {
+    const s = this.state;
+    if (!s) return Promise.resolve(null);
+    return Promise.resolve(runDueReport({ db: s.db, dbPath: this.options.dbPath, settings: s.settings.all(), now: this.now(), log: this.options.log }, s.startedAt));
+  }
+
+  private runMailJob(): Promise<MailOutcome> {
+    const s = this.state;
+    if (!s) return Promise.resolve({ sent: [], failed: null });
+    return deliverPendingMail({ db: s.db, dbPath: this.options.dbPath, settings: s.settings.all(), now: this.now(), log: this.options.log });
   }
 
   /** Publishes the live state (for `portent status` in another shell) and tells listeners. */
@@ -517,6 +610,16 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     return this.state !== undefined;
   }
 
+  /** The engine's clock, for what the API builds (a day's report). */
+  clock(): number {
+    return this.now();
+  }
+
+  /** The database file the monitor runs on (the daily reports are kept beside it). */
+  get dbPath(): string {
+    return this.options.dbPath;
+  }
+
   /** The open database, for the engine's queries; throws when the monitor is stopped. */
   get db(): Db {
     if (!this.state) throw new Error('the monitor is not running');
@@ -580,7 +683,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     await state.scheduler.stop();
     // A detection stops at its next batch boundary; what it scored is kept, the rest waits.
     this.detection?.cancel();
-    await Promise.all([state.collect.idle(), state.detect.idle(), state.score.idle(), state.cleanup.idle()]);
+    await Promise.all([state.collect.idle(), state.detect.idle(), state.score.idle(), state.cleanup.idle(), state.report.idle(), state.mail.idle()]);
     // The traffic since the last round goes with one last round, scanned now, so a stop loses
     // no recorded interval.
     const last = await state.capture?.stop();

@@ -21,6 +21,7 @@ import { portsCommand } from './commands/ports';
 import { runCommand } from './commands/run';
 import { scanCommand } from './commands/scan';
 import { serveCommand } from './commands/serve';
+import { reportCommand } from './commands/report';
 
 const COMMANDS: Command[] = [
   runCommand,
@@ -34,6 +35,7 @@ const COMMANDS: Command[] = [
   captureSetupCommand,
   detectCommand,
   anomaliesCommand,
+  reportCommand,
   configCommand,
   exportCommand,
   cleanupCommand,

@@ -10,6 +10,7 @@ import { PortHistory } from './views/PortHistory';
 import { Connections } from './views/Connections';
 import { Detection } from './views/Detection';
 import { Settings } from './views/Settings';
+import { Report } from './views/Report';
 
 function View({ route }: { route: Route }) {
   switch (route.view) {
@@ -23,6 +24,8 @@ function View({ route }: { route: Route }) {
       return <Connections range={route.range} process={route.process} host={route.host} />;
     case 'detection':
       return <Detection />;
+    case 'report':
+      return <Report day={route.day} />;
     case 'settings':
       return <Settings />;
     case 'not-found':

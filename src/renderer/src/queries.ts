@@ -21,6 +21,8 @@ export const keys = {
   runs: ['runs'] as const,
   models: ['models'] as const,
   settings: ['settings'] as const,
+  report: (day: string | null) => ['report', day] as const,
+  reports: ['reports'] as const,
 };
 
 /** The fallback poll: events do the work; this only covers a stream that died unnoticed. */
@@ -161,4 +163,14 @@ export function useConnections(interval: Interval, process: string | null, host:
     queryKey: keys.connections(interval.from, interval.to, process, host),
     queryFn: () => api.listConnections({ from: interval.from, to: interval.to, ...(process ? { process } : {}), ...(host ? { host } : {}) }),
   });
+}
+
+/** A day's daily report (null: the newest); a kept report does not change, so it is read once. */
+export function useReport(day: string | null) {
+  return useQuery({ queryKey: keys.report(day), queryFn: () => api.getReport(day === null ? {} : { day }), staleTime: day === null ? POLL_MS : Infinity, retry: false });
+}
+
+/** The reports built, newest first, for the day picker. */
+export function useReports() {
+  return useQuery({ queryKey: keys.reports, queryFn: () => api.listReports({ limit: 90 }), refetchInterval: POLL_MS * 5 });
 }

@@ -1,5 +1,6 @@
 import { useCallback, useSyncExternalStore } from 'react';
 import { isRangeKey, type Range } from './timeRange';
+import { REPORT_DAY } from '../../shared/contract';
 
 /**
  * The window's places, read from and written to `location.hash` so that a desktop notification
@@ -14,6 +15,8 @@ export type Route =
   /** Who talked to whom over a range, narrowed to a process name or a host (address or name). */
   | { view: 'connections'; range: Range; process: string | null; host: string | null }
   | { view: 'detection' }
+  /** The daily report of a day (YYYY-MM-DD); null: the newest. */
+  | { view: 'report'; day: string | null }
   | { view: 'settings' }
   | { view: 'not-found'; path: string };
 
@@ -56,6 +59,8 @@ export function parseRoute(hash: string): Route {
     return { view: 'connections', range: rangeOf(query), process: filterOf(query, 'process'), host: filterOf(query, 'host') };
   }
   if (head === 'detection' && rest.length === 0) return { view: 'detection' };
+  if (head === 'report' && rest.length === 0) return { view: 'report', day: null };
+  if (head === 'report' && rest.length === 1 && REPORT_DAY.test(rest[0]!)) return { view: 'report', day: rest[0]! };
   if (head === 'settings' && rest.length === 0) return { view: 'settings' };
   return { view: 'not-found', path: '/' + parts.join('/') };
 }
@@ -85,6 +90,8 @@ export function hrefOf(route: Route): string {
       return '#/connections' + rangeQuery(route.range, { process: route.process, host: route.host });
     case 'detection':
       return '#/detection';
+    case 'report':
+      return route.day === null ? '#/report' : `#/report/${route.day}`;
     case 'settings':
       return '#/settings';
     case 'not-found':

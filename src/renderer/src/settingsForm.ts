@@ -1,4 +1,4 @@
-import { checkSetting, DETECT_EVERY_MINUTES, SETTING_KEYS, SETTINGS, settingFromText, type SettingKey } from '../../shared/settings';
+import { checkSetting, DETECT_EVERY_MINUTES, isSecretSetting, SETTING_KEYS, SETTINGS, settingFromText, type SettingKey } from '../../shared/settings';
 
 /**
  * How the window presents each setting: in words for the person changing it, in a group, with
@@ -6,7 +6,7 @@ import { checkSetting, DETECT_EVERY_MINUTES, SETTING_KEYS, SETTINGS, settingFrom
  * how a setting reads and is edited.
  */
 
-export const GROUP_TITLES = ['Alerts', 'Capture', 'History and storage', 'Detection', 'Sending incidents elsewhere'] as const;
+export const GROUP_TITLES = ['Alerts', 'Capture', 'History and storage', 'Detection', 'Daily report', 'Sending incidents elsewhere'] as const;
 export type GroupTitle = (typeof GROUP_TITLES)[number];
 
 interface SettingText {
@@ -63,6 +63,7 @@ const TEXT: { [K in SettingKey]: SettingText } = {
     unit: 'MB',
     help: 'When it grows past this, the oldest packet headers go first, then the oldest connections. 0 means no limit; otherwise at least 50.',
   },
+  'retention.reportsDays': { group: 'History and storage', label: 'Keep daily reports for', unit: 'days', help: 'The HTML and JSON files of each daily report, in the reports folder.' },
   'schedule.cleanupAt': { group: 'History and storage', label: 'Clean up old history every day at', help: 'Local time. Pick an hour when the computer is usually on.' },
   'detection.learningHours': {
     group: 'Detection',
@@ -71,6 +72,15 @@ const TEXT: { [K in SettingKey]: SettingText } = {
     help: 'Hours of monitoring the model studies before it may raise an alert.',
   },
   'schedule.detectEveryMinutes': { group: 'Detection', label: 'Look for anomalies every', help: 'The model also learns from new history each time.' },
+  'report.enabled': { group: 'Daily report', label: 'Build a daily report', help: 'Once a day: incidents, new listeners and talkers, the busiest programs, and how capture and the model fared. One quiet notification says it is ready.' },
+  'report.dailyAt': { group: 'Daily report', label: 'Build it every day at', help: 'Local time; the report covers the 24 hours before it. A time missed while the computer was off or asleep is made up at the next start.' },
+  'report.smtp.host': { group: 'Daily report', label: 'E-mail it through the SMTP server', help: 'Host name or address, such as mail.example.net. Empty: no e-mail.' },
+  'report.smtp.port': { group: 'Daily report', label: 'SMTP port', help: '587 for STARTTLS, 465 for TLS.' },
+  'report.smtp.tls': { group: 'Daily report', label: 'SMTP encryption', help: 'starttls and tls refuse to send in clear; none only suits a server on this computer.' },
+  'report.smtp.user': { group: 'Daily report', label: 'SMTP user', help: 'Empty for a server that needs no login.' },
+  'report.smtp.password': { group: 'Daily report', label: 'SMTP password', help: 'Stored in Portent\'s database, never logged or shown again.' },
+  'report.smtp.from': { group: 'Daily report', label: 'Send it from', help: 'One address; empty uses the SMTP user.' },
+  'report.smtp.to': { group: 'Daily report', label: 'Send it to', help: 'Addresses separated by commas. Empty: no e-mail.' },
   'syslog.target': {
     group: 'Sending incidents elsewhere',
     label: 'Syslog receiver',
@@ -130,9 +140,17 @@ export type InputKind =
   | { kind: 'choice'; options: ChoiceOption[] }
   | { kind: 'time' }
   | { kind: 'interface' }
+  | { kind: 'secret' }
   | { kind: 'text' };
 
-const SENSITIVITY_LABELS: Record<string, string> = { low: 'Low: fewer alerts', normal: 'Normal', high: 'High: more alerts' };
+const CHOICE_LABELS: Record<string, string> = {
+  low: 'Low: fewer alerts',
+  normal: 'Normal',
+  high: 'High: more alerts',
+  starttls: 'STARTTLS: upgrade the connection, or do not send',
+  tls: 'TLS from the start',
+  none: 'None: only for a server on this computer',
+};
 
 /** 90 → "1 hour 30 minutes" style, for the detection schedule's choices. */
 export function minutesLabel(minutes: number): string {
@@ -148,14 +166,15 @@ function enumOptions(key: SettingKey): readonly string[] | null {
 
 export function inputKind(key: SettingKey): InputKind {
   if (key === 'schedule.detectEveryMinutes') return { kind: 'choice', options: DETECT_EVERY_MINUTES.map((m) => ({ value: String(m), label: minutesLabel(m) })) };
-  if (key === 'schedule.cleanupAt') return { kind: 'time' };
+  if (key === 'schedule.cleanupAt' || key === 'report.dailyAt') return { kind: 'time' };
+  if (isSecretSetting(key)) return { kind: 'secret' };
   if (key === 'capture.interface') return { kind: 'interface' };
   const fallback = SETTINGS[key].default;
   if (typeof fallback === 'boolean') return { kind: 'switch' };
   // Fractions where the schema takes them (a budget of 0.5 alarms a day), whole steps elsewhere.
   if (typeof fallback === 'number') return { kind: 'number', step: checkSetting(key, fallback + 0.5).ok ? 0.1 : 1 };
   const options = enumOptions(key);
-  return options ? { kind: 'choice', options: options.map((o) => ({ value: o, label: SENSITIVITY_LABELS[o] ?? o })) } : { kind: 'text' };
+  return options ? { kind: 'choice', options: options.map((o) => ({ value: o, label: CHOICE_LABELS[o] ?? o })) } : { kind: 'text' };
 }
 
 /** What an input holds, as text, for the value the engine reported. */

@@ -19,6 +19,8 @@ const VALID: Record<MethodName, unknown[]> = {
   setSetting: ['retention.packetsDays', 14],
   setPaused: [true],
   snoozeAlerts: [1_800_000_000_000],
+  getReport: [{ day: '2026-12-05' }],
+  listReports: [{ limit: 30 }],
 };
 
 /** What a compromised or confused page might send on any channel. */

@@ -69,7 +69,7 @@ describe('portent cleanup', () => {
 
 describe('describeCleanup', () => {
   it('names the size cap when it removed anything', () => {
-    const r: CleanupResult = { runId: 1, status: 'ok', startedAt: 0, endedAt: 1, removed: { roundPorts: 1, connections: 2, packets: 5000, flows: 0, trafficWindows: 12, forCap: 4000 }, bytesBefore: 60 * 1024 * 1024, bytesAfter: 49.5 * 1024 * 1024 };
+    const r: CleanupResult = { runId: 1, status: 'ok', startedAt: 0, endedAt: 1, removed: { roundPorts: 1, connections: 2, packets: 5000, flows: 0, trafficWindows: 12, forCap: 4000 }, reportFiles: 0, bytesBefore: 60 * 1024 * 1024, bytesAfter: 49.5 * 1024 * 1024 };
     expect(describeCleanup(r, 50)).toBe('Removed 1 round socket row, 2 connection spans, 5000 packets, 0 flows and 12 traffic windows (4000 of them to stay under the 50 MB cap); database 60.0 MB -> 49.5 MB.');
   });
 });

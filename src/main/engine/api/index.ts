@@ -9,6 +9,9 @@ import { portHistory } from '../queries/portHistory';
 import { listConnections } from '../queries/connections';
 import { listDetectionRuns, listModels } from '../queries/runs';
 import type { LiveMonitor } from '../queries/gaps';
+import { reportForDay } from '../report/dailyReport';
+import { ReportStore } from '../report/reportStore';
+import { isSecretSetting, isSettingKey, SECRET_MASK, shownSetting, type SettingKey } from '../../../shared/settings';
 
 /**
  * What the API needs from a running engine: its database and a few controls. The Monitor
@@ -27,6 +30,10 @@ export interface EngineHost {
   incidentMarked?(id: number): void;
   /** The interfaces capture may use here; this machine's by default (tests pass their own). */
   interfaces?(): InterfaceChoices;
+  /** The database file (the daily reports are kept beside it); the open database's file by default. */
+  dbPath?: string;
+  /** The engine's clock (epoch ms); Date.now by default. */
+  clock?(): number;
 }
 
 /**
@@ -68,9 +75,13 @@ export function createEngineApi(host: EngineHost): Handlers {
     },
     getSettings: () => {
       const store = settings();
-      return { values: store.all(), changed: [...store.changed().keys()], invalid: store.problems(), interfaces: interfaces() };
+      // A secret (the SMTP password) never leaves the engine: the window sees that it is set.
+      const values = Object.fromEntries(Object.entries(store.all()).map(([k, v]) => [k, shownSetting(k as SettingKey, v)]));
+      return { values, changed: [...store.changed().keys()], invalid: store.problems(), interfaces: interfaces() };
     },
     setSetting: (key, value) => {
+      // The mask sent back unchanged is no new password.
+      if (isSettingKey(key) && isSecretSetting(key) && value === SECRET_MASK) return { ok: true, value: SECRET_MASK };
       let stored: unknown;
       try {
         stored = settings().set(key, value);
@@ -79,7 +90,7 @@ export function createEngineApi(host: EngineHost): Handlers {
         throw err;
       }
       host.settingsChanged();
-      return { ok: true, value: stored };
+      return { ok: true, value: isSettingKey(key) ? shownSetting(key, stored) : stored };
     },
     setPaused: (paused) => {
       host.setPaused(paused);
@@ -89,5 +100,7 @@ export function createEngineApi(host: EngineHost): Handlers {
       host.snooze(until);
       return host.status();
     },
+    getReport: ({ day }) => reportForDay({ db: host.db, dbPath: host.dbPath ?? host.db.name, settings: settings().all(), now: host.clock?.() ?? Date.now() }, day),
+    listReports: ({ limit }) => new ReportStore(host.db).list(limit),
   };
 }

@@ -154,6 +154,9 @@ export class EngineClient extends EventEmitter<EngineClientEvents> {
       case 'incidents':
         this.emit('incidents', m.incidents);
         return;
+      case 'report':
+        this.emit('report', m.notice);
+        return;
       case 'capture-launch':
         this.launchCapture(m.channel, m.entry, m.options);
         return;

@@ -69,6 +69,7 @@ try {
   });
   monitor.on('changed', () => post({ type: 'changed' }));
   monitor.on('incidents', (incidents) => post({ type: 'incidents', incidents }));
+  monitor.on('report', (notice) => post({ type: 'report', notice }));
   monitor.start();
   handlers = createEngineApi(monitor);
   post({ type: 'started' });

@@ -7,6 +7,7 @@ import type { MethodName } from '../../../shared/contract';
 import type { ChildMessage, ParentMessage } from '../collect/capture/captureProtocol';
 import type { LaunchOptions } from '../collect/capture/childLauncher';
 import type { IncidentRow } from '../store/detectionStore';
+import type { ReportNotice } from '../monitor';
 
 /** The Monitor's options that can cross a thread (its logger and launcher cannot: see below). */
 export interface EngineWorkerOptions {
@@ -39,6 +40,7 @@ export type FromEngine =
   | { type: 'log'; line: string }
   | { type: 'changed' }
   | { type: 'incidents'; incidents: IncidentRow[] }
+  | { type: 'report'; notice: ReportNotice }
   | { type: 'capture-launch'; channel: number; entry: string; options: LaunchOptions }
   | { type: 'capture-send'; channel: number; message: ParentMessage }
   | { type: 'capture-disconnect'; channel: number }

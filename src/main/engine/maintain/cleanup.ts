@@ -2,6 +2,7 @@ import type { Logger } from '../log';
 import type { Trigger } from '../schedule/job';
 import { databaseFileBytes, type Db } from '../store/database';
 import { retentionCutoffs, sizeCapBytes, type RetentionCutoffs, type RetentionSettings } from './retention';
+import { removeOldReportFiles } from '../report/reportFiles';
 
 /**
  * The daily cleanup: per-round detail past its retention goes, then the oldest detail while the
@@ -16,7 +17,7 @@ export const DEFAULT_BATCH_SIZE = 5000;
 const VACUUM_PAGES_PER_STEP = 2048;
 
 export interface CleanupOptions {
-  /** The four retention settings; a whole `Settings` object fits. */
+  /** The retention settings; a whole `Settings` object fits. */
   retention: RetentionSettings;
   trigger: Trigger;
   /** The database file, to measure it and its `-wal` on disk. */
@@ -46,6 +47,8 @@ export interface CleanupResult {
   startedAt: number;
   endedAt: number;
   removed: Removed;
+  /** Daily report files (HTML and JSON, in the reports folder) past `retention.reportsDays`. */
+  reportFiles: number;
   /** The database file plus its write-ahead log on disk, before and after. */
   bytesBefore: number;
   bytesAfter: number;
@@ -59,6 +62,7 @@ export interface CleanupRun {
   status: 'running' | 'ok' | 'failed' | 'cancelled';
   error: string | null;
   removed: Removed;
+  reportFiles: number;
   bytesBefore: number | null;
   bytesAfter: number | null;
 }
@@ -146,11 +150,14 @@ export async function runCleanup(db: Db, options: CleanupOptions): Promise<Clean
   log.info('cleanup started', { runId, trigger: options.trigger, cutoffs, capBytes: cap, bytes: bytesBefore });
 
   try {
+    // Report files first: a few files, and nothing in the database points at them.
+    const reportFiles = removeOldReportFiles(options.dbPath, cutoffs.reports);
+    if (reportFiles > 0) db.prepare('UPDATE cleanup_runs SET removed_report_files = ? WHERE id = ?').run(reportFiles, runId);
     const stopped = !(await clean(db, { cutoffs, cap, batchSize, removed, runId, log, stop: () => options.shouldStop?.() === true }));
     const status = stopped ? 'cancelled' : 'ok';
     const { endedAt, bytesAfter } = finish(status, null);
-    log.info(stopped ? 'cleanup cancelled' : 'cleanup finished', { runId, removed, bytesBefore, bytesAfter, ms: endedAt - startedAt });
-    return { runId, status, startedAt, endedAt, removed, bytesBefore, bytesAfter };
+    log.info(stopped ? 'cleanup cancelled' : 'cleanup finished', { runId, removed, reportFiles, bytesBefore, bytesAfter, ms: endedAt - startedAt });
+    return { runId, status, startedAt, endedAt, removed, reportFiles, bytesBefore, bytesAfter };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     try {
@@ -297,15 +304,13 @@ interface RunRow {
   removed_packets: number;
   removed_flows: number;
   removed_for_cap: number;
+  removed_report_files: number;
   bytes_before: number | null;
   bytes_after: number | null;
 }
 
-/** The most recent cleanups, newest first, for status and the settings page. */
-export function lastCleanups(db: Db, limit = 10): CleanupRun[] {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`the number of cleanups to list must be a whole number of at least 1; got ${String(limit)}`);
-  const rows = db.prepare<[number], RunRow>('SELECT * FROM cleanup_runs ORDER BY started_at DESC, id DESC LIMIT ?').all(limit);
-  return rows.map((r) => ({
+function runOf(r: RunRow): CleanupRun {
+  return {
     id: r.id,
     trigger: r.trigger,
     startedAt: r.started_at,
@@ -313,7 +318,19 @@ export function lastCleanups(db: Db, limit = 10): CleanupRun[] {
     status: r.status,
     error: r.error,
     removed: { roundPorts: r.removed_round_ports, connections: r.removed_connections, packets: r.removed_packets, flows: r.removed_flows, trafficWindows: r.removed_traffic_windows, forCap: r.removed_for_cap },
+    reportFiles: r.removed_report_files,
     bytesBefore: r.bytes_before,
     bytesAfter: r.bytes_after,
-  }));
+  };
+}
+
+/** The cleanups that started in [from, to), oldest first, for the daily report. */
+export function lastCleanupsBetween(db: Db, from: number, to: number): CleanupRun[] {
+  return db.prepare<[number, number], RunRow>('SELECT * FROM cleanup_runs WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id').all(from, to).map(runOf);
+}
+
+/** The most recent cleanups, newest first, for status and the settings page. */
+export function lastCleanups(db: Db, limit = 10): CleanupRun[] {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`the number of cleanups to list must be a whole number of at least 1; got ${String(limit)}`);
+  return db.prepare<[number], RunRow>('SELECT * FROM cleanup_runs ORDER BY started_at DESC, id DESC LIMIT ?').all(limit).map(runOf);
 }

@@ -9,7 +9,7 @@ import { checkSetting, type SettingKey, type Settings } from '../../../shared/se
 const DAY_MS = 86_400_000;
 const MEGABYTE = 1024 * 1024;
 
-const RETENTION_KEYS = ['retention.roundPortsDays', 'retention.packetsDays', 'retention.flowsDays', 'retention.maxDatabaseMb'] as const;
+const RETENTION_KEYS = ['retention.roundPortsDays', 'retention.packetsDays', 'retention.flowsDays', 'retention.reportsDays', 'retention.maxDatabaseMb'] as const;
 
 /** The settings a cleanup reads; a whole `Settings` object fits. */
 export type RetentionSettings = Pick<Settings, (typeof RETENTION_KEYS)[number]>;
@@ -22,6 +22,8 @@ export interface RetentionCutoffs {
   packets: number;
   /** Flows whose `first_ts` is before this. */
   flows: number;
+  /** Daily report files whose period ended before this. */
+  reports: number;
 }
 
 function checked<K extends SettingKey>(key: K, value: unknown): Settings[K] {
@@ -50,6 +52,7 @@ export function retentionCutoffs(settings: RetentionSettings, now: number): Rete
     roundPorts: now - s['retention.roundPortsDays'] * DAY_MS,
     packets: now - s['retention.packetsDays'] * DAY_MS,
     flows: now - s['retention.flowsDays'] * DAY_MS,
+    reports: now - s['retention.reportsDays'] * DAY_MS,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Db } from './database';
-import { checkSetting, defaultSettings, isSettingKey, SETTING_KEYS, SETTINGS, type SettingKey, type Settings } from '../../../shared/settings';
+import { checkSetting, defaultSettings, isSecretSetting, isSettingKey, SECRET_MASK, SETTING_KEYS, SETTINGS, type SettingKey, type Settings } from '../../../shared/settings';
 import type { Logger } from '../log';
 
 /** A value rejected by the settings schema; the message names the setting and what it allows. */
@@ -44,7 +44,7 @@ function readRow(key: SettingKey, text: string): { ok: true; value: unknown } | 
   try {
     parsed = JSON.parse(text);
   } catch {
-    return { ok: false, reason: `${key} holds ${JSON.stringify(shorten(text))}, which is not a value Portent can read; ${fallback}` };
+    return { ok: false, reason: `${key} holds ${isSecretSetting(key) ? 'a value' : JSON.stringify(shorten(text))}, which is not a value Portent can read; ${fallback}` };
   }
   const check = checkSetting(key, parsed);
   return check.ok ? { ok: true, value: check.value } : { ok: false, reason: `${check.error}; ${fallback}` };
@@ -78,7 +78,7 @@ export class SettingsStore {
     const problems: SettingProblem[] = [];
     for (const row of this.rows()) {
       const read = readRow(row.key, row.value);
-      if (!read.ok) problems.push({ key: row.key, stored: shorten(row.value), reason: read.reason });
+      if (!read.ok) problems.push({ key: row.key, stored: isSecretSetting(row.key) ? SECRET_MASK : shorten(row.value), reason: read.reason });
     }
     return problems;
   }

@@ -1,7 +1,7 @@
 import { openDatabase } from '../../engine/store/database';
 import { SettingError, SettingsStore } from '../../engine/store/settingsStore';
 import { interfaceExistsCheck } from '../../engine/collect/capture/interfaceSetting';
-import { isSettingKey, SETTING_KEYS, SETTINGS, settingFromText } from '../../../shared/settings';
+import { isSettingKey, SETTING_KEYS, SETTINGS, settingFromText, shownSetting, type SettingKey } from '../../../shared/settings';
 import { UsageError, type Command } from '../command';
 import { resolveDbPath } from '../dbOption';
 import { formatTable } from '../table';
@@ -37,19 +37,21 @@ export const configCommand: Command = {
         const problems = store.problems();
         if (key !== undefined) {
           const k = knownKey(key) as keyof typeof all;
-          ctx.stdout.write(ctx.values.json ? JSON.stringify(all[k]) + '\n' : `${show(all[k])}\n`);
+          const value = shownSetting(k, all[k]);
+          ctx.stdout.write(ctx.values.json ? JSON.stringify(value) + '\n' : `${show(value)}\n`);
           for (const p of problems) if (p.key === k) ctx.stderr.write(`portent config: ${p.reason}\n`);
           return 0;
         }
         if (ctx.values.json) {
-          ctx.stdout.write(JSON.stringify(all, null, 2) + '\n');
+          const shown = Object.fromEntries(SETTING_KEYS.map((k) => [k, shownSetting(k, all[k])]));
+          ctx.stdout.write(JSON.stringify(shown, null, 2) + '\n');
           for (const p of problems) ctx.stderr.write(`portent config: ${p.reason}\n`);
           return 0;
         }
         const changed = store.changed();
         const refused = new Set(problems.map((p) => p.key));
         const mark = (k: keyof typeof all) => (refused.has(k) ? ' !' : changed.has(k) ? ' *' : '');
-        ctx.stdout.write(formatTable(['SETTING', 'VALUE', 'DEFAULT', 'WHAT IT DOES'], SETTING_KEYS.map((k) => [k, show(all[k]) + mark(k), show(SETTINGS[k].default), SETTINGS[k].summary])));
+        ctx.stdout.write(formatTable(['SETTING', 'VALUE', 'DEFAULT', 'WHAT IT DOES'], SETTING_KEYS.map((k) => [k, show(shownSetting(k, all[k])) + mark(k), show(SETTINGS[k].default), SETTINGS[k].summary])));
         if (problems.length > 0) {
           ctx.stdout.write(`\n! A stored value Portent cannot use; set another with \`${portentLine('config set KEY VALUE')}\` or drop it with \`${portentLine('config reset KEY')}\`:\n`);
           for (const p of problems) ctx.stdout.write(`  ${p.reason}\n`);
@@ -65,11 +67,11 @@ export const configCommand: Command = {
       if (value === undefined) throw new UsageError(`config set ${k} needs a value`);
       try {
         const stored = store.set(k, settingFromText(k, value));
-        ctx.stdout.write(`${k} = ${show(stored)}\n`);
+        ctx.stdout.write(`${k} = ${show(shownSetting(k as SettingKey, stored))}\n`);
         return 0;
       } catch (err) {
         if (!(err instanceof SettingError)) throw err;
-        ctx.stderr.write(`portent config: ${err.message}. The previous value stays: ${show(store.get(k))}\n`);
+        ctx.stderr.write(`portent config: ${err.message}. The previous value stays: ${show(shownSetting(k, store.get(k)))}\n`);
         return 1;
       }
     } finally {

@@ -3,6 +3,8 @@ import { createMetrics } from '../../engine/metrics';
 import { Monitor } from '../../engine/monitor';
 import { startMetricsIfEnabled } from '../../engine/metricsServer';
 import type { Status } from '../../../shared/contract';
+import { reportHeadline } from '../../../shared/reportFormat';
+import { reportFile } from '../../engine/report/reportFiles';
 import type { Command } from '../command';
 import { MONITOR_OPTIONS, MONITOR_USAGE, nextStopSignal, openServiceLog, parseMonitorOptions } from '../monitorOptions';
 
@@ -30,6 +32,7 @@ export const runCommand: Command = {
             ctx.stderr.write(line.text + '\n');
           }
         });
+        monitor.on('report', (n) => ctx.stderr.write(`daily report of ${n.day}: ${reportHeadline(n.summary)}; ${reportFile(dbPath, n.day, 'html')}\n`));
       }
       // The registry (and its process collectors) is made at the first scrape, not for a monitor that serves none.
       let engineMetrics: ReturnType<typeof createMetrics> | undefined;

@@ -7,6 +7,7 @@ const PLACES: { view: Route['view']; label: string; href: string }[] = [
   { view: 'ports', label: 'Port history', href: hrefOf({ view: 'ports', range: DEFAULT_RANGE, port: null }) },
   { view: 'connections', label: 'Connections', href: hrefOf({ view: 'connections', range: DEFAULT_RANGE, process: null, host: null }) },
   { view: 'detection', label: 'Detection', href: hrefOf({ view: 'detection' }) },
+  { view: 'report', label: 'Daily report', href: hrefOf({ view: 'report', day: null }) },
   { view: 'settings', label: 'Settings', href: hrefOf({ view: 'settings' }) },
 ];
 

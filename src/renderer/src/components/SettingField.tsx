@@ -63,7 +63,7 @@ export function SettingField({
       Save
     </button>
   );
-  const typed = (type: 'number' | 'text' | 'time', step?: number) => (
+  const typed = (type: 'number' | 'text' | 'time' | 'password', step?: number) => (
     <form
       className="setting-form"
       onSubmit={(e) => {
@@ -136,6 +136,7 @@ export function SettingField({
         {kind.kind === 'number' && typed('number', kind.step)}
         {kind.kind === 'time' && typed('time')}
         {kind.kind === 'text' && typed('text')}
+        {kind.kind === 'secret' && typed('password')}
         {aside && (
           <span id={`${id}-aside`} className="setting-aside">
             {aside}

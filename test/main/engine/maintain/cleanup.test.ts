@@ -141,6 +141,7 @@ describe('runCleanup by age', () => {
       status: 'ok',
       error: null,
       removed: { roundPorts: 12, connections: 0, packets: 25, flows: 6, trafficWindows: 0, forCap: 0 },
+      reportFiles: 0,
       bytesBefore: result.bytesBefore,
       bytesAfter: result.bytesAfter,
     });

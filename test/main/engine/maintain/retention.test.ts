@@ -8,12 +8,12 @@ const NOW = Date.UTC(2025, 5, 15, 3, 30);
 
 describe('retentionCutoffs', () => {
   it('keeps 30 days of round sockets, 7 of packets and 30 of flows by default', () => {
-    expect(retentionCutoffs(defaultSettings(), NOW)).toEqual({ roundPorts: NOW - 30 * DAY, packets: NOW - 7 * DAY, flows: NOW - 30 * DAY });
+    expect(retentionCutoffs(defaultSettings(), NOW)).toEqual({ roundPorts: NOW - 30 * DAY, packets: NOW - 7 * DAY, flows: NOW - 30 * DAY, reports: NOW - 90 * DAY });
   });
 
   it('follows each setting on its own', () => {
-    const settings = { ...defaultSettings(), 'retention.roundPortsDays': 90, 'retention.packetsDays': 1, 'retention.flowsDays': 3650 };
-    expect(retentionCutoffs(settings, NOW)).toEqual({ roundPorts: NOW - 90 * DAY, packets: NOW - DAY, flows: NOW - 3650 * DAY });
+    const settings = { ...defaultSettings(), 'retention.roundPortsDays': 90, 'retention.packetsDays': 1, 'retention.flowsDays': 3650, 'retention.reportsDays': 14 };
+    expect(retentionCutoffs(settings, NOW)).toEqual({ roundPorts: NOW - 90 * DAY, packets: NOW - DAY, flows: NOW - 3650 * DAY, reports: NOW - 14 * DAY });
   });
 
   it('refuses values the settings schema refuses, naming the setting and what it allows', () => {
