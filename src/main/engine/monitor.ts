@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
-import { openDatabase, type Db } from './store/database';
+import { closeDatabase, openDatabase, type Db } from './store/database';
 import { RoundStore } from './store/rounds';
 import { CaptureStore } from './store/captureStore';
 import { IncidentLog, incidentLogFileOf } from './incidentLog';
@@ -248,7 +248,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     } catch (err) {
       this.state = undefined;
       incidentLog?.close();
-      db.close();
+      closeDatabase(db);
       throw err;
     }
   }
@@ -697,7 +697,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     // What is still waiting goes at the next start; connections kept for receivers are let go.
     await Promise.all(state.forwarders.map((f) => f.forwarder.shutdown().catch(() => undefined)));
     state.incidentLog.close();
-    state.db.close();
+    closeDatabase(state.db);
     releaseMonitorFile(this.options.dbPath);
     this.options.log.info('monitor stopped');
   }

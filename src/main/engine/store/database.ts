@@ -163,6 +163,24 @@ function applyMigrations(db: Db, migrations: Migration[], current: number, file:
   }
 }
 
+/**
+ * Closes a database the monitor wrote to, at rest in rollback-journal mode when it can be: a
+ * WAL-mode file without its -shm beside it cannot be read at all from a folder the reader may
+ * not write (SQLite must create the -shm first), so a database copied to read-only media, or
+ * whose folder lost its write bit, would be unreadable by `status` and the other reading
+ * commands. The next start puts it back in WAL mode. When another connection still has it open,
+ * it stays as it is (that one will leave the -wal and -shm behind it anyway).
+ */
+export function closeDatabase(db: Db): void {
+  try {
+    db.pragma('busy_timeout = 0');
+    db.pragma('journal_mode = DELETE');
+  } catch {
+    // Busy (another connection) or read-only: leave it in WAL mode.
+  }
+  db.close();
+}
+
 /** The schema version this build of Portent writes. */
 export function latestSchemaVersion(migrationsDir?: string): number {
   const migrations = loadMigrations(migrationsDir ?? defaultMigrationsDir());

@@ -1,7 +1,7 @@
 import { listConnections } from '../../engine/queries/connections';
 import type { ConnectionEndpoint, Connections } from '../../../shared/contract';
 import { UsageError, type Command, type CommandContext } from '../command';
-import { openExistingDatabase, resolveDbPath } from '../dbOption';
+import { openForReading, resolveDbPath } from '../dbOption';
 import { byteSize, hostPort, isoTime, plural } from '../format';
 import { parseSince } from '../parseTime';
 import { formatTable } from '../table';
@@ -60,7 +60,7 @@ export const connectionsCommand: Command = {
     const from = parseSince(typeof ctx.values.since === 'string' ? ctx.values.since : DEFAULT_SINCE, now);
     const processName = textOption(ctx, 'process');
     const host = textOption(ctx, 'host');
-    const db = openExistingDatabase(resolveDbPath(ctx), { readonly: true });
+    const db = openForReading(resolveDbPath(ctx));
     try {
       const answer = listConnections(db, { from, to: Math.max(now, from) + 1, process: processName, host });
       if (ctx.values.json) {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Db } from '../../engine/store/database';
 import { UsageError, type Command } from '../command';
-import { openExistingDatabase, resolveDbPath } from '../dbOption';
+import { openForReading, resolveDbPath } from '../dbOption';
 import { parseSince } from '../parseTime';
 
 type Row = Record<string, string | number | null>;
@@ -84,7 +84,7 @@ export const exportCommand: Command = {
     // One CSV holds one table; JSON holds all three unless one is chosen.
     if (format === 'csv' && what === undefined) throw new UsageError(`CSV holds one table: add --what ${TABLE_NAMES.join('|')}`);
     const since = typeof ctx.values.since === 'string' ? parseSince(ctx.values.since) : 0;
-    const db = openExistingDatabase(resolveDbPath(ctx));
+    const db = openForReading(resolveDbPath(ctx));
     try {
       // One read transaction: the export is a consistent snapshot while the monitor keeps writing.
       db.exec('BEGIN');

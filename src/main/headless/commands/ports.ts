@@ -1,7 +1,6 @@
-import { openDatabase } from '../../engine/store/database';
 import { RoundStore } from '../../engine/store/rounds';
 import type { Command } from '../command';
-import { resolveDbPath } from '../dbOption';
+import { openForReading, resolveDbPath } from '../dbOption';
 import { parseSince } from '../parseTime';
 import { formatTable } from '../table';
 import { portentLine } from '../../engine/invocation';
@@ -15,7 +14,7 @@ export const portsCommand: Command = {
   options: { since: { type: 'string' }, json: { type: 'boolean' }, db: { type: 'string' } },
   async run(ctx) {
     const since = typeof ctx.values.since === 'string' ? parseSince(ctx.values.since) : 0;
-    const db = openDatabase(resolveDbPath(ctx));
+    const db = openForReading(resolveDbPath(ctx));
     try {
       const ports = new RoundStore(db).ports({ since });
       if (ctx.values.json) {

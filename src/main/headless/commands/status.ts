@@ -4,7 +4,7 @@ import { readStatus } from '../../engine/status';
 import { monitorPlan } from '../../engine/monitorPlan';
 import type { Status } from '../../../shared/contract';
 import type { Command } from '../command';
-import { openExistingDatabase, resolveDbPath } from '../dbOption';
+import { openForReading, resolveDbPath } from '../dbOption';
 import { readWebAddress } from '../webAddress';
 import { megabytes } from '../format';
 import { portentLine } from '../../engine/invocation';
@@ -51,7 +51,7 @@ export const statusCommand: Command = {
   options: { json: { type: 'boolean' }, db: { type: 'string' } },
   async run(ctx) {
     const dbPath = resolveDbPath(ctx);
-    const db = openExistingDatabase(dbPath);
+    const db = openForReading(dbPath);
     try {
       const monitor = readMonitorState(dbPath);
       const plan = monitorPlan(new SettingsStore(db).all(), { roundSeconds: monitor?.roundSeconds ?? 60 });
