@@ -19,6 +19,11 @@ export const METHOD_NAMES = [
   'setSetting',
   'setPaused',
   'snoozeAlerts',
+  'stopIncidentProcess',
+  'revealExecutable',
+  'listAllowRules',
+  'addAllowRule',
+  'removeAllowRule',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -71,6 +71,17 @@ const TEXT: { [K in SettingKey]: SettingText } = {
     help: 'Hours of monitoring the model studies before it may raise an alert.',
   },
   'schedule.detectEveryMinutes': { group: 'Detection', label: 'Look for anomalies every', help: 'The model also learns from new history each time.' },
+  'actions.stopGraceSeconds': {
+    group: 'Alerts',
+    label: "When stopping an incident's process, wait",
+    unit: 'seconds',
+    help: 'A stopped process is asked to exit (SIGTERM) and forced (SIGKILL) if it is still running after this long.',
+  },
+  'actions.rootMayStopOthers': {
+    group: 'Alerts',
+    label: "Let a monitor running as root stop other users' processes",
+    help: 'Off: Portent stops only processes of the user it runs as, whoever that is.',
+  },
   'syslog.target': {
     group: 'Sending incidents elsewhere',
     label: 'Syslog receiver',

@@ -19,6 +19,11 @@ const VALID: Record<MethodName, unknown[]> = {
   setSetting: ['retention.packetsDays', 14],
   setPaused: [true],
   snoozeAlerts: [1_800_000_000_000],
+  stopIncidentProcess: [3, 4242],
+  revealExecutable: [3, 4242],
+  listAllowRules: [],
+  addAllowRule: [{ proto: 'tcp', port: 4444, process: null, exe: '/usr/bin/nc', user: 'alice', fromIncidentId: 3 }],
+  removeAllowRule: [2],
 };
 
 /** What a compromised or confused page might send on any channel. */

@@ -9,6 +9,8 @@ import { portHistory } from '../queries/portHistory';
 import { listConnections } from '../queries/connections';
 import { listDetectionRuns, listModels } from '../queries/runs';
 import type { LiveMonitor } from '../queries/gaps';
+import { AllowRuleStore } from '../store/allowRuleStore';
+import { stopIncidentProcess } from '../actions/incidentActions';
 
 /**
  * What the API needs from a running engine: its database and a few controls. The Monitor
@@ -25,6 +27,8 @@ export interface EngineHost {
   settingsChanged(): void;
   /** Called after the user set an incident's status (the incident log records it). */
   incidentMarked?(id: number): void;
+  /** Called after an allow rule was added or removed, or a process stopped (the window is told). */
+  actionTaken?(): void;
   /** The interfaces capture may use here; this machine's by default (tests pass their own). */
   interfaces?(): InterfaceChoices;
 }
@@ -88,6 +92,24 @@ export function createEngineApi(host: EngineHost): Handlers {
     snoozeAlerts: (until) => {
       host.snooze(until);
       return host.status();
+    },
+    stopIncidentProcess: async (id, pid) => {
+      const action = await stopIncidentProcess(host.db, id, pid);
+      host.actionTaken?.();
+      return action;
+    },
+    // Only the desktop shell can open a file manager; it replaces this (desktop/reveal.ts).
+    revealExecutable: () => ({ ok: false, reason: 'only the desktop app can open the file manager; the executable is named in the incident' }),
+    listAllowRules: () => new AllowRuleStore(host.db).list(),
+    addAllowRule: (input) => {
+      const rule = new AllowRuleStore(host.db).add(input);
+      host.actionTaken?.();
+      return rule;
+    },
+    removeAllowRule: (id) => {
+      const rule = new AllowRuleStore(host.db).remove(id);
+      host.actionTaken?.();
+      return rule;
     },
   };
 }
