@@ -92,12 +92,12 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))("an inci
   it('copies the incident as text and as JSON', async () => {
     await actions().getByRole('button', { name: 'Copy as text' }).click();
     await actions().getByRole('status').filter({ hasText: 'Copied the incident as text.' }).waitFor();
-    const text = await page.evaluate(() => navigator.clipboard.readText());
+    const text = (await page.evaluate('navigator.clipboard.readText()')) as string;
     expect(text).toMatch(/^Portent incident 1 \[(new|seen)\]\nPort 4444\/tcp started listening/);
     expect(text).toContain(`sleep (pid ${target.live.pid}) /usr/bin/sleep, uid ${process.getuid!()}, ports 4444/tcp`);
     await actions().getByRole('button', { name: 'Copy as JSON' }).click();
     await actions().getByRole('status').filter({ hasText: 'Copied the incident as JSON.' }).waitFor();
-    const json = JSON.parse(await page.evaluate(() => navigator.clipboard.readText())) as { id: number; processes: { pid: number }[] };
+    const json = JSON.parse((await page.evaluate('navigator.clipboard.readText()')) as string) as { id: number; processes: { pid: number }[] };
     expect(json.id).toBe(1);
     expect(json.processes.map((p) => p.pid).sort()).toEqual([target.live.pid, reused.live.pid].sort());
   }, 30_000);

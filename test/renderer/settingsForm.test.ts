@@ -5,12 +5,13 @@ import { defaultText, groupSettings, helpOf, inputKind, interfaceOptions, labelO
 describe('settings form', () => {
   it('groups every setting under a heading a user reads, each exactly once', () => {
     const groups = groupSettings();
-    expect(groups.map((g) => g.title)).toEqual(['Alerts', 'Capture', 'History and storage', 'Detection', 'Sending incidents elsewhere']);
+    expect(groups.map((g) => g.title)).toEqual(['Alerts', 'Capture', 'History and storage', 'Detection', 'Stopping a process', 'Sending incidents elsewhere']);
     expect(groups.flatMap((g) => g.keys).sort()).toEqual([...SETTING_KEYS].sort());
     const of = (title: string) => groups.find((g) => g.title === title)?.keys;
     expect(of('Alerts')).toEqual(['notifications.enabled', 'notifications.maxPerHour', 'detection.sensitivity', 'detection.alertsPerDay']);
     expect(of('History and storage')).toEqual(['retention.roundPortsDays', 'retention.flowsDays', 'retention.packetsDays', 'retention.maxDatabaseMb', 'schedule.cleanupAt']);
     expect(of('Detection')).toEqual(['detection.learningHours', 'schedule.detectEveryMinutes']);
+    expect(of('Stopping a process')).toEqual(['actions.stopGraceSeconds', 'actions.rootMayStopOthers']);
   });
 
   it('labels settings in words, with their units, never by their keys', () => {

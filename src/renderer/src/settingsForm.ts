@@ -6,7 +6,7 @@ import { checkSetting, DETECT_EVERY_MINUTES, SETTING_KEYS, SETTINGS, settingFrom
  * how a setting reads and is edited.
  */
 
-export const GROUP_TITLES = ['Alerts', 'Capture', 'History and storage', 'Detection', 'Sending incidents elsewhere'] as const;
+export const GROUP_TITLES = ['Alerts', 'Capture', 'History and storage', 'Detection', 'Stopping a process', 'Sending incidents elsewhere'] as const;
 export type GroupTitle = (typeof GROUP_TITLES)[number];
 
 interface SettingText {
@@ -72,13 +72,13 @@ const TEXT: { [K in SettingKey]: SettingText } = {
   },
   'schedule.detectEveryMinutes': { group: 'Detection', label: 'Look for anomalies every', help: 'The model also learns from new history each time.' },
   'actions.stopGraceSeconds': {
-    group: 'Alerts',
+    group: 'Stopping a process',
     label: "When stopping an incident's process, wait",
     unit: 'seconds',
     help: 'A stopped process is asked to exit (SIGTERM) and forced (SIGKILL) if it is still running after this long.',
   },
   'actions.rootMayStopOthers': {
-    group: 'Alerts',
+    group: 'Stopping a process',
     label: "Let a monitor running as root stop other users' processes",
     help: 'Off: Portent stops only processes of the user it runs as, whoever that is.',
   },
