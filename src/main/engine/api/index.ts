@@ -27,8 +27,6 @@ export interface EngineHost {
   settingsChanged(): void;
   /** Called after the user set an incident's status (the incident log records it). */
   incidentMarked?(id: number): void;
-  /** Called after an allow rule was added or removed, or a process stopped (the window is told). */
-  actionTaken?(): void;
   /** The interfaces capture may use here; this machine's by default (tests pass their own). */
   interfaces?(): InterfaceChoices;
 }
@@ -93,23 +91,12 @@ export function createEngineApi(host: EngineHost): Handlers {
       host.snooze(until);
       return host.status();
     },
-    stopIncidentProcess: async (id, pid) => {
-      const action = await stopIncidentProcess(host.db, id, pid);
-      host.actionTaken?.();
-      return action;
-    },
+    stopIncidentProcess: (id, pid) => stopIncidentProcess(host.db, id, pid),
     // Only the desktop shell can open a file manager; it replaces this (desktop/reveal.ts).
     revealExecutable: () => ({ ok: false, reason: 'only the desktop app can open the file manager; the executable is named in the incident' }),
     listAllowRules: () => new AllowRuleStore(host.db).list(),
-    addAllowRule: (input) => {
-      const rule = new AllowRuleStore(host.db).add(input);
-      host.actionTaken?.();
-      return rule;
-    },
-    removeAllowRule: (id) => {
-      const rule = new AllowRuleStore(host.db).remove(id);
-      host.actionTaken?.();
-      return rule;
-    },
+    // Detection reads the rules at each run: a change needs nothing else.
+    addAllowRule: (input) => new AllowRuleStore(host.db).add(input),
+    removeAllowRule: (id) => new AllowRuleStore(host.db).remove(id),
   };
 }
