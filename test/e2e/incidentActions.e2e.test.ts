@@ -135,7 +135,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))("an inci
     const status = dialog.getByRole('status');
     await status.waitFor({ timeout: 15_000 });
     expect(await status.innerText()).toMatch(new RegExp(`^refused: pid ${reused.live.pid} now belongs to another process`));
-    await page.screenshot({ path: path.join(SHOTS, 'incident-actions-refused.png'), fullPage: true });
+    await page.screenshot({ path: path.join(SHOTS, 'incident-actions-refused.png') });
     await dialog.getByRole('button', { name: 'Close' }).click();
     expect(alive(reused.live.pid)).toBe(true);
     expect(await actions().getByRole('list', { name: 'What was done' }).getByRole('listitem').count()).toBe(2);
