@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MethodName } from './methods';
+import { AllowRuleInputSchema, AllowRuleSchema } from './allowRule';
 
 export { channelOf, METHOD_NAMES, type MethodName } from './methods';
 
@@ -197,7 +198,40 @@ export const FlowSummarySchema = z.object({
 });
 export type FlowSummary = z.infer<typeof FlowSummarySchema>;
 
+/**
+ * A process an incident names, with what identifies it beyond its pid as read when the incident
+ * was created: its start time in clock ticks since boot (null: not read, so it is never
+ * signalled) and its executable. Ports: those of the incident it held.
+ */
+export const IncidentProcessSchema = z.object({
+  pid: z.number().int().positive(),
+  startTicks: z.number().int().nonnegative().nullable(),
+  exe: z.string().nullable(),
+  name: z.string().nullable(),
+  uid: z.number().int().nonnegative().nullable(),
+  ports: z.array(z.object({ proto, port: portNumber })),
+});
+export type IncidentProcess = z.infer<typeof IncidentProcessSchema>;
+
+/**
+ * Something done about an incident and how it ended. stop: sigterm (ended on SIGTERM), sigkill
+ * (needed SIGKILL after the grace period), gone (had already ended), refused (not signalled:
+ * detail says why), failed (signalled and still running).
+ */
+export const IncidentActionSchema = z.object({
+  at: time,
+  action: z.literal('stop'),
+  pid: z.number().int().nullable(),
+  outcome: z.enum(['sigterm', 'sigkill', 'gone', 'refused', 'failed']),
+  detail: z.string(),
+});
+export type IncidentAction = z.infer<typeof IncidentActionSchema>;
+
 export const IncidentDetailSchema = IncidentSummarySchema.extend({
+  /** The processes it names, as recorded when it was created (what stopping one checks against). */
+  processes: z.array(IncidentProcessSchema),
+  /** What was done about it, oldest first. */
+  actions: z.array(IncidentActionSchema),
   /** Scores of the incident's rounds and of some rounds either side, oldest first. */
   scores: z.array(ScorePointSchema),
   /** Flows recorded in the incident's rounds (largest first, bounded). */
@@ -505,6 +539,22 @@ export const contract = {
   getReport: { args: z.tuple([z.strictObject({ day: reportDay.optional() })]), result: DailyReportSchema },
   /** Reports built, newest first. */
   listReports: { args: z.tuple([z.object({ limit: z.number().int().min(1).max(1000) })]), result: z.array(ReportEntrySchema) },
+  /**
+   * Stops one of an incident's processes (SIGTERM, then SIGKILL after the grace period), only if
+   * it is still the process the incident recorded and the monitor may signal it; the outcome is
+   * recorded on the incident and returned (a refusal too, with why).
+   */
+  stopIncidentProcess: { args: z.tuple([id, z.number().int().positive()]), result: IncidentActionSchema },
+  /** Shows an incident process's executable in the file manager (the desktop app only; elsewhere says why not). */
+  revealExecutable: {
+    args: z.tuple([id, z.number().int().positive()]),
+    result: z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), path: z.string() }), z.object({ ok: z.literal(false), reason: z.string() })]),
+  },
+  /** Rules that a port or program is expected from now on, oldest first. */
+  listAllowRules: { args: z.tuple([]), result: z.array(AllowRuleSchema) },
+  addAllowRule: { args: z.tuple([AllowRuleInputSchema]), result: AllowRuleSchema },
+  /** Deletes a rule; detection alerts on what it allowed again from the next round on. */
+  removeAllowRule: { args: z.tuple([id]), result: AllowRuleSchema },
   /** Silences notifications until the given time; null ends a snooze. */
   snoozeAlerts: { args: z.tuple([time.nullable()]), result: StatusSchema },
 } as const satisfies Record<MethodName, MethodSpec>;

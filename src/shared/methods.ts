@@ -21,6 +21,11 @@ export const METHOD_NAMES = [
   'snoozeAlerts',
   'getReport',
   'listReports',
+  'stopIncidentProcess',
+  'revealExecutable',
+  'listAllowRules',
+  'addAllowRule',
+  'removeAllowRule',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -141,6 +141,16 @@ export const SETTINGS = {
     default: 4,
     summary: 'Most notifications shown in an hour; the rest are counted in the tray',
   },
+  'actions.stopGraceSeconds': {
+    schema: wholeNumber(1, 60, 'seconds'),
+    default: 5,
+    summary: 'Seconds a process stopped from an incident has to exit after SIGTERM before it is sent SIGKILL',
+  },
+  'actions.rootMayStopOthers': {
+    schema: boolean(),
+    default: false,
+    summary: "When the monitor runs as root, whether stopping an incident's process may signal another user's process (otherwise only the monitor's own user's)",
+  },
   'syslog.target': {
     schema: z
       .string({ error: SYSLOG_MESSAGE })

@@ -209,7 +209,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
     await page.goto(`${origin}/#/incidents/${incidentId}`);
     const detail = page.getByRole('article');
     await detail.getByRole('heading', { name: `Incident ${incidentId}` }).waitFor();
-    const row = detail.getByRole('row').filter({ hasText: `${heldPort}/tcp` });
+    const row = detail.getByRole('table', { name: 'Contributing ports' }).getByRole('row').filter({ hasText: `${heldPort}/tcp` });
     const text = await row.innerText();
     expect(text).toContain('appeared');
     expect(text).toContain(`pid ${process.pid}`);

@@ -5,7 +5,7 @@ import { defaultText, groupSettings, helpOf, inputKind, interfaceOptions, labelO
 describe('settings form', () => {
   it('groups every setting under a heading a user reads, each exactly once', () => {
     const groups = groupSettings();
-    expect(groups.map((g) => g.title)).toEqual(['Alerts', 'Capture', 'History and storage', 'Detection', 'Daily report', 'Sending incidents elsewhere']);
+    expect(groups.map((g) => g.title)).toEqual(['Alerts', 'Capture', 'History and storage', 'Detection', 'Daily report', 'Stopping a process', 'Sending incidents elsewhere']);
     expect(groups.flatMap((g) => g.keys).sort()).toEqual([...SETTING_KEYS].sort());
     const of = (title: string) => groups.find((g) => g.title === title)?.keys;
     expect(of('Alerts')).toEqual(['notifications.enabled', 'notifications.maxPerHour', 'detection.sensitivity', 'detection.alertsPerDay']);
@@ -14,6 +14,7 @@ describe('settings form', () => {
       'report.enabled', 'report.dailyAt', 'report.smtp.host', 'report.smtp.port', 'report.smtp.tls', 'report.smtp.user', 'report.smtp.password', 'report.smtp.from', 'report.smtp.to',
     ]);
     expect(of('Detection')).toEqual(['detection.learningHours', 'schedule.detectEveryMinutes']);
+    expect(of('Stopping a process')).toEqual(['actions.stopGraceSeconds', 'actions.rootMayStopOthers']);
   });
 
   it('labels settings in words, with their units, never by their keys', () => {

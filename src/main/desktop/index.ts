@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, dialog, session } from 'electron';
+import { app, dialog, session, shell } from 'electron';
 import { EngineClient } from '../engine/host/engineClient';
 import { startMetricsIfEnabled } from '../engine/metricsServer';
 import { subscribeEngineEvents } from '../engine/monitorEvents';
@@ -16,6 +17,7 @@ import { ElectronTrayView } from './tray';
 import { TrayController } from './trayController';
 import { IncidentAlerts } from './alerts';
 import { showNotification } from './notify';
+import { withDesktopActions } from './reveal';
 import { createAutostart, launchCommand, launchedHidden } from './autostart';
 import { APP_ENTRY, incidentRoute, isTrustedSenderFacts, reportRoute } from './trust';
 
@@ -89,7 +91,8 @@ if (!app.requestSingleInstanceLock()) {
       dialog.showErrorBox('Portent stopped', `Portent's engine stopped unexpectedly (${err.message}). Start Portent again; its log is ${path.join(path.dirname(dbPath), 'logs', 'desktop.log')}.`);
       app.exit(1);
     });
-    const api = running.handlers;
+    // "Show the executable" opens the file manager, which only this shell can do.
+    const api = withDesktopActions(running.handlers, { exists: (p) => fs.existsSync(p), showItemInFolder: (p) => shell.showItemInFolder(p) });
     // Prometheus metrics, when the metrics.enabled setting asks for them (docs/fleet.md).
     const metrics = await startMetricsIfEnabled({ settings: (await api.getSettings()).values, dbPath, read: () => running.metrics(), log });
     app.on('will-quit', () => void metrics?.close());

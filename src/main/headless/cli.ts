@@ -4,6 +4,8 @@ import { realpathSync } from 'node:fs';
 import { PORTENT_VERSION } from '../../shared/version';
 import { DatabaseOpenError } from '../engine/store/database';
 import { MonitorBusyError } from '../engine/monitorFile';
+import { IncidentActionError } from '../engine/actions/incidentActions';
+import { AllowRuleError } from '../engine/store/allowRuleStore';
 import { EngineStartError } from '../engine/host/engineClient';
 import { UsageError, type Command, type CommandContext } from './command';
 import { invocationOf, portentCommand } from '../engine/invocation';
@@ -16,6 +18,7 @@ import { exportCommand } from './commands/export';
 import { statusCommand } from './commands/status';
 import { interfacesCommand } from './commands/interfaces';
 import { anomaliesCommand } from './commands/anomalies';
+import { allowCommand } from './commands/allow';
 import { detectCommand } from './commands/detect';
 import { portsCommand } from './commands/ports';
 import { runCommand } from './commands/run';
@@ -36,6 +39,7 @@ const COMMANDS: Command[] = [
   detectCommand,
   anomaliesCommand,
   reportCommand,
+  allowCommand,
   configCommand,
   exportCommand,
   cleanupCommand,
@@ -98,10 +102,11 @@ export interface CliIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** Runs one CLI invocation and resolves to its exit code; never calls process.exit itself. */
-export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin }): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     io.stdout.write(helpText(io.env));
@@ -135,6 +140,10 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     if (err instanceof UsageError) {
       io.stderr.write(`portent ${command.name}: ${err.message}\nUsage: ${portentCommand(io.env)} ${command.name} ${command.usage}\n`);
       return 2;
+    }
+    if (err instanceof IncidentActionError || err instanceof AllowRuleError) {
+      io.stderr.write(`portent ${command.name}: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof DatabaseOpenError || err instanceof MonitorBusyError || err instanceof EngineStartError) {
       io.stderr.write(`portent: ${err.message}\n`);

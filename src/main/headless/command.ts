@@ -9,6 +9,8 @@ export interface CommandContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
+  /** Where a command reads a typed answer (a confirmation); absent: nothing can be asked. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export interface Command {

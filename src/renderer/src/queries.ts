@@ -1,5 +1,6 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { SettingKey } from '../../shared/settings';
+import type { AllowRuleFields } from '../../shared/allowRule';
 import { useEffect } from 'react';
 import { api, subscribeEngineEvents } from './transport';
 import type { Interval } from './timeRange';
@@ -23,6 +24,7 @@ export const keys = {
   settings: ['settings'] as const,
   report: (day: string | null) => ['report', day] as const,
   reports: ['reports'] as const,
+  allowRules: ['allowRules'] as const,
 };
 
 /** The fallback poll: events do the work; this only covers a stream that died unnoticed. */
@@ -69,6 +71,39 @@ export function useSetIncidentStatus() {
       void client.invalidateQueries({ queryKey: keys.incident(id) });
       void client.invalidateQueries({ queryKey: keys.status });
     },
+  });
+}
+
+/** Stops one of an incident's processes; the outcome is recorded on the incident, so it is re-read. */
+export function useStopProcess() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, pid }: { id: number; pid: number }) => api.stopIncidentProcess(id, pid),
+    onSettled: (_r, _e, { id }) => void client.invalidateQueries({ queryKey: keys.incident(id) }),
+  });
+}
+
+export function useRevealExecutable() {
+  return useMutation({ mutationFn: ({ id, pid }: { id: number; pid: number }) => api.revealExecutable(id, pid) });
+}
+
+export function useAllowRules() {
+  return useQuery({ queryKey: keys.allowRules, queryFn: () => api.listAllowRules() });
+}
+
+export function useAddAllowRule() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: AllowRuleFields) => api.addAllowRule(input),
+    onSuccess: () => void client.invalidateQueries({ queryKey: keys.allowRules }),
+  });
+}
+
+export function useRemoveAllowRule() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) => api.removeAllowRule(id),
+    onSettled: () => void client.invalidateQueries({ queryKey: keys.allowRules }),
   });
 }
 

@@ -6,7 +6,7 @@ import { checkSetting, DETECT_EVERY_MINUTES, isSecretSetting, SETTING_KEYS, SETT
  * how a setting reads and is edited.
  */
 
-export const GROUP_TITLES = ['Alerts', 'Capture', 'History and storage', 'Detection', 'Daily report', 'Sending incidents elsewhere'] as const;
+export const GROUP_TITLES = ['Alerts', 'Capture', 'History and storage', 'Detection', 'Daily report', 'Stopping a process', 'Sending incidents elsewhere'] as const;
 export type GroupTitle = (typeof GROUP_TITLES)[number];
 
 interface SettingText {
@@ -81,6 +81,17 @@ const TEXT: { [K in SettingKey]: SettingText } = {
   'report.smtp.password': { group: 'Daily report', label: 'SMTP password', help: 'Stored in Portent\'s database, never logged or shown again.' },
   'report.smtp.from': { group: 'Daily report', label: 'Send it from', help: 'One address; empty uses the SMTP user.' },
   'report.smtp.to': { group: 'Daily report', label: 'Send it to', help: 'Addresses separated by commas. Empty: no e-mail.' },
+  'actions.stopGraceSeconds': {
+    group: 'Stopping a process',
+    label: "When stopping an incident's process, wait",
+    unit: 'seconds',
+    help: 'A stopped process is asked to exit (SIGTERM) and forced (SIGKILL) if it is still running after this long.',
+  },
+  'actions.rootMayStopOthers': {
+    group: 'Stopping a process',
+    label: "Let a monitor running as root stop other users' processes",
+    help: 'Off: Portent stops only processes of the user it runs as, whoever that is.',
+  },
   'syslog.target': {
     group: 'Sending incidents elsewhere',
     label: 'Syslog receiver',

@@ -76,6 +76,9 @@ export function httpApi(): PortentApi {
 
 export const api: PortentApi = window.portent ?? httpApi();
 
+/** In the desktop app (not the page `portent serve` serves): only there can a file manager be opened. */
+export const inDesktopApp = window.portent !== undefined;
+
 /**
  * Reads `portent serve`'s event stream (server-sent events over fetch, since EventSource cannot
  * send the bearer header) until `signal` aborts; resolves when the stream ends.

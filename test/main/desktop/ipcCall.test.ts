@@ -21,6 +21,11 @@ const VALID: Record<MethodName, unknown[]> = {
   snoozeAlerts: [1_800_000_000_000],
   getReport: [{ day: '2026-12-05' }],
   listReports: [{ limit: 30 }],
+  stopIncidentProcess: [3, 4242],
+  revealExecutable: [3, 4242],
+  listAllowRules: [],
+  addAllowRule: [{ proto: 'tcp', port: 4444, process: null, exe: '/usr/bin/nc', user: 'alice', fromIncidentId: 3 }],
+  removeAllowRule: [2],
 };
 
 /** What a compromised or confused page might send on any channel. */

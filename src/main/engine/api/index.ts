@@ -12,6 +12,8 @@ import type { LiveMonitor } from '../queries/gaps';
 import { reportForDay } from '../report/dailyReport';
 import { ReportStore } from '../report/reportStore';
 import { isSecretSetting, isSettingKey, SECRET_MASK, shownSetting, type SettingKey } from '../../../shared/settings';
+import { AllowRuleStore } from '../store/allowRuleStore';
+import { stopIncidentProcess } from '../actions/incidentActions';
 
 /**
  * What the API needs from a running engine: its database and a few controls. The Monitor
@@ -102,5 +104,12 @@ export function createEngineApi(host: EngineHost): Handlers {
     },
     getReport: ({ day }) => reportForDay({ db: host.db, dbPath: host.dbPath ?? host.db.name, settings: settings().all(), now: host.clock?.() ?? Date.now() }, day),
     listReports: ({ limit }) => new ReportStore(host.db).list(limit),
+    stopIncidentProcess: (id, pid) => stopIncidentProcess(host.db, id, pid),
+    // Only the desktop shell can open a file manager; it replaces this (desktop/reveal.ts).
+    revealExecutable: () => ({ ok: false, reason: 'only the desktop app can open the file manager; the executable is named in the incident' }),
+    listAllowRules: () => new AllowRuleStore(host.db).list(),
+    // Detection reads the rules at each run: a change needs nothing else.
+    addAllowRule: (input) => new AllowRuleStore(host.db).add(input),
+    removeAllowRule: (id) => new AllowRuleStore(host.db).remove(id),
   };
 }

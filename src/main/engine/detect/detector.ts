@@ -14,6 +14,9 @@ import { windowsFor } from './windows';
 import { isHeldOut } from './holdout';
 import { DEFAULT_BUDGET } from './threshold';
 import { detectTraffic, TRAFFIC_BUDGET_SHARE, type TrafficResult } from '../traffic/trafficDetector';
+import { ActionStore, procIdentity, type IdentityReader } from '../store/actionStore';
+import { AllowRuleStore } from '../store/allowRuleStore';
+import { allowedCauses } from './allowed';
 
 /**
  * Share of the threshold in force at or above which a normal round's score is left out of the
@@ -77,6 +80,8 @@ export interface DetectorOptions {
   trafficModelFile?: string;
   /** Rounds per traffic window (default 10). */
   trafficWindowRounds?: number;
+  /** Reads an incident process's start time and executable when the incident is recorded (default: /proc). */
+  identity?: IdentityReader;
 }
 
 export interface DetectionResult {
@@ -116,7 +121,7 @@ export async function runDetection(o: DetectorOptions): Promise<DetectionResult>
         const t = await detectTraffic({
           db: o.db, modelFile: o.trafficModelFile ?? path.join(path.dirname(o.modelDir), 'traffic-model.json'), log: o.log, runId, now, random: o.random ?? Math.random,
           minTrainingRounds: o.minTrainingRounds ?? DEFAULT_MIN_TRAINING_ROUNDS, alertsPerDay: budget * ROUNDS_A_DAY * TRAFFIC_BUDGET_SHARE, sensitivity: o.sensitivity,
-          windowRounds: o.trafficWindowRounds, shouldStop: o.shouldStop,
+          windowRounds: o.trafficWindowRounds, shouldStop: o.shouldStop, identity: o.identity,
         });
         const { incidents, ...summary } = t;
         const known = new Set(result.incidents.map((i) => i.id));
@@ -222,10 +227,15 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     const changes =
       threshold === null ? new Map<number, ChangeCause[]>() : ownerChangeCauses(store.ownerChanges(unscored.map((r) => r.id), KNOWN_PORT_ROUNDS, { proto: 'udp', lo: ephLo, hi: ephHi }));
     const changedOwner = new Map([...changes.values()].flat().map((c) => [`${c.roundId}:${c.cell}`, c.owner]));
+    // What the user said is expected from now on raises nothing and is learned as normal.
+    const allow = allowedCauses(new AllowRuleStore(o.db).list(), store);
     const own: ScoredRound[] = unscored.map((r, i) => {
-      const ownerChanges = changes.get(r.id);
-      const anomalous = threshold !== null && (scores[i]!.score > threshold || ownerChanges !== undefined);
-      return { roundId: r.id, startedAt: r.startedAt, score: scores[i]!.score, anomalous, cells: scores[i]!.cells, ownerChanges };
+      const kept = threshold === null ? null : allow(r.id, scores[i]!.cells ?? [], changes.get(r.id) ?? [], threshold);
+      const ownerChanges = kept ? (kept.ownerChanges.length > 0 ? kept.ownerChanges : undefined) : changes.get(r.id);
+      const cells = kept ? kept.cells : scores[i]!.cells;
+      const above = kept ? kept.above : scores[i]!.score > (threshold ?? Infinity);
+      const anomalous = threshold !== null && (above || ownerChanges !== undefined);
+      return { roundId: r.id, startedAt: r.startedAt, score: scores[i]!.score, anomalous, cells, ownerChanges };
     });
     const tracked =
       threshold === null
@@ -235,12 +245,12 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
             maxStepMs,
             occupiedCells: (r) => new Set(byId.get(r.roundId)!.active),
             ownerOf: (c, r) => changedOwner.get(`${r.roundId}:${c.cell}`) ?? store.holderAt(c.proto, c.port, r.roundId),
-            open: unscored.length > 0 ? openIncidents(store, context, unscored[0]!, maxStepMs) : [],
+            open: unscored.length > 0 ? allow.open(openIncidents(store, context, unscored[0]!, maxStepMs), context.at(-1)?.id ?? 0) : [],
           });
     const scored = tracked.rounds;
     const scoreMs = performance.now() - t0;
     store.saveScores(runId, meta.version, scored.map((s) => ({ roundId: s.roundId, score: s.score, threshold, anomalous: s.anomalous })));
-    const incidents = threshold === null ? [] : recordIncidents(store, runId, tracked.incidents, threshold);
+    const incidents = threshold === null ? [] : recordIncidents(store, new ActionStore(o.db, o.identity ?? procIdentity, now), runId, tracked.incidents, threshold);
     if (scope === 'score') {
       o.log.debug('rounds scored', { scored: scored.length, incidents: incidents.length, threshold, scoreMs: Math.round(scoreMs) });
       return {
@@ -390,7 +400,7 @@ export function trainingWindows(store: DetectionStore, db: Db, targets: readonly
  * Stores what the tracker found: a new incident per new cause, and continued incidents extended
  * with their explanation widened to every port they hold (the sentence describes all of them).
  */
-function recordIncidents(store: DetectionStore, runId: number, tracked: readonly TrackedIncident[], threshold: number): DetectionResult['incidents'] {
+function recordIncidents(store: DetectionStore, actions: ActionStore, runId: number, tracked: readonly TrackedIncident[], threshold: number): DetectionResult['incidents'] {
   const out: DetectionResult['incidents'] = [];
   for (const t of tracked) {
     const first = t.rounds[0]!;
@@ -398,6 +408,11 @@ function recordIncidents(store: DetectionStore, runId: number, tracked: readonly
     // Facts about each port as of the incident's last round: a port that appeared after the
     // onset (a listener the same process added) still has its holder named.
     const ports = explain(store, t, last.roundId);
+    // Who holds its ports now, with the start time that tells them from a later process with the
+    // same pid (a vanished port's last holder has gone, and is not recorded).
+    const processes = ports
+      .filter((p) => p.pid !== null && p.direction !== 'vanished')
+      .map((p) => ({ pid: p.pid!, exe: p.exe, name: p.process, seenAt: last.startedAt }));
     if (t.continues !== null) {
       const earlier = store.incident(t.continues)!;
       const merged = mergePorts(earlier.ports, earlier.rounds, ports, t.rounds.length);
@@ -407,6 +422,7 @@ function recordIncidents(store: DetectionStore, runId: number, tracked: readonly
       });
       // A listener that opened while the incident was already running is news: unseen again.
       if (t.grew) store.setIncidentStatus(earlier.id, 'new');
+      actions.recordProcesses(earlier.id, processes);
       out.push({ ...store.incident(earlier.id)!, grew: t.grew });
       continue;
     }
@@ -414,6 +430,7 @@ function recordIncidents(store: DetectionStore, runId: number, tracked: readonly
       startRoundId: first.roundId, endRoundId: last.roundId, startedAt: first.startedAt, endedAt: last.startedAt, rounds: t.rounds.length,
       peakScore: t.peak, threshold, sentence: sentence(ports, first.startedAt), ports,
     });
+    actions.recordProcesses(id, processes);
     out.push(store.incident(id)!);
   }
   return out;
@@ -441,14 +458,14 @@ function explain(store: DetectionStore, t: TrackedIncident, lastRoundId: number)
  * Owner changes as causes, by round. A rule, not a reconstruction error: each gets the largest
  * error the model can give (LOGIT_CAP nats), so it ranks with the surest surprises.
  */
-type ChangeCause = Cause & { roundId: number; owner: Owner };
+type ChangeCause = Cause & { roundId: number; owner: Owner; user: string | null };
 
 function ownerChangeCauses(changes: readonly OwnerChange[]): Map<number, ChangeCause[]> {
   const out = new Map<number, ChangeCause[]>();
   for (const ch of changes) {
     const cause = {
       roundId: ch.roundId, cell: cellOf(ch.proto, ch.port, CHANNELS), port: ch.port, proto: ch.proto, occupied: true, expected: 0, error: LOGIT_CAP,
-      newOwner: { process: ch.usual[0]!.name, exe: ch.usual[0]!.exe }, owner: { pid: ch.pid, exe: ch.holder.exe, process: ch.holder.name },
+      newOwner: { process: ch.usual[0]!.name, exe: ch.usual[0]!.exe }, owner: { pid: ch.pid, exe: ch.holder.exe, process: ch.holder.name }, user: ch.holder.user,
     };
     const list = out.get(ch.roundId) ?? [];
     // One cause per (round, port), however many sockets the newcomer holds.

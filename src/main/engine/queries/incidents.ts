@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { Db } from '../store/database';
 import { DetectionStore } from '../store/detectionStore';
+import { ActionStore } from '../store/actionStore';
 import type { FlowSummary, IncidentDetail, IncidentSummary, MethodArgs, ScorePoint } from '../../../shared/contract';
 
 export type ListIncidentsArgs = MethodArgs<'listIncidents'>[0];
@@ -161,10 +162,14 @@ function dnsNamesOf(db: Db, startedAt: number, endedAt: number): string[] {
   return [...names].sort().slice(0, MAX_DNS_NAMES);
 }
 
-/** One incident with what the detail view shows: scores around it, its traffic and DNS names. */
+/** One incident with what the detail view shows: its processes and what was done about them, scores around it, its traffic and DNS names. */
 export function getIncident(db: Db, id: number): IncidentDetail {
   const s = summary(db, id);
-  return { ...s, scores: scoresAround(db, s.startedAt, s.endedAt), flows: flowsOf(db, s.startedAt, s.endedAt), dns: dnsNamesOf(db, s.startedAt, s.endedAt) };
+  const actions = new ActionStore(db);
+  return {
+    ...s, processes: actions.processes(id), actions: actions.actions(id),
+    scores: scoresAround(db, s.startedAt, s.endedAt), flows: flowsOf(db, s.startedAt, s.endedAt), dns: dnsNamesOf(db, s.startedAt, s.endedAt),
+  };
 }
 
 /**

@@ -368,6 +368,17 @@ export class DetectionStore {
     return id === undefined ? { process: null, exe: null, pid: null } : this.holder(id, atRoundId);
   }
 
+  /** Who held a port in a round (or last before it), as the allow rules match it: name, executable and user. */
+  holderIdentity(proto: 'tcp' | 'udp', port: number, atRoundId: number): Identity {
+    const h = this.db
+      .prepare<[string, number, number], Identity>(
+        `SELECT pr.name, pr.exe, pr.user FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id LEFT JOIN processes pr ON pr.id = rp.process_id
+         WHERE p.proto = ? AND p.port = ? AND rp.round_id <= ? ORDER BY rp.round_id DESC, rp.pid IS NULL LIMIT 1`,
+      )
+      .get(proto, port, atRoundId);
+    return { name: h?.name ?? null, exe: h?.exe ?? null, user: h?.user ?? null };
+  }
+
   private holder(portId: number, atRoundId: number): { process: string | null; exe: string | null; pid: number | null } {
     const h = this.db
       .prepare<[number, number], { pid: number | null; process: string | null; exe: string | null }>(

@@ -11,6 +11,9 @@ import { PortRarity } from './portRarity';
 import { readTrafficWindows, type TrafficWindow } from './trafficWindows';
 import type { TrafficRow } from './trafficRow';
 import { TrafficVae, type TrafficVaeState } from './vae';
+import { ActionStore, procIdentity, type IdentityReader } from '../store/actionStore';
+import { AllowRuleStore } from '../store/allowRuleStore';
+import { namesProgramOnly, ruleAllows } from '../../../shared/allowRule';
 import { classify, dnsZoneRows, drivingFeatures, endpointRow, probeRows, telling, trafficSentence } from './trafficExplain';
 
 /**
@@ -78,6 +81,8 @@ export interface TrafficOptions {
   /** Near misses (a share of the threshold in force) are left out of the next calibration. */
   nearMiss?: number;
   shouldStop?: () => boolean;
+  /** Reads an incident process's start time and executable when the incident is recorded (default: /proc). */
+  identity?: IdentityReader;
 }
 
 export interface TrafficResult {
@@ -183,6 +188,10 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     const learning = learningOf(meta, vae, roundsNeeded);
     const threshold = learning ? null : meta.threshold;
     const scored: Scored[] = [];
+    // A program the user said is expected from now on (a rule naming it and no port: traffic is
+    // not tied to one listening port) raises nothing, and its windows are learned as normal.
+    const programRules = new AllowRuleStore(o.db).list().filter(namesProgramOnly);
+    const allowed = (row: TrafficRow) => row.process !== null && programRules.some((r) => ruleAllows(r, { process: row.process!.name, exe: row.process!.exe, user: row.process!.user }));
     // The first hour of rounds of a history is scored but not learned: every remote end is "never
     // seen" then, because recording just began, not because the machine does something new.
     const warm = warmupEnd(o.db, o.warmupRounds ?? 60);
@@ -197,7 +206,7 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
       const inputs = w.rows.map((r) => withContext(r.features, meta.habits[habitKey(r.processId)], [rarity.share(r)]));
       const scores = vae && vae.trained ? vae.score(inputs) : w.rows.map(() => 0);
       const first = scored.length;
-      w.rows.forEach((row, i) => scored.push({ window: w, row, input: inputs[i]!, score: scores[i]!, anomalous: threshold !== null && scores[i]! > threshold, heldOut: isHeldOutWindow(w.lastRoundId) }));
+      w.rows.forEach((row, i) => scored.push({ window: w, row, input: inputs[i]!, score: scores[i]!, anomalous: threshold !== null && scores[i]! > threshold && !allowed(row), heldOut: isHeldOutWindow(w.lastRoundId) }));
       // Habits learn every normal window after the warm-up, held out or not (they are context, not training targets).
       if (w.startedAt >= warm) for (const s of scored.slice(first)) if (!s.anomalous) learnHabit(meta.habits, s.row.processId, s.row.features);
     }
@@ -307,6 +316,9 @@ function firstRoundToScore(db: Db, scoredThrough: number | null, maxRounds: numb
  */
 function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: DetectionStore, scored: readonly Scored[], threshold: number, vae: TrafficVae, scoredThrough: number | null): IncidentRow[] {
   const touched = new Map<number, IncidentRow>();
+  const actions = new ActionStore(o.db, o.identity ?? procIdentity, o.now);
+  // The processes behind a window, with the start time that tells each from a later one given its pid.
+  const seen = (s: Scored) => s.row.pids.map((pid) => ({ pid, exe: s.row.process?.exe ?? null, name: s.row.process?.name ?? null, seenAt: s.window.endedAt }));
   // The last round of the window before each window, to find the incident a window continues.
   const windowsInOrder = [...new Set(scored.map((s) => s.window))];
   const lastBefore = new Map<TrafficWindow, number | null>();
@@ -326,6 +338,7 @@ function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: Det
         endRoundId: s.window.lastRoundId, endedAt: s.window.endedAt, rounds: open.rounds + s.window.rounds, peakScore: Math.max(open.peakScore, s.score),
         sentence: open.sentence, endpoints: mergeEndpoints(store.endpointsOf(open.id), endpoints), features, trafficKind: open.trafficKind ?? kind,
       });
+      actions.recordProcesses(open.id, seen(s));
       touched.set(open.id, detections.incident(open.id)!);
       continue;
     }
@@ -334,6 +347,7 @@ function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: Det
       // The port incident's sentence gains the traffic's once; later windows refresh the explanation only.
       const sentence = port.kind === 'both' ? port.sentence : `${port.sentence} ${trafficSentence(kind, s.row, s.window.startedAt, features)}`;
       store.attachToPortIncident(port.id, { processId: s.row.processId, trafficKind: kind, endpoints, features, sentence });
+      actions.recordProcesses(port.id, seen(s));
       touched.set(port.id, detections.incident(port.id)!);
       continue;
     }
@@ -341,6 +355,7 @@ function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: Det
       startRoundId: s.window.firstRoundId, endRoundId: s.window.lastRoundId, startedAt: s.window.startedAt, endedAt: s.window.endedAt, rounds: s.window.rounds,
       peakScore: s.score, threshold, sentence: trafficSentence(kind, s.row, s.window.startedAt, features), processId: s.row.processId, trafficKind: kind, endpoints, features,
     });
+    actions.recordProcesses(id, seen(s));
     touched.set(id, detections.incident(id)!);
   }
   return [...touched.values()];

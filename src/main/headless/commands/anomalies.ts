@@ -1,17 +1,117 @@
-import { openDatabase } from '../../engine/store/database';
-import { withTraffic } from '../../engine/queries/incidents';
+import { createInterface } from 'node:readline';
+import { openDatabase, type Db } from '../../engine/store/database';
+import { getIncident, withTraffic } from '../../engine/queries/incidents';
+import { IncidentActionError, stopIncidentProcess } from '../../engine/actions/incidentActions';
+import { incidentAsJson, incidentAsText, outcomeLabel } from '../../../shared/incidentText';
+import type { IncidentDetail, IncidentProcess } from '../../../shared/contract';
 import { DetectionStore } from '../../engine/store/detectionStore';
 import type { IncidentEndpoint, IncidentFeature, IncidentSummary } from '../../../shared/contract';
-import { UsageError, type Command } from '../command';
+import { UsageError, type Command, type CommandContext } from '../command';
 import { resolveDbPath } from '../dbOption';
 import { parseSince } from '../parseTime';
 
+function incidentId(text: string | undefined, action: string): number {
+  if (text === undefined) throw new UsageError(`anomalies ${action} needs an incident id (\`anomalies\` lists them)`);
+  const id = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(id) || id < 1) throw new UsageError(`an incident id is a whole number of at least 1; got '${text}'`);
+  return id;
+}
+
+/** The incident, or a clear "no incident N" (exit 1) instead of a stack. */
+function loadIncident(db: Db, id: number): IncidentDetail {
+  try {
+    return getIncident(db, id);
+  } catch (err) {
+    if ((err as Error).message === `no incident ${id}`) throw new IncidentActionError(`no incident ${id}`);
+    throw err;
+  }
+}
+
+/** What the confirmation names: the process, its executable and its ports. */
+export function confirmationText(incidentId: number, p: IncidentProcess): string {
+  const ports = p.ports.map((x) => `${x.port}/${x.proto}`).join(', ');
+  return [
+    `Stop ${p.name ?? 'the process'} (pid ${p.pid}) of incident ${incidentId}?`,
+    `  executable: ${p.exe ?? 'unknown'}`,
+    `  ports: ${ports || 'none of the incident\'s'}`,
+    '  It is sent SIGTERM, and SIGKILL if it has not exited after the grace period (setting actions.stopGraceSeconds).',
+  ].join('\n');
+}
+
+/** Reads one line from stdin; null when there is no stdin or it ends first. */
+function askLine(ctx: CommandContext, question: string): Promise<string | null> {
+  const input = ctx.stdin;
+  if (!input) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const rl = createInterface({ input, terminal: false });
+    let answered = false;
+    rl.once('line', (line) => {
+      answered = true;
+      rl.close();
+      resolve(line);
+    });
+    rl.once('close', () => {
+      if (!answered) resolve(null);
+    });
+    ctx.stdout.write(question);
+  });
+}
+
+/** `anomalies show ID [--format text|json]`: the incident as a ticket or a chat wants it. */
+function show(ctx: CommandContext, db: Db, id: number): number {
+  const format = ctx.values.format ?? (ctx.values.json ? 'json' : 'text');
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json; got '${String(format)}'`);
+  const incident = loadIncident(db, id);
+  ctx.stdout.write(format === 'json' ? incidentAsJson(incident) : incidentAsText(incident));
+  return 0;
+}
+
+/** `anomalies stop ID [--pid PID] [--yes]`: confirms, then stops the process and prints the recorded outcome. */
+async function stop(ctx: CommandContext, db: Db, id: number): Promise<number> {
+  const incident = loadIncident(db, id);
+  if (incident.processes.length === 0) throw new IncidentActionError(`incident ${id} names no process that could be stopped`);
+  let target: IncidentProcess | undefined;
+  if (ctx.values.pid !== undefined) {
+    const pid = Number(ctx.values.pid);
+    if (!/^\d+$/.test(String(ctx.values.pid)) || pid < 1) throw new UsageError(`--pid must be a process id; got '${String(ctx.values.pid)}'`);
+    target = incident.processes.find((p) => p.pid === pid);
+    if (!target) throw new IncidentActionError(`incident ${id} names no process with pid ${pid} (it names pid ${incident.processes.map((p) => p.pid).join(', ')})`);
+  } else if (incident.processes.length === 1) target = incident.processes[0];
+  else throw new UsageError(`incident ${id} names ${incident.processes.length} processes; choose one with --pid (${incident.processes.map((p) => `${p.pid} ${p.exe ?? p.name ?? ''}`.trim()).join(', ')})`);
+  ctx.stdout.write(confirmationText(id, target!) + '\n');
+  if (!ctx.values.yes) {
+    const answer = await askLine(ctx, 'Stop it? [y/N] ');
+    if (answer === null || !/^y(es)?$/i.test(answer.trim())) {
+      ctx.stdout.write(answer === null ? '\nNot stopped: no answer (pass --yes to confirm without a prompt).\n' : 'Not stopped.\n');
+      return 1;
+    }
+  }
+  const action = await stopIncidentProcess(db, id, target!.pid);
+  ctx.stdout.write(`${outcomeLabel(action.outcome)}: ${action.detail}\n`);
+  return action.outcome === 'sigterm' || action.outcome === 'sigkill' || action.outcome === 'gone' ? 0 : 1;
+}
+
 export const anomaliesCommand: Command = {
   name: 'anomalies',
-  summary: 'List recorded incidents, newest first, with the ports, processes and remote ends that explain them',
-  usage: '[--since T] [--limit N] [--json] [--db PATH]',
-  options: { since: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, db: { type: 'string' } },
+  summary: 'List incidents (newest first, with what explains them), show one as text or JSON (show ID), or stop its process (stop ID)',
+  usage: '[--since T] [--limit N] [--json] | show ID [--format text|json] | stop ID [--pid PID] [--yes]  [--db PATH]',
+  options: {
+    since: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, db: { type: 'string' },
+    format: { type: 'string' }, pid: { type: 'string' }, yes: { type: 'boolean', short: 'y' },
+  },
   async run(ctx) {
+    const [action, idText, ...extra] = ctx.positionals;
+    if (action !== undefined) {
+      if (action !== 'show' && action !== 'stop') throw new UsageError(`expected show or stop (or nothing, to list); got '${action}'`);
+      if (extra.length > 0) throw new UsageError(`too many arguments for anomalies ${action}`);
+      const id = incidentId(idText, action);
+      const db = openDatabase(resolveDbPath(ctx));
+      try {
+        return action === 'show' ? show(ctx, db, id) : await stop(ctx, db, id);
+      } finally {
+        db.close();
+      }
+    }
     const since = typeof ctx.values.since === 'string' ? parseSince(ctx.values.since) : undefined;
     const limit = ctx.values.limit === undefined ? 50 : Number(ctx.values.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number of at least 1; got '${String(ctx.values.limit)}'`);

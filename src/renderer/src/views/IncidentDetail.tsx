@@ -5,6 +5,7 @@ import { DEFAULT_RANGE, hrefOf } from '../router';
 import { useIncident, useSetIncidentStatus, useSnooze } from '../queries';
 import { Problem } from '../components/Problem';
 import { ScoreChart } from '../components/ScoreChart';
+import { IncidentActions } from '../components/IncidentActions';
 import { endpointAddress, featureLabel, featureValue, novelty, periodLabel, trafficKindLabel } from '../trafficLabels';
 
 /** The incident's time and ten minutes either side: what its processes talked to then. */
@@ -283,6 +284,7 @@ export function IncidentDetail({ id }: { id: number }) {
             )}
           </dl>
           <Actions incident={incident.data} />
+          <IncidentActions incident={incident.data} />
           {incident.data.kind !== 'traffic' && <Ports incident={incident.data} />}
           {incident.data.kind !== 'ports' && (
             <>

@@ -4,6 +4,7 @@ import { useSettings, useStatus } from '../queries';
 import { Problem } from '../components/Problem';
 import { SettingField, type StoredProblem } from '../components/SettingField';
 import { count, formatBytes } from '../format';
+import { AllowRules } from '../components/AllowRules';
 import './settings.css';
 
 const GROUPS = groupSettings();
@@ -48,6 +49,7 @@ export function Settings() {
           ))}
         </fieldset>
       ))}
+      <AllowRules />
     </section>
   );
 }

@@ -9,6 +9,8 @@ import { seededRandom } from '../../../../src/shared/random';
 import { tempDir } from '../../../support/tmp';
 import { firefox, python, RecordedHost, ROUND_MS, T0, updater } from './support/recordedHost';
 import type { ConnectionEntry } from '../../../../src/main/engine/collect/sockets/types';
+import { AllowRuleStore } from '../../../../src/main/engine/store/allowRuleStore';
+import { ActionStore } from '../../../../src/main/engine/store/actionStore';
 
 const HOUR = 60;
 const SITES = Array.from({ length: 12 }, (_, k) => `198.51.100.${10 + k}`);
@@ -74,6 +76,32 @@ describe('traffic detection', () => {
     // Every window of the eight hours (48 of ten rounds) was scored once, and the model file is private.
     expect(host.db.prepare('SELECT count(DISTINCT last_round_id) FROM traffic_windows').pluck().get()).toBe(48);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('honours a rule that names the program (not one that names a port too), learns it as normal, and alerts again once it is deleted', async () => {
+    // The identity /proc would give for the program's pid, so the incident records its start time.
+    const identity = { read: (pid: number) => (pid === python.pid ? { pid, startTicks: 5, exe: python.exe, name: 'python3', uid: 1000 } : null), bootTime: () => 0 };
+    const attack = { at: 7 * HOUR + 5, minutes: 40 };
+    const kept = desktop(8, attack);
+    new AllowRuleStore(kept.db).add({ exe: python.exe, user: 'ann' });
+    const quiet = await hourly(kept, path.join(tempDir(), 'traffic-model.json'), 8, { identity });
+    expect(quiet[7]!.incidents).toEqual([]);
+    expect(kept.db.prepare('SELECT count(*) FROM traffic_windows WHERE anomalous = 1').pluck().get()).toBe(0);
+
+    // A program on one port is about its listener: its traffic still alerts.
+    const narrow = desktop(8, attack);
+    new AllowRuleStore(narrow.db).add({ exe: python.exe, proto: 'tcp', port: 4444 });
+    expect((await hourly(narrow, path.join(tempDir(), 'traffic-model.json'), 8, { identity }))[7]!.incidents).toHaveLength(1);
+
+    const deleted = desktop(8, attack);
+    const rules = new AllowRuleStore(deleted.db);
+    const rule = rules.add({ exe: python.exe });
+    const file = path.join(tempDir(), 'traffic-model.json');
+    await hourly(deleted, file, 7, { identity });
+    rules.remove(rule.id);
+    const last = await detectTraffic(options(deleted, file, 8, { identity }));
+    expect(last.incidents).toHaveLength(1);
+    expect(new ActionStore(deleted.db).processes(last.incidents[0]!.id)).toEqual([{ pid: python.pid, startTicks: 5, exe: python.exe, name: 'python3', uid: 1000, ports: [] }]);
   });
 
   it('a first run over hours of backlog gives each window the habits and port counts of the windows before it, so the next hour is quiet', async () => {

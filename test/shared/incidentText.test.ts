@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { incidentAsJson, incidentAsText } from '../../src/shared/incidentText';
+import { ncIncident } from '../support/incidentDetail';
+
+describe('an incident as text and JSON (copy, and anomalies show)', () => {
+  it('tells the incident in plain text: what, when, ports, processes and what was done', () => {
+    expect(incidentAsText(ncIncident())).toBe(
+      [
+        'Portent incident 7 [new]',
+        'Port 4444/tcp started listening: /usr/bin/nc (pid 4242), never seen before.',
+        'When: 2026-03-02T09:00:00Z to 2026-03-02T09:05:00Z (6 rounds)',
+        'Score: 12.50 against a threshold of 4.25',
+        'About: listening ports',
+        'Ports:',
+        '  4444/tcp appeared: nc (pid 4242) /usr/bin/nc, 90% of the error',
+        '  22/tcp vanished: sshd (pid 801) /usr/sbin/sshd, 10% of the error',
+        'Processes:',
+        '  nc (pid 4242) /usr/bin/nc, uid 1000, ports 4444/tcp',
+        'Actions:',
+        '  2026-03-02T09:10:00Z stop pid 4242: stopped (needed SIGKILL), /usr/bin/nc (pid 4242) did not end within 50 checks of SIGTERM and was ended by SIGKILL',
+        'DNS names: c2.example',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('gives the same facts as JSON, with times in ISO 8601 and without the chart\'s scores', () => {
+    const json = JSON.parse(incidentAsJson(ncIncident())) as Record<string, unknown>;
+    expect(json).toMatchObject({ id: 7, status: 'new', startedAt: '2026-03-02T09:00:00Z', processes: [{ pid: 4242, startTicks: 123456, exe: '/usr/bin/nc' }] });
+    expect(json.actions).toEqual([expect.objectContaining({ at: '2026-03-02T09:10:00Z', outcome: 'sigkill' })]);
+    expect(json).not.toHaveProperty('scores');
+  });
+
+  it('names the program and remote ends of a traffic incident', () => {
+    const text = incidentAsText(
+      ncIncident({
+        kind: 'traffic', trafficKind: 'beacon', ports: [], processes: [], actions: [], dns: [], program: { name: 'python3', exe: '/usr/bin/python3.12', user: 'ann' },
+        endpoints: [{ proto: 'tcp', address: '203.0.113.7', port: 4444, direction: 'out', name: null, newForProcess: true, newAnywhere: true, firstSeenAt: null, heldSince: null, opened: 3, bytesOut: 100, bytesIn: 20, periodMs: 60_000 }],
+      }),
+    );
+    expect(text).toContain('About: traffic (beacon)\nProgram: python3 /usr/bin/python3.12, user ann\nRemote ends:\n  203.0.113.7:4444/tcp (out, new for every program, 3 opened, 100 B out, 20 B in)\n');
+  });
+});
