@@ -43,39 +43,90 @@ export function encodePng(width, height, rgba) {
   ]);
 }
 
-function drawAppIcon(size) {
+/** Portent's one palette (assets/palette.json), shared with the window's stylesheet. */
+export const PALETTE = JSON.parse(fs.readFileSync(path.join(root, 'assets', 'palette.json'), 'utf8'));
+/** '#rrggbb' as [r, g, b]. */
+export const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+
+// The glyph the tray and the app icon share, in unit coordinates (0..1 across the icon), so one
+// drawing serves every size: a ring (what is normal), a hub and a sweep (the monitor looking).
+export const C = 0.5;
+export const ring = (r, w) => (x, y) => Math.abs(Math.hypot(x - C, y - C) - r) < w;
+export const disc = (cx, cy, r) => (x, y) => Math.hypot(x - cx, y - cy) < r;
+export const rect = (x0, y0, x1, y1) => (x, y) => x >= x0 && x < x1 && y >= y0 && y < y1;
+export function segment(ax, ay, bx, by, w) {
+  return (x, y) => {
+    const dx = bx - ax, dy = by - ay;
+    const t = Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy)));
+    return Math.hypot(x - ax - t * dx, y - ay - t * dy) < w;
+  };
+}
+export const RING = ring(0.36, 0.06);
+export const HUB = disc(C, C, 0.09);
+export const SWEEP = segment(C, C, C + 0.26, C - 0.26, 0.045);
+/** Where the tray's incident badge sits, and the app icon's blip. */
+export const BADGE = { cx: 0.74, cy: 0.26, r: 0.25 };
+
+/** A rounded square, the app icon's tile. */
+const tile = (inset, radius) => (x, y) => {
+  const qx = Math.max(Math.abs(x - C) - (0.5 - inset - radius), 0);
+  const qy = Math.max(Math.abs(y - C) - (0.5 - inset - radius), 0);
+  return Math.hypot(qx, qy) < radius;
+};
+/** The sweep's trail: a wedge behind the sweep inside the ring. */
+const trail = (x, y) => {
+  const d = Math.hypot(x - C, y - C);
+  if (d > 0.3) return false;
+  const behind = (Math.atan2(y - C, x - C) + Math.PI / 4 + 2 * Math.PI) % (2 * Math.PI);
+  return behind > 2 * Math.PI - 1.4;
+};
+
+/**
+ * Paints layers in order ([inside(x, y), [r, g, b, a]]; a null colour erases what is below),
+ * supersampled 4x4 per pixel for smooth edges.
+ */
+export function draw(size, paint) {
   const px = Buffer.alloc(size * size * 4);
-  const c = size / 2;
-  const samples = 4; // supersampling per axis for smooth edges
+  const n = 4;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let r = 0, g = 0, b = 0, a = 0;
-      for (let sy = 0; sy < samples; sy++) {
-        for (let sx = 0; sx < samples; sx++) {
-          const dx = (x + (sx + 0.5) / samples - c) / c;
-          const dy = (y + (sy + 0.5) / samples - c) / c;
-          const d = Math.hypot(dx, dy);
-          if (d > 0.94) continue;
-          // dark rounded background disc
-          let col = [22, 32, 44];
-          const ang = Math.atan2(dy, dx);
-          const sweep = ((ang + Math.PI * 0.75 + 2 * Math.PI) % (2 * Math.PI)) / (2 * Math.PI);
-          if (d < 0.8 && sweep < 0.22) col = [40, 140, 120].map((v, i) => Math.round(v * (1 - sweep / 0.22) + [22, 32, 44][i] * (sweep / 0.22)));
-          if (Math.abs(d - 0.8) < 0.035 || Math.abs(d - 0.5) < 0.02) col = [90, 220, 180];
-          if (Math.hypot(dx - 0.28, dy + 0.3) < 0.09) col = [255, 170, 60]; // the blip: something odd
-          r += col[0]; g += col[1]; b += col[2]; a += 255;
+      for (let sy = 0; sy < n; sy++) {
+        for (let sx = 0; sx < n; sx++) {
+          let col = null;
+          for (const [inside, colour] of paint) if (inside((x + (sx + 0.5) / n) / size, (y + (sy + 0.5) / n) / size)) col = colour;
+          if (!col) continue;
+          r += col[0] * col[3]; g += col[1] * col[3]; b += col[2] * col[3]; a += col[3];
         }
       }
-      const n = samples * samples;
       const i = (y * size + x) * 4;
-      const cover = a / 255;
-      px[i] = cover ? r / cover : 0;
-      px[i + 1] = cover ? g / cover : 0;
-      px[i + 2] = cover ? b / cover : 0;
-      px[i + 3] = a / n;
+      px[i] = a ? Math.round(r / a) : 0;
+      px[i + 1] = a ? Math.round(g / a) : 0;
+      px[i + 2] = a ? Math.round(b / a) : 0;
+      px[i + 3] = Math.round(a / (n * n));
     }
   }
   return encodePng(size, size, px);
+}
+
+/**
+ * The app icon: the tray's "normal" glyph, large, on a dark tile, with the sweep's trail and the
+ * incident colour's blip where the tray puts its badge: something odd, found.
+ */
+function drawAppIcon(size) {
+  const normal = [...rgb(PALETTE.state.normal.icon), 255];
+  const incident = [...rgb(PALETTE.state.incident.icon), 255];
+  const back = rgb(PALETTE.appIcon.background);
+  const sweep = rgb(PALETTE.appIcon.sweep).map((v, i) => Math.round(v * 0.55 + back[i] * 0.45));
+  const glyph = (shape) => (x, y) => shape(C + (x - C) / 0.8, C + (y - C) / 0.8);
+  return draw(size, [
+    [tile(0.04, 0.2), [...back, 255]],
+    [glyph(trail), [...sweep, 255]],
+    [glyph(RING), normal],
+    [glyph(HUB), normal],
+    [glyph(SWEEP), normal],
+    [glyph(disc(0.7, 0.33, 0.075)), incident],
+  ]);
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -9,32 +9,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodePng } from './make-icons.mjs';
+import { BADGE, C, disc, draw, HUB, PALETTE, rect, rgb, ring, RING, SWEEP } from './make-icons.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const STATES = ['normal', 'learning', 'incident', 'paused', 'error'];
 export const BADGES = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '9plus'];
 
-// Shapes work in unit coordinates (0..1 across the icon) so one drawing serves every size.
-const C = 0.5;
-const ring = (r, w) => (x, y) => Math.abs(Math.hypot(x - C, y - C) - r) < w;
-const disc = (cx, cy, r) => (x, y) => Math.hypot(x - cx, y - cy) < r;
-const rect = (x0, y0, x1, y1) => (x, y) => x >= x0 && x < x1 && y >= y0 && y < y1;
-function segment(ax, ay, bx, by, w) {
-  return (x, y) => {
-    const dx = bx - ax, dy = by - ay;
-    const t = Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy)));
-    return Math.hypot(x - ax - t * dx, y - ay - t * dy) < w;
-  };
-}
 /** A dashed ring: dashes every 30 degrees, the look of something still being filled in. */
 const dashedRing = (r, w) => (x, y) => ring(r, w)(x, y) && Math.floor(((Math.atan2(y - C, x - C) + Math.PI) / Math.PI) * 6) % 2 === 0;
-
-const RING = ring(0.36, 0.06);
-const HUB = disc(C, C, 0.09);
-const SWEEP = segment(C, C, C + 0.26, C - 0.26, 0.045);
-const BADGE = { cx: 0.74, cy: 0.26, r: 0.25 };
 
 // A 3x5 pixel font for the badge's count.
 const FONT = {
@@ -66,7 +49,9 @@ function text(chars, cx, cy, size) {
 
 /** Layers for one icon, painted in order; a null colour erases what is below. */
 function layers(size, state, colour, badge) {
-  const glyph = colour ? { normal: [38, 166, 138], learning: [74, 134, 222], incident: [38, 166, 138], paused: [150, 150, 150], error: [232, 146, 32] }[state] : [0, 0, 0];
+  // The glyph takes its state's colour from the palette the window uses; an incident keeps the
+  // normal glyph and says so with its badge.
+  const glyph = colour ? rgb(PALETTE.state[state === 'incident' ? 'normal' : state].icon) : [0, 0, 0];
   const fg = [...glyph, 255];
   switch (state) {
     case 'normal':
@@ -78,7 +63,7 @@ function layers(size, state, colour, badge) {
     case 'error':
       return [[RING, fg], [rect(0.455, 0.27, 0.545, 0.55), fg], [disc(C, 0.67, 0.055), fg]];
     case 'incident': {
-      const badgeColour = colour ? [214, 48, 49, 255] : [0, 0, 0, 255];
+      const badgeColour = colour ? [...rgb(PALETTE.state.incident.icon), 255] : [0, 0, 0, 255];
       const out = [[RING, fg], [HUB, fg], [SWEEP, fg], [disc(BADGE.cx, BADGE.cy, BADGE.r + 0.06), null], [disc(BADGE.cx, BADGE.cy, BADGE.r), badgeColour]];
       if (badge) out.push([text(badge === '9plus' ? ['9', '+'] : [badge], BADGE.cx, BADGE.cy, size), [255, 255, 255, 255]]);
       return out;
@@ -86,31 +71,6 @@ function layers(size, state, colour, badge) {
     default:
       throw new Error(`unknown tray state ${state}`);
   }
-}
-
-function draw(size, paint) {
-  const px = Buffer.alloc(size * size * 4);
-  const n = 4; // supersampling per axis for smooth edges
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      let r = 0, g = 0, b = 0, a = 0;
-      for (let sy = 0; sy < n; sy++) {
-        for (let sx = 0; sx < n; sx++) {
-          let col = null;
-          for (const [inside, colour] of paint) if (inside((x + (sx + 0.5) / n) / size, (y + (sy + 0.5) / n) / size)) col = colour;
-          if (!col) continue;
-          r += col[0]; g += col[1]; b += col[2]; a += col[3];
-        }
-      }
-      const i = (y * size + x) * 4;
-      const covered = a / 255;
-      px[i] = covered ? Math.round(r / covered) : 0;
-      px[i + 1] = covered ? Math.round(g / covered) : 0;
-      px[i + 2] = covered ? Math.round(b / covered) : 0;
-      px[i + 3] = Math.round(a / (n * n));
-    }
-  }
-  return encodePng(size, size, px);
 }
 
 /** Every tray icon, by file name. */

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { count, directionLabel, formatBytes, formatDuration, formatPercent, formatRelative, formatScore, messageOf, portLabel } from '../../src/renderer/src/format';
+import { count, directionLabel, formatBytes, formatDuration, formatPercent, formatRelative, formatScore, messageOf, portLabel, scoreComparison } from '../../src/renderer/src/format';
 
 describe('formatting', () => {
+  it('compares a peak score with its threshold in words', () => {
+    expect(scoreComparison(14.2, 9)).toBe('Its most unusual round scored 14.2 against a threshold of 9: 1.6 times the highest score the model still takes for normal.');
+    expect(scoreComparison(0.93, 0.042)).toBe('Its most unusual round scored 0.93 against a threshold of 0.042: 22 times the highest score the model still takes for normal.');
+    expect(scoreComparison(0.5, 0)).toBe('Its most unusual round scored 0.5 against a threshold of 0.');
+  });
+
   it('gives durations in at most two units', () => {
     expect(formatDuration(0)).toBe('0 ms');
     expect(formatDuration(850)).toBe('850 ms');

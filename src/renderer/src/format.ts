@@ -66,6 +66,14 @@ export function formatScore(x: number | null): string {
   return Number(x.toPrecision(3)).toString();
 }
 
+/** A peak score against its threshold in words: how far from normal the most unusual round was. */
+export function scoreComparison(peak: number, threshold: number): string {
+  const base = `Its most unusual round scored ${formatScore(peak)} against a threshold of ${formatScore(threshold)}`;
+  if (!(threshold > 0) || !Number.isFinite(peak)) return `${base}.`;
+  const times = peak / threshold;
+  return `${base}: ${times >= 10 ? Math.round(times) : times.toFixed(1)} times the highest score the model still takes for normal.`;
+}
+
 export function portLabel(proto: string, port: number | null): string {
   return port === null ? proto : `${port}/${proto}`;
 }

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { IncidentDetail, IncidentProcess } from '../../../shared/contract';
 import { incidentAsJson, incidentAsText, outcomeLabel } from '../../../shared/incidentText';
 import { allowChoices } from '../allowChoices';
@@ -116,14 +116,18 @@ function CopyDetails({ incident }: { incident: IncidentDetail }) {
   );
 }
 
-/** What the user can do about an incident's processes, and what was done. */
-export function IncidentActions({ incident }: { incident: IncidentDetail }) {
+/**
+ * What the user can do about an incident and its processes, and what was done; `children` are the
+ * incident's own verdicts (expected, dismiss, snooze), offered first.
+ */
+export function IncidentActions({ incident, children }: { incident: IncidentDetail; children?: ReactNode }) {
   const [stopping, setStopping] = useState<IncidentProcess | null>(null);
   const [allowing, setAllowing] = useState(false);
   const reveal = useRevealExecutable();
   return (
-    <section aria-labelledby="incident-actions-title" className="incident-actions">
+    <section aria-labelledby="incident-actions-title" className="chapter incident-actions">
       <h4 id="incident-actions-title">What you can do</h4>
+      {children}
       {incident.processes.length > 0 && (
         <table aria-label="The incident's processes">
           <thead>

@@ -141,6 +141,8 @@ export function LineChart({ label, xs, series, time = true, height = 180, xRange
           y: { range: (): uPlot.Range.MinMax => [left.min, left.max] },
           ...(hasRight ? { right: { range: (): uPlot.Range.MinMax => [right.min, right.max] } } : {}),
         },
+        // Room on the right for the last time label, which is centred on its tick.
+        padding: [8, hasRight ? 8 : 32, 0, 0],
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         axes: [xAxis, yAxis(left), ...(hasRight ? [{ ...yAxis(right), scale: 'right', side: 1 as const, grid: { show: false } }] : [])],

@@ -13,8 +13,16 @@ const PLACES: { view: Route['view']; label: string; href: string }[] = [
 
 export function Nav({ current, unseen }: { current: Route['view']; unseen: number }) {
   return (
-    <nav aria-label="Portent">
-      <span className="brand">Portent</span>
+    <nav className="topbar" aria-label="Portent">
+      <span className="brand">
+        {/* The tray's glyph: a ring, its hub and the sweep. */}
+        <svg className="brand-mark" viewBox="0 0 32 32" width="20" height="20" aria-hidden="true" focusable="false">
+          <circle cx="16" cy="16" r="11.5" fill="none" stroke="currentColor" strokeWidth="3.8" />
+          <circle cx="16" cy="16" r="2.9" fill="currentColor" />
+          <path d="M16 16 L24.3 7.7" stroke="currentColor" strokeWidth="2.9" strokeLinecap="round" />
+        </svg>
+        Portent
+      </span>
       <ul>
         {PLACES.map((p) => (
           <li key={p.view}>

@@ -157,8 +157,8 @@ function ProcessConnections({ owner }: { owner: ConnectionsData['processes'][num
             <th scope="col">State</th>
             <th scope="col">First seen</th>
             <th scope="col">Last seen</th>
-            <th scope="col">Sent</th>
-            <th scope="col">Received</th>
+            <th scope="col" className="num">Sent</th>
+            <th scope="col" className="num">Received</th>
           </tr>
         </thead>
         <tbody>
@@ -182,8 +182,8 @@ function ProcessConnections({ owner }: { owner: ConnectionsData['processes'][num
                 </td>
                 <td>{formatDateTime(e.firstSeenAt)}</td>
                 <td>{formatDateTime(e.lastSeenAt)}</td>
-                <td>{e.traffic ? formatBytes(e.traffic.bytesOut) : '—'}</td>
-                <td>{e.traffic ? formatBytes(e.traffic.bytesIn) : '—'}</td>
+                <td className="num">{e.traffic ? formatBytes(e.traffic.bytesOut) : '—'}</td>
+                <td className="num">{e.traffic ? formatBytes(e.traffic.bytesIn) : '—'}</td>
               </tr>
             );
           })}

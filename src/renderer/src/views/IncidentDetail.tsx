@@ -1,6 +1,6 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import type { IncidentDetail as Detail } from '../../../shared/contract';
-import { directionLabel, formatBytes, formatDateTime, formatDuration, formatPercent, formatScore, portLabel } from '../format';
+import { directionLabel, formatBytes, formatDateTime, formatDuration, formatPercent, portLabel, scoreComparison } from '../format';
 import { DEFAULT_RANGE, hrefOf } from '../router';
 import { useIncident, useSetIncidentStatus, useSnooze } from '../queries';
 import { Problem } from '../components/Problem';
@@ -62,7 +62,7 @@ function Ports({ incident }: { incident: Detail }) {
 function RemoteEnds({ incident }: { incident: Detail }) {
   return (
     <section aria-labelledby="remote-ends-title">
-      <h4 id="remote-ends-title">Who it talked to</h4>
+      <h5 id="remote-ends-title">Who it talked to</h5>
       {incident.endpoints.length === 0 ? (
         <p className="muted">The traffic model named no remote end for this incident.</p>
       ) : (
@@ -111,7 +111,7 @@ function RemoteEnds({ incident }: { incident: Detail }) {
 function StandOut({ incident }: { incident: Detail }) {
   return (
     <section aria-labelledby="stand-out-title">
-      <h4 id="stand-out-title">What made it stand out</h4>
+      <h5 id="stand-out-title">What made it stand out</h5>
       {incident.features.length === 0 ? (
         <p className="muted">No feature carried a notable share of the explanation.</p>
       ) : (
@@ -149,7 +149,7 @@ function StandOut({ incident }: { incident: Detail }) {
 function Traffic({ incident }: { incident: Detail }) {
   return (
     <>
-      <h4>Flows during the incident</h4>
+      <h5>Flows during the incident</h5>
       {incident.flows.length === 0 ? (
         <p className="muted">No flows were recorded in these rounds (packet capture may be off).</p>
       ) : (
@@ -182,7 +182,7 @@ function Traffic({ incident }: { incident: Detail }) {
           </tbody>
         </table>
       )}
-      <h4>DNS names</h4>
+      <h5>DNS names</h5>
       {incident.dns.length === 0 ? <p className="muted">None recorded.</p> : <ul className="dns">{incident.dns.map((name) => <li key={name} className="mono">{name}</li>)}</ul>}
     </>
   );
@@ -210,7 +210,34 @@ function Actions({ incident }: { incident: Detail }) {
   );
 }
 
-/** One incident, explained; Escape or the close button returns to the list. */
+/** How an incident's status looks: the tray's colours (new and seen are the incident's, expected is normal). */
+const STATUS_LOOK: Record<Detail['status'], { state: string; label: string }> = {
+  new: { state: 'incident', label: 'new' },
+  seen: { state: 'incident', label: 'seen' },
+  expected: { state: 'normal', label: 'expected' },
+  dismissed: { state: 'paused', label: 'dismissed' },
+};
+
+function aboutLabel(incident: Detail): string {
+  if (incident.kind === 'ports') return 'listening ports';
+  if (incident.kind === 'both') return `listening ports and traffic: ${trafficKindLabel(incident.trafficKind)}`;
+  return `traffic: ${trafficKindLabel(incident.trafficKind)}`;
+}
+
+/** A chapter of the incident's story, titled for the question it answers. */
+function Chapter({ id, title, children }: { id: string; title: string; children: ReactNode }) {
+  return (
+    <section className="chapter" aria-labelledby={id}>
+      <h4 id={id}>{title}</h4>
+      {children}
+    </section>
+  );
+}
+
+/**
+ * One incident, told in order: what happened, which process, compared with what is normal, what
+ * you can do, then the traffic at the time. Escape or the close button returns to the list.
+ */
 export function IncidentDetail({ id }: { id: number }) {
   const incident = useIncident(id);
   const setStatus = useSetIncidentStatus();
@@ -232,69 +259,69 @@ export function IncidentDetail({ id }: { id: number }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [id]);
 
+  const data = incident.data;
+  const look = data ? STATUS_LOOK[data.status] : null;
   return (
-    <article className="detail" aria-labelledby="incident-title">
+    <article className="detail incident-detail" aria-labelledby="incident-title">
       <div className="detail-head">
         <h3 id="incident-title" ref={heading} tabIndex={-1}>
           Incident {id}
         </h3>
+        {look && <span className={`pill state-fill-${look.state}`}>{look.label}</span>}
         <a className="close" href={hrefOf({ view: 'incidents', id: null })} aria-label="Close the incident (Escape)">
           Close
         </a>
       </div>
       {incident.isPending && <p>Loading…</p>}
       {incident.isError && <Problem error={incident.error} what={`open incident ${id}`} />}
-      {incident.data && (
+      {data && (
         <>
-          <p className="sentence">{incident.data.sentence}</p>
-          <dl className="facts">
-            <dt>When</dt>
-            <dd>
-              {formatDateTime(incident.data.startedAt)}, for {formatDuration(incident.data.endedAt - incident.data.startedAt)} ({incident.data.rounds} rounds)
-            </dd>
-            <dt>Peak score</dt>
-            <dd>
-              {formatScore(incident.data.peakScore)} against a threshold of {formatScore(incident.data.threshold)}
-            </dd>
-            <dt>Status</dt>
-            <dd>{incident.data.status}</dd>
-            <dt>About</dt>
-            <dd>
-              {incident.data.kind === 'ports'
-                ? 'listening ports'
-                : incident.data.kind === 'both'
-                  ? `listening ports and traffic: ${trafficKindLabel(incident.data.trafficKind)}`
-                  : `traffic: ${trafficKindLabel(incident.data.trafficKind)}`}
-            </dd>
-            {incident.data.kind !== 'ports' && (
-              <>
-                <dt>Program</dt>
-                <dd>
-                  {incident.data.program === null ? (
-                    'none (traffic no program on this machine owns)'
-                  ) : (
-                    <>
-                      {incident.data.program.name ?? 'unknown'}
-                      {incident.data.program.user && <span className="muted"> (user {incident.data.program.user})</span>}
-                      {incident.data.program.exe && <div className="muted mono">{incident.data.program.exe}</div>}
-                    </>
-                  )}
-                </dd>
-              </>
-            )}
-          </dl>
-          <Actions incident={incident.data} />
-          <IncidentActions incident={incident.data} />
-          {incident.data.kind !== 'traffic' && <Ports incident={incident.data} />}
-          {incident.data.kind !== 'ports' && (
-            <>
-              <RemoteEnds incident={incident.data} />
-              <StandOut incident={incident.data} />
-            </>
-          )}
-          <h4>Score over the incident&apos;s window</h4>
-          <ScoreChart points={incident.data.scores} label="Scores of the incident's rounds and those around it against the threshold" height={160} />
-          <Traffic incident={incident.data} />
+          <p className="sentence">{data.sentence}</p>
+          <Chapter id="story-what" title="What happened">
+            <dl className="facts">
+              <dt>About</dt>
+              <dd>{aboutLabel(data)}</dd>
+              {data.kind !== 'ports' && (
+                <>
+                  <dt>Program</dt>
+                  <dd>
+                    {data.program === null ? (
+                      'none (traffic no program on this machine owns)'
+                    ) : (
+                      <>
+                        {data.program.name ?? 'unknown'}
+                        {data.program.user && <span className="muted"> (user {data.program.user})</span>}
+                        {data.program.exe && <div className="muted mono">{data.program.exe}</div>}
+                      </>
+                    )}
+                  </dd>
+                </>
+              )}
+              <dt>Since</dt>
+              <dd>
+                {formatDateTime(data.startedAt)}
+                {data.rounds > 1 ? `, for ${formatDuration(data.endedAt - data.startedAt)} (${data.rounds} rounds)` : ', in a single round'}
+              </dd>
+              <dt>Status</dt>
+              <dd>{data.status}</dd>
+            </dl>
+          </Chapter>
+          <Chapter id="story-who" title={data.kind === 'traffic' ? 'Which program, and who it talked to' : 'Which ports and processes'}>
+            {data.kind !== 'traffic' && <Ports incident={data} />}
+            {data.kind !== 'ports' && <RemoteEnds incident={data} />}
+          </Chapter>
+          <Chapter id="story-normal" title="Compared with what is normal">
+            <p className="compared">{scoreComparison(data.peakScore, data.threshold)}</p>
+            {data.kind !== 'ports' && <StandOut incident={data} />}
+            <h5>Score over the incident&apos;s window</h5>
+            <ScoreChart points={data.scores} label="Scores of the incident's rounds and those around it against the threshold" height={160} />
+          </Chapter>
+          <IncidentActions incident={data}>
+            <Actions incident={data} />
+          </IncidentActions>
+          <Chapter id="story-traffic" title="Traffic at the time">
+            <Traffic incident={data} />
+          </Chapter>
         </>
       )}
     </article>

@@ -38,12 +38,18 @@ function CaptureOff({ capture, monitoring }: { capture: Status['capture']; monit
   );
 }
 
+/** The tray's colours: off by choice is paused; off for lack of permission needs the user, as an error does. */
+function captureLook(capture: Status['capture']): string {
+  if (capture.state === 'off') return capture.remedy.length > 0 ? 'state-error' : 'state-paused';
+  return { starting: 'state-learning', on: 'state-normal', error: 'state-error' }[capture.state];
+}
+
 function CaptureState({ capture, monitoring }: { capture: Status['capture']; monitoring: boolean }) {
   const text = { starting: 'Starting', on: `Recording on ${capture.iface ?? 'the default interface'}`, off: 'Off', error: 'Failed' }[capture.state];
   return (
     <div className="card">
       <h3>Packet capture</h3>
-      <p className={`state state-${capture.state}`}>{text}</p>
+      <p className={`state ${captureLook(capture)}`}>{text}</p>
       {capture.message && <p>{capture.message}</p>}
       {(capture.state === 'off' || capture.state === 'error') && <CaptureOff capture={capture} monitoring={monitoring} />}
     </div>
@@ -54,17 +60,17 @@ function ModelState({ model }: { model: Status['model'] }) {
   return (
     <div className="card">
       <h3>Model</h3>
-      {model.state === 'none' && <p className="state">Not trained yet</p>}
+      {model.state === 'none' && <p className="state state-learning">Not trained yet</p>}
       {model.state === 'learning' && (
         <>
-          <p className="state">Learning what is normal</p>
+          <p className="state state-learning">Learning what is normal</p>
           <label className="progress">
             <progress max={1} value={model.progress} />
             {Math.round(model.progress * 100)}% ({model.roundsSeen} of {model.roundsNeeded} rounds)
           </label>
         </>
       )}
-      {model.state === 'ready' && <p className="state state-on">Ready: alerts are on</p>}
+      {model.state === 'ready' && <p className="state state-normal">Ready: alerts are on</p>}
       {model.training && <p>Training now…</p>}
       <dl className="facts">
         <dt>Backend</dt>
@@ -133,7 +139,7 @@ export function Overview() {
       <div className="cards">
         <div className="card">
           <h3>Monitoring</h3>
-          <p className={`state ${s.monitoring && !s.paused ? 'state-on' : 'state-off'}`}>{s.paused ? 'Paused' : s.monitoring ? 'Running' : 'Stopped'}</p>
+          <p className={`state ${s.paused ? 'state-paused' : s.monitoring ? 'state-normal' : 'state-error'}`}>{s.paused ? 'Paused' : s.monitoring ? 'Running' : 'Stopped'}</p>
           <dl className="facts">
             <dt>Since</dt>
             <dd>{s.monitoringSince === null ? '–' : formatDateTime(s.monitoringSince)}</dd>
