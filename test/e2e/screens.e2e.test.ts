@@ -168,6 +168,30 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('screens
     for (const v of VIEWS) expect(readme).toContain(`${v.name}-{light,dark}-{1280,800}.png`);
   });
 
+  it('resolves the palette the tray icons are drawn in, light and dark', async () => {
+    const palette = JSON.parse(fs.readFileSync(path.join(repoRoot, 'assets', 'palette.json'), 'utf8')) as {
+      state: Record<string, Record<'light' | 'dark', string>>;
+      surface: Record<'light' | 'dark', Record<string, string>>;
+    };
+    for (const scheme of SCHEMES) {
+      page = await browser.newPage({ viewport: SIZES[1], colorScheme: scheme });
+      try {
+        await page.goto(servers.traffic!.base);
+        await page.getByRole('heading', { name: 'Overview' }).waitFor();
+        const expected: Record<string, string> = { ...palette.surface[scheme] };
+        for (const [state, colours] of Object.entries(palette.state)) expected[`state-${state}`] = colours[scheme];
+        const names = JSON.stringify(Object.keys(expected).map((n) => `--${n}`));
+        const resolved = (await page.evaluate(`(() => { const s = getComputedStyle(document.documentElement); return ${names}.map((n) => s.getPropertyValue(n).trim()); })()`)) as string[];
+        // The built stylesheet may shorten #ffffff to #fff.
+        const full = (hex = '') => (/^#[0-9a-f]{3}$/i.test(hex) ? `#${[...hex.slice(1)].map((c) => c + c).join('')}` : hex).toLowerCase();
+        expect(Object.fromEntries(Object.keys(expected).map((n, i) => [n, full(resolved[i])])), scheme).toEqual(expected);
+      } finally {
+        await page.close();
+        page = undefined;
+      }
+    }
+  });
+
   it("tells an incident's story in order, and draws keyboard focus", async () => {
     page = await browser.newPage({ viewport: SIZES[1], colorScheme: 'light' });
     try {
@@ -181,7 +205,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('screens
         return article.locator('h4').allInnerTexts();
       };
       expect(await chapters(seeded.port)).toEqual(['What happened', 'Which ports and processes', 'Compared with what is normal', 'What you can do', 'Traffic at the time']);
-      expect(await chapters(seeded.beacon)).toEqual(['What happened', 'Which program, and who it talked to', 'Compared with what is normal', 'What you can do', 'Traffic at the time']);
+      expect(await chapters(seeded.beacon)).toEqual(['What happened', 'Which program, and its remote ends', 'Compared with what is normal', 'What you can do', 'Traffic at the time']);
       expect(await page.getByRole('article').locator('.compared').innerText()).toBe(
         'Its most unusual round scored 14.2 against a threshold of 9: 1.6 times the highest score the model still takes for normal.',
       );

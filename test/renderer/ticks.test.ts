@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTick, niceStep, niceTicks, TIME_LABEL_PX, timeTicks } from '../../src/renderer/src/ticks';
+import { formatTick, niceStep, niceTicks, tickAlign, TIME_LABEL_PX, timeTicks } from '../../src/renderer/src/ticks';
 
 const labels = (lo: number, hi: number, count?: number) => {
   const t = niceTicks(lo, hi, count);
@@ -67,5 +67,17 @@ describe('time ticks', () => {
     expect(month.every((t) => new Date(t.at).getHours() === 0)).toBe(true);
     expect(month.length).toBeLessThanOrEqual(700 / TIME_LABEL_PX);
     expect(timeTicks(5, 5, 500)).toEqual([]);
+  });
+});
+
+describe('time label alignment', () => {
+  it('keeps a label at either end of the axis inside it, and centres the others', () => {
+    expect(tickAlign(0.5, 600)).toBe('center');
+    expect(tickAlign(1, 600)).toBe('end');
+    expect(tickAlign(0.97, 600)).toBe('end');
+    expect(tickAlign(0, 600)).toBe('start');
+    expect(tickAlign(0.03, 600)).toBe('start');
+    // On a wide axis the same place is far enough from the end to stay centred.
+    expect(tickAlign(0.97, 3000)).toBe('center');
   });
 });

@@ -111,3 +111,15 @@ export function timeTicks(from: number, to: number, widthPx: number): TimeTick[]
   }
   return ticks;
 }
+
+/**
+ * How a time label sits on its tick, given the tick's place across the axis (0..1) and the axis'
+ * width: centred, except near an end, where a centred label would spill out of the chart (and
+ * out of a narrow window): there it is aligned to stay inside.
+ */
+export function tickAlign(fraction: number, widthPx: number): 'center' | 'start' | 'end' {
+  const half = TIME_LABEL_PX / 2 / Math.max(1, widthPx);
+  if (fraction > 1 - half) return 'end';
+  if (fraction < half) return 'start';
+  return 'center';
+}

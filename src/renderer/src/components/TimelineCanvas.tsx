@@ -5,7 +5,7 @@ import { rowAt } from '../downsample';
 import { formatDateTime, formatDuration, portLabel } from '../format';
 import type { PortKey } from '../router';
 import { useThemeColors, type ThemeColors } from '../theme';
-import { timeTicks, type TimeTick } from '../ticks';
+import { tickAlign, timeTicks, type TimeTick } from '../ticks';
 import { barAt, barsOf, gapAt, gapBuckets, gapReason, type Bar } from '../timelineBars';
 import type { PortRow } from '../portRows';
 import { usePortHistory } from '../queries';
@@ -264,7 +264,7 @@ export function TimelineCanvas({ timeline, rows, selected, onSelect, onNarrow }:
       </div>
       <div className="time-axis" style={{ marginLeft: LABEL_WIDTH }} aria-hidden="true">
         {ticks.map((t) => (
-          <span key={t.at} style={{ left: `${((t.at - timeline.from) / span) * 100}%` }}>
+          <span key={t.at} className={`tick-${tickAlign((t.at - timeline.from) / span, width - LABEL_WIDTH)}`} style={{ left: `${((t.at - timeline.from) / span) * 100}%` }}>
             {t.label}
           </span>
         ))}

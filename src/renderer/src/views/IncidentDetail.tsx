@@ -47,7 +47,7 @@ function Ports({ incident }: { incident: Detail }) {
             </td>
             <td>{p.firstSeenAt === null ? 'never before' : formatDateTime(p.firstSeenAt)}</td>
             <td>
-              <span className="share" style={{ width: `${Math.round(p.share * 100)}%` }} aria-hidden="true" />
+              <span className="share" style={{ width: `${(p.share * 5).toFixed(2)}rem` }} aria-hidden="true" />
               {formatPercent(p.share)}
             </td>
             <td>{formatPercent(p.expected)}</td>
@@ -130,7 +130,7 @@ function StandOut({ incident }: { incident: Detail }) {
                 <tr key={f.feature} data-feature={f.feature}>
                   <td title={f.feature}>{featureLabel(f.feature)}</td>
                   <td>
-                    <span className="share" style={{ width: `${Math.round(f.share * 100)}%` }} aria-hidden="true" />
+                    <span className="share" style={{ width: `${(f.share * 5).toFixed(2)}rem` }} aria-hidden="true" />
                     {formatPercent(f.share)}
                   </td>
                   <td className="mono">{featureValue(f.value)}</td>
@@ -306,7 +306,7 @@ export function IncidentDetail({ id }: { id: number }) {
               <dd>{data.status}</dd>
             </dl>
           </Chapter>
-          <Chapter id="story-who" title={data.kind === 'traffic' ? 'Which program, and who it talked to' : 'Which ports and processes'}>
+          <Chapter id="story-who" title={data.kind === 'traffic' ? 'Which program, and its remote ends' : 'Which ports and processes'}>
             {data.kind !== 'traffic' && <Ports incident={data} />}
             {data.kind !== 'ports' && <RemoteEnds incident={data} />}
           </Chapter>

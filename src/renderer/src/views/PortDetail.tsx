@@ -4,7 +4,7 @@ import { formatBytes, formatDateTime, formatDuration, portLabel } from '../forma
 import { hrefOf, type PortKey } from '../router';
 import type { Interval } from '../timeRange';
 import { usePortHistory } from '../queries';
-import { timeTicks } from '../ticks';
+import { tickAlign, timeTicks } from '../ticks';
 import { gapReason } from '../timelineBars';
 import { useElementWidth } from '../useElementWidth';
 import { LineChart, type ChartSeries } from '../components/LineChart';
@@ -31,7 +31,7 @@ function HeldStrip({ history, interval }: { history: PortHistory; interval: Inte
       </div>
       <div className="time-axis" aria-hidden="true" data-ticks={ticks.map((t) => t.label).join('|')}>
         {ticks.map((t) => (
-          <span key={t.at} style={{ left: pct(t.at) }}>
+          <span key={t.at} className={`tick-${tickAlign((t.at - interval.from) / span, width)}`} style={{ left: pct(t.at) }}>
             {t.label}
           </span>
         ))}
