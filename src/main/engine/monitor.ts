@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { closeDatabase, openDatabase, type Db } from './store/database';
+import { TRAFFIC_WINDOW_ROUNDS } from './traffic/trafficWindows';
 import { RoundStore } from './store/rounds';
 import { CaptureStore } from './store/captureStore';
 import { IncidentLog, incidentLogFileOf } from './incidentLog';
@@ -113,6 +114,8 @@ interface Running {
   udpClients: ReadonlySet<number>;
   /** The last round's listening signature (and the client set it was taken with), so each round reads only its own. */
   lastListening: { roundId: number; signature: string; clients: ReadonlySet<number> } | null;
+  /** Rounds recorded since the last scoring was started: a traffic window completes every TRAFFIC_WINDOW_ROUNDS. */
+  roundsSinceScore: number;
   cleanup: Job<CleanupResult>;
   /** The daily report, checked after every round and at start (report/dailyReport.ts). */
   report: Job<BuiltReport | null>;
@@ -221,7 +224,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const endpoint = otlpEndpoint(String(settings.all()['otlp.endpoint'] ?? ''));
       if (endpoint) forwarders.push({ receiver: 'otlp', forwarder: new OtlpForwarder(incidentLogFileOf(dbPath), endpoint, { host }), busy: false, failures: 0, skip: 0 });
       const running: Running = {
-        db, forwarders, incidentLog, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, cleanup,
+        db, forwarders, incidentLog, settings, settingsSeen, plan, scheduler: new Scheduler(log), round, collect, detect, score, udpClients, lastListening: null, roundsSinceScore: 0, cleanup,
         report, reportChecked: null, mail, mailRetry: { failures: 0, skip: 0 },
         capture: null, captureRestarts: { restarts: 0, lastFailure: null }, recording: new RecordingHealth(log), stateFileFailing: false, startedAt,
       };
@@ -496,10 +499,12 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   /**
    * Right after a round whose listeners differ from the round before (something opened, closed
    * or changed hands), the rounds waiting are scored with the stored model, so an incident is
-   * told within a round of its onset instead of at the hourly job. Unchanged rounds wait for the
-   * hourly job (their scores would come from the same model). Nothing runs while learning, while
-   * a detection runs (it scores them), or while a scoring still runs (the next change or the
-   * hourly job takes these rounds too).
+   * told within a round of its onset instead of at the hourly job. So are the traffic windows
+   * once one is complete (every TRAFFIC_WINDOW_ROUNDS rounds): a process calling out to a new
+   * host is told within a window, not at the next hour. Other rounds wait for the next scoring
+   * (their scores would come from the same model). Nothing runs while learning, while a
+   * detection runs (it scores them), or while a scoring still runs (the next one or the hourly
+   * job takes these rounds too).
    */
   private scoreIfChanged(roundId: number): void {
     const s = this.state;
@@ -516,7 +521,9 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         previous = before.length === 2 && before[1]!.id === roundId ? { roundId: before[0]!.id, signature: store.listeningSignature(before[0]!.id, lo, hi, s.udpClients), clients: s.udpClients } : null;
       }
       s.lastListening = { roundId, signature, clients: s.udpClients };
-      if (!previous || previous.roundId >= roundId || previous.signature === signature) return;
+      s.roundsSinceScore += 1;
+      const changed = previous !== null && previous.roundId < roundId && previous.signature !== signature;
+      if (!changed && s.roundsSinceScore < TRAFFIC_WINDOW_ROUNDS) return;
       if (s.detect.busy || s.score.busy) return;
       const model = store.latestModelState();
       if (!model || model.threshold === null || model.roundsSeen < s.plan.detector.minTrainingRounds) return;
@@ -524,6 +531,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       this.options.log.warn('could not compare the round with the one before; it will be scored by the next detection', { error: (err as Error).message });
       return;
     }
+    s.roundsSinceScore = 0;
     s.score.run('schedule')?.catch(() => undefined);
   }
 

@@ -72,8 +72,9 @@ export interface DetectorOptions {
   /** Told the run's id once its row exists, so that a death of the thread can still end it. */
   onRun?: (runId: number) => void;
   /**
-   * The traffic model (traffic/trafficDetector.ts) after the port model in full runs, with its
-   * share of the alert budget (default on). Off, the port model has the whole budget.
+   * The traffic model (traffic/trafficDetector.ts) after the port model, with its share of the
+   * alert budget (default on): in 'score' runs it scores the windows completed since, in full
+   * runs it also refits. Off, the port model has the whole budget.
    */
   traffic?: boolean;
   /** Where the traffic model is saved (default: traffic-model.json beside the model folder). */
@@ -97,7 +98,7 @@ export interface DetectionResult {
   scoreMs: number;
   fitMs: number;
   epochs: number;
-  /** What the traffic model did in this run (absent in 'score' runs, or when it is off or failed). */
+  /** What the traffic model did in this run (absent when it is off or failed). */
   traffic?: Omit<TrafficResult, 'incidents'>;
 }
 
@@ -116,12 +117,14 @@ export async function runDetection(o: DetectorOptions): Promise<DetectionResult>
     const budget = o.budget ?? DEFAULT_BUDGET;
     const withTraffic = o.traffic !== false;
     const result = await detect({ ...o, budget: withTraffic ? budget * (1 - TRAFFIC_BUDGET_SHARE) : budget }, store, runId);
-    if (withTraffic && (o.scope ?? 'full') === 'full') {
+    // The traffic model after the port model, in both kinds of run: a 'score' run scores the
+    // traffic windows completed since the last run as soon as they are complete.
+    if (withTraffic) {
       try {
         const t = await detectTraffic({
           db: o.db, modelFile: o.trafficModelFile ?? path.join(path.dirname(o.modelDir), 'traffic-model.json'), log: o.log, runId, now, random: o.random ?? Math.random,
           minTrainingRounds: o.minTrainingRounds ?? DEFAULT_MIN_TRAINING_ROUNDS, alertsPerDay: budget * ROUNDS_A_DAY * TRAFFIC_BUDGET_SHARE, sensitivity: o.sensitivity,
-          windowRounds: o.trafficWindowRounds, shouldStop: o.shouldStop, identity: o.identity,
+          windowRounds: o.trafficWindowRounds, shouldStop: o.shouldStop, identity: o.identity, scope: o.scope ?? 'full',
         });
         const { incidents, ...summary } = t;
         const known = new Set(result.incidents.map((i) => i.id));

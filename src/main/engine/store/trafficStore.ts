@@ -134,6 +134,21 @@ export class TrafficStore {
   }
 
   /** Windows whose rounds the user marked expected since `since` (marked_at): learned at the next refit. */
+  /**
+   * Features of the normal windows ending after round `afterRoundId` and by round `throughRoundId`
+   * (scored by 'score' runs, waiting for the next refit) that started at or after `notBefore`:
+   * outside the hold-out for `train`, in it for `holdout`. Oldest first.
+   */
+  scoredBetween(afterRoundId: number, throughRoundId: number, notBefore: number, set: 'train' | 'holdout'): Float32Array[] {
+    return this.db
+      .prepare<[number, number, number, number], Buffer>(
+        `SELECT features FROM traffic_windows WHERE last_round_id > ? AND last_round_id <= ? AND started_at >= ? AND anomalous = 0 AND held_out = ? ORDER BY last_round_id, id`,
+      )
+      .pluck()
+      .all(afterRoundId, throughRoundId, notBefore, set === 'holdout' ? 1 : 0)
+      .map((b) => fromBlob(b));
+  }
+
   approvedSince(since: number): ReplayedWindow[] {
     return this.db
       .prepare<[number], { id: number; lastRoundId: number; processId: number | null; features: Buffer }>(

@@ -8,7 +8,7 @@ import { calibrateThreshold } from '../detect/threshold';
 import { CancelledError } from '../detect/cancelled';
 import { CONTEXT_FEATURES, habitKey, isHabits, learnHabit, MODEL_FEATURES, SCORED_FEATURES, withContext, type Habits } from './processContext';
 import { PortRarity } from './portRarity';
-import { readTrafficWindows, type TrafficWindow } from './trafficWindows';
+import { readTrafficWindows, TRAFFIC_WINDOW_ROUNDS, type TrafficWindow } from './trafficWindows';
 import type { TrafficRow } from './trafficRow';
 import { TrafficVae, type TrafficVaeState } from './vae';
 import { ActionStore, procIdentity, type IdentityReader } from '../store/actionStore';
@@ -47,6 +47,11 @@ export interface TrafficModelFile {
   roundsSeen: number;
   /** The last round of the last window scored; the next run starts after it. */
   scoredThrough: number | null;
+  /**
+   * The last round of the last window the model was refitted on. Windows scored by 'score' runs
+   * after it wait for the next full run's refit (absent in files saved before: scoredThrough).
+   */
+  trainedThrough?: number | null;
   history: { at: number; epochs: { loss: number; valScore: number | null }[]; kept: number; rows: number }[];
   vae: TrafficVaeState | null;
   /** Each process's usual traffic (processContext.ts), by processes.id ('host' for the host-wide row). */
@@ -81,6 +86,12 @@ export interface TrafficOptions {
   /** Near misses (a share of the threshold in force) are left out of the next calibration. */
   nearMiss?: number;
   shouldStop?: () => boolean;
+  /**
+   * 'score': only the complete windows not scored yet, with the saved model, as soon as they are
+   * complete (no refit, no recalibration; nothing while learning); 'full' (default): those, then
+   * the refit on every window scored since the last one, and the threshold.
+   */
+  scope?: 'full' | 'score';
   /** Reads an incident process's start time and executable when the incident is recorded (default: /proc). */
   identity?: IdentityReader;
 }
@@ -150,7 +161,7 @@ interface Scored {
 }
 
 export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
-  const windowRounds = o.windowRounds ?? 10;
+  const windowRounds = o.windowRounds ?? TRAFFIC_WINDOW_ROUNDS;
   const store = new TrafficStore(o.db);
   const detections = new DetectionStore(o.db);
   const loaded = loadTrafficModel(o.modelFile, windowRounds);
@@ -176,15 +187,24 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     vae?.dispose();
     return empty();
   }
+  const scope = o.scope ?? 'full';
+  // Windows scored by 'score' runs since the last refit, which this full run trains on.
+  const trainedThrough = meta.trainedThrough === undefined ? meta.scoredThrough : meta.trainedThrough;
+  const scoredBefore = meta.scoredThrough;
+  const pending = scope === 'full' && scoredBefore !== null && trainedThrough !== scoredBefore;
+  if (scope === 'score' && learningOf(meta, vae, roundsNeeded)) {
+    vae?.dispose();
+    return empty();
+  }
   const from = firstRoundToScore(o.db, meta.scoredThrough, windowRounds * (o.maxBacklogWindows ?? 144), latest);
-  if (from === null || from > latest) {
+  if ((from === null || from > latest) && !pending) {
     vae?.dispose();
     return empty();
   }
   try {
     const t0 = performance.now();
-    const windows = readTrafficWindows(o.db, { fromRoundId: from, toRoundId: latest, windowRounds }).filter((w) => w.complete);
-    if (windows.length === 0) return empty();
+    const windows = from === null || from > latest ? [] : readTrafficWindows(o.db, { fromRoundId: from, toRoundId: latest, windowRounds }).filter((w) => w.complete);
+    if (windows.length === 0 && !pending) return empty();
     const learning = learningOf(meta, vae, roundsNeeded);
     const threshold = learning ? null : meta.threshold;
     const scored: Scored[] = [];
@@ -195,7 +215,7 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     // The first hour of rounds of a history is scored but not learned: every remote end is "never
     // seen" then, because recording just began, not because the machine does something new.
     const warm = warmupEnd(o.db, o.warmupRounds ?? 60);
-    const rarity = new PortRarity(o.db, windows[0]!.startedAt, windows.at(-1)!.startedAt);
+    const rarity = new PortRarity(o.db, windows[0]?.startedAt ?? 0, windows.at(-1)?.startedAt ?? 0);
     for (const w of windows) {
       if (o.shouldStop?.()) throw new CancelledError();
       // Each process and the machine's remote ports as they were known before this window, so a
@@ -220,18 +240,38 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
       })),
     );
     const scoreMs = performance.now() - t0;
+    const last = windows.at(-1)?.lastRoundId ?? meta.scoredThrough!;
+    if (scope === 'score') {
+      // The model stays as it was; the next full run refits on these windows too.
+      meta.roundsSeen += windows.reduce((a, w) => a + w.rounds, 0);
+      meta.scoredThrough = last;
+      meta.trainedThrough = trainedThrough;
+      saveTrafficModel(o.modelFile, meta);
+      return {
+        windowsScored: windows.length, rowsScored: scored.length, incidents, threshold: meta.threshold, modelVersion: meta.version, scoreMs, fitMs: 0, epochs: 0,
+        learning: { learning: false, roundsSeen: meta.roundsSeen, roundsNeeded },
+      };
+    }
 
-    // Refit: this run's normal windows that are not held out, the windows the user approved, and
-    // a replay of older normal windows; validation on held-out windows only.
+    // Refit: the normal windows that are not held out, scored by this run and by the 'score' runs
+    // since the last refit, the windows the user approved, and a replay of older normal windows;
+    // validation on held-out windows only.
     const t1 = performance.now();
-    const last = windows.at(-1)!.lastRoundId;
     const isNew = !vae;
     const model = vae ?? TrafficVae.create(SCORED_FEATURES.length, Math.floor(o.random() * 2 ** 31), { conditions: CONTEXT_FEATURES.length });
     vae = model;
-    const fresh = scored.filter((s) => !s.anomalous && !s.heldOut && s.window.startedAt >= warm).map((s) => s.input);
+    const before = trainedThrough ?? (windows[0]?.firstRoundId ?? last + 1) - 1;
+    const waiting = pending
+      ? { train: store.scoredBetween(before, scoredBefore!, warm, 'train'), holdout: store.scoredBetween(before, scoredBefore!, warm, 'holdout') }
+      : { train: [], holdout: [] };
+    const fresh = [...waiting.train, ...scored.filter((s) => !s.anomalous && !s.heldOut && s.window.startedAt >= warm).map((s) => s.input)];
     const approved = store.approvedSince(meta.history.at(-1)?.at ?? 0).map((r) => r.features);
-    const replay = store.replay(o.replayWindows ?? 400, windows[0]!.firstRoundId, o.random, 'train', warm).map((r: ReplayedWindow) => r.features);
-    const validation = [...scored.filter((s) => !s.anomalous && s.heldOut && s.window.startedAt >= warm).map((s) => s.input), ...store.replay(o.holdoutWindows ?? 200, windows[0]!.firstRoundId, o.random, 'holdout', warm).map((r) => r.features)];
+    const replay = store.replay(o.replayWindows ?? 400, before + 1, o.random, 'train', warm).map((r: ReplayedWindow) => r.features);
+    const validation = [
+      ...waiting.holdout,
+      ...scored.filter((s) => !s.anomalous && s.heldOut && s.window.startedAt >= warm).map((s) => s.input),
+      ...store.replay(o.holdoutWindows ?? 200, before + 1, o.random, 'holdout', warm).map((r) => r.features),
+    ];
     const train = [...fresh, ...approved, ...replay];
     // While learning, the standardisation follows the growing history; once alerting, it stays, so
     // that scores keep the units the threshold was calibrated in.
@@ -239,6 +279,7 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     const fitMs = performance.now() - t1;
     meta.roundsSeen += windows.reduce((a, w) => a + w.rounds, 0);
     meta.scoredThrough = last;
+    meta.trainedThrough = last;
     meta.history.push({ at: o.now(), epochs: fit.epochs, kept: fit.kept, rows: train.length });
     if (meta.history.length > 200) meta.history.splice(0, meta.history.length - 200);
 

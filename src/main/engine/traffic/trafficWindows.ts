@@ -51,6 +51,9 @@ export interface TrafficWindow {
   rows: TrafficRow[];
 }
 
+/** Rounds in a traffic window: ten one-minute rounds. */
+export const TRAFFIC_WINDOW_ROUNDS = 10;
+
 /** Reads every window of the range; iterateTrafficWindows gives them a batch at a time. */
 export function readTrafficWindows(db: Db, options: TrafficWindowOptions): TrafficWindow[] {
   const out: TrafficWindow[] = [];

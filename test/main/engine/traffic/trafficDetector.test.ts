@@ -104,6 +104,45 @@ describe('traffic detection', () => {
     expect(new ActionStore(deleted.db).processes(last.incidents[0]!.id)).toEqual([{ pid: python.pid, startTicks: 5, exe: python.exe, name: 'python3', uid: 1000, ports: [] }]);
   });
 
+  it("scores each window as soon as it is complete in 'score' runs, without refitting; the next full run trains on those windows too", async () => {
+    type Saved = { version: number; history: { rows: number }[]; scoredThrough: number; trainedThrough?: number | null };
+    const attack = { at: 7 * HOUR + 5, minutes: 40 };
+    const read = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Saved;
+    // The same eight hours twice: hourly full runs only, and with 'score' runs every ten minutes of the last hour.
+    const hourlyOnly = desktop(8, attack);
+    const hourlyFile = path.join(tempDir(), 'traffic-model.json');
+    const onlyHourly = await hourly(hourlyOnly, hourlyFile, 8);
+    const host = desktop(8, attack);
+    const file = path.join(tempDir(), 'traffic-model.json');
+    await hourly(host, file, 7);
+    const before = read(file);
+    const scoreAt = (minute: number) => detectTraffic({ ...options(host, file, 7), now: () => T0 + (7 * HOUR + minute) * ROUND_MS - 1, scope: 'score' });
+    const told = [];
+    for (const minute of [10, 20, 30]) {
+      const r = await scoreAt(minute);
+      expect(r).toMatchObject({ windowsScored: 1, fitMs: 0, epochs: 0 });
+      told.push(...r.incidents);
+    }
+    // Told within the first complete window of the shell (its hourly twin waits for the hour).
+    expect(told.length).toBeGreaterThan(0);
+    expect(told[0]!.sentence).toMatch(/^python3 \(pid 4121\) talked to 203\.0\.113\.7:4444/);
+    expect(told[0]!.startedAt).toBe(T0 + 7 * HOUR * ROUND_MS);
+    const scored = read(file);
+    expect(scored.version).toBe(before.version);
+    expect(scored.history).toHaveLength(before.history.length);
+    expect(scored.scoredThrough).toBe(before.scoredThrough + 30);
+    expect(scored.trainedThrough).toBe(before.scoredThrough);
+    // The hour's full run scores the rest and refits on all of the hour, as an hourly run alone does.
+    const full = await detectTraffic(options(host, file, 8));
+    expect(full.windowsScored).toBe(3);
+    const refit = read(file);
+    expect(refit.trainedThrough).toBe(refit.scoredThrough);
+    expect(refit.history).toHaveLength(before.history.length + 1);
+    expect(refit.history.at(-1)!.rows).toBe(read(hourlyFile).history.at(-1)!.rows);
+    // The same incident as the hourly runs found, told earlier.
+    expect(new Set([...told, ...full.incidents].map((i) => i.sentence))).toEqual(new Set(onlyHourly[7]!.incidents.map((i) => i.sentence)));
+  });
+
   it('a first run over hours of backlog gives each window the habits and port counts of the windows before it, so the next hour is quiet', async () => {
     const host = desktop(8);
     const file = path.join(tempDir(), 'traffic-model.json');
