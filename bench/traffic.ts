@@ -9,7 +9,7 @@
  * bench/traffic/run.ts. Documented in bench/traffic/README.md.
  *
  *   npx tsx bench/traffic.ts [--json] [--seed 7 | --seeds 7,11,13] [--days 8] [--keep-db PATH]
- *       [--baselines-only] [--ports 65536] [--backend wasm|cpu|node] [--verbose]
+ *       [--baselines-only] [--ports 65536] [--backend wasm|cpu|node] [--score-every 10] [--verbose]
  *
  * --seed N        one seed (default 7).
  * --seeds A,B,C   each seed in turn; then per detector the mean, sample standard deviation, min
@@ -21,6 +21,8 @@
  * --baselines-only  the two baselines alone (seconds instead of minutes).
  * --ports N       Portent's port-model axis (default 65,536, the product's; smaller only to explore).
  * --backend       the detection backend (default wasm, as shipped).
+ * --score-every N minutes between Portent's 'score' runs (default 10: when a traffic window
+ *                 completes, as the monitor does); 0: the hourly job alone.
  * --verbose       Portent's hourly runs and incidents on stderr.
  *
  * Portent runs as the monitor's hourly job would, both models with the default settings, one
@@ -36,7 +38,7 @@ import { DETECTORS, runTraffic, type TrafficRun } from './traffic/run';
 import { portentDetector } from './traffic/portent';
 import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';
 
-const VALUE_OPTIONS = ['seed', 'seeds', 'days', 'keep-db', 'ports', 'backend'];
+const VALUE_OPTIONS = ['seed', 'seeds', 'days', 'keep-db', 'ports', 'backend', 'score-every'];
 const FLAG_OPTIONS = ['json', 'baselines-only', 'verbose'];
 
 function fail(message: string): never {
@@ -53,10 +55,11 @@ if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0) || ne
 const keep = args.includes('--keep-db') ? path.resolve(optionOf(args, 'keep-db', '')) : null;
 const json = args.includes('--json');
 const ports = whole('ports', '65536', 4096, 65_536);
+const scoreEveryMinutes = whole('score-every', '10', 0, 60);
 const backend = optionOf(args, 'backend', 'wasm') as BackendPreference;
 if (!['node', 'wasm', 'cpu'].includes(backend)) fail('--backend must be node, wasm or cpu');
 const detectorsFor = (seed: number) =>
-  args.includes('--baselines-only') ? DETECTORS : { portent: portentDetector({ ports, backend, seed, verbose: args.includes('--verbose') }), ...DETECTORS };
+  args.includes('--baselines-only') ? DETECTORS : { portent: portentDetector({ ports, backend, seed, scoreEveryMinutes, verbose: args.includes('--verbose') }), ...DETECTORS };
 
 function dbPathFor(seed: number, dir: string): string {
   if (!keep) return path.join(dir, `traffic-${seed}.db`);

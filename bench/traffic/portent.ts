@@ -19,13 +19,19 @@ export interface PortentBenchOptions {
   ports?: number;
   seed?: number;
   verbose?: boolean;
+  /**
+   * Minutes between the 'score' runs the monitor starts when a traffic window completes (every
+   * ten one-minute rounds); 0 runs only the hourly job, as Portent did before those runs existed.
+   */
+  scoreEveryMinutes?: number;
 }
 
 /**
- * Portent itself as a detector of the traffic benchmark: both models, as the monitor's hourly
- * job runs them with the default settings (learning period: the benchmark's learning day), one
- * detection per simulated hour over the recorded week (each sees only the rounds started by its
- * hour: `now`), then every incident read back as an alert, announced when its first run ended.
+ * Portent itself as a detector of the traffic benchmark: both models, as the monitor runs them
+ * with the default settings (learning period: the benchmark's learning day): one full detection
+ * per simulated hour over the recorded week, and between them a 'score' run every ten minutes,
+ * when a traffic window completes (each run sees only the rounds started by its time: `now`);
+ * then every incident read back as an alert, announced when the run that opened it started.
  * Port incidents count too: the false alarms of the two models are one budget.
  */
 export function portentDetector(o: PortentBenchOptions = {}): TrafficDetector {
@@ -36,7 +42,11 @@ export function portentDetector(o: PortentBenchOptions = {}): TrafficDetector {
     const plan = detectorPlan({ ...defaultSettings(), 'detection.learningHours': Math.round((learningEnd - start) / HOUR) });
     const random = seededRandom(o.seed ?? 1);
     try {
+      const scoreEvery = (o.scoreEveryMinutes ?? 10) * 60_000;
       for (let hourEnd = start + HOUR; hourEnd <= end; hourEnd += HOUR) {
+        for (let at = hourEnd - HOUR + scoreEvery; scoreEvery > 0 && at < hourEnd; at += scoreEvery) {
+          await runDetection({ db, modelDir: path.join(dir, 'model'), log, backend: backend.name, now: () => at, random, config: { ports: o.ports ?? 65_536 }, ...plan, scope: 'score' });
+        }
         const r = await runDetection({ db, modelDir: path.join(dir, 'model'), log, backend: backend.name, now: () => hourEnd, random, config: { ports: o.ports ?? 65_536 }, ...plan });
         if (o.verbose) {
           process.stderr.write(
