@@ -7,7 +7,6 @@ import { CHROMIUM, explainFailure, LAUNCH_ARGS, SHOTS, stopServe } from '../supp
 import { startCli, waitForOutput, repoRoot } from '../support/cli';
 import { openDatabase } from '../../src/main/engine/store/database';
 import { reportFile } from '../../src/main/engine/report/reportFiles';
-import { hrefOf } from '../../src/renderer/src/router';
 import { DAY, PERIOD, seedDay } from '../main/engine/report/seedDay';
 import { MIN, seed, type Seeded } from './trafficFixture';
 
@@ -37,36 +36,36 @@ interface View {
 
 const main = (page: Page) => page.getByRole('main');
 const VIEWS: View[] = [
-  { name: 'overview', db: 'traffic', href: () => hrefOf({ view: 'overview' }), ready: (p) => main(p).getByText('Running', { exact: true }).waitFor() },
-  { name: 'anomalies', db: 'traffic', href: () => hrefOf({ view: 'incidents', id: null }), ready: (p, s) => p.locator(`a.incident-row[href="#/incidents/${s.port}"]`).waitFor() },
+  { name: 'overview', db: 'traffic', href: () => '#/', ready: (p) => main(p).getByText('Running', { exact: true }).waitFor() },
+  { name: 'anomalies', db: 'traffic', href: () => '#/incidents', ready: (p, s) => p.locator(`a.incident-row[href="#/incidents/${s.port}"]`).waitFor() },
   {
     name: 'incident-port',
     db: 'traffic',
-    href: (s) => hrefOf({ view: 'incidents', id: s.port }),
+    href: (s) => `#/incidents/${s.port}`,
     ready: (p) => p.getByRole('article').getByRole('table', { name: 'Contributing ports' }).waitFor(),
   },
   {
     name: 'incident-traffic',
     db: 'traffic',
-    href: (s) => hrefOf({ view: 'incidents', id: s.beacon }),
+    href: (s) => `#/incidents/${s.beacon}`,
     ready: (p) => p.getByRole('article').getByRole('table', { name: 'Remote ends' }).waitFor(),
   },
-  { name: 'port-history', db: 'traffic', href: () => hrefOf({ view: 'ports', range: { last: 'fit' }, port: null }), ready: (p) => p.locator('canvas.timeline-canvas').waitFor() },
+  { name: 'port-history', db: 'traffic', href: () => '#/ports?last=fit', ready: (p) => p.locator('canvas.timeline-canvas').waitFor() },
   {
     name: 'port-detail',
     db: 'traffic',
-    href: () => hrefOf({ view: 'ports', range: { last: 'fit' }, port: { proto: 'tcp', port: 8080 } }),
+    href: () => '#/ports/tcp/8080?last=fit',
     ready: (p) => p.getByRole('article').getByRole('heading', { name: 'Port 8080/tcp' }).waitFor(),
   },
   {
     name: 'connections',
     db: 'day',
-    href: () => hrefOf({ view: 'connections', range: { from: PERIOD.from, to: PERIOD.from + 6 * 60 * MIN }, process: null, host: null }),
+    href: () => `#/connections?from=${PERIOD.from}&to=${PERIOD.from + 6 * 60 * MIN}`,
     ready: (p) => p.getByRole('row').filter({ hasText: '93.184.216.34' }).first().waitFor(),
   },
-  { name: 'detection', db: 'traffic', href: () => hrefOf({ view: 'detection' }), ready: (p) => p.getByRole('list', { name: /Detection runs/ }).getByRole('listitem').first().waitFor() },
-  { name: 'settings', db: 'traffic', href: () => hrefOf({ view: 'settings' }), ready: (p) => main(p).locator('fieldset').first().waitFor() },
-  { name: 'report', db: 'day', href: () => hrefOf({ view: 'report', day: DAY }), ready: (p) => p.getByRole('article', { name: `Daily report of ${DAY}` }).waitFor() },
+  { name: 'detection', db: 'traffic', href: () => '#/detection', ready: (p) => p.getByRole('list', { name: /Detection runs/ }).getByRole('listitem').first().waitFor() },
+  { name: 'settings', db: 'traffic', href: () => '#/settings', ready: (p) => main(p).locator('fieldset').first().waitFor() },
+  { name: 'report', db: 'day', href: () => `#/report/${DAY}`, ready: (p) => p.getByRole('article', { name: `Daily report of ${DAY}` }).waitFor() },
 ];
 
 async function until(what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -199,7 +198,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('screens
       await page.goto(servers.traffic!.base);
       await page.getByRole('heading', { name: 'Overview' }).waitFor();
       const chapters = async (id: number) => {
-        await page!.goto(`${origin}/${hrefOf({ view: 'incidents', id })}`);
+        await page!.goto(`${origin}/#/incidents/${id}`);
         const article = page!.getByRole('article');
         await article.getByRole('heading', { name: 'What you can do' }).waitFor();
         return article.locator('h4').allInnerTexts();
