@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { storedBytes } from '../src/main/engine/maintain/cleanup';
+import { childrenOf, eachLine } from './procfs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name: string): string | undefined => {
@@ -56,18 +57,6 @@ function memoryKb(pid: number): { rss: number; hwm: number } | null {
   }
 }
 
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const task of fs.readdirSync(`/proc/${pid}/task`, { withFileTypes: true })) {
-    try {
-      out.push(...fs.readFileSync(`/proc/${pid}/task/${task.name}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return out;
-}
-
 /** Bytes the rows take, read through a read-only connection of its own. */
 function storedBytesOf(file: string): number {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -94,19 +83,13 @@ async function main(): Promise<void> {
   let detecting = false;
   let detections = 0;
   let captureState = 'unknown';
-  let buffered = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.includes('"msg":"detection started"')) {
-        detecting = true;
-        detections += 1;
-      }
-      if (line.includes('"msg":"detection finished"') || line.includes('"msg":"detect failed"') || line.includes('"msg":"detection job done"')) detecting = false;
-      if (line.includes('"msg":"packet capture')) captureState = line;
+  eachLine(child.stderr, (line) => {
+    if (line.includes('"msg":"detection started"')) {
+      detecting = true;
+      detections += 1;
     }
+    if (line.includes('"msg":"detection finished"') || line.includes('"msg":"detect failed"') || line.includes('"msg":"detection job done"')) detecting = false;
+    if (line.includes('"msg":"packet capture')) captureState = line;
   });
   // The first round is at the next whole minute; start measuring once the process has settled.
   await sleep(15_000);

@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { checkArgs, optionOf } from './args';
+import { childrenOf, eachLine } from './procfs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -62,18 +63,6 @@ function statusOf(pid: number): string | null {
 }
 
 const field = (status: string, name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      out.push(...fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return out;
-}
 
 function sizeMb(file: string): number {
   try {
@@ -130,23 +119,17 @@ async function main(): Promise<void> {
   let finished = 0;
   let failed = 0;
   let capture = 'no capture log line';
-  let buffered = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.includes('"msg":"detection started"')) intervals.push({ start: performance.now(), end: null });
-      const done = line.includes('"msg":"detection finished"');
-      const fail = line.includes('"msg":"detection failed"') || line.includes('"msg":"detect failed"');
-      if (done || fail) {
-        const open = intervals.findLast((i) => i.end === null);
-        if (open) open.end = performance.now();
-        if (done) finished += 1;
-        else failed += 1;
-      }
-      if (line.includes('"msg":"packet capture')) capture = (JSON.parse(line) as { msg: string }).msg;
+  eachLine(child.stderr, (line) => {
+    if (line.includes('"msg":"detection started"')) intervals.push({ start: performance.now(), end: null });
+    const done = line.includes('"msg":"detection finished"');
+    const fail = line.includes('"msg":"detection failed"') || line.includes('"msg":"detect failed"');
+    if (done || fail) {
+      const open = intervals.findLast((i) => i.end === null);
+      if (open) open.end = performance.now();
+      if (done) finished += 1;
+      else failed += 1;
     }
+    if (line.includes('"msg":"packet capture')) capture = (JSON.parse(line) as { msg: string }).msg;
   });
 
   // The address file appears once serve listens.
