@@ -107,9 +107,10 @@ export class TrafficStore {
    * Older windows for a refit, drawn by rejection sampling on the primary key (O(sample), at most
    * 40 tries per window wanted): for training, windows that were normal (or whose rounds the user
    * marked expected) and not held out; for validation, normal held-out windows; none that started
-   * before `notBefore` (the start of recording, which is never learned).
+   * before `notBefore` (the start of recording, which is never learned). With `width`, only windows
+   * of that many features (a model built on other features cannot learn from the others).
    */
-  replay(count: number, beforeRoundId: number, random: () => number, set: 'train' | 'holdout', notBefore = 0): ReplayedWindow[] {
+  replay(count: number, beforeRoundId: number, random: () => number, set: 'train' | 'holdout', notBefore = 0, width?: number): ReplayedWindow[] {
     if (count <= 0) return [];
     const range = this.db
       .prepare<[number], { lo: number | null; hi: number | null }>('SELECT min(id) AS lo, max(id) AS hi FROM traffic_windows WHERE last_round_id < ?')
@@ -128,7 +129,7 @@ export class TrafficStore {
       const r = check.get(id, beforeRoundId, notBefore);
       if (!r) continue;
       const ok = set === 'holdout' ? r.heldOut === 1 && r.anomalous === 0 : r.heldOut === 0 && (r.anomalous === 0 || r.approved === 1);
-      if (ok) chosen.set(id, { id: r.id, lastRoundId: r.lastRoundId, processId: r.processId, features: fromBlob(r.features) });
+      if (ok && (width === undefined || r.features.byteLength === width * 4)) chosen.set(id, { id: r.id, lastRoundId: r.lastRoundId, processId: r.processId, features: fromBlob(r.features) });
     }
     return [...chosen.values()].sort((a, b) => a.id - b.id);
   }
@@ -137,25 +138,28 @@ export class TrafficStore {
   /**
    * Features of the normal windows ending after round `afterRoundId` and by round `throughRoundId`
    * (scored by 'score' runs, waiting for the next refit) that started at or after `notBefore`:
-   * outside the hold-out for `train`, in it for `holdout`. Oldest first.
+   * outside the hold-out for `train`, in it for `holdout`. Oldest first. With `width`, only windows
+   * of that many features.
    */
-  scoredBetween(afterRoundId: number, throughRoundId: number, notBefore: number, set: 'train' | 'holdout'): Float32Array[] {
+  scoredBetween(afterRoundId: number, throughRoundId: number, notBefore: number, set: 'train' | 'holdout', width?: number): Float32Array[] {
     return this.db
-      .prepare<[number, number, number, number], Buffer>(
-        `SELECT features FROM traffic_windows WHERE last_round_id > ? AND last_round_id <= ? AND started_at >= ? AND anomalous = 0 AND held_out = ? ORDER BY last_round_id, id`,
+      .prepare<[number, number, number, number, number | null, number | null], Buffer>(
+        `SELECT features FROM traffic_windows WHERE last_round_id > ? AND last_round_id <= ? AND started_at >= ? AND anomalous = 0 AND held_out = ?
+           AND (? IS NULL OR length(features) = ?) ORDER BY last_round_id, id`,
       )
       .pluck()
-      .all(afterRoundId, throughRoundId, notBefore, set === 'holdout' ? 1 : 0)
+      .all(afterRoundId, throughRoundId, notBefore, set === 'holdout' ? 1 : 0, width === undefined ? null : width * 4, width === undefined ? null : width * 4)
       .map((b) => fromBlob(b));
   }
 
-  approvedSince(since: number): ReplayedWindow[] {
+  approvedSince(since: number, width?: number): ReplayedWindow[] {
     return this.db
-      .prepare<[number], { id: number; lastRoundId: number; processId: number | null; features: Buffer }>(
+      .prepare<[number, number | null, number | null], { id: number; lastRoundId: number; processId: number | null; features: Buffer }>(
         `SELECT w.id, w.last_round_id AS lastRoundId, w.process_id AS processId, w.features FROM traffic_windows w
-         JOIN expected_rounds e ON e.round_id = w.last_round_id WHERE e.marked_at > ? AND w.anomalous = 1 AND w.held_out = 0`,
+         JOIN expected_rounds e ON e.round_id = w.last_round_id WHERE e.marked_at > ? AND w.anomalous = 1 AND w.held_out = 0
+           AND (? IS NULL OR length(w.features) = ?)`,
       )
-      .all(since)
+      .all(since, width === undefined ? null : width * 4, width === undefined ? null : width * 4)
       .map((r) => ({ ...r, features: fromBlob(r.features) }));
   }
 

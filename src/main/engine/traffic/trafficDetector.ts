@@ -223,7 +223,7 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
       // the context an hourly run would have: a window is never scored against itself, and the
       // rows learned in this run carry the context later runs will score with.
       rarity.advance(w.startedAt);
-      const inputs = w.rows.map((r) => withContext(r.features, meta.habits[habitKey(r.processId)], [rarity.share(r)]));
+      const inputs = w.rows.map((r) => withContext(r.features, meta.habits[habitKey(r.processId)], rarity.share(r)));
       const scores = vae && vae.trained ? vae.score(inputs) : w.rows.map(() => 0);
       const first = scored.length;
       w.rows.forEach((row, i) => scored.push({ window: w, row, input: inputs[i]!, score: scores[i]!, anomalous: threshold !== null && scores[i]! > threshold && !allowed(row), heldOut: isHeldOutWindow(w.lastRoundId) }));
@@ -261,16 +261,18 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     const model = vae ?? TrafficVae.create(SCORED_FEATURES.length, Math.floor(o.random() * 2 ** 31), { conditions: CONTEXT_FEATURES.length });
     vae = model;
     const before = trainedThrough ?? (windows[0]?.firstRoundId ?? last + 1) - 1;
+    // Stored windows of a model built on other features (before an upgrade) are not learned from.
+    const width = MODEL_FEATURES.length;
     const waiting = pending
-      ? { train: store.scoredBetween(before, scoredBefore!, warm, 'train'), holdout: store.scoredBetween(before, scoredBefore!, warm, 'holdout') }
+      ? { train: store.scoredBetween(before, scoredBefore!, warm, 'train', width), holdout: store.scoredBetween(before, scoredBefore!, warm, 'holdout', width) }
       : { train: [], holdout: [] };
     const fresh = [...waiting.train, ...scored.filter((s) => !s.anomalous && !s.heldOut && s.window.startedAt >= warm).map((s) => s.input)];
-    const approved = store.approvedSince(meta.history.at(-1)?.at ?? 0).map((r) => r.features);
-    const replay = store.replay(o.replayWindows ?? 400, before + 1, o.random, 'train', warm).map((r: ReplayedWindow) => r.features);
+    const approved = store.approvedSince(meta.history.at(-1)?.at ?? 0, width).map((r) => r.features);
+    const replay = store.replay(o.replayWindows ?? 400, before + 1, o.random, 'train', warm, width).map((r: ReplayedWindow) => r.features);
     const validation = [
       ...waiting.holdout,
       ...scored.filter((s) => !s.anomalous && s.heldOut && s.window.startedAt >= warm).map((s) => s.input),
-      ...store.replay(o.holdoutWindows ?? 200, before + 1, o.random, 'holdout', warm).map((r) => r.features),
+      ...store.replay(o.holdoutWindows ?? 200, before + 1, o.random, 'holdout', warm, width).map((r) => r.features),
     ];
     const train = [...fresh, ...approved, ...replay];
     // While learning, the standardisation follows the growing history; once alerting, it stays, so

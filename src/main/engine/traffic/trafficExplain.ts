@@ -1,5 +1,5 @@
 import type { TrafficFeature } from './featureVector';
-import { MODEL_FEATURES } from './processContext';
+import { MODEL_FEATURES, type DETECTOR_FEATURES } from './processContext';
 
 const MODEL_INDEX = new Map(MODEL_FEATURES.map((n, i) => [n, i]));
 import type { TrafficEndpoint, TrafficRow } from './trafficRow';
@@ -12,11 +12,11 @@ import type { IncidentEndpointRow, IncidentFeatureRow, TrafficKind } from '../st
  */
 
 /** Which features speak for which kind of incident. */
-const KIND_FEATURES: Record<Exclude<TrafficKind, 'unusual-traffic'>, (TrafficFeature | 'rare_remote_port_share')[]> = {
+const KIND_FEATURES: Record<Exclude<TrafficKind, 'unusual-traffic'>, (TrafficFeature | (typeof DETECTOR_FEATURES)[number])[]> = {
   scan: ['closed_port_attempts', 'max_ports_one_source', 'inbound_attempts'],
   'dns-tunnel': ['dns_lookups', 'dns_names', 'dns_failed', 'dns_label_mean', 'dns_label_max', 'dns_entropy_mean', 'dns_entropy_max'],
   beacon: ['periodicity'],
-  'volume-out': ['bytes_out', 'packets_out', 'out_share'],
+  'volume-out': ['bytes_out', 'bytes_out_above_usual', 'packets_out', 'out_share'],
   'new-destination': ['new_for_process', 'new_for_process_share', 'new_anywhere', 'rare_remote_port_share', 'endpoints', 'opened', 'sockets', 'remote_ports', 'remote_port_entropy', 'duration_mean', 'duration_max', 'half_open', 'failed_attempts'],
 };
 

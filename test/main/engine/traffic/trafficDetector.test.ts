@@ -7,7 +7,7 @@ import { TrafficStore } from '../../../../src/main/engine/store/trafficStore';
 import { createLogger, silentLogger } from '../../../../src/main/engine/log';
 import { seededRandom } from '../../../../src/shared/random';
 import { tempDir } from '../../../support/tmp';
-import { firefox, python, RecordedHost, ROUND_MS, T0, updater } from './support/recordedHost';
+import { firefox, flow, python, RecordedHost, ROUND_MS, T0, updater, type Owner } from './support/recordedHost';
 import type { ConnectionEntry } from '../../../../src/main/engine/collect/sockets/types';
 import { AllowRuleStore } from '../../../../src/main/engine/store/allowRuleStore';
 import { ActionStore } from '../../../../src/main/engine/store/actionStore';
@@ -34,6 +34,37 @@ function desktop(hours: number, attack?: { at: number; minutes: number; listener
     else shell = null;
     const listeners = attacking && attack.listener ? [{ proto: 'tcp' as const, family: 4 as const, address: '0.0.0.0', port: 4445, ...python }] : [];
     host.round(i, [...open, ...extra, ...(shell ? [shell] : [])], 'off', listeners);
+  }
+  return host;
+}
+
+const syncClient: Owner = { pid: 2600, process: 'nextcloud', exe: '/usr/bin/nextcloud', user: 'ann' };
+/**
+ * A desktop with capture on: firefox browses a dozen sites, its volume changing by orders of
+ * magnitude from minute to minute; a sync client keeps one connection to its server and sends a
+ * few kilobytes a minute. From `at` on, the sync client sends fifty times that, to the same server.
+ */
+function uploads(hours: number, burst?: { at: number; minutes: number }): RecordedHost {
+  const host = new RecordedHost();
+  const rand = seededRandom(5);
+  const sync = host.conn(syncClient, '198.51.100.200', 443);
+  let open: ConnectionEntry[] = [];
+  for (let i = 0; i < hours * HOUR; i++) {
+    open = open.filter(() => rand() > 0.2);
+    while (open.length < 2 + Math.floor(rand() * 4)) open.push(host.conn(firefox, SITES[Math.floor(rand() * SITES.length)]!, 443));
+    const ts = T0 + i * ROUND_MS - 30_000;
+    const flows = open.flatMap((c) => {
+      const size = Math.round(Math.exp(6 + rand() * 8));
+      return [
+        flow({ localPort: c.localPort, remoteAddr: c.remoteAddress, remotePort: 443, direction: 'outbound', packets: 4, bytes: Math.round(size / 4), ts }),
+        flow({ localPort: c.localPort, remoteAddr: c.remoteAddress, remotePort: 443, direction: 'inbound', packets: 8, bytes: size, ts }),
+      ];
+    });
+    const bursting = burst && i >= burst.at && i < burst.at + burst.minutes;
+    const up = Math.round((2000 + rand() * 2000) * (bursting ? 50 : 1));
+    flows.push(flow({ localPort: sync.localPort, remoteAddr: sync.remoteAddress, remotePort: 443, direction: 'outbound', packets: Math.ceil(up / 1400), bytes: up, ts }));
+    flows.push(flow({ localPort: sync.localPort, remoteAddr: sync.remoteAddress, remotePort: 443, direction: 'inbound', packets: 3, bytes: 400, ts }));
+    host.round(i, [...open, sync], { flows });
   }
   return host;
 }
@@ -157,6 +188,20 @@ describe('traffic detection', () => {
     expect(next.incidents).toEqual([]);
   });
 
+  it('names a steady program sending fifty times its usual to a server it knows, against its own usual (not every program\'s)', async () => {
+    const host = uploads(8, { at: 7 * HOUR + 5, minutes: 40 });
+    const file = path.join(tempDir(), 'traffic-model.json');
+    const results = await hourly(host, file, 8);
+    expect(results[4]!.learning.learning).toBe(false);
+    // Firefox's own swings of volume raise nothing.
+    expect(results.slice(4, 7).flatMap((r) => r.incidents)).toEqual([]);
+    const incidents = results[7]!.incidents;
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.sentence).toMatch(/^nextcloud \(pid 2600\) sent [\d.]+ [kM]B to 198\.51\.100\.200:443, far more than it usually sends since/);
+    expect(host.db.prepare('SELECT traffic_kind FROM incidents WHERE id = ?').pluck().get(incidents[0]!.id)).toBe('volume-out');
+    expect(new TrafficStore(host.db).featuresOf(incidents[0]!.id).map((f) => f.feature)).toContain('bytes_out_above_usual');
+  });
+
   it('tells a listener and the traffic of the same program as one incident', async () => {
     const host = desktop(8, { at: 7 * HOUR + 5, minutes: 40, listener: true });
     const file = path.join(tempDir(), 'traffic-model.json');
@@ -175,6 +220,25 @@ describe('traffic detection', () => {
     expect(row.kind).toBe('both');
     expect(row.sentence).toMatch(/^Port 4445\/tcp started listening: python3 \(pid 4121\), never seen before\. python3 \(pid 4121\) talked to 203\.0\.113\.7:4444/);
     expect(host.db.prepare("SELECT count(*) FROM incidents WHERE kind = 'traffic'").pluck().get()).toBe(0);
+  });
+
+  it('after an upgrade that changed the features, retrains on windows of the new features only', async () => {
+    const host = desktop(4);
+    const file = path.join(tempDir(), 'traffic-model.json');
+    await hourly(host, file, 3, { minTrainingRounds: HOUR });
+    // As an older Portent left them: a model of one feature fewer, and its windows.
+    const old = JSON.parse(fs.readFileSync(file, 'utf8')) as { features: string[] };
+    old.features = old.features.slice(0, -1);
+    fs.writeFileSync(file, JSON.stringify(old));
+    host.db.prepare('UPDATE traffic_windows SET features = substr(features, 1, length(features) - 4)').run();
+    const lines: string[] = [];
+    const r = await detectTraffic(options(host, file, 4, { minTrainingRounds: HOUR, log: createLogger((l) => lines.push(l), 'warn') }));
+    expect(lines.join('\n')).toMatch(/discarding the saved traffic model.*built on other features/);
+    expect(r.windowsScored).toBe(6);
+    // It trained on the hour's new normal windows outside the hold-out, and on none of the older ones.
+    const rows = (JSON.parse(fs.readFileSync(file, 'utf8')) as { history: { rows: number }[] }).history.at(-1)!.rows;
+    expect(rows).toBeGreaterThan(0);
+    expect(rows).toBe(host.db.prepare('SELECT count(*) FROM traffic_windows WHERE last_round_id > ? AND held_out = 0 AND anomalous = 0').pluck().get(3 * HOUR));
   });
 
   it('rebuilds a damaged model file with a log line, and a new model does not score the past again', async () => {
