@@ -60,7 +60,10 @@ export interface Explanation {
   errors: Float32Array;
   /** ∂score/∂x for each raw (unstandardised) value of the row, context included. */
   gradient: Float32Array;
-  /** |∂score/∂x_i| / Σ|∂score/∂x_j|: each feature's share of the explanation (GEE's fingerprint). */
+  /**
+   * |∂score/∂x_i| / Σ|∂score/∂x_j| over the reconstructed features: each one's share of the
+   * explanation (GEE's fingerprint); 0 for the context, which is given, not observed.
+   */
   shares: Float32Array;
   /** The model's reconstruction of the row's features, in raw units (the context as given). */
   expected: Float32Array;
@@ -298,8 +301,10 @@ export class TrafficVae {
       const recon = this.decode(this.mu.apply(this.enc.apply(z)) as tf.Tensor, z);
       const errors = Float32Array.from(tf.square(tf.sub(this.features(z), recon)).dataSync());
       const gradient = Float32Array.from(grad.dataSync());
-      const total = gradient.reduce((a, g) => a + Math.abs(g), 0);
-      const shares = Float32Array.from(gradient, (g) => (total > 0 ? Math.abs(g) / total : 0));
+      // Shares are over the reconstructed features only: the context says what the process
+      // usually does, not what it did in this window, and an explanation names what it did.
+      const total = gradient.subarray(0, k).reduce((a, g) => a + Math.abs(g), 0);
+      const shares = Float32Array.from(gradient, (g, i) => (i < k && total > 0 ? Math.abs(g) / total : 0));
       const rawRecon = tf.add(tf.mul(recon, tf.slice(scale, [0, 0], [1, k])), tf.slice(center, [0, 0], [1, k])).dataSync();
       // The context is not reconstructed: its "expected" values are the ones given.
       const expected = Float32Array.from({ length: n }, (_, i) => (i < k ? rawRecon[i]! : row[i]!));

@@ -127,6 +127,11 @@ describe('traffic VAE', () => {
       const e = vae.explain(Float32Array.from([3, 1.05, 0]));
       expect(e.errors).toHaveLength(2);
       expect(e.shares).toHaveLength(3);
+      // The explanation is what the row did (feature 0 above all), never the context it was given.
+      expect(e.gradient[2]).not.toBe(0);
+      expect(e.shares[2]).toBe(0);
+      expect(e.shares[0]! + e.shares[1]!).toBeCloseTo(1, 5);
+      expect(e.shares[0]).toBeGreaterThan(e.shares[1]!);
       expect(e.expected[2]).toBe(0);
       expect(e.expected[0]).toBeLessThan(1);
     } finally {
