@@ -123,7 +123,9 @@ const pairKeyOf = (owner: number | null, epKey: string, direction: Direction): s
 const endpointKeyOf = (proto: string, address: string, port: number): string => `${proto}|${plainAddress(address)}|${port}`;
 const ownedKey = (owner: number | null, epKey: string): string => `${owner ?? ''}#${epKey}`;
 /** A peer's connection attempt is told by its (address, port) and the local port it tried. */
-const probeKeyOf = (f: FlowRow): string => `${f.remoteAddr}|${f.remotePort}|${f.localPort}`;
+const probeKeyOf = (remoteAddr: string, remotePort: number | null, localPort: number | null): string => `${remoteAddr}|${remotePort}|${localPort}`;
+/** A peer's connection attempt: its SYN without an ACK from it in the round (flows and look-back rows alike). */
+const isPeerAttempt = (proto: string, direction: string, tcpFlags: number): boolean => proto === 'tcp' && direction === 'inbound' && (tcpFlags & SYN) !== 0 && (tcpFlags & ACK) === 0;
 
 /** Round positions of a batch: 0 is the round before the earliest look-back, the windows come last. */
 class Positions {
@@ -228,10 +230,9 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
   const classify = (rows: FlowRow[]) => {
     const p = at.of(rows[0]!.roundId);
     const w = windowAt[p] ?? -1;
-    // A peer's connection attempt: its SYN without an ACK from it in the round.
-    const probeKey = probeKeyOf;
+    const probeKey = (f: FlowRow) => probeKeyOf(f.remoteAddr, f.remotePort, f.localPort);
     const probes = new Set<string>();
-    for (const f of rows) if (f.proto === 'tcp' && f.direction === 'inbound' && (f.tcpFlags & SYN) !== 0 && (f.tcpFlags & ACK) === 0) probes.add(probeKey(f));
+    for (const f of rows) if (isPeerAttempt(f.proto, f.direction, f.tcpFlags)) probes.add(probeKey(f));
     for (const f of rows) {
       const talks = f.proto === 'tcp' || f.proto === 'udp';
       const syn = f.proto === 'tcp' && (f.tcpFlags & SYN) !== 0;
@@ -320,9 +321,9 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
     let round: LookBackFlow[] = [];
     const handle = (rows: LookBackFlow[]) => {
       const p = at.of(rows[0]![0]);
-      const probeKey = (f: LookBackFlow) => `${f[3]}|${f[4]}|${f[2]}`;
+      const probeKey = (f: LookBackFlow) => probeKeyOf(f[3], f[4], f[2]);
       const probes = new Set<string>();
-      for (const f of rows) if (f[1] === 'tcp' && f[5] === 'inbound' && (f[7] & SYN) !== 0 && (f[7] & ACK) === 0) probes.add(probeKey(f));
+      for (const f of rows) if (isPeerAttempt(f[1], f[5], f[7])) probes.add(probeKey(f));
       for (const f of rows) {
         const [, proto, , remoteAddr, remotePort, flowDirection, firstTs, tcpFlags, owned, processId] = f;
         const direction: Direction = owned === 1 || probes.has(probeKey(f)) ? 'in' : 'out';
