@@ -24,7 +24,6 @@ const FEATURE_LABELS: Record<string, string> = {
   duration_max: 'longest connection',
   periodicity: 'regular beat (beaconing)',
   bytes_out: 'bytes sent',
-  bytes_out_above_usual: 'bytes sent, against its own usual',
   bytes_in: 'bytes received',
   packets_out: 'packets sent',
   packets_in: 'packets received',

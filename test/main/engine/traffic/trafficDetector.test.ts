@@ -7,7 +7,7 @@ import { TrafficStore } from '../../../../src/main/engine/store/trafficStore';
 import { createLogger, silentLogger } from '../../../../src/main/engine/log';
 import { seededRandom } from '../../../../src/shared/random';
 import { tempDir } from '../../../support/tmp';
-import { firefox, flow, python, RecordedHost, ROUND_MS, T0, updater, type Owner } from './support/recordedHost';
+import { firefox, python, RecordedHost, ROUND_MS, T0, updater } from './support/recordedHost';
 import type { ConnectionEntry } from '../../../../src/main/engine/collect/sockets/types';
 import { AllowRuleStore } from '../../../../src/main/engine/store/allowRuleStore';
 import { ActionStore } from '../../../../src/main/engine/store/actionStore';
@@ -34,37 +34,6 @@ function desktop(hours: number, attack?: { at: number; minutes: number; listener
     else shell = null;
     const listeners = attacking && attack.listener ? [{ proto: 'tcp' as const, family: 4 as const, address: '0.0.0.0', port: 4445, ...python }] : [];
     host.round(i, [...open, ...extra, ...(shell ? [shell] : [])], 'off', listeners);
-  }
-  return host;
-}
-
-const syncClient: Owner = { pid: 2600, process: 'nextcloud', exe: '/usr/bin/nextcloud', user: 'ann' };
-/**
- * A desktop with capture on: firefox browses a dozen sites, its volume changing by orders of
- * magnitude from minute to minute; a sync client keeps one connection to its server and sends a
- * few kilobytes a minute. From `at` on, the sync client sends fifty times that, to the same server.
- */
-function uploads(hours: number, burst?: { at: number; minutes: number }): RecordedHost {
-  const host = new RecordedHost();
-  const rand = seededRandom(5);
-  const sync = host.conn(syncClient, '198.51.100.200', 443);
-  let open: ConnectionEntry[] = [];
-  for (let i = 0; i < hours * HOUR; i++) {
-    open = open.filter(() => rand() > 0.2);
-    while (open.length < 2 + Math.floor(rand() * 4)) open.push(host.conn(firefox, SITES[Math.floor(rand() * SITES.length)]!, 443));
-    const ts = T0 + i * ROUND_MS - 30_000;
-    const flows = open.flatMap((c) => {
-      const size = Math.round(Math.exp(6 + rand() * 8));
-      return [
-        flow({ localPort: c.localPort, remoteAddr: c.remoteAddress, remotePort: 443, direction: 'outbound', packets: 4, bytes: Math.round(size / 4), ts }),
-        flow({ localPort: c.localPort, remoteAddr: c.remoteAddress, remotePort: 443, direction: 'inbound', packets: 8, bytes: size, ts }),
-      ];
-    });
-    const bursting = burst && i >= burst.at && i < burst.at + burst.minutes;
-    const up = Math.round((2000 + rand() * 2000) * (bursting ? 50 : 1));
-    flows.push(flow({ localPort: sync.localPort, remoteAddr: sync.remoteAddress, remotePort: 443, direction: 'outbound', packets: Math.ceil(up / 1400), bytes: up, ts }));
-    flows.push(flow({ localPort: sync.localPort, remoteAddr: sync.remoteAddress, remotePort: 443, direction: 'inbound', packets: 3, bytes: 400, ts }));
-    host.round(i, [...open, sync], { flows });
   }
   return host;
 }
@@ -186,20 +155,6 @@ describe('traffic detection', () => {
     const next = await detectTraffic(options(host, file, 8));
     expect(next.windowsScored).toBe(6);
     expect(next.incidents).toEqual([]);
-  });
-
-  it('names a steady program sending fifty times its usual to a server it knows, against its own usual (not every program\'s)', async () => {
-    const host = uploads(8, { at: 7 * HOUR + 5, minutes: 40 });
-    const file = path.join(tempDir(), 'traffic-model.json');
-    const results = await hourly(host, file, 8);
-    expect(results[4]!.learning.learning).toBe(false);
-    // Firefox's own swings of volume raise nothing.
-    expect(results.slice(4, 7).flatMap((r) => r.incidents)).toEqual([]);
-    const incidents = results[7]!.incidents;
-    expect(incidents).toHaveLength(1);
-    expect(incidents[0]!.sentence).toMatch(/^nextcloud \(pid 2600\) sent [\d.]+ [kM]B to 198\.51\.100\.200:443, far more than it usually sends since/);
-    expect(host.db.prepare('SELECT traffic_kind FROM incidents WHERE id = ?').pluck().get(incidents[0]!.id)).toBe('volume-out');
-    expect(new TrafficStore(host.db).featuresOf(incidents[0]!.id).map((f) => f.feature)).toContain('bytes_out_above_usual');
   });
 
   it('tells a listener and the traffic of the same program as one incident', async () => {
