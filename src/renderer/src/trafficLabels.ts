@@ -24,6 +24,7 @@ const FEATURE_LABELS: Record<string, string> = {
   duration_max: 'longest connection',
   periodicity: 'regular beat (beaconing)',
   bytes_out: 'bytes sent',
+  bytes_out_recent: 'bytes sent to hosts first reached within the hour',
   bytes_in: 'bytes received',
   packets_out: 'packets sent',
   packets_in: 'packets received',

@@ -40,6 +40,7 @@ export const TRAFFIC_FEATURES = [
   'dns_entropy_max',
   'closed_port_attempts',
   'max_ports_one_source',
+  'bytes_out_recent',
 ] as const;
 
 export type TrafficFeature = (typeof TRAFFIC_FEATURES)[number];
@@ -102,6 +103,7 @@ const SCALE: Record<TrafficFeature, (x: number) => number> = {
   dns_entropy_max: ratio(DNS_ALPHABET_BITS),
   closed_port_attempts: logCap(65_536),
   max_ports_one_source: logCap(65_536),
+  bytes_out_recent: logCap(1e11),
 };
 
 /** The scaled vector of a row, in TRAFFIC_FEATURES order. */

@@ -21,6 +21,8 @@ export interface TrafficEndpoint {
   /** The name a captured DNS answer gave the address. */
   name: string | null;
   newForProcess: boolean;
+  /** First talked with by this process within the last hour (RECENT_MS), or in this window. */
+  recentForProcess: boolean;
   newAnywhere: boolean;
   /** When any process, and this one, was first seen talking with it by the socket table (null: not before). */
   firstSeenAt: number | null;
@@ -116,6 +118,7 @@ export class RowBuilder {
   private readonly held: number[] = [];
   private periodicity = 0;
   private bytesOut = 0;
+  private bytesOutRecent = 0;
   private bytesIn = 0;
   private packetsOut = 0;
   private packetsIn = 0;
@@ -133,6 +136,7 @@ export class RowBuilder {
     for (const pid of p.pids) this.pids.add(pid);
     this.socketRounds += p.socketRounds;
     this.bytesOut += e.bytesOut;
+    if (e.recentForProcess) this.bytesOutRecent += e.bytesOut;
     this.bytesIn += e.bytesIn;
     this.packetsOut += e.packetsOut;
     this.packetsIn += e.packetsIn;
@@ -183,6 +187,7 @@ export class RowBuilder {
     raw.duration_max = this.held.reduce((a, b) => Math.max(a, b), 0);
     raw.periodicity = this.periodicity;
     raw.bytes_out = this.bytesOut;
+    raw.bytes_out_recent = this.bytesOutRecent;
     raw.bytes_in = this.bytesIn;
     raw.packets_out = this.packetsOut;
     raw.packets_in = this.packetsIn;

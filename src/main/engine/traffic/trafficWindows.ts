@@ -384,6 +384,7 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
       at,
       range,
       lookBack: at.firstFrom(w[0]!.startedAt - historyMs),
+      recentFrom: at.firstFrom(w[0]!.startedAt - RECENT_MS),
       lastId: last.id,
       windowStart: w[0]!.startedAt,
       firstRoundId: w[0]!.id,
@@ -450,11 +451,16 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
   });
 }
 
+/** How long a remote end stays "recently new" to a process after it first talked to it (bytes_out_recent). */
+export const RECENT_MS = 60 * 60_000;
+
 interface WindowContext {
   at: Positions;
   range: { from: number; to: number };
   /** First position of the window's look-back (0 only when no round came before it). */
   lookBack: number;
+  /** First position at or after RECENT_MS before the window's start. */
+  recentFrom: number;
   lastId: number;
   windowStart: number;
   firstRoundId: number;
@@ -542,6 +548,15 @@ function pairInWindow(pair: Pair, capture: PairTraffic | undefined, ctx: WindowC
   const newAnywhere = !knownBefore && !before(pair.epKey);
   const mine = pair.owner === null ? undefined : info?.owners.get(pair.owner);
   const newForProcess = pair.owner === null ? newAnywhere : !(mine !== undefined && mine.round < ctx.firstRoundId) && !before(ownedKey(pair.owner, pair.epKey));
+  // Not talked with before the last hour: by the socket table's first sighting, and by capture in
+  // the look-back before that hour (a flow seen only by capture has no first sighting).
+  const recentStart = ctx.windowStart - RECENT_MS;
+  const seenEarly = (key: string) => seenBetween(ctx.flowSeen.get(key), ctx.lookBack, ctx.recentFrom);
+  const recentForProcess =
+    newForProcess ||
+    (pair.owner === null
+      ? !(info?.firstSeenAt != null && info.firstSeenAt < recentStart) && !seenEarly(pair.epKey)
+      : !(mine !== undefined && mine.at < recentStart) && !seenEarly(ownedKey(pair.owner, pair.epKey)));
   let name = info?.name ?? null;
   if (name === null) for (const a of ctx.answered.get(pair.address) ?? []) if (a.pos <= to) name = a.name;
 
@@ -554,6 +569,7 @@ function pairInWindow(pair: Pair, capture: PairTraffic | undefined, ctx: WindowC
       direction: pair.direction,
       name,
       newForProcess,
+      recentForProcess,
       newAnywhere,
       firstSeenAt: info?.firstSeenAt ?? null,
       firstSeenByProcessAt: mine?.at ?? null,

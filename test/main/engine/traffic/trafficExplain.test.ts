@@ -7,7 +7,7 @@ const T = new Date(2026, 11, 7, 14, 2).getTime();
 
 function endpoint(over: Partial<TrafficEndpoint> = {}): TrafficEndpoint {
   return {
-    endpointId: 1, proto: 'tcp', address: '203.0.113.7', port: 4444, direction: 'out', name: null, newForProcess: true, newAnywhere: true, firstSeenAt: null, firstSeenByProcessAt: null,
+    endpointId: 1, proto: 'tcp', address: '203.0.113.7', port: 4444, direction: 'out', name: null, newForProcess: true, recentForProcess: true, newAnywhere: true, firstSeenAt: null, firstSeenByProcessAt: null,
     sockets: 1, opened: 1, halfOpen: false, heldSince: T, localPorts: [], bytesOut: 100, bytesIn: 100, packetsOut: 1, packetsIn: 1, periodicity: { score: 0, periodMs: null, arrivals: 1 },
     ...over,
   } as TrafficEndpoint;

@@ -329,7 +329,7 @@ describe('traffic features: the shape of the input and the cost of reading it', 
   it('has a fixed, named order', () => {
     expect(new Set(TRAFFIC_FEATURES).size).toBe(TRAFFIC_FEATURES.length);
     expect(TRAFFIC_FEATURES.slice(0, 3)).toEqual(['host', 'capture', 'sockets']);
-    expect(TRAFFIC_FEATURES.slice(-2)).toEqual(['closed_port_attempts', 'max_ports_one_source']);
+    expect(TRAFFIC_FEATURES.slice(-3)).toEqual(['closed_port_attempts', 'max_ports_one_source', 'bytes_out_recent']);
     expect(TRAFFIC_FEATURES.map((f) => FEATURE_INDEX[f])).toEqual(TRAFFIC_FEATURES.map((_, i) => i));
   });
 
@@ -363,5 +363,37 @@ describe('traffic features: the shape of the input and the cost of reading it', 
     host.round(1, [host.conn(nobody, CDN, 443)]);
     const [w] = readTrafficWindows(host.db, { fromRoundId: 1, toRoundId: 9, windowRounds: 5 }) as [TrafficWindow];
     expect([w.rounds, w.complete, w.rows.length, raw(rowOf(w, null), 'endpoints')]).toEqual([1, false, 1, 1]);
+  });
+});
+
+describe('traffic features: bytes out to hosts reached within the hour', () => {
+  it('counts bytes to a remote end for an hour after the process first talked to it, not only in its first window', () => {
+    host = new RecordedHost();
+    const server = host.conn(curl, API, 443);
+    let upload: ReturnType<RecordedHost['conn']> | null = null;
+    const ids: number[] = [];
+    for (let i = 1; i <= 170; i++) {
+      const ts = T0 + i * ROUND_MS - 20_000;
+      const flows = [flow({ localPort: server.localPort, remoteAddr: API, remotePort: 443, direction: 'outbound', packets: 3, bytes: 3_000, ts, flags: ACK })];
+      // From round 91 on, a second connection, to a host the program never talked to, uploads.
+      if (i > 90) {
+        upload ??= host.conn(curl, C2, 443);
+        flows.push(flow({ localPort: upload.localPort, remoteAddr: C2, remotePort: 443, direction: 'outbound', packets: 40, bytes: 50_000, ts, flags: ACK }));
+      }
+      ids.push(host.round(i, upload ? [server, upload] : [server], { flows }));
+    }
+    const windows = readTrafficWindows(host.db, { fromRoundId: ids[0]!, toRoundId: ids.at(-1)!, windowRounds: 10 });
+    const at = (k: number) => rowOf(windows[k]!, 'curl');
+    // The server, first reached 70 minutes before the window: its bytes are not to a recent host.
+    expect([raw(at(7), 'bytes_out'), raw(at(7), 'bytes_out_recent')]).toEqual([30_000, 0]);
+    // The upload's first window: new, and recent.
+    expect(endpoint(at(9), C2)).toMatchObject({ newForProcess: true, recentForProcess: true });
+    expect(raw(at(9), 'bytes_out_recent')).toBe(500_000);
+    // Half an hour on: no longer new, still recent; the server's bytes still do not count.
+    expect(endpoint(at(12), C2)).toMatchObject({ newForProcess: false, recentForProcess: true });
+    expect([raw(at(12), 'bytes_out'), raw(at(12), 'bytes_out_recent')]).toEqual([530_000, 500_000]);
+    // More than an hour after the first contact: an established remote end.
+    expect(endpoint(at(16), C2)).toMatchObject({ newForProcess: false, recentForProcess: false });
+    expect(raw(at(16), 'bytes_out_recent')).toBe(0);
   });
 });
