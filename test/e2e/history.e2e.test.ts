@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, explainFailure, openOverview, SHOTS, stopServe } from '../support/e2e';
+import { CHROMIUM, explainFailure, openOverview, type ServeChild, SHOTS, startServe, stopServe, until } from '../support/e2e';
 import type { SocketEntry } from '../../src/main/engine/collect/sockets/types';
 import { openDatabase } from '../../src/main/engine/store/database';
 import { DetectionStore } from '../../src/main/engine/store/detectionStore';
 import { RoundStore } from '../../src/main/engine/store/rounds';
-import { repoRoot, startCli, waitForOutput } from '../support/cli';
+import { repoRoot } from '../support/cli';
 
 /**
  * The first day and the port history, in Debian's Chromium against the real `portent serve` on
@@ -94,7 +94,7 @@ async function overlaps(page: Page, selector: string): Promise<number> {
 describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('port history and the first day in the window', () => {
   let dir: string;
   let file: string;
-  let child: ReturnType<typeof startCli>;
+  let child: ServeChild;
   let base: string;
   let origin: string;
   let browser: Browser;
@@ -114,10 +114,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('port hi
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-history-e2e-'));
     file = path.join(dir, 'portent.db');
     seeded = seed(file, Math.floor(Date.now() / MIN) * MIN);
-    child = startCli(['serve', '--port', '0', '--db', file, '--detect-every', '60', '--no-capture']);
-    child.stderr.on('data', () => {});
-    await waitForOutput(child.stdout, /Portent is serving at /, 60_000);
-    base = fs.readFileSync(`${file}.url`, 'utf8').trim();
+    ({ child, base } = await startServe(file, ['--detect-every', '60']));
     origin = new URL(base).origin;
     ({ browser, page } = await openOverview(base, pageErrors));
   }, 420_000);
@@ -225,19 +222,19 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('port hi
     const ports = async () => list.locator('li').evaluateAll((els) => els.map((e) => e.getAttribute('data-port')));
     expect(await ports()).toEqual(['22/tcp', '4444/tcp', '5353/udp', '8080/tcp']);
     await page.getByLabel('Process', { exact: true }).fill('NODE');
-    await until(async () => JSON.stringify(await ports()) === '["8080/tcp"]');
+    await until('only 8080/tcp', async () => JSON.stringify(await ports()) === '["8080/tcp"]');
     await page.getByLabel('Process', { exact: true }).fill('');
     await page.getByRole('combobox', { name: /^Protocol/ }).selectOption('udp');
-    await until(async () => JSON.stringify(await ports()) === '["5353/udp"]');
+    await until('only 5353/udp', async () => JSON.stringify(await ports()) === '["5353/udp"]');
     await page.getByRole('combobox', { name: /^Protocol/ }).selectOption('any');
     await page.getByLabel('New this week').check();
-    await until(async () => !(await ports()).includes('22/tcp') && (await ports()).length === 3);
+    await until('three rows without 22/tcp', async () => !(await ports()).includes('22/tcp') && (await ports()).length === 3);
     await page.getByLabel('New this week').uncheck();
     await page.getByLabel('Port', { exact: true }).fill('44');
-    await until(async () => JSON.stringify(await ports()) === '["4444/tcp"]');
+    await until('only 4444/tcp', async () => JSON.stringify(await ports()) === '["4444/tcp"]');
     await page.getByLabel('Port', { exact: true }).fill('');
     await page.getByRole('combobox', { name: /^Sort by/ }).selectOption('held');
-    await until(async () => JSON.stringify(await ports()) === '["22/tcp","4444/tcp","8080/tcp","5353/udp"]');
+    await until('the four rows in port order', async () => JSON.stringify(await ports()) === '["22/tcp","4444/tcp","8080/tcp","5353/udp"]');
     await page.getByRole('combobox', { name: /^Sort by/ }).selectOption('port');
   }, 60_000);
 
@@ -259,11 +256,3 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('port hi
     void origin;
   }, 60_000);
 });
-
-async function until(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

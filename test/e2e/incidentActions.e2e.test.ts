@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, explainFailure, openOverview, SHOTS, stopServe } from '../support/e2e';
+import { CHROMIUM, explainFailure, openOverview, type ServeChild, SHOTS, startServe, stopServe } from '../support/e2e';
 import { openDatabase } from '../../src/main/engine/store/database';
 import { ActionStore } from '../../src/main/engine/store/actionStore';
-import { repoRoot, startCli, waitForOutput } from '../support/cli';
+import { repoRoot } from '../support/cli';
 import { alive, endChildren, sleeper } from '../main/engine/actions/support';
 
 /**
@@ -20,7 +20,7 @@ import { alive, endChildren, sleeper } from '../main/engine/actions/support';
 describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))("an incident's actions in the window", () => {
   let dir: string;
   let file: string;
-  let child: ReturnType<typeof startCli>;
+  let child: ServeChild;
   let browser: Browser;
   let page: Page;
   let target: Awaited<ReturnType<typeof sleeper>>;
@@ -59,10 +59,8 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))("an inci
       reused.live.pid, reused.live.startTicks - 1, process.getuid!(), now,
     );
     db.close();
-    child = startCli(['serve', '--port', '0', '--db', file, '--detect-every', '60', '--no-capture']);
-    child.stderr.on('data', () => {});
-    await waitForOutput(child.stdout, /Portent is serving at /, 60_000);
-    const base = fs.readFileSync(`${file}.url`, 'utf8').trim();
+    let base: string;
+    ({ child, base } = await startServe(file, ['--detect-every', '60']));
     ({ browser, page } = await openOverview(base, pageErrors));
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(base).origin });
     await page.getByRole('navigation').getByRole('link', { name: /^Anomalies/ }).click();

@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, explainFailure, LAUNCH_ARGS, openOverview, SHOTS, stopServe } from '../support/e2e';
-import { repoRoot, runCli, startCli, waitForOutput } from '../support/cli';
+import { CHROMIUM, explainFailure, LAUNCH_ARGS, openOverview, type ServeChild, SHOTS, startServe, stopServe, until } from '../support/e2e';
+import { repoRoot, runCli } from '../support/cli';
 import os from 'node:os';
 import { openDatabase } from '../../src/main/engine/store/database';
 import { reportFile } from '../../src/main/engine/report/reportFiles';
@@ -16,18 +16,10 @@ import { DAY, seedDay } from '../main/engine/report/seedDay';
  * HTML file opened on its own, which must load nothing from anywhere.
  */
 
-async function until(what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the daily report in a browser', () => {
   let dir: string;
   let file: string;
-  let child: ReturnType<typeof startCli>;
+  let child: ServeChild;
   let base: string;
   let browser: Browser;
   let page: Page;
@@ -42,10 +34,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the dai
     const db = openDatabase(file);
     seedDay(db);
     db.close();
-    child = startCli(['serve', '--port', '0', '--db', file, '--no-capture']);
-    child.stderr.on('data', () => {});
-    await waitForOutput(child.stdout, /Portent is serving at /, 60_000);
-    base = fs.readFileSync(`${file}.url`, 'utf8').trim();
+    ({ child, base } = await startServe(file));
     // The seeded day's report time passed long before this start: the monitor makes it up.
     await until('the made-up report', () => fs.existsSync(reportFile(file, DAY, 'json')));
     ({ browser, page } = await openOverview(base, pageErrors));

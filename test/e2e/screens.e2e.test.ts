@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, explainFailure, LAUNCH_ARGS, SHOTS, stopServe } from '../support/e2e';
-import { startCli, waitForOutput, repoRoot } from '../support/cli';
+import { CHROMIUM, explainFailure, LAUNCH_ARGS, type ServeChild, SHOTS, startServe, stopServe, until } from '../support/e2e';
+import { repoRoot } from '../support/cli';
 import { openDatabase } from '../../src/main/engine/store/database';
 import { reportFile } from '../../src/main/engine/report/reportFiles';
 import { DAY, PERIOD, seedDay } from '../main/engine/report/seedDay';
@@ -68,32 +68,13 @@ const VIEWS: View[] = [
   { name: 'report', db: 'day', href: () => `#/report/${DAY}`, ready: (p) => p.getByRole('article', { name: `Daily report of ${DAY}` }).waitFor() },
 ];
 
-async function until(what: string, probe: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** `serve` on a database; resolves to its address with the token. */
-async function serve(file: string): Promise<{ child: ReturnType<typeof startCli>; base: string }> {
-  const child = startCli(['serve', '--port', '0', '--db', file, '--no-capture']);
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  await waitForOutput(child.stdout, /Portent is serving at /, 60_000).catch((err: Error) => {
-    throw new Error(`${err.message}\nserve's stderr:\n${stderr}`);
-  });
-  return { child, base: fs.readFileSync(`${file}.url`, 'utf8').trim() };
-}
-
 /** How far the page is wider than the window, in CSS pixels (0 when nothing spills sideways). */
 const overflow = (page: Page) => page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as Promise<number>;
 
 describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('screenshots of every view', () => {
   let dir: string;
   let seeded: Seeded;
-  const servers: Record<Db, { child: ReturnType<typeof startCli>; base: string } | undefined> = { traffic: undefined, day: undefined };
+  const servers: Record<Db, { child: ServeChild; base: string } | undefined> = { traffic: undefined, day: undefined };
   let browser: Browser;
   let page: Page | undefined;
   const pageErrors: string[] = [];
@@ -109,8 +90,8 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('screens
     const db = openDatabase(dayDb);
     seedDay(db);
     db.close();
-    servers.traffic = await serve(trafficDb);
-    servers.day = await serve(dayDb);
+    servers.traffic = await startServe(trafficDb);
+    servers.day = await startServe(dayDb);
     // The seeded day's report time passed long ago: the monitor makes it up at its start.
     await until('the made-up report', () => fs.existsSync(reportFile(dayDb, DAY, 'json')));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });

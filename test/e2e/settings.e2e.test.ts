@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, explainFailure, openOverview, SHOTS, stopServe } from '../support/e2e';
+import { CHROMIUM, explainFailure, openOverview, type ServeChild, SHOTS, startServe, stopServe, until } from '../support/e2e';
 import { openDatabase } from '../../src/main/engine/store/database';
-import { repoRoot, runCli, startCli, waitForOutput } from '../support/cli';
+import { repoRoot, runCli } from '../support/cli';
 
 /**
  * The settings view in Debian's Chromium against the real `portent serve`: settings grouped and
@@ -15,18 +15,10 @@ import { repoRoot, runCli, startCli, waitForOutput } from '../support/cli';
  * message as `config set`, the old value kept.
  */
 
-async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the settings view', () => {
   let dir: string;
   let file: string;
-  let child: ReturnType<typeof startCli>;
+  let child: ServeChild;
   let base: string;
   let browser: Browser;
   let page: Page;
@@ -47,10 +39,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the set
     // Garbage, as a hand edit or a newer Portent could leave it.
     db.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('retention.flowsDays', '\"lots\"', 1)").run();
     db.close();
-    child = startCli(['serve', '--port', '0', '--db', file, '--detect-every', '60', '--no-capture']);
-    child.stderr.on('data', () => {});
-    await waitForOutput(child.stdout, /Portent is serving at /, 60_000);
-    base = fs.readFileSync(`${file}.url`, 'utf8').trim();
+    ({ child, base } = await startServe(file, ['--detect-every', '60']));
     ({ browser, page } = await openOverview(base, pageErrors));
     await openSettings(page);
   }, 120_000);

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, explainFailure, openOverview, SHOTS, stopServe } from '../support/e2e';
+import { CHROMIUM, explainFailure, openOverview, type ServeChild, SHOTS, startServe, stopServe } from '../support/e2e';
 import { MIN, seed, type Seeded } from './trafficFixture';
-import { repoRoot, startCli, waitForOutput } from '../support/cli';
+import { repoRoot } from '../support/cli';
 
 /**
  * Traffic incidents in the window, in Debian's Chromium against the real `portent serve` on a
@@ -25,7 +25,7 @@ async function rowsOf(table: Locator): Promise<string[]> {
 describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('traffic incidents in the window', () => {
   let dir: string;
   let file: string;
-  let child: ReturnType<typeof startCli>;
+  let child: ServeChild;
   let browser: Browser;
   let page: Page;
   let seeded: Seeded;
@@ -37,13 +37,8 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('traffic
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-traffic-e2e-'));
     file = path.join(dir, 'portent.db');
     seeded = seed(file, Math.floor(Date.now() / MIN) * MIN);
-    child = startCli(['serve', '--port', '0', '--db', file, '--detect-every', '60', '--no-capture']);
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-    await waitForOutput(child.stdout, /Portent is serving at /, 60_000).catch((err: Error) => {
-      throw new Error(`${err.message}\nserve's stderr:\n${stderr}`);
-    });
-    const base = fs.readFileSync(`${file}.url`, 'utf8').trim();
+    let base: string;
+    ({ child, base } = await startServe(file, ['--detect-every', '60']));
     ({ browser, page } = await openOverview(base, pageErrors));
   }, 120_000);
 

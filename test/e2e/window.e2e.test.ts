@@ -12,7 +12,8 @@ import { createSocketScanner } from '../../src/main/engine/collect/sockets';
 import { silentLogger } from '../../src/main/engine/log';
 import { openDatabase } from '../../src/main/engine/store/database';
 import { RoundStore } from '../../src/main/engine/store/rounds';
-import { exitOf, repoRoot, runCli, startCli, waitForOutput } from '../support/cli';
+import { exitOf, repoRoot, runCli } from '../support/cli';
+import { CHROMIUM, LAUNCH_ARGS, type ServeChild, SHOTS, startServe, until } from '../support/e2e';
 
 /**
  * The window, driven in Debian's Chromium against the real `portent serve` on a real database:
@@ -20,9 +21,6 @@ import { exitOf, repoRoot, runCli, startCli, waitForOutput } from '../support/cl
  * rounds). "Detect now" trains the model; a listener this test opens then becomes an incident
  * that the window explains, and the actions taken in the window reach the database.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.join(repoRoot, 'test-output', 'e2e');
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SEEDED_ROUNDS = 90;
 const MIN = 60_000;
 
@@ -62,22 +60,12 @@ function readDb<T>(file: string, read: (db: Database.Database) => T): T {
   }
 }
 
-async function until<T>(what: string, probe: () => T | null | undefined | Promise<T | null | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the window against portent serve', () => {
   let dir: string;
   let file: string;
-  let child: ReturnType<typeof startCli>;
+  let child: ServeChild;
   /** The address `serve` keeps for its user: the token in the fragment, `http://127.0.0.1:P/#token=…`. */
   let base: string;
   /** The page's origin, for places inside it once the tab holds the token. */
@@ -121,11 +109,8 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
     const config = runCli(['config', 'set', 'detection.learningHours', '1', '--db', file]);
     expect(config.status, config.stderr).toBe(0);
     // Scheduled detection hourly in rounds: in this test only "Detect now" runs it.
-    child = startCli(['serve', '--port', '0', '--db', file, '--round-seconds', '1', '--detect-every', '3600', '--no-capture']);
-    child.stderr.on('data', () => {}); // drained so the child never blocks on a full pipe
     // stdout is a pipe, as under a service: the address with its token is only in the private file.
-    await waitForOutput(child.stdout, /Portent is serving at /, 60_000);
-    base = fs.readFileSync(`${file}.url`, 'utf8').trim();
+    ({ child, base } = await startServe(file, ['--round-seconds', '1', '--detect-every', '3600']));
     origin = new URL(base).origin;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });

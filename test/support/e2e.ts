@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { exitOf, repoRoot } from './cli';
+import { exitOf, repoRoot, startCli, waitForOutput } from './cli';
 
 /** Debian's Chromium, as the end-to-end tests drive it. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -34,4 +35,38 @@ export async function stopServe(child: ChildProcess | undefined): Promise<void> 
   const exit = exitOf(child as Parameters<typeof exitOf>[0]);
   child.kill('SIGTERM');
   await exit;
+}
+
+/** A `portent serve` started by a test. */
+export type ServeChild = ReturnType<typeof startCli>;
+
+/**
+ * `portent serve` on the database `file` with `args` after it (on port 0, capture off), once it
+ * says it is serving: the child and its address with the token (from the private `.url` file, as
+ * a service's user reads it: stdout is a pipe). A serve that never gets there fails with the end
+ * of its stderr.
+ */
+export async function startServe(file: string, args: readonly string[] = []): Promise<{ child: ServeChild; base: string }> {
+  const child = startCli(['serve', '--port', '0', '--db', file, ...args, '--no-capture']);
+  let stderr = '';
+  // Drained, so the child never blocks on a full pipe, and kept for a failure's message.
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  await waitForOutput(child.stdout, /Portent is serving at /, 60_000).catch((err: Error) => {
+    throw new Error(`${err.message}\nserve's stderr:\n${stderr}`);
+  });
+  return { child, base: fs.readFileSync(`${file}.url`, 'utf8').trim() };
+}
+
+/**
+ * Polls `probe` every 200 ms until it gives something other than false, null or undefined, and
+ * returns that; fails naming `what` after `timeoutMs`.
+ */
+export async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20_000): Promise<Exclude<T, false | null | undefined>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== false && value !== null && value !== undefined) return value as Exclude<T, false | null | undefined>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
