@@ -195,6 +195,20 @@ export class TrafficStore {
   }
 
   /**
+   * Traffic incidents of a process that ran until `since` or later and began before `before`,
+   * newest first, unless the user said they were expected: the incidents a later window may be
+   * a recurrence of.
+   */
+  recentOf(processId: number | null, since: number, before: number): { id: number; rounds: number; peakScore: number; startedAt: number; sentence: string; trafficKind: TrafficKind | null }[] {
+    return this.db
+      .prepare<[number | null, number, number], { id: number; rounds: number; peakScore: number; startedAt: number; sentence: string; trafficKind: TrafficKind | null }>(
+        `SELECT id, rounds, peak_score AS peakScore, started_at AS startedAt, sentence, traffic_kind AS trafficKind FROM incidents
+         WHERE kind IN ('traffic', 'both') AND process_id IS ? AND ended_at >= ? AND started_at < ? AND status != 'expected' ORDER BY ended_at DESC LIMIT 8`,
+      )
+      .all(processId, since, before);
+  }
+
+  /**
    * A port incident of one of these pids that overlaps [from, to] in time: a listener opened by a
    * process that also calls out is one story.
    */

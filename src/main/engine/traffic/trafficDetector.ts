@@ -9,7 +9,7 @@ import { CancelledError } from '../detect/cancelled';
 import { CONTEXT_FEATURES, habitKey, isHabits, learnHabit, MODEL_FEATURES, SCORED_FEATURES, withContext, type Habits } from './processContext';
 import { PortRarity } from './portRarity';
 import { readTrafficWindows, TRAFFIC_WINDOW_ROUNDS, type TrafficWindow } from './trafficWindows';
-import type { TrafficRow } from './trafficRow';
+import type { TrafficEndpoint, TrafficRow } from './trafficRow';
 import { TrafficVae, type TrafficVaeState } from './vae';
 import { ActionStore, procIdentity, type IdentityReader } from '../store/actionStore';
 import { AllowRuleStore } from '../store/allowRuleStore';
@@ -311,13 +311,15 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
   }
 }
 
+/** One remote end of an incident, as the incident names it. */
+const endpointKey = (e: Pick<IncidentEndpointRow, 'proto' | 'address' | 'port' | 'direction' | 'name'>) => `${e.proto}|${e.address}|${e.port}|${e.direction}|${e.name ?? ''}`;
+
 /** Remote ends named so far and those of a later window: one entry each, its facts widened, at most 16. */
 function mergeEndpoints(earlier: readonly IncidentEndpointRow[], later: readonly IncidentEndpointRow[]): IncidentEndpointRow[] {
-  const key = (e: IncidentEndpointRow) => `${e.proto}|${e.address}|${e.port}|${e.direction}|${e.name ?? ''}`;
-  const out = new Map(earlier.map((e) => [key(e), { ...e }]));
+  const out = new Map(earlier.map((e) => [endpointKey(e), { ...e }]));
   for (const e of later) {
-    const had = out.get(key(e));
-    if (!had) out.set(key(e), { ...e });
+    const had = out.get(endpointKey(e));
+    if (!had) out.set(endpointKey(e), { ...e });
     else {
       had.newForProcess ||= e.newForProcess;
       had.newAnywhere ||= e.newAnywhere;
@@ -353,9 +355,33 @@ function firstRoundToScore(db: Db, scoredThrough: number | null, maxRounds: numb
 }
 
 /**
+ * How long after a traffic incident's last window the same cause coming back is that incident
+ * again, not a new one: two days, so a daily job's second run is the same story.
+ */
+export const RECURRENCE_MS = 48 * 3_600_000;
+
+/**
+ * The earlier incident an anomalous window is a recurrence of: one of the same process, ended
+ * within RECURRENCE_MS, that already names every remote end of the window the process had not
+ * talked to before that incident began (and every scanning address or DNS zone). Nothing new to
+ * tell, so nothing new to announce: a program whose check-ins the model keeps finding odd (it
+ * never learns windows it flagged) is one incident, not one a day. A new remote end, a new zone
+ * or a new scanner is a new cause, and a new incident.
+ */
+function recurrenceOf(store: TrafficStore, s: Scored, told: readonly TrafficEndpoint[], synthetic: readonly IncidentEndpointRow[]) {
+  for (const inc of store.recentOf(s.row.processId, s.window.startedAt - RECURRENCE_MS, s.window.startedAt)) {
+    const named = new Set(store.endpointsOf(inc.id).map(endpointKey));
+    const novel = [...synthetic, ...told.filter((e) => !(e.firstSeenByProcessAt !== null && e.firstSeenByProcessAt < inc.startedAt)).map(endpointRow)];
+    if (novel.every((e) => named.has(endpointKey(e)))) return inc;
+  }
+  return undefined;
+}
+
+/**
  * Anomalous windows become incidents. A window of a process whose previous window was anomalous
- * continues its incident; otherwise, if a port incident of one of its pids overlaps it, the
- * traffic explanation joins that incident (one story); otherwise a new traffic incident.
+ * continues its incident, and so does a recurrence of a recent incident (recurrenceOf) after a
+ * pause, without being announced again; otherwise, if a port incident of one of its pids overlaps
+ * it, the traffic explanation joins that incident (one story); otherwise a new traffic incident.
  */
 function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: DetectionStore, scored: readonly Scored[], threshold: number, vae: TrafficVae, scoredThrough: number | null): IncidentRow[] {
   const touched = new Map<number, IncidentRow>();
@@ -371,9 +397,11 @@ function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: Det
     const e = vae.explain(s.input);
     const kind = classify(e.shares);
     const features = drivingFeatures(e.shares, s.input, e.expected);
-    const endpoints = [...(kind === 'scan' ? probeRows(s.row) : []), ...(kind === 'dns-tunnel' ? dnsZoneRows(s.row) : []), ...telling(s.row, kind).map(endpointRow)].slice(0, 16);
+    const told = telling(s.row, kind);
+    const synthetic = [...(kind === 'scan' ? probeRows(s.row) : []), ...(kind === 'dns-tunnel' ? dnsZoneRows(s.row) : [])];
+    const endpoints = [...synthetic, ...told.map(endpointRow)].slice(0, 16);
     const before = lastBefore.get(s.window) ?? null;
-    const open = before === null ? undefined : store.continuing(s.row.processId, before);
+    const open = (before === null ? undefined : store.continuing(s.row.processId, before)) ?? recurrenceOf(store, s, told, synthetic);
     if (open) {
       // The sentence stays what raised the incident (its first window knew which hosts were new);
       // the remote ends of later windows join those named, and the features are the latest.

@@ -38,6 +38,24 @@ function desktop(hours: number, attack?: { at: number; minutes: number; listener
   return host;
 }
 
+/** The desktop above, with python3 holding a connection to `remote`:4444 in each of `bursts`. */
+function bursts(hours: number, list: { at: number; minutes: number; remote: string }[]): RecordedHost {
+  const host = new RecordedHost();
+  const rand = seededRandom(3);
+  let open: ConnectionEntry[] = [];
+  let shell = null as ConnectionEntry | null;
+  for (let i = 0; i < hours * HOUR; i++) {
+    open = open.filter(() => rand() > 0.2);
+    while (open.length < 2 + Math.floor(rand() * 4)) open.push(host.conn(firefox, SITES[Math.floor(rand() * SITES.length)]!, 443));
+    const extra: ConnectionEntry[] = i % 10 === 3 ? [host.conn(updater, '192.0.2.50', 443)] : [];
+    const burst = list.find((b) => i >= b.at && i < b.at + b.minutes);
+    if (burst) shell = shell !== null && shell.remoteAddress === burst.remote ? shell : host.conn(python, burst.remote, 4444);
+    else shell = null;
+    host.round(i, [...open, ...extra, ...(shell ? [shell] : [])], 'off');
+  }
+  return host;
+}
+
 function options(host: RecordedHost, file: string, hour: number, over: Partial<TrafficOptions> = {}): TrafficOptions {
   const runId = new DetectionStore(host.db).startRun('schedule', T0 + hour * HOUR * ROUND_MS, 'cpu');
   return {
@@ -155,6 +173,34 @@ describe('traffic detection', () => {
     const next = await detectTraffic(options(host, file, 8));
     expect(next.windowsScored).toBe(6);
     expect(next.incidents).toEqual([]);
+  });
+
+  it('tells the same cause coming back after a pause as its first incident, not a new one; a new remote end is a new incident', async () => {
+    const shell = '203.0.113.7';
+    const host = bursts(9, [
+      { at: 5 * HOUR + 5, minutes: 20, remote: shell },
+      { at: 6 * HOUR + 5, minutes: 20, remote: shell },
+      { at: 7 * HOUR + 5, minutes: 20, remote: shell },
+      { at: 8 * HOUR + 5, minutes: 20, remote: '203.0.113.99' },
+    ]);
+    const file = path.join(tempDir(), 'traffic-model.json');
+    const results = await hourly(host, file, 9);
+    expect(results[4]!.learning.learning).toBe(false);
+    const rows = host.db.prepare<[], { id: number; runId: number; startedAt: number; endedAt: number }>('SELECT id, run_id AS runId, started_at AS startedAt, ended_at AS endedAt FROM incidents ORDER BY id').all();
+    expect(rows).toHaveLength(2);
+    // The first burst's incident, announced by hour 6's run, runs on through the bursts of hours 7 and 8.
+    expect(rows[0]!.startedAt).toBeLessThan(T0 + 5 * HOUR * ROUND_MS + 30 * ROUND_MS);
+    expect(rows[0]!.endedAt).toBeGreaterThan(T0 + 7 * HOUR * ROUND_MS);
+    expect(new TrafficStore(host.db).endpointsOf(rows[0]!.id).map((e) => e.address)).toContain(shell);
+    // Raised by the sixth hour's run; the runs of hours 7 and 8 extended it (not news: another run's).
+    const runs = host.db.prepare<[], number>('SELECT id FROM detection_runs ORDER BY id').pluck().all();
+    expect(rows[0]!.runId).toBe(runs[5]);
+    expect(results[6]!.incidents.map((i) => i.id)).toEqual([rows[0]!.id]);
+    expect(results[7]!.incidents.map((i) => i.id)).toEqual([rows[0]!.id]);
+    // The new remote end is a new incident, of the last hour's run.
+    expect(rows[1]!.runId).toBe(runs[8]);
+    expect(new TrafficStore(host.db).endpointsOf(rows[1]!.id).map((e) => e.address)).toContain('203.0.113.99');
+    expect(rows[1]!.startedAt).toBeGreaterThanOrEqual(T0 + 8 * HOUR * ROUND_MS);
   });
 
   it('tells a listener and the traffic of the same program as one incident', async () => {
