@@ -25,6 +25,7 @@ const FEATURE_LABELS: Record<string, string> = {
   periodicity: 'regular beat (beaconing)',
   bytes_out: 'bytes sent',
   bytes_out_recent: 'bytes sent to hosts first reached within the hour',
+  recent_bytes_above_usual: 'bytes sent to newly reached hosts, against its own usual',
   bytes_in: 'bytes received',
   packets_out: 'packets sent',
   packets_in: 'packets received',

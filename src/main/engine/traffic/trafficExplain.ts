@@ -16,7 +16,7 @@ const KIND_FEATURES: Record<Exclude<TrafficKind, 'unusual-traffic'>, (TrafficFea
   scan: ['closed_port_attempts', 'max_ports_one_source', 'inbound_attempts'],
   'dns-tunnel': ['dns_lookups', 'dns_names', 'dns_failed', 'dns_label_mean', 'dns_label_max', 'dns_entropy_mean', 'dns_entropy_max'],
   beacon: ['periodicity'],
-  'volume-out': ['bytes_out', 'bytes_out_recent', 'packets_out', 'out_share'],
+  'volume-out': ['bytes_out', 'bytes_out_recent', 'recent_bytes_above_usual', 'packets_out', 'out_share'],
   'new-destination': ['new_for_process', 'new_for_process_share', 'new_anywhere', 'rare_remote_port_share', 'endpoints', 'opened', 'sockets', 'remote_ports', 'remote_port_entropy', 'duration_mean', 'duration_max', 'half_open', 'failed_attempts'],
 };
 
