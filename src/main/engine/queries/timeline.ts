@@ -22,6 +22,9 @@ interface Cell {
   n: number;
 }
 
+/** Held from round id `a` to `b`, both included. */
+type Interval = [a: number, b: number];
+
 // Bound parameters arrive as doubles; the casts keep the bucket number an integer division.
 const BUCKET = '(started_at - CAST(@from AS INTEGER)) / CAST(@bucketMs AS INTEGER)';
 
@@ -29,32 +32,80 @@ export const BUCKETS_SQL = `SELECT ${BUCKET} AS b, min(id) AS lo, max(id) AS hi,
   FROM rounds WHERE started_at >= @from AND started_at < @to GROUP BY b ORDER BY b`;
 
 /**
- * Counts per (port, bucket) with one index range per pair on rounds_ports_port_round, which
- * holds both columns the count needs: no table row is read and no sort is needed. Valid when
+ * Every stretch of round ids in [@lo, @hi] in which a socket held a port: the runs of older
+ * history (migration 012) and the newest hour's rows, each a stretch of one round. Both halves
+ * are read from an index alone (rounds_ports_runs_last, rounds_ports_port_round). Valid when
  * round ids follow time, so each bucket is one id range (see idsFollowTime).
  */
-export const CELLS_BY_ID_SQL = `WITH
-  bk(b, lo, hi) AS MATERIALIZED (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(@ranges)),
-  pt(id) AS MATERIALIZED (
-    SELECT p.id FROM ports p WHERE p.last_seen_at >= @from AND p.first_seen_at < @to
-      AND EXISTS (SELECT 1 FROM rounds_ports rp WHERE rp.port_id = p.id AND rp.round_id BETWEEN @lo AND @hi))
-  SELECT pt.id AS portId, bk.b AS b,
-    (SELECT count(DISTINCT rp.round_id) FROM rounds_ports rp WHERE rp.port_id = pt.id AND rp.round_id BETWEEN bk.lo AND bk.hi) AS n
-  FROM pt, bk`;
+export const HELD_SQL = `SELECT port_id, first_round_id, last_round_id FROM rounds_ports_runs WHERE last_round_id >= @lo AND first_round_id <= @hi
+  UNION ALL
+  SELECT port_id, round_id, round_id FROM rounds_ports WHERE round_id BETWEEN @lo AND @hi`;
 
-/** The same counts by joining on time; needs a sort of every socket row, so only a fallback. */
+/**
+ * The counts by joining on time, for when ids do not follow time (a clock set back); the id
+ * span bounds the view's rows, the times pick the rounds.
+ */
 const CELLS_BY_TIME_SQL = `SELECT rp.port_id AS portId, (r.started_at - CAST(@from AS INTEGER)) / CAST(@bucketMs AS INTEGER) AS b, count(DISTINCT rp.round_id) AS n
-  FROM rounds r JOIN rounds_ports rp ON rp.round_id = r.id
-  WHERE r.started_at >= @from AND r.started_at < @to AND r.status = 'ok'
+  FROM round_sockets rp JOIN rounds r ON r.id = rp.round_id
+  WHERE rp.round_id BETWEEN @lo AND @hi AND r.started_at >= @from AND r.started_at < @to AND r.status = 'ok'
   GROUP BY rp.port_id, b`;
 
-export const PROCESSES_SQL = `SELECT DISTINCT rp.port_id AS portId, pr.name AS name, rp.pid AS pid
-  FROM rounds_ports rp JOIN processes pr ON pr.id = rp.process_id
-  WHERE rp.round_id BETWEEN @lo AND @hi AND pr.name IS NOT NULL`;
+export const PROCESSES_SQL = `SELECT DISTINCT s.port_id AS portId, pr.name AS name, s.pid AS pid
+  FROM (SELECT port_id, pid, process_id FROM rounds_ports_runs WHERE last_round_id >= @lo AND first_round_id <= @hi
+        UNION ALL SELECT port_id, pid, process_id FROM rounds_ports WHERE round_id BETWEEN @lo AND @hi) s
+  JOIN processes pr ON pr.id = s.process_id
+  WHERE pr.name IS NOT NULL`;
 
 const PROCESSES_BY_TIME_SQL = `SELECT DISTINCT rp.port_id AS portId, pr.name AS name, rp.pid AS pid
-  FROM rounds r JOIN rounds_ports rp ON rp.round_id = r.id JOIN processes pr ON pr.id = rp.process_id
-  WHERE r.started_at >= @from AND r.started_at < @to AND pr.name IS NOT NULL`;
+  FROM round_sockets rp JOIN rounds r ON r.id = rp.round_id JOIN processes pr ON pr.id = rp.process_id
+  WHERE rp.round_id BETWEEN @lo AND @hi AND r.started_at >= @from AND r.started_at < @to AND pr.name IS NOT NULL`;
+
+/**
+ * Rounds per (port, bucket) from the stretches a port was held: a port's stretches (one per
+ * socket: IPv4 and IPv6, several owners) are merged first, so a round counts once, then each
+ * merged stretch is cut at the buckets' id ranges. Every id inside a stretch is a round that
+ * held the port (runs only join consecutive ids), so a count is a length.
+ */
+function cellsById(db: Db, ranges: readonly BucketRange[], lo: number, hi: number): Cell[] {
+  const byPort = new Map<number, Interval[]>();
+  for (const [portId, a, b] of db.prepare(HELD_SQL).raw().iterate({ lo, hi }) as Iterable<[number, number, number]>) {
+    let list = byPort.get(portId);
+    if (!list) byPort.set(portId, (list = []));
+    list.push([Math.max(a, lo), Math.min(b, hi)]);
+  }
+  const cells: Cell[] = [];
+  const counts = new Map<number, number>();
+  for (const [portId, list] of byPort) {
+    list.sort((x, y) => x[0] - y[0]);
+    counts.clear();
+    let [a, b] = list[0]!;
+    const cut = (a: number, b: number) => {
+      // The first bucket that ends at or after a (ranges ascend, one id range each).
+      let l = 0;
+      let h = ranges.length - 1;
+      while (l < h) {
+        const m = (l + h) >> 1;
+        if (ranges[m]!.hi < a) l = m + 1;
+        else h = m;
+      }
+      for (let k = l; k < ranges.length && ranges[k]!.lo <= b; k++) {
+        const n = Math.min(b, ranges[k]!.hi) - Math.max(a, ranges[k]!.lo) + 1;
+        if (n > 0) counts.set(ranges[k]!.b, (counts.get(ranges[k]!.b) ?? 0) + n);
+      }
+    };
+    for (let i = 1; i < list.length; i++) {
+      const [c, d] = list[i]!;
+      if (c <= b + 1) b = Math.max(b, d);
+      else {
+        cut(a, b);
+        [a, b] = [c, d];
+      }
+    }
+    cut(a, b);
+    for (const [bucket, n] of counts) cells.push({ portId, b: bucket, n });
+  }
+  return cells;
+}
 
 /**
  * Rounds are written as they happen, so ids normally rise with time; a clock set back breaks
@@ -73,9 +124,9 @@ export const MAX_OWNERS = 8;
 
 /**
  * The timeline of every port occupied in [from, to): per bucket, the share of that bucket's
- * rounds in which the port was occupied, and where Portent was not recording. The work is done
- * in SQL over index ranges so thirty days of one-minute rounds answer in a fraction of a second
- * (bench/timeline.ts). `live` tells why the newest gap is there (paused, stopped).
+ * rounds in which the port was occupied, and where Portent was not recording. The stretches a
+ * port was held are read from indexes alone and counted per bucket in one pass, so thirty days
+ * of one-minute rounds answer in a fraction of a second (bench/timeline.ts, bench/storage.ts). `live` tells why the newest gap is there (paused, stopped).
  */
 export function portTimeline(db: Db, args: TimelineArgs, live: LiveMonitor | null = null): Timeline {
   const { from, to } = args;
@@ -91,11 +142,7 @@ export function portTimeline(db: Db, args: TimelineArgs, live: LiveMonitor | nul
   const lo = ranges[0]!.lo;
   const hi = ranges.at(-1)!.hi;
   const byId = idsFollowTime(db, ranges);
-  const cells = (
-    byId
-      ? db.prepare(CELLS_BY_ID_SQL).all({ from, to, lo, hi, ranges: JSON.stringify(ranges.map((r) => [r.b, r.lo, r.hi])) })
-      : db.prepare(CELLS_BY_TIME_SQL).all({ from, to, bucketMs })
-  ) as Cell[];
+  const cells = byId ? cellsById(db, ranges, lo, hi) : (db.prepare(CELLS_BY_TIME_SQL).all({ from, to, bucketMs, lo, hi }) as Cell[]);
 
   const perPort = new Map<number, { occupancy: number[]; total: number }>();
   for (const c of cells) {
@@ -111,7 +158,7 @@ export function portTimeline(db: Db, args: TimelineArgs, live: LiveMonitor | nul
 
   const names = new Map<number, Set<string>>();
   const owners = new Map<number, Map<string, { process: string; pid: number | null }>>();
-  const processRows = (byId ? db.prepare(PROCESSES_SQL).all({ lo, hi }) : db.prepare(PROCESSES_BY_TIME_SQL).all({ from, to })) as { portId: number; name: string; pid: number | null }[];
+  const processRows = (byId ? db.prepare(PROCESSES_SQL).all({ lo, hi }) : db.prepare(PROCESSES_BY_TIME_SQL).all({ from, to, lo, hi })) as { portId: number; name: string; pid: number | null }[];
   for (const r of processRows) {
     if (!keptIds.has(r.portId)) continue;
     let set = names.get(r.portId);
