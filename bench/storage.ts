@@ -36,8 +36,6 @@ import { DEFAULT_START, simulateTraffic } from './traffic/generator';
 import { HOST, IFACE } from './traffic/world';
 import { DesktopListeners } from './desktopListeners';
 
-const MIN = 60_000;
-const DAY = 86_400_000;
 const MB = 1024 * 1024;
 const TARGET_BYTES_30D = 300 * MB;
 const TARGET_TIMELINE_MS = 200;
