@@ -28,8 +28,8 @@ CREATE TABLE rounds_ports_runs (
 -- A round's runs (those ending within 240 ids after it), the run a compacted round extends,
 -- and what the timeline reads of a span of rounds (port, stretch, owner) from this index alone.
 CREATE INDEX rounds_ports_runs_last ON rounds_ports_runs (last_round_id, port_id, first_round_id, pid, process_id);
--- A port's history, by port.
-CREATE INDEX rounds_ports_runs_port ON rounds_ports_runs (port_id, first_round_id, last_round_id);
+-- A port's history, by port; who held the ports the timeline draws, from this index alone.
+CREATE INDEX rounds_ports_runs_port ON rounds_ports_runs (port_id, first_round_id, last_round_id, pid, process_id);
 -- Whether a program held any listener before a time (the daily report's new listeners).
 CREATE INDEX rounds_ports_runs_process ON rounds_ports_runs (process_id, first_round_id) WHERE process_id IS NOT NULL;
 

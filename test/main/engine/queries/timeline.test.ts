@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../../../src/main/engine/store/database';
 import { RoundStore } from '../../../../src/main/engine/store/rounds';
-import { BUCKETS_SQL, HELD_SQL, PROCESSES_SQL, portTimeline } from '../../../../src/main/engine/queries/timeline';
+import { BOUNDS_SQL, BUCKETS_SQL, HELD_SQL, PROCESSES_SQL, portTimeline } from '../../../../src/main/engine/queries/timeline';
 import { TimelineSchema } from '../../../../src/shared/contract';
 import { openTestDb } from '../../../support/db';
 import { HISTORY_FORMS, MINUTE, minutes, planOf, seedRounds, socket, T0, type HistoryForm } from './seed';
@@ -93,12 +93,19 @@ describe('portTimeline queries', () => {
   it('reads the stretches a port was held and their owners over index ranges', () => {
     const buckets = planOf(db, BUCKETS_SQL, { from: 0, to: 1, bucketMs: 1 });
     expect(buckets).toMatch(/SEARCH rounds USING INDEX rounds_started_at/);
-    const held = planOf(db, HELD_SQL, { lo: 1, hi: 2 });
-    expect(held).toMatch(/SEARCH rounds_ports_runs USING COVERING INDEX rounds_ports_runs_last \(last_round_id>\?\)/);
-    expect(held).toMatch(/SEARCH rounds_ports USING INDEX rounds_ports_round \(round_id>\? AND round_id<\?\)/);
+    const short = planOf(db, BOUNDS_SQL.short, { lo: 1, hi: 2, limit: 1, offset: 0 });
+    expect(short).toMatch(/SEARCH rounds_ports_runs USING COVERING INDEX rounds_ports_runs_last \(last_round_id>\?\)/);
+    expect(short).toMatch(/SEARCH rounds_ports USING (COVERING )?INDEX rounds_ports_round \(round_id>\? AND round_id<\?\)/);
+    // A long span reads every run in port order: no sort of the runs, only of the ports.
+    const long = planOf(db, BOUNDS_SQL.long, { lo: 1, hi: 2, limit: 1, offset: 0 });
+    expect(long).toMatch(/SCAN rounds_ports_runs USING COVERING INDEX rounds_ports_runs_port/);
+    expect(long).not.toMatch(/SCAN rounds_ports\b/);
+    const held = planOf(db, HELD_SQL, { lo: 1, hi: 2, ports: '[1]' });
+    expect(held).toMatch(/SEARCH rounds_ports_runs USING COVERING INDEX rounds_ports_runs_port \(port_id=\? AND first_round_id<\?\)/);
+    expect(held).toMatch(/SEARCH rounds_ports USING COVERING INDEX rounds_ports_port_round \(port_id=\? AND round_id>\? AND round_id<\?\)/);
     expect(held).not.toMatch(/TEMP B-TREE|SCAN rounds_ports/);
-    const processes = planOf(db, PROCESSES_SQL, { lo: 1, hi: 2 });
-    expect(processes).toMatch(/SEARCH rounds_ports_runs USING COVERING INDEX rounds_ports_runs_last \(last_round_id>\?\)/);
-    expect(processes).toMatch(/SEARCH rounds_ports USING INDEX rounds_ports_round \(round_id>\? AND round_id<\?\)/);
+    const processes = planOf(db, PROCESSES_SQL, { lo: 1, hi: 2, ports: '[1]' });
+    expect(processes).toMatch(/SEARCH rounds_ports_runs USING COVERING INDEX rounds_ports_runs_port \(port_id=\? AND first_round_id<\?\)/);
+    expect(processes).toMatch(/SEARCH rounds_ports USING INDEX rounds_ports_port_round \(port_id=\? AND round_id>\? AND round_id<\?\)/);
   });
 });
