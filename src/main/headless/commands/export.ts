@@ -14,8 +14,11 @@ const TABLES = {
   },
   ports: {
     columns: ['round_id', 'round_started_at', 'proto', 'port', 'family', 'address', 'pid', 'process', 'exe', 'user'],
-    sql: `SELECT rp.round_id, r.started_at AS round_started_at, p.proto, p.port, rp.family, rp.address, rp.pid, pr.name AS process, pr.exe, pr.user
-          FROM round_sockets rp JOIN rounds r ON r.id = rp.round_id JOIN ports p ON p.id = rp.port_id
+    // A socket per row, as the scan listed them: identical sockets (SO_REUSEPORT), which older
+    // history keeps as one run with a count (migration 012), are repeated `count` times.
+    sql: `WITH RECURSIVE copy(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM copy WHERE k < (SELECT max(count) FROM rounds_ports_runs))
+          SELECT rp.round_id, r.started_at AS round_started_at, p.proto, p.port, rp.family, rp.address, rp.pid, pr.name AS process, pr.exe, pr.user
+          FROM round_sockets rp JOIN copy ON copy.k <= rp.count JOIN rounds r ON r.id = rp.round_id JOIN ports p ON p.id = rp.port_id
           LEFT JOIN processes pr ON pr.id = rp.process_id
           WHERE rp.round_id >= (SELECT coalesce(min(id), 0) FROM rounds WHERE started_at >= @since) AND r.started_at >= @since
           ORDER BY r.started_at, rp.round_id, p.proto, p.port`,
