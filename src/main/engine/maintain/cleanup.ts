@@ -210,7 +210,7 @@ async function clean(db: Db, p: Pass): Promise<boolean> {
       await yieldToEventLoop();
       if (n < p.batchSize) break; // fewer than asked: nothing older is left
     }
-    if (table === 'portRuns') trimRuns(db, before);
+    if (table === 'portRuns') trimRuns(db, db.prepare<[number], number | null>('SELECT min(id) FROM rounds WHERE started_at >= ?').pluck().get(before) ?? null);
   }
 
   if (p.cap !== null) {
@@ -221,6 +221,8 @@ async function clean(db: Db, p: Pass): Promise<boolean> {
         await yieldToEventLoop();
         if (n === 0) break;
       }
+      // Runs go oldest end first: rounds before the oldest end left may have lost some sockets.
+      if (table === 'portRuns') trimRuns(db, db.prepare<[], number | null>('SELECT min(last_round_id) FROM rounds_ports_runs').pluck().get() ?? null);
     }
     const stored = storedBytes(db);
     if (stored > p.cap) {
@@ -234,15 +236,16 @@ async function clean(db: Db, p: Pass): Promise<boolean> {
 }
 
 /**
- * Cuts the runs that began before the cutoff round at it: at most a run per socket reaches across
- * (a run is at most 240 rounds), and the rounds before the cutoff are then left with no socket at
- * all, as removed rounds_ports rows leave them.
+ * Cuts the runs that began before round `cut` at it: at most a run per socket reaches across (a
+ * run is at most 240 rounds), and the rounds before the cut are then left with no socket at all,
+ * as removed rounds_ports rows leave them. Null: no round to cut at, nothing reaches across.
  */
-function trimRuns(db: Db, before: number): void {
+function trimRuns(db: Db, cut: number | null): void {
+  if (cut === null) return;
   db.prepare(
     `UPDATE rounds_ports_runs SET first_round_id = @cut
      WHERE last_round_id >= @cut AND last_round_id < @cut + 240 AND first_round_id < @cut`,
-  ).run({ cut: db.prepare<[number], number | null>('SELECT min(id) FROM rounds WHERE started_at >= ?').pluck().get(before) ?? Number.MAX_SAFE_INTEGER });
+  ).run({ cut });
 }
 
 /** Deletes one batch in its own transaction, counting it in the run's row in the same one. */
