@@ -122,9 +122,9 @@ async function main(): Promise<void> {
 
     const bytes = tableBytes(db);
     const sum = (names: readonly string[]) => names.reduce((a, n) => a + (bytes[n] ?? 0), 0);
-    const portBytes = sum(PORT_TABLES.concat(Object.keys(bytes).filter((n) => n.startsWith('rounds_ports_') || n === 'port_runs')));
+    const portBytes = sum(PORT_TABLES.concat(Object.keys(bytes).filter((n) => n.startsWith('rounds_ports_'))));
     const packetBytes = sum(PACKET_TABLES);
-    const otherNames = Object.keys(bytes).filter((n) => !PORT_TABLES.includes(n) && !PACKET_TABLES.includes(n) && !n.startsWith('rounds_ports_') && n !== 'port_runs');
+    const otherNames = Object.keys(bytes).filter((n) => !PORT_TABLES.includes(n) && !PACKET_TABLES.includes(n) && !n.startsWith('rounds_ports_'));
     const captureBytes = sum(otherNames);
     const projected30d = (portBytes * 30) / days + (captureDays > 0 ? (captureBytes * 30) / captureDays + (packetBytes * Math.min(7, 30)) / captureDays : 0);
 
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     const timelineCpuMs = Math.round(median(cpuTimes) * 10) / 10;
     const socketRows = Math.round(listeners.sum);
     const perDay = Object.fromEntries(
-      Object.entries(bytes).map(([n, b]) => [n, Math.round(b / (PORT_TABLES.includes(n) || n.startsWith('rounds_ports') || n === 'port_runs' ? days : Math.max(1, captureDays)))]),
+      Object.entries(bytes).map(([n, b]) => [n, Math.round(b / (PORT_TABLES.includes(n) || n.startsWith('rounds_ports') ? days : Math.max(1, captureDays)))]),
     );
     console.log(
       JSON.stringify({
