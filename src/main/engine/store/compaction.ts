@@ -17,6 +17,24 @@ const ROUNDS_PER_CALL = 30;
 const SAME_SOCKET = (a: string, b: string) =>
   `${a}.port_id = ${b}.port_id AND ${a}.family = ${b}.family AND ${a}.address = ${b}.address AND ${a}.pid IS ${b}.pid AND ${a}.process_id IS ${b}.process_id`;
 
+/**
+ * A run that ended at the round before goes on when round @x has the same sockets, as many. The
+ * unary + keeps the planner off rounds_ports_process (every row of the owner's), so it takes
+ * (port_id, round_id); no index is named, so a bulk writer may drop and rebuild them.
+ */
+export const EXTEND_SQL = `UPDATE rounds_ports_runs AS u SET last_round_id = @x
+  WHERE u.last_round_id = @x - 1 AND u.first_round_id > @x - ${MAX_RUN_ROUNDS}
+    AND u.count = (SELECT count(*) FROM rounds_ports rp
+                   WHERE rp.port_id = u.port_id AND rp.round_id = @x AND rp.family = u.family AND rp.address = u.address
+                     AND +rp.pid IS u.pid AND +rp.process_id IS u.process_id)`;
+
+/** Round @x's sockets that no run went on with start runs of their own. */
+export const OPEN_SQL = `INSERT INTO rounds_ports_runs (first_round_id, last_round_id, port_id, family, address, pid, process_id, count)
+  SELECT @x, @x, g.port_id, g.family, g.address, g.pid, g.process_id, g.n
+  FROM (SELECT port_id, family, address, pid, process_id, count(*) AS n FROM rounds_ports WHERE round_id = @x
+        GROUP BY port_id, family, address, pid, process_id) g
+  WHERE NOT EXISTS (SELECT 1 FROM rounds_ports_runs u WHERE u.last_round_id = @x AND ${SAME_SOCKET('u', 'g')})`;
+
 export class RoundCompactor {
   private readonly pending;
   private readonly extend;
@@ -26,22 +44,8 @@ export class RoundCompactor {
 
   constructor(db: Db) {
     this.pending = db.prepare<[number, number], number>('SELECT DISTINCT round_id FROM rounds_ports WHERE round_id <= ? ORDER BY round_id LIMIT ?').pluck();
-    // A run that ended at the round before goes on when the round has the same sockets, as many.
-    // The index is named: left to itself the planner may take rounds_ports_process, every row
-    // of the owner's.
-    this.extend = db.prepare<{ x: number }>(
-      `UPDATE rounds_ports_runs AS u SET last_round_id = @x
-       WHERE u.last_round_id = @x - 1 AND u.first_round_id > @x - ${MAX_RUN_ROUNDS}
-         AND u.count = (SELECT count(*) FROM rounds_ports rp INDEXED BY rounds_ports_port_round
-                      WHERE rp.port_id = u.port_id AND rp.round_id = @x AND ${SAME_SOCKET('rp', 'u')})`,
-    );
-    this.open = db.prepare<{ x: number }>(
-      `INSERT INTO rounds_ports_runs (first_round_id, last_round_id, port_id, family, address, pid, process_id, count)
-       SELECT @x, @x, g.port_id, g.family, g.address, g.pid, g.process_id, g.n
-       FROM (SELECT port_id, family, address, pid, process_id, count(*) AS n FROM rounds_ports WHERE round_id = @x
-             GROUP BY port_id, family, address, pid, process_id) g
-       WHERE NOT EXISTS (SELECT 1 FROM rounds_ports_runs u WHERE u.last_round_id = @x AND ${SAME_SOCKET('u', 'g')})`,
-    );
+    this.extend = db.prepare<{ x: number }>(EXTEND_SQL);
+    this.open = db.prepare<{ x: number }>(OPEN_SQL);
     this.remove = db.prepare<{ x: number }>('DELETE FROM rounds_ports WHERE round_id = @x');
     this.compactOne = db.transaction((x: number) => {
       this.extend.run({ x });

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../../../src/main/engine/store/database';
 import type { SocketEntry } from '../../../../src/main/engine/collect/sockets/types';
-import { KEEP_ROUNDS, MAX_RUN_ROUNDS, RoundCompactor } from '../../../../src/main/engine/store/compaction';
+import { EXTEND_SQL, KEEP_ROUNDS, MAX_RUN_ROUNDS, OPEN_SQL, RoundCompactor } from '../../../../src/main/engine/store/compaction';
 import { runCleanup } from '../../../../src/main/engine/maintain/cleanup';
 import { silentLogger } from '../../../../src/main/engine/log';
 import { defaultSettings } from '../../../../src/shared/settings';
-import { openTestStore } from '../../../support/db';
+import { openTestDb, openTestStore } from '../../../support/db';
 
 let db: Db | undefined;
 afterEach(() => db?.close());
@@ -110,5 +110,13 @@ describe('RoundCompactor, through RoundStore', () => {
     expect(store.socketsOf(ids[150]!)).toEqual([]);
     ids.slice(300).forEach((id, k) => expect(store.socketsOf(id).map(key).sort()).toEqual(expectedAt(300 + k)));
     expect(db!.prepare('SELECT min(first_round_id) FROM rounds_ports_runs').pluck().get()).toBe(ids[300]);
+  });
+
+  it('moves a round through indexes: the runs ending at the round before, its sockets by (port, round)', () => {
+    db = openTestDb().db;
+    const plan = (sql: string) => (db!.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ x: 5 }) as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(plan(EXTEND_SQL)).toMatch(/SEARCH u USING INDEX rounds_ports_runs_last \(last_round_id=\?\).*SEARCH rp USING INDEX rounds_ports_port_round \(port_id=\? AND round_id=\?\)/);
+    expect(plan(OPEN_SQL)).toMatch(/SEARCH rounds_ports USING INDEX rounds_ports_round \(round_id=\?\).*SEARCH u USING INDEX rounds_ports_runs_last \(last_round_id=\? AND port_id=\?\)/);
+    expect(`${plan(EXTEND_SQL)}; ${plan(OPEN_SQL)}`).not.toMatch(/SCAN (rounds_ports|rounds_ports_runs|u|rp)\b|rounds_ports_process/);
   });
 });
