@@ -1,9 +1,11 @@
 /**
  * A real database with a long port history, for the benches that read it (timeline,
  * responsiveness): one-minute rounds holding about fifty ports each, a few listeners held on
- * IPv4 and IPv6, a few that come and go with the hour.
+ * IPv4 and IPv6, a few that come and go with the hour. Written row by row, then every round but
+ * the newest hour moved into runs, as the collector leaves them (store/compaction.ts).
  */
 import type { Db } from '../src/main/engine/store/database';
+import { KEEP_ROUNDS, RoundCompactor } from '../src/main/engine/store/compaction';
 
 export const STEP_MS = 60_000;
 const PORTS = 50;
@@ -45,6 +47,8 @@ export function seedTimeline(db: Db, days: number): { rounds: number; sockets: n
       }
     }
   })();
+  const compactor = new RoundCompactor(db);
+  db.transaction(() => compactor.compactUpTo(rounds - KEEP_ROUNDS))();
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.pragma('cache_size = -2000');
   return { rounds, sockets, end: START + rounds * STEP_MS };

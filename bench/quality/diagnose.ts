@@ -58,11 +58,11 @@ function portOf(inc: Injected): { port: number; proto: 'tcp' | 'udp' } | null {
 /** The latest round before `before` at which (proto, port) turned on after being off. */
 function lastOnset(db: Db, port: number, proto: string, before: number, injected: readonly Injected[]): RoundRef | null {
   const rows = db
-    .prepare<[number, string, number], RoundRef>(
-      `SELECT r.id, r.started_at AS startedAt FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id JOIN rounds r ON r.id = rp.round_id
-       WHERE p.port = ? AND p.proto = ? AND r.started_at < ? ORDER BY r.started_at`,
+    .prepare<[number, number], RoundRef>(
+      `SELECT r.id, r.started_at AS startedAt FROM round_sockets rp JOIN rounds r ON r.id = rp.round_id
+       WHERE rp.port_id = ? AND r.started_at < ? ORDER BY r.started_at`,
     )
-    .all(port, proto, before);
+    .all(db.prepare<[number, string], number>('SELECT id FROM ports WHERE port = ? AND proto = ?').pluck().get(port, proto) ?? -1, before);
   for (let i = rows.length - 1; i >= 0; i--) {
     const onset = i === 0 || rows[i]!.startedAt - rows[i - 1]!.startedAt > 1.5 * MIN;
     const duringIncident = injected.some((inc) => rows[i]!.startedAt >= inc.start && rows[i]!.startedAt < inc.end);

@@ -298,18 +298,21 @@ export class RuleAlerter {
 
 /** The rounds that started in [from, to), with their sockets and owners, in time order. */
 export function readRuleRounds(db: Db, from: number, to: number): RuleRound[] {
-  const rows = db
-    .prepare<[number, number], { startedAt: number; proto: 'tcp' | 'udp' | null; port: number | null; process: string | null; exe: string | null }>(
-      `SELECT r.started_at AS startedAt, p.proto, p.port, pr.name AS process, pr.exe
-       FROM rounds r LEFT JOIN rounds_ports rp ON rp.round_id = r.id LEFT JOIN ports p ON p.id = rp.port_id LEFT JOIN processes pr ON pr.id = rp.process_id
-       WHERE r.started_at >= ? AND r.started_at < ? AND r.status = 'ok' ORDER BY r.started_at, r.id`,
+  const rounds = db
+    .prepare<[number, number], { id: number; startedAt: number }>(
+      "SELECT id, started_at AS startedAt FROM rounds WHERE started_at >= ? AND started_at < ? AND status = 'ok' ORDER BY started_at, id",
     )
     .all(from, to);
-  const out: RuleRound[] = [];
-  for (const r of rows) {
-    let last = out[out.length - 1];
-    if (!last || last.startedAt !== r.startedAt) out.push((last = { startedAt: r.startedAt, sockets: [] }));
-    if (r.proto !== null && r.port !== null) (last.sockets as RuleSocket[]).push({ proto: r.proto, port: r.port, process: r.process, exe: r.exe });
-  }
-  return out;
+  if (rounds.length === 0) return [];
+  const byId = new Map(rounds.map((r) => [r.id, { startedAt: r.startedAt, sockets: [] as RuleSocket[] }]));
+  // Bounds on round_id reach both halves of the view (rows and runs, migration 012).
+  const sockets = db
+    .prepare<[number, number], { roundId: number; proto: 'tcp' | 'udp'; port: number; process: string | null; exe: string | null }>(
+      `SELECT rp.round_id AS roundId, p.proto, p.port, pr.name AS process, pr.exe
+       FROM round_sockets rp JOIN ports p ON p.id = rp.port_id LEFT JOIN processes pr ON pr.id = rp.process_id
+       WHERE rp.round_id BETWEEN ? AND ?`,
+    )
+    .iterate(rounds.reduce((m, r) => Math.min(m, r.id), Infinity), rounds.reduce((m, r) => Math.max(m, r.id), -Infinity));
+  for (const s of sockets) byId.get(s.roundId)?.sockets.push({ proto: s.proto, port: s.port, process: s.process, exe: s.exe });
+  return [...byId.values()];
 }

@@ -39,6 +39,7 @@ export const UNSCORED_ROUNDS_SQL = `SELECT count(*) FROM rounds r
 export function readStatus({ db, dbPath, monitor, roundsNeeded, now = Date.now() }: StatusInputs): Status {
   const lastRound = db
     .prepare<[], { id: number; startedAt: number; status: 'running' | 'ok' | 'failed'; error: string | null; ports: number }>(
+      // The newest round is never compacted into runs (compaction.ts): its rows are all here.
       `SELECT r.id, r.started_at AS startedAt, r.status, r.error,
               (SELECT count(*) FROM rounds_ports rp WHERE rp.round_id = r.id) AS ports
        FROM rounds r ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,

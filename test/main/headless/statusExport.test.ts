@@ -100,6 +100,24 @@ describe('portent export', () => {
     expect(since.stdout.trim().split('\r\n')).toHaveLength(3);
   });
 
+  it('lists every socket of every round once older history is kept as runs, identical sockets twice', () => {
+    const file = path.join(tempDir(), 'portent.db');
+    const db = openDatabase(file);
+    const rounds = new RoundStore(db);
+    const t0 = Date.UTC(2026, 10, 20, 12, 0);
+    // Two identical sockets (SO_REUSEPORT) for 100 rounds: the first 40 move into runs.
+    for (let i = 0; i < 100; i++) {
+      rounds.record({ host: 'h', startedAt: t0 + i * 60_000, endedAt: t0 + i * 60_000 + 5, outcome: { sockets: [{ ...socket, proto: 'tcp', port: 8080 }, { ...socket, proto: 'tcp', port: 8080 }], connections: [] } });
+    }
+    expect(db.prepare('SELECT count(*) FROM rounds_ports_runs').pluck().get()).toBe(1);
+    db.close();
+    const r = runCli(['export', '--format', 'csv', '--what', 'ports', '--since', '2026-11-20T12:30:00Z', '--db', file]);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\r\n').slice(1);
+    expect(lines).toHaveLength(2 * 70);
+    expect(lines[0]).toMatch(/^\d+,2026-11-20T12:30:00\.000Z,tcp,8080,4,0\.0\.0\.0,42,nc,\/usr\/bin\/nc,me$/);
+  });
+
   it('refuses what it cannot do', () => {
     const file = seeded();
     expect(runCli(['export', '--db', file])).toMatchObject({ status: 2, stderr: expect.stringContaining('--format must be json or csv') });

@@ -109,7 +109,7 @@ export function readFeatures(db: Db, rounds: readonly { id: number; startedAt: n
   const query = db.prepare<[string], SocketRow>(
     `SELECT DISTINCT rp.round_id, p.proto, p.port,
             CASE WHEN pr.name IS NOT NULL OR pr.exe IS NOT NULL THEN rp.process_id END AS owner
-     FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id LEFT JOIN processes pr ON pr.id = rp.process_id
+     FROM round_sockets rp JOIN ports p ON p.id = rp.port_id LEFT JOIN processes pr ON pr.id = rp.process_id
      WHERE rp.round_id IN (SELECT value FROM json_each(?))`,
   );
   const out: RoundFeatures[] = [];

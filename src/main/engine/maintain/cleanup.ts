@@ -67,7 +67,11 @@ export interface CleanupRun {
   bytesAfter: number | null;
 }
 
-type Table = 'roundPorts' | 'connections' | 'packets' | 'flows' | 'trafficWindows';
+type Table = 'roundPorts' | 'portRuns' | 'connections' | 'packets' | 'flows' | 'trafficWindows';
+/** What a table's rows are counted as: runs of rounds are port history, as round sockets are. */
+const COUNTED_AS: Record<Table, Exclude<keyof Removed, 'forCap'>> = {
+  roundPorts: 'roundPorts', portRuns: 'roundPorts', connections: 'connections', packets: 'packets', flows: 'flows', trafficWindows: 'trafficWindows',
+};
 
 /**
  * The ids of the oldest rows of each table older than @before, through the index on their time.
@@ -84,18 +88,23 @@ const OLDEST: Record<Table, string> = {
     WHERE r.started_at >= (SELECT started_at FROM rounds WHERE id = (SELECT MIN(round_id) FROM rounds_ports))
       AND r.started_at < @before
     ORDER BY r.started_at LIMIT @limit`,
+  // Runs of port history (migration 012) that ended before the cutoff round; one reaching past
+  // it is cut at it afterwards (trimRuns), so no round keeps only some of its sockets.
+  portRuns: `SELECT id FROM rounds_ports_runs
+    WHERE last_round_id < coalesce((SELECT min(id) FROM rounds WHERE started_at >= @before), (SELECT max(id) + 1 FROM rounds))
+    ORDER BY last_round_id LIMIT @limit`,
   // Spans whose last round started before the cutoff (a span reaching past it stays whole).
   connections: `SELECT id FROM connection_spans
     WHERE last_round_id < coalesce((SELECT min(id) FROM rounds WHERE started_at >= @before), (SELECT max(id) + 1 FROM rounds))
     ORDER BY last_round_id LIMIT @limit`,
 };
-const TABLE_NAME: Record<Table, string> = { packets: 'packets', flows: 'flows', roundPorts: 'rounds_ports', connections: 'connection_spans', trafficWindows: 'traffic_windows' };
+const TABLE_NAME: Record<Table, string> = { packets: 'packets', flows: 'flows', roundPorts: 'rounds_ports', portRuns: 'rounds_ports_runs', connections: 'connection_spans', trafficWindows: 'traffic_windows' };
 const COUNT_COLUMN: Record<Table, string> = {
-  packets: 'removed_packets', flows: 'removed_flows', roundPorts: 'removed_round_ports', connections: 'removed_connections', trafficWindows: 'removed_traffic_windows',
+  packets: 'removed_packets', flows: 'removed_flows', roundPorts: 'removed_round_ports', portRuns: 'removed_round_ports', connections: 'removed_connections', trafficWindows: 'removed_traffic_windows',
 };
 
 /** The order the size cap takes rows in: bulkiest and least useful first. */
-const CAP_ORDER: readonly Table[] = ['packets', 'flows', 'connections', 'trafficWindows', 'roundPorts'];
+const CAP_ORDER: readonly Table[] = ['packets', 'flows', 'connections', 'trafficWindows', 'portRuns', 'roundPorts'];
 const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
 
 /** The SQL the cleanup runs per batch, for a query plan test. */
@@ -186,6 +195,7 @@ async function clean(db: Db, p: Pass): Promise<boolean> {
 
   const byAge: [Table, number][] = [
     ['roundPorts', p.cutoffs.roundPorts],
+    ['portRuns', p.cutoffs.roundPorts],
     // Connections are per-round detail too, kept as long as the rounds' sockets.
     ['connections', p.cutoffs.roundPorts],
     ['packets', p.cutoffs.packets],
@@ -200,6 +210,7 @@ async function clean(db: Db, p: Pass): Promise<boolean> {
       await yieldToEventLoop();
       if (n < p.batchSize) break; // fewer than asked: nothing older is left
     }
+    if (table === 'portRuns') trimRuns(db, db.prepare<[number], number | null>('SELECT min(id) FROM rounds WHERE started_at >= ?').pluck().get(before) ?? null);
   }
 
   if (p.cap !== null) {
@@ -210,6 +221,8 @@ async function clean(db: Db, p: Pass): Promise<boolean> {
         await yieldToEventLoop();
         if (n === 0) break;
       }
+      // Runs go oldest end first: rounds before the oldest end left may have lost some sockets.
+      if (table === 'portRuns') trimRuns(db, db.prepare<[], number | null>('SELECT min(last_round_id) FROM rounds_ports_runs').pluck().get() ?? null);
     }
     const stored = storedBytes(db);
     if (stored > p.cap) {
@@ -220,6 +233,19 @@ async function clean(db: Db, p: Pass): Promise<boolean> {
   if (!(await returnFreePages(db, p))) return false;
   checkpoint(db, p.log);
   return true;
+}
+
+/**
+ * Cuts the runs that began before round `cut` at it: at most a run per socket reaches across (a
+ * run is at most 240 rounds), and the rounds before the cut are then left with no socket at all,
+ * as removed rounds_ports rows leave them. Null: no round to cut at, nothing reaches across.
+ */
+function trimRuns(db: Db, cut: number | null): void {
+  if (cut === null) return;
+  db.prepare(
+    `UPDATE rounds_ports_runs SET first_round_id = @cut
+     WHERE last_round_id >= @cut AND last_round_id < @cut + 240 AND first_round_id < @cut`,
+  ).run({ cut });
 }
 
 /** Deletes one batch in its own transaction, counting it in the run's row in the same one. */
@@ -243,7 +269,7 @@ function batchRemover(db: Db, p: Pass): (table: Table, before: number, forCap: b
 
   return (table, before, forCap) => {
     const n = batch(table, before, forCap);
-    p.removed[table] += n;
+    p.removed[COUNTED_AS[table]] += n;
     if (forCap) p.removed.forCap += n;
     return n;
   };

@@ -69,8 +69,9 @@ export function portHistory(db: Db, args: PortHistoryArgs, live: LiveMonitor | n
   const owners = new Map<number, OwnerRow[]>();
   let captureRounds = 0;
   if (rounds.length > 0) {
-    // An id span rather than a join on time keeps this one range of rounds_ports_port_round;
-    // rows of rounds outside the asked range (if ids ever run against time) are dropped below.
+    // An id span rather than a join on time keeps this one index range of each half of the view
+    // (rounds_ports_port_round, rounds_ports_runs_port); rows of rounds outside the asked range
+    // (if ids ever run against time) are dropped below.
     const lo = rounds.reduce((m, r) => Math.min(m, r.id), Infinity);
     const hi = rounds.reduce((m, r) => Math.max(m, r.id), -Infinity);
     const inRange = new Set(rounds.map((r) => r.id));
@@ -79,7 +80,7 @@ export function portHistory(db: Db, args: PortHistoryArgs, live: LiveMonitor | n
     const rows = db
       .prepare<[number, number, number], OwnerRow>(
         `SELECT rp.round_id AS roundId, pr.name AS process, pr.exe, pr.user, rp.pid
-         FROM rounds_ports rp LEFT JOIN processes pr ON pr.id = rp.process_id
+         FROM round_sockets rp LEFT JOIN processes pr ON pr.id = rp.process_id
          WHERE rp.port_id = ? AND rp.round_id BETWEEN ? AND ?`,
       )
       .all(known.id, lo, hi);

@@ -22,6 +22,9 @@ interface Cell {
   n: number;
 }
 
+/** Held from round id `a` to `b`, both included. */
+type Interval = [a: number, b: number];
+
 // Bound parameters arrive as doubles; the casts keep the bucket number an integer division.
 const BUCKET = '(started_at - CAST(@from AS INTEGER)) / CAST(@bucketMs AS INTEGER)';
 
@@ -29,32 +32,116 @@ export const BUCKETS_SQL = `SELECT ${BUCKET} AS b, min(id) AS lo, max(id) AS hi,
   FROM rounds WHERE started_at >= @from AND started_at < @to GROUP BY b ORDER BY b`;
 
 /**
- * Counts per (port, bucket) with one index range per pair on rounds_ports_port_round, which
- * holds both columns the count needs: no table row is read and no sort is needed. Valid when
- * round ids follow time, so each bucket is one id range (see idsFollowTime).
+ * Per port held in [@lo, @hi], the rounds its sockets held it, counted per socket: the runs of
+ * older history (migration 012), then the newest hour's rows. Exact for a port held by one
+ * socket at a time, an upper bound otherwise (IPv4 and IPv6 twins count twice). Summed in SQL
+ * from indexes alone, so the tens of thousands of ports a month of kernel-numbered sockets
+ * leaves never reach JavaScript one stretch at a time. Over a week or more nearly every run is
+ * in range, and reading them in port order (rounds_ports_runs_port) spares sorting them; a
+ * shorter span reads its range of rounds_ports_runs_last. The planner, without statistics,
+ * cannot tell the two apart, so the index is named.
  */
-export const CELLS_BY_ID_SQL = `WITH
-  bk(b, lo, hi) AS MATERIALIZED (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(@ranges)),
-  pt(id) AS MATERIALIZED (
-    SELECT p.id FROM ports p WHERE p.last_seen_at >= @from AND p.first_seen_at < @to
-      AND EXISTS (SELECT 1 FROM rounds_ports rp WHERE rp.port_id = p.id AND rp.round_id BETWEEN @lo AND @hi))
-  SELECT pt.id AS portId, bk.b AS b,
-    (SELECT count(DISTINCT rp.round_id) FROM rounds_ports rp WHERE rp.port_id = pt.id AND rp.round_id BETWEEN bk.lo AND bk.hi) AS n
-  FROM pt, bk`;
+const boundsSql = (long: boolean) => `SELECT port_id, sum(n) AS n, count(*) OVER () AS held FROM (
+    SELECT port_id, sum(min(last_round_id, @hi) - max(first_round_id, @lo) + 1) AS n
+    FROM rounds_ports_runs INDEXED BY ${long ? 'rounds_ports_runs_port' : 'rounds_ports_runs_last'}
+    WHERE last_round_id >= @lo AND first_round_id <= @hi GROUP BY port_id
+    UNION ALL
+    SELECT port_id, count(*) FROM rounds_ports WHERE round_id BETWEEN @lo AND @hi GROUP BY port_id)
+  GROUP BY port_id ORDER BY n DESC, port_id LIMIT @limit OFFSET @offset`;
+export const BOUNDS_SQL = { short: boundsSql(false), long: boundsSql(true) };
+const LONG_SPAN_ROUNDS = 7 * 1440;
 
-/** The same counts by joining on time; needs a sort of every socket row, so only a fallback. */
+/**
+ * Every stretch of round ids in [@lo, @hi] in which a socket held one of the ports @ports (a JSON
+ * array of ids): the runs of older history and the newest hour's rows, each a stretch of one
+ * round, read from indexes (rounds_ports_runs_port, rounds_ports_port_round). Valid when round
+ * ids follow time, so each bucket is one id range (see idsFollowTime).
+ */
+export const HELD_SQL = `SELECT port_id, first_round_id, last_round_id FROM rounds_ports_runs
+    WHERE port_id IN (SELECT value FROM json_each(@ports)) AND first_round_id <= @hi AND last_round_id >= @lo
+  UNION ALL
+  SELECT port_id, round_id, round_id FROM rounds_ports WHERE port_id IN (SELECT value FROM json_each(@ports)) AND round_id BETWEEN @lo AND @hi`;
+
+/**
+ * The counts by joining on time, for when ids do not follow time (a clock set back); the id
+ * span bounds the view's rows, the times pick the rounds.
+ */
 const CELLS_BY_TIME_SQL = `SELECT rp.port_id AS portId, (r.started_at - CAST(@from AS INTEGER)) / CAST(@bucketMs AS INTEGER) AS b, count(DISTINCT rp.round_id) AS n
-  FROM rounds r JOIN rounds_ports rp ON rp.round_id = r.id
-  WHERE r.started_at >= @from AND r.started_at < @to AND r.status = 'ok'
+  FROM round_sockets rp JOIN rounds r ON r.id = rp.round_id
+  WHERE rp.round_id BETWEEN @lo AND @hi AND r.started_at >= @from AND r.started_at < @to AND r.status = 'ok'
   GROUP BY rp.port_id, b`;
 
-export const PROCESSES_SQL = `SELECT DISTINCT rp.port_id AS portId, pr.name AS name, rp.pid AS pid
-  FROM rounds_ports rp JOIN processes pr ON pr.id = rp.process_id
-  WHERE rp.round_id BETWEEN @lo AND @hi AND pr.name IS NOT NULL`;
+/** Who held the ports kept (@ports, a JSON array of ids) in [@lo, @hi], from indexes alone. */
+export const PROCESSES_SQL = `SELECT DISTINCT s.port_id AS portId, pr.name AS name, s.pid AS pid
+  FROM (SELECT port_id, pid, process_id FROM rounds_ports_runs
+        WHERE port_id IN (SELECT value FROM json_each(@ports)) AND first_round_id <= @hi AND last_round_id >= @lo
+        UNION ALL
+        SELECT port_id, pid, process_id FROM rounds_ports WHERE port_id IN (SELECT value FROM json_each(@ports)) AND round_id BETWEEN @lo AND @hi) s
+  JOIN processes pr ON pr.id = s.process_id
+  WHERE pr.name IS NOT NULL`;
 
 const PROCESSES_BY_TIME_SQL = `SELECT DISTINCT rp.port_id AS portId, pr.name AS name, rp.pid AS pid
-  FROM rounds r JOIN rounds_ports rp ON rp.round_id = r.id JOIN processes pr ON pr.id = rp.process_id
-  WHERE r.started_at >= @from AND r.started_at < @to AND pr.name IS NOT NULL`;
+  FROM round_sockets rp JOIN rounds r ON r.id = rp.round_id JOIN processes pr ON pr.id = rp.process_id
+  WHERE rp.round_id BETWEEN @lo AND @hi AND rp.port_id IN (SELECT value FROM json_each(@ports))
+    AND r.started_at >= @from AND r.started_at < @to AND pr.name IS NOT NULL`;
+
+/**
+ * Adds the rounds of the stretch [a, b] to `counts` (indexed like `ranges`, which ascend, one id
+ * range each); `touched` collects the indexes counted into.
+ */
+function countStretch(ranges: readonly BucketRange[], a: number, b: number, counts: Float64Array, touched: number[]): void {
+  // The first bucket that ends at or after a.
+  let l = 0;
+  let h = ranges.length - 1;
+  while (l < h) {
+    const m = (l + h) >> 1;
+    if (ranges[m]!.hi < a) l = m + 1;
+    else h = m;
+  }
+  for (let k = l; k < ranges.length && ranges[k]!.lo <= b; k++) {
+    const n = Math.min(b, ranges[k]!.hi) - Math.max(a, ranges[k]!.lo) + 1;
+    if (n <= 0) continue;
+    if (counts[k] === 0) touched.push(k);
+    counts[k] = counts[k]! + n;
+  }
+}
+
+/**
+ * Rounds per (port, bucket) from the stretches a port was held: a port's stretches (one per
+ * socket: IPv4 and IPv6, several owners) are merged first, so a round counts once, then each
+ * merged stretch is cut at the buckets' id ranges. Every id inside a stretch is a round that
+ * held the port (runs only join consecutive ids), so a count is a length.
+ */
+function cellsById(db: Db, ranges: readonly BucketRange[], lo: number, hi: number, portIds: readonly number[]): Cell[] {
+  const byPort = new Map<number, Interval[]>();
+  for (const [portId, a, b] of db.prepare(HELD_SQL).raw().iterate({ lo, hi, ports: JSON.stringify(portIds) }) as Iterable<[number, number, number]>) {
+    let list = byPort.get(portId);
+    if (!list) byPort.set(portId, (list = []));
+    list.push([Math.max(a, lo), Math.min(b, hi)]);
+  }
+  const cells: Cell[] = [];
+  const counts = new Float64Array(ranges.length);
+  const touched: number[] = [];
+  for (const [portId, list] of byPort) {
+    if (list.length > 1) list.sort((x, y) => x[0] - y[0]);
+    let [a, b] = list[0]!;
+    for (let i = 1; i < list.length; i++) {
+      const [c, d] = list[i]!;
+      if (c <= b + 1) b = Math.max(b, d);
+      else {
+        countStretch(ranges, a, b, counts, touched);
+        [a, b] = [c, d];
+      }
+    }
+    countStretch(ranges, a, b, counts, touched);
+    for (const k of touched) {
+      cells.push({ portId, b: ranges[k]!.b, n: counts[k]! });
+      counts[k] = 0;
+    }
+    touched.length = 0;
+  }
+  return cells;
+}
 
 /**
  * Rounds are written as they happen, so ids normally rise with time; a clock set back breaks
@@ -68,14 +155,54 @@ function idsFollowTime(db: Db, ranges: readonly BucketRange[]): boolean {
   return inSpan === inRange;
 }
 
+/** Most rounds first, then the lower port id: the order ports are kept in. */
+const byTotal = (a: readonly [number, number], b: readonly [number, number]) => b[1] - a[1] || a[0] - b[0];
+
+/**
+ * The cells of the `maxPorts` most held ports (and perhaps a few more), and how many ports were
+ * held at all. Ports are taken in the order of their upper bound (BOUNDS_SQL) and counted
+ * exactly a batch at a time, until no port left can outrank the last one kept: its bound is
+ * below that port's exact count (or equal, with a higher id). Ports held by one socket at a time
+ * have bounds that are exact, so one batch is the rule.
+ */
+function cellsOfMostHeld(db: Db, ranges: readonly BucketRange[], lo: number, hi: number, maxPorts: number): { cells: Cell[]; held: number } {
+  // The sort happens in SQL, so only a batch (and the port after it) reaches JavaScript.
+  const boundsOf = db.prepare(hi - lo >= LONG_SPAN_ROUNDS ? BOUNDS_SQL.long : BOUNDS_SQL.short).raw();
+  const batch = maxPorts + 64;
+  const cells: Cell[] = [];
+  const exact = new Map<number, number>();
+  let held = 0;
+  for (let offset = 0; ; offset += batch) {
+    const bounds = boundsOf.all({ lo, hi, limit: batch + 1, offset }) as [number, number, number][];
+    if (bounds.length === 0) break;
+    held = bounds[0]![2];
+    for (const c of cellsById(db, ranges, lo, hi, bounds.slice(0, batch).map(([id]) => id))) {
+      cells.push(c);
+      exact.set(c.portId, (exact.get(c.portId) ?? 0) + c.n);
+    }
+    const after = bounds[batch];
+    if (!after) break;
+    if (exact.size < maxPorts) continue;
+    const [lastId, lastTotal] = [...exact].sort(byTotal)[maxPorts - 1]!;
+    if (after[1] < lastTotal || (after[1] === lastTotal && after[0] > lastId)) break;
+  }
+  return { cells, held };
+}
+
+function cellsByTime(db: Db, p: { from: number; to: number; bucketMs: number; lo: number; hi: number }): { cells: Cell[]; held: number } {
+  const cells = db.prepare(CELLS_BY_TIME_SQL).all(p) as Cell[];
+  return { cells, held: new Set(cells.map((c) => c.portId)).size };
+}
+
 /** Owners listed per port: enough to name who held it, not a list of every restart. */
 export const MAX_OWNERS = 8;
 
 /**
  * The timeline of every port occupied in [from, to): per bucket, the share of that bucket's
- * rounds in which the port was occupied, and where Portent was not recording. The work is done
- * in SQL over index ranges so thirty days of one-minute rounds answer in a fraction of a second
- * (bench/timeline.ts). `live` tells why the newest gap is there (paused, stopped).
+ * rounds in which the port was occupied, and where Portent was not recording. The stretches a
+ * port was held are read from indexes alone and counted per bucket in one pass, so thirty days
+ * of one-minute rounds answer in a fraction of a second (bench/timeline.ts, bench/storage.ts).
+ * `live` tells why the newest gap is there (paused, stopped).
  */
 export function portTimeline(db: Db, args: TimelineArgs, live: LiveMonitor | null = null): Timeline {
   const { from, to } = args;
@@ -91,29 +218,33 @@ export function portTimeline(db: Db, args: TimelineArgs, live: LiveMonitor | nul
   const lo = ranges[0]!.lo;
   const hi = ranges.at(-1)!.hi;
   const byId = idsFollowTime(db, ranges);
-  const cells = (
-    byId
-      ? db.prepare(CELLS_BY_ID_SQL).all({ from, to, lo, hi, ranges: JSON.stringify(ranges.map((r) => [r.b, r.lo, r.hi])) })
-      : db.prepare(CELLS_BY_TIME_SQL).all({ from, to, bucketMs })
-  ) as Cell[];
+  const { cells, held } = byId ? cellsOfMostHeld(db, ranges, lo, hi, maxPorts) : cellsByTime(db, { from, to, bucketMs, lo, hi });
 
-  const perPort = new Map<number, { occupancy: number[]; total: number }>();
+  const totals = new Map<number, number>();
   for (const c of cells) {
     if (c.n === 0 || rounds[c.b] === 0) continue;
-    let p = perPort.get(c.portId);
-    if (!p) perPort.set(c.portId, (p = { occupancy: new Array<number>(count).fill(0), total: 0 }));
-    p.occupancy[c.b] = Math.min(1, c.n / rounds[c.b]!);
-    p.total += c.n;
+    totals.set(c.portId, (totals.get(c.portId) ?? 0) + c.n);
   }
-  // The most occupied ports are kept when there are more than asked for.
-  const kept = [...perPort.entries()].sort((a, b) => b[1].total - a[1].total || a[0] - b[0]).slice(0, maxPorts);
+  // The most occupied ports are kept when there are more than asked for; only theirs are drawn.
+  const kept = [...totals.entries()].sort(byTotal).slice(0, maxPorts);
   const keptIds = new Set(kept.map(([id]) => id));
+  const occupancy = new Map<number, number[]>();
+  for (const c of cells) {
+    if (c.n === 0 || rounds[c.b] === 0 || !keptIds.has(c.portId)) continue;
+    let o = occupancy.get(c.portId);
+    if (!o) occupancy.set(c.portId, (o = new Array<number>(count).fill(0)));
+    o[c.b] = Math.min(1, c.n / rounds[c.b]!);
+  }
 
   const names = new Map<number, Set<string>>();
   const owners = new Map<number, Map<string, { process: string; pid: number | null }>>();
-  const processRows = (byId ? db.prepare(PROCESSES_SQL).all({ lo, hi }) : db.prepare(PROCESSES_BY_TIME_SQL).all({ from, to })) as { portId: number; name: string; pid: number | null }[];
+  const keptJson = JSON.stringify([...keptIds]);
+  const processRows = (byId ? db.prepare(PROCESSES_SQL).all({ lo, hi, ports: keptJson }) : db.prepare(PROCESSES_BY_TIME_SQL).all({ from, to, lo, hi, ports: keptJson })) as {
+    portId: number;
+    name: string;
+    pid: number | null;
+  }[];
   for (const r of processRows) {
-    if (!keptIds.has(r.portId)) continue;
     let set = names.get(r.portId);
     if (!set) names.set(r.portId, (set = new Set()));
     set.add(r.name);
@@ -128,15 +259,15 @@ export function portTimeline(db: Db, args: TimelineArgs, live: LiveMonitor | nul
     'SELECT id, proto, port, first_seen_at AS firstSeenAt FROM ports WHERE id IN (SELECT value FROM json_each(?))',
   );
   const ports = identity
-    .all(JSON.stringify([...keptIds]))
+    .all(keptJson)
     .map((p) => ({
       proto: p.proto,
       port: p.port,
       processes: [...(names.get(p.id) ?? [])].sort(),
       owners: ownersOf(p.id),
       firstSeenAt: p.firstSeenAt,
-      occupancy: perPort.get(p.id)!.occupancy,
+      occupancy: occupancy.get(p.id)!,
     }))
     .sort((a, b) => a.proto.localeCompare(b.proto) || a.port - b.port);
-  return { from, to, bucketMs, rounds, ports, truncated: perPort.size > kept.length, gaps };
+  return { from, to, bucketMs, rounds, ports, truncated: held > kept.length, gaps };
 }

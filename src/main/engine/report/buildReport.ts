@@ -47,19 +47,23 @@ export function buildReport(db: Db, period: ReportPeriod, o: BuildReportOptions)
     )
     .all(p);
 
-  // A port's first holder: the first round it was seen in, a named owner before an unknown one.
+  // A port's first holder: the first round it was seen in (a run's first round, for history
+  // kept as runs), a named owner before an unknown one.
+  const firstHolder = db.prepare<{ port: number }, Pick<DailyReport['newPorts'][number], 'pid' | 'process' | 'exe' | 'user'>>(
+    `SELECT f.pid, pr.name AS process, pr.exe, pr.user
+     FROM (SELECT first_round_id AS round_id, pid, process_id FROM rounds_ports_runs WHERE port_id = @port
+           UNION ALL SELECT round_id, pid, process_id FROM rounds_ports WHERE port_id = @port) f
+     JOIN rounds r ON r.id = f.round_id LEFT JOIN processes pr ON pr.id = f.process_id
+     ORDER BY r.started_at, f.process_id IS NULL, f.round_id LIMIT 1`,
+  );
   const newPorts = db
-    .prepare<typeof p, DailyReport['newPorts'][number]>(
-      `SELECT pt.proto, pt.port, pt.first_seen_at AS firstSeenAt, f.pid, pr.name AS process, pr.exe, pr.user
-       FROM ports pt
-       LEFT JOIN rounds_ports f ON f.id = (
-         SELECT rp.id FROM rounds_ports rp JOIN rounds r ON r.id = rp.round_id
-         WHERE rp.port_id = pt.id ORDER BY r.started_at, rp.process_id IS NULL, rp.id LIMIT 1)
-       LEFT JOIN processes pr ON pr.id = f.process_id
+    .prepare<typeof p, { id: number; proto: 'tcp' | 'udp'; port: number; firstSeenAt: number }>(
+      `SELECT pt.id, pt.proto, pt.port, pt.first_seen_at AS firstSeenAt FROM ports pt
        WHERE pt.first_seen_at >= @from AND pt.first_seen_at < @to
        ORDER BY pt.first_seen_at, pt.proto, pt.port`,
     )
-    .all(p);
+    .all(p)
+    .map(({ id, ...pt }) => ({ ...pt, ...(firstHolder.get({ port: id }) ?? { pid: null, process: null, exe: null, user: null }) }));
 
   // A program is a new listener when it held a listening socket in the period and never before:
   // not in a round still kept, nor among the owners learned from rounds since removed.
@@ -67,12 +71,13 @@ export function buildReport(db: Db, period: ReportPeriod, o: BuildReportOptions)
     .prepare<typeof p, Owner & { firstSeenAt: number; ports: string }>(
       `WITH held AS (
          SELECT rp.process_id AS pk, min(r.started_at) AS firstSeenAt, json_group_array(DISTINCT pt.proto || '/' || pt.port) AS ports
-         FROM rounds_ports rp JOIN rounds r ON r.id = rp.round_id JOIN ports pt ON pt.id = rp.port_id
+         FROM round_sockets rp JOIN rounds r ON r.id = rp.round_id JOIN ports pt ON pt.id = rp.port_id
          WHERE rp.round_id BETWEEN @lo AND @hi AND r.started_at >= @from AND r.started_at < @to AND rp.process_id IS NOT NULL
          GROUP BY rp.process_id)
        SELECT pr.name AS process, pr.exe, pr.user, held.firstSeenAt, held.ports
        FROM held JOIN processes pr ON pr.id = held.pk
        WHERE NOT EXISTS (SELECT 1 FROM rounds_ports x JOIN rounds xr ON xr.id = x.round_id WHERE x.process_id = held.pk AND xr.started_at < @from)
+         AND NOT EXISTS (SELECT 1 FROM rounds_ports_runs u JOIN rounds ur ON ur.id = u.first_round_id WHERE u.process_id = held.pk AND ur.started_at < @from)
          AND NOT EXISTS (SELECT 1 FROM port_owners o JOIN rounds orr ON orr.id = o.first_round_id WHERE o.process_id = held.pk AND orr.started_at < @from)
        ORDER BY held.firstSeenAt, pr.name`,
     )

@@ -117,6 +117,7 @@ export class CaptureStore {
     this.nameEndpoints = db.prepare<[string, number, string, string, number]>(
       'UPDATE remote_endpoints SET name = ?, name_at = ? WHERE address IN (?, ?) AND coalesce(name_at, -1) < ?',
     );
+    // The round just written: the newest hour stays in rounds_ports, row by row (compaction.ts).
     this.socketsOfRound = db.prepare<[number], { proto: string; port: number; address: string; portId: number; processId: number | null }>(
       `SELECT p.proto, p.port, rp.address, rp.port_id AS portId, rp.process_id AS processId
        FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id WHERE rp.round_id = ? ORDER BY rp.id`,

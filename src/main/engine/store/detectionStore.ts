@@ -1,5 +1,6 @@
 import type { Db } from './database';
 import { isHeldOut } from '../detect/holdout';
+import { LATEST_HOLDER_SQL, oldestRoundWithSockets } from './roundSockets';
 
 /** Reads and writes what the detector produces (migration 003). */
 export interface RoundRef {
@@ -104,7 +105,7 @@ export class DetectionStore {
   listeningSignature(roundId: number, lo: number, hi: number, clients: ReadonlySet<number>): string {
     return this.db
       .prepare<[number], { portId: number; proto: string; port: number; owner: number | null }>(
-        `SELECT DISTINCT rp.port_id AS portId, p.proto, p.port, rp.process_id AS owner FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id
+        `SELECT DISTINCT rp.port_id AS portId, p.proto, p.port, rp.process_id AS owner FROM round_sockets rp JOIN ports p ON p.id = rp.port_id
          WHERE rp.round_id = ? ORDER BY rp.port_id, rp.process_id`,
       )
       .all(roundId)
@@ -194,7 +195,7 @@ export class DetectionStore {
    * are counted from. Only rounds whose sockets are still stored, as for replay.
    */
   learnableRounds(beforeRoundId: number): RoundRef[] {
-    const lo = this.db.prepare<[], number | null>('SELECT MIN(round_id) FROM rounds_ports').pluck().get();
+    const lo = oldestRoundWithSockets(this.db);
     if (lo == null || lo >= beforeRoundId) return [];
     return this.db
       .prepare<[number, number], { id: number; startedAt: number; anomalous: number; approved: number }>(
@@ -219,7 +220,7 @@ export class DetectionStore {
    */
   replaySample(count: number, beforeRoundId: number, random: () => number = Math.random, set: 'train' | 'holdout' = 'train'): RoundRef[] {
     if (count <= 0) return [];
-    const lo = this.db.prepare<[], number | null>('SELECT MIN(round_id) FROM rounds_ports').pluck().get();
+    const lo = oldestRoundWithSockets(this.db);
     if (lo == null || lo >= beforeRoundId) return [];
     const check = this.db.prepare<[number], { id: number; startedAt: number; anomalous: number; approved: number }>(
       `SELECT r.id, r.started_at AS startedAt, s.anomalous, EXISTS (SELECT 1 FROM expected_rounds e WHERE e.round_id = r.id) AS approved
@@ -354,7 +355,7 @@ export class DetectionStore {
     if (!p) return { normalRounds: 0, firstSeenAt: null, process: null, exe: null, pid: null };
     const normalRounds = this.db
       .prepare<[number, number], number>(
-        `SELECT count(DISTINCT rp.round_id) FROM rounds_ports rp JOIN round_scores s ON s.round_id = rp.round_id
+        `SELECT count(DISTINCT rp.round_id) FROM round_sockets rp JOIN round_scores s ON s.round_id = rp.round_id
          WHERE rp.port_id = ? AND rp.round_id < ? AND s.anomalous = 0`,
       )
       .pluck()
@@ -370,22 +371,22 @@ export class DetectionStore {
 
   /** Who held a port in a round (or last before it), as the allow rules match it: name, executable and user. */
   holderIdentity(proto: 'tcp' | 'udp', port: number, atRoundId: number): Identity {
-    const h = this.db
-      .prepare<[string, number, number], Identity>(
-        `SELECT pr.name, pr.exe, pr.user FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id LEFT JOIN processes pr ON pr.id = rp.process_id
-         WHERE p.proto = ? AND p.port = ? AND rp.round_id <= ? ORDER BY rp.round_id DESC, rp.pid IS NULL LIMIT 1`,
-      )
-      .get(proto, port, atRoundId);
+    const id = this.db.prepare<[string, number], number>('SELECT id FROM ports WHERE proto = ? AND port = ?').pluck().get(proto, port);
+    const h =
+      id === undefined
+        ? undefined
+        : this.db
+            .prepare<{ port: number; at: number }, Identity>(`SELECT pr.name, pr.exe, pr.user FROM (${LATEST_HOLDER_SQL}) h LEFT JOIN processes pr ON pr.id = h.process_id`)
+            .get({ port: id, at: atRoundId });
     return { name: h?.name ?? null, exe: h?.exe ?? null, user: h?.user ?? null };
   }
 
   private holder(portId: number, atRoundId: number): { process: string | null; exe: string | null; pid: number | null } {
     const h = this.db
-      .prepare<[number, number], { pid: number | null; process: string | null; exe: string | null }>(
-        `SELECT rp.pid, pr.name AS process, pr.exe FROM rounds_ports rp LEFT JOIN processes pr ON pr.id = rp.process_id
-         WHERE rp.port_id = ? AND rp.round_id <= ? ORDER BY rp.round_id DESC, rp.pid IS NULL LIMIT 1`,
+      .prepare<{ port: number; at: number }, { pid: number | null; process: string | null; exe: string | null }>(
+        `SELECT h.pid, pr.name AS process, pr.exe FROM (${LATEST_HOLDER_SQL}) h LEFT JOIN processes pr ON pr.id = h.process_id`,
       )
-      .get(portId, atRoundId);
+      .get({ port: portId, at: atRoundId });
     return { process: h?.process ?? null, exe: h?.exe ?? null, pid: h?.pid ?? null };
   }
 
@@ -398,7 +399,7 @@ export class DetectionStore {
     this.db
       .prepare(
         `INSERT INTO port_owners (port_id, process_id, rounds, first_round_id, last_round_id)
-         SELECT port_id, process_id, count(DISTINCT round_id), min(round_id), max(round_id) FROM rounds_ports
+         SELECT port_id, process_id, count(DISTINCT round_id), min(round_id), max(round_id) FROM round_sockets
          WHERE round_id IN (SELECT value FROM json_each(?)) AND process_id IS NOT NULL GROUP BY port_id, process_id
          ON CONFLICT (port_id, process_id) DO UPDATE SET rounds = rounds + excluded.rounds,
            first_round_id = min(first_round_id, excluded.first_round_id), last_round_id = max(last_round_id, excluded.last_round_id)`,
@@ -418,7 +419,7 @@ export class DetectionStore {
     const rows = this.db
       .prepare<[string], { roundId: number; portId: number; proto: 'tcp' | 'udp'; port: number; pid: number | null; name: string | null; exe: string | null; user: string | null }>(
         `SELECT DISTINCT rp.round_id AS roundId, rp.port_id AS portId, p.proto, p.port, rp.pid, pr.name, pr.exe, pr.user
-         FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id JOIN processes pr ON pr.id = rp.process_id
+         FROM round_sockets rp JOIN ports p ON p.id = rp.port_id JOIN processes pr ON pr.id = rp.process_id
          WHERE rp.round_id IN (SELECT value FROM json_each(?)) AND (pr.name IS NOT NULL OR pr.exe IS NOT NULL)
            AND NOT EXISTS (SELECT 1 FROM port_owners po WHERE po.port_id = rp.port_id AND po.process_id = rp.process_id)`,
       )

@@ -2,6 +2,7 @@ import type { Db } from './database';
 import type { ConnectionCount, ConnectionEntry, SocketEntry } from '../collect/sockets/types';
 import { ConnectionStore, groupConnections, type ConnectionGroup } from './connectionStore';
 import type { ResolvedNames } from './resolvedNames';
+import { RoundCompactor } from './compaction';
 
 export interface RoundRecord {
   host: string;
@@ -54,6 +55,7 @@ export class RoundStore {
   private readonly insertConnections;
   private readonly writeRound;
   private readonly spans: ConnectionStore;
+  private readonly compactor: RoundCompactor;
   /** processes.id by identity, of rows committed; and those the round being written added. */
   private readonly processIds = new Map<string, number>();
   private readonly newProcessIds = new Map<string, number>();
@@ -86,6 +88,7 @@ export class RoundStore {
       'INSERT INTO round_connections (round_id, proto, remote_port_class, count) VALUES (?, ?, ?, ?)',
     );
     this.spans = new ConnectionStore(db, names);
+    this.compactor = new RoundCompactor(db);
     // The same few programs own sockets round after round: their rows' ids are remembered, so a
     // round upserts only owners it has not seen. Ids join the cache once their round committed.
     const processOf = (at: number, owner: Pick<SocketEntry, 'process' | 'exe' | 'user'>): number | null => {
@@ -115,6 +118,9 @@ export class RoundStore {
           this.spans.record(roundId, r.startedAt, groups, (g: ConnectionGroup) => processOf(r.startedAt, g));
         }
       }
+      // Rounds past the newest hour become runs in the same transaction: a round is never
+      // stored without the history before it being kept whole (compaction.ts).
+      this.compactor.compact(roundId);
       return roundId;
     });
   }
@@ -155,15 +161,17 @@ export class RoundStore {
       .all(options.since ?? 0, options.limit ?? -1);
   }
 
+  /** A round's sockets, as the scan listed them (identical sockets once each). */
   socketsOf(roundId: number): StoredSocket[] {
     return this.db
-      .prepare<[number], StoredSocket>(
+      .prepare<[number], StoredSocket & { count: number }>(
         `SELECT rp.round_id AS roundId, p.proto, rp.family, rp.address, p.port, rp.pid,
-                pr.name AS process, pr.exe, pr.user
-         FROM rounds_ports rp JOIN ports p ON p.id = rp.port_id LEFT JOIN processes pr ON pr.id = rp.process_id
+                pr.name AS process, pr.exe, pr.user, rp.count
+         FROM round_sockets rp JOIN ports p ON p.id = rp.port_id LEFT JOIN processes pr ON pr.id = rp.process_id
          WHERE rp.round_id = ? ORDER BY p.proto, p.port, rp.family, rp.address, rp.pid`,
       )
-      .all(roundId);
+      .all(roundId)
+      .flatMap(({ count, ...s }) => Array.from({ length: count }, () => s));
   }
 
   connectionsOf(roundId: number): ConnectionCount[] {
@@ -178,17 +186,17 @@ export class RoundStore {
   /** Every port occupied in a round that started at or after `since`, with who held it. */
   ports(options: { since?: number } = {}): PortSummary[] {
     const rows = this.db
-      .prepare<[number], { proto: 'tcp' | 'udp'; port: number; firstSeenAt: number; lastSeenAt: number; rounds: number; processes: string | null; addresses: string | null }>(
+      .prepare<{ since: number }, { proto: 'tcp' | 'udp'; port: number; firstSeenAt: number; lastSeenAt: number; rounds: number; processes: string | null; addresses: string | null }>(
         `SELECT p.proto, p.port, p.first_seen_at AS firstSeenAt, p.last_seen_at AS lastSeenAt,
                 count(DISTINCT rp.round_id) AS rounds,
                 json_group_array(DISTINCT pr.name) FILTER (WHERE pr.name IS NOT NULL) AS processes,
                 json_group_array(DISTINCT rp.address) AS addresses
-         FROM rounds r JOIN rounds_ports rp ON rp.round_id = r.id JOIN ports p ON p.id = rp.port_id
+         FROM round_sockets rp JOIN rounds r ON r.id = rp.round_id JOIN ports p ON p.id = rp.port_id
          LEFT JOIN processes pr ON pr.id = rp.process_id
-         WHERE r.started_at >= ?
+         WHERE rp.round_id >= (SELECT coalesce(min(id), 0) FROM rounds WHERE started_at >= @since) AND r.started_at >= @since
          GROUP BY p.id ORDER BY p.proto, p.port`,
       )
-      .all(options.since ?? 0);
+      .all({ since: options.since ?? 0 });
     return rows.map((r) => ({
       ...r,
       processes: (JSON.parse(r.processes ?? '[]') as string[]).sort(),

@@ -10,14 +10,18 @@ type Row = Record<string, string | number | null>;
 const TABLES = {
   rounds: {
     columns: ['id', 'started_at', 'ended_at', 'duration_ms', 'host', 'status', 'error'],
-    sql: 'SELECT id, started_at, ended_at, duration_ms, host, status, error FROM rounds WHERE started_at >= ? ORDER BY started_at, id',
+    sql: 'SELECT id, started_at, ended_at, duration_ms, host, status, error FROM rounds WHERE started_at >= @since ORDER BY started_at, id',
   },
   ports: {
     columns: ['round_id', 'round_started_at', 'proto', 'port', 'family', 'address', 'pid', 'process', 'exe', 'user'],
-    sql: `SELECT rp.round_id, r.started_at AS round_started_at, p.proto, p.port, rp.family, rp.address, rp.pid, pr.name AS process, pr.exe, pr.user
-          FROM rounds r JOIN rounds_ports rp ON rp.round_id = r.id JOIN ports p ON p.id = rp.port_id
+    // A socket per row, as the scan listed them: identical sockets (SO_REUSEPORT), which older
+    // history keeps as one run with a count (migration 012), are repeated `count` times.
+    sql: `WITH RECURSIVE copy(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM copy WHERE k < (SELECT max(count) FROM rounds_ports_runs))
+          SELECT rp.round_id, r.started_at AS round_started_at, p.proto, p.port, rp.family, rp.address, rp.pid, pr.name AS process, pr.exe, pr.user
+          FROM round_sockets rp JOIN copy ON copy.k <= rp.count JOIN rounds r ON r.id = rp.round_id JOIN ports p ON p.id = rp.port_id
           LEFT JOIN processes pr ON pr.id = rp.process_id
-          WHERE r.started_at >= ? ORDER BY r.started_at, rp.round_id, p.proto, p.port`,
+          WHERE rp.round_id >= (SELECT coalesce(min(id), 0) FROM rounds WHERE started_at >= @since) AND r.started_at >= @since
+          ORDER BY r.started_at, rp.round_id, p.proto, p.port`,
   },
   incidents: {
     columns: ['id', 'started_at', 'ended_at', 'rounds', 'peak_score', 'threshold', 'status', 'sentence', 'ports'],
@@ -25,7 +29,7 @@ const TABLES = {
     sql: `SELECT i.id, i.started_at, i.ended_at, i.rounds, i.peak_score, i.threshold, i.status, i.sentence,
                  (SELECT group_concat(ip.port || '/' || ip.proto || ' ' || ip.direction || ' (' || coalesce(ip.process, 'unknown') || ', ' || CAST(round(ip.share * 100) AS INTEGER) || '%)', '; ')
                   FROM (SELECT * FROM incident_ports WHERE incident_id = i.id ORDER BY rank) ip) AS ports
-          FROM incidents i WHERE i.started_at >= ? ORDER BY i.started_at, i.id`,
+          FROM incidents i WHERE i.started_at >= @since ORDER BY i.started_at, i.id`,
   },
 } as const;
 type TableName = keyof typeof TABLES;
@@ -52,7 +56,7 @@ function csvValue(column: string, value: string | number | null | undefined): st
 async function exportCsv(db: Db, table: TableName, since: number, out: NodeJS.WritableStream): Promise<void> {
   const { columns, sql } = TABLES[table];
   await put(out, columns.join(',') + '\r\n');
-  for (const row of db.prepare<[number], Row>(sql).iterate(since)) {
+  for (const row of db.prepare<{ since: number }, Row>(sql).iterate({ since })) {
     await put(out, columns.map((c) => csvCell(csvValue(c, row[c]))).join(',') + '\r\n');
   }
 }
@@ -62,7 +66,7 @@ async function exportJson(db: Db, tables: TableName[], since: number, out: NodeJ
   for (const table of tables) {
     await put(out, `,\n${JSON.stringify(table)}:[`);
     let first = true;
-    for (const row of db.prepare<[number], Row>(TABLES[table].sql).iterate(since)) {
+    for (const row of db.prepare<{ since: number }, Row>(TABLES[table].sql).iterate({ since })) {
       await put(out, (first ? '\n' : ',\n') + JSON.stringify(row));
       first = false;
     }

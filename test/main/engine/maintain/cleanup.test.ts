@@ -267,8 +267,8 @@ describe('runCleanup when things go wrong', () => {
     let asked = 0;
     const shouldStop = () => {
       asked += 1;
-      // Asked before the (empty) socket and connection batches, then two packet batches.
-      if (asked === 5) db.close();
+      // Asked before the (empty) socket, run and connection batches, then two packet batches.
+      if (asked === 6) db.close();
       return false;
     };
     await expect(runCleanup(db, options({ batchSize: 5, shouldStop }))).rejects.toThrow(/not open/);
@@ -283,7 +283,8 @@ describe('runCleanup when things go wrong', () => {
   it('stops between batches when asked, recorded as cancelled with what it removed so far', async () => {
     seed(Array.from({ length: 10 }, (_, i) => ({ startedAt: NOW - 40 * DAY + i * 60_000, packets: 10, flows: 10 })));
     let batches = 0;
-    const result = await runCleanup(db, options({ batchSize: 10, shouldStop: () => ++batches > 5 }));
+    // The (empty) socket, run and connection batches, then three packet batches.
+    const result = await runCleanup(db, options({ batchSize: 10, shouldStop: () => ++batches > 6 }));
     expect(result).toMatchObject({ status: 'cancelled', removed: { roundPorts: 0, packets: 30, flows: 0, forCap: 0 } });
     expect(lastCleanups(db, 1)[0]).toMatchObject({ status: 'cancelled', error: null, endedAt: NOW, removed: { packets: 30 } });
     expect([count('packets'), count('flows')]).toEqual([70, 100]);

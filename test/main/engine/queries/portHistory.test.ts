@@ -3,7 +3,7 @@ import type { Db } from '../../../../src/main/engine/store/database';
 import { mergeRuns, portHistory } from '../../../../src/main/engine/queries/portHistory';
 import { PortHistorySchema } from '../../../../src/shared/contract';
 import { openTestDb } from '../../../support/db';
-import { MINUTE, minutes, planOf, seedRounds, socket, T0 } from './seed';
+import { HISTORY_FORMS, MINUTE, minutes, planOf, seedRounds, socket, T0 } from './seed';
 
 let db: Db;
 beforeEach(() => {
@@ -25,7 +25,7 @@ describe('mergeRuns', () => {
   });
 });
 
-describe('portHistory', () => {
+describe.each(HISTORY_FORMS)('portHistory (history kept as %s)', (form) => {
   it('gives occupied intervals, owners over time and traffic per bucket', () => {
     // 30 rounds, then the monitor stops for an hour, then 10 more.
     const times = [...minutes(30), ...minutes(10, T0 + 90 * MINUTE)];
@@ -34,7 +34,7 @@ describe('portHistory', () => {
       if (i < 15) return [];
       if (i < 30) return [socket('tcp', 8080, 'node', 30)];
       return [socket('tcp', 8080, 'node', 31)];
-    });
+    }, form);
     const insertFlow = db.prepare(
       `INSERT INTO flows (round_id, proto, local_addr, local_port, remote_addr, remote_port, direction, packets, bytes, first_ts, last_ts, port_id)
        VALUES (?, 'tcp', '127.0.0.1', 8080, '127.0.0.1', 50000, 'local', ?, ?, ?, ?, (SELECT id FROM ports WHERE port = 8080))`,
@@ -66,7 +66,7 @@ describe('portHistory', () => {
   });
 
   it('says how many rounds had capture on, and where Portent was not recording', () => {
-    const ids = seedRounds(db, [...minutes(10), ...minutes(10, T0 + 30 * MINUTE)], () => [socket('tcp', 8080, 'node', 30)]);
+    const ids = seedRounds(db, [...minutes(10), ...minutes(10, T0 + 30 * MINUTE)], () => [socket('tcp', 8080, 'node', 30)], form);
     const capture = db.prepare("INSERT INTO round_capture (round_id, iface, state) VALUES (?, 'eth0', ?)");
     for (const id of ids.slice(0, 4)) capture.run(id, 'on');
     capture.run(ids[4], 'off');
@@ -80,7 +80,7 @@ describe('portHistory', () => {
   });
 
   it('answers for a port never seen with empty lists', () => {
-    seedRounds(db, minutes(3), () => [socket('tcp', 22, 'sshd')]);
+    seedRounds(db, minutes(3), () => [socket('tcp', 22, 'sshd')], form);
     const h = portHistory(db, { proto: 'udp', port: 22, from: T0, to: T0 + 3 * MINUTE, buckets: 3 });
     expect(h).toMatchObject({ firstSeenAt: null, lastSeenAt: null, occupied: [], owners: [], rounds: 0, captureRounds: 0, gaps: [] });
     expect(h.traffic.map((t) => t.flows)).toEqual([0, 0, 0]);
@@ -89,8 +89,10 @@ describe('portHistory', () => {
   it("reads the port's rounds and flows through their indexes", () => {
     const rounds = planOf(db, "SELECT id, started_at FROM rounds WHERE started_at >= 1 AND started_at < 2 AND status = 'ok' ORDER BY started_at, id");
     expect(rounds).toMatch(/SEARCH rounds USING INDEX rounds_started_at/);
-    const sockets = planOf(db, 'SELECT rp.round_id, pr.name FROM rounds_ports rp LEFT JOIN processes pr ON pr.id = rp.process_id WHERE rp.port_id = 1 AND rp.round_id BETWEEN 1 AND 9');
-    expect(sockets).toMatch(/SEARCH rp USING INDEX rounds_ports_port_round \(port_id=\? AND round_id>\? AND round_id<\?\)/);
+    const sockets = planOf(db, 'SELECT rp.round_id, pr.name FROM round_sockets rp LEFT JOIN processes pr ON pr.id = rp.process_id WHERE rp.port_id = 1 AND rp.round_id BETWEEN 1 AND 9');
+    expect(sockets).toMatch(/SEARCH rounds_ports USING INDEX rounds_ports_port_round \(port_id=\? AND round_id>\? AND round_id<\?\)/);
+    expect(sockets).toMatch(/SEARCH u USING INDEX rounds_ports_runs_port \(port_id=\?/);
+    expect(sockets).not.toMatch(/SCAN (rounds_ports|u|r)\b/);
     const flows = planOf(db, 'SELECT sum(bytes) FROM flows WHERE port_id = 1 AND first_ts >= 1 AND first_ts < 2');
     expect(flows).toMatch(/SEARCH flows USING INDEX flows_port_ts/);
   });

@@ -1,5 +1,6 @@
 import type { Db } from '../../../../src/main/engine/store/database';
 import { RoundStore } from '../../../../src/main/engine/store/rounds';
+import { RoundCompactor } from '../../../../src/main/engine/store/compaction';
 import { DetectionStore, type IncidentPortRow } from '../../../../src/main/engine/store/detectionStore';
 import type { SocketEntry } from '../../../../src/main/engine/collect/sockets/types';
 import { TrafficStore, type IncidentEndpointRow, type IncidentFeatureRow, type TrafficKind } from '../../../../src/main/engine/store/trafficStore';
@@ -12,10 +13,22 @@ export function socket(proto: 'tcp' | 'udp', port: number, process: string | nul
   return { proto, family, address: family === 4 ? '0.0.0.0' : '::', port, pid, process, exe: process && `/usr/bin/${process}`, user: process && 'root' };
 }
 
-/** Writes one successful round per time through the real RoundStore; returns their ids. */
-export function seedRounds(db: Db, times: readonly number[], socketsAt: (i: number) => SocketEntry[]): number[] {
+/**
+ * How seeded history is stored: 'rows' as the newest hour is (rounds_ports), 'runs' as older
+ * history is (rounds_ports_runs, migration 012). Query tests run under both.
+ */
+export type HistoryForm = 'rows' | 'runs';
+export const HISTORY_FORMS: readonly HistoryForm[] = ['rows', 'runs'];
+
+/**
+ * Writes one successful round per time through the real RoundStore; returns their ids. With
+ * `form` 'runs', every round written is then compacted, as it will be once an hour old.
+ */
+export function seedRounds(db: Db, times: readonly number[], socketsAt: (i: number) => SocketEntry[], form: HistoryForm = 'rows'): number[] {
   const store = new RoundStore(db);
-  return times.map((at, i) => store.record({ host: 'test', startedAt: at, endedAt: at + 20, outcome: { sockets: socketsAt(i), connections: [] } }));
+  const ids = times.map((at, i) => store.record({ host: 'test', startedAt: at, endedAt: at + 20, outcome: { sockets: socketsAt(i), connections: [] } }));
+  if (form === 'runs' && ids.length > 0) new RoundCompactor(db).compactUpTo(Math.max(...ids));
+  return ids;
 }
 
 export function minutes(count: number, start = T0): number[] {
