@@ -54,6 +54,12 @@ const TEXT: { [K in SettingKey]: SettingText } = {
     unit: 'packet headers a round',
     help: 'Connections are always counted in full; this only limits the sample of individual packets. About 50 MB a day at 150.',
   },
+  'capture.bufferMb': {
+    group: 'Capture',
+    label: 'Capture buffer',
+    unit: 'MB',
+    help: 'Memory the system sets aside for packets not yet read. 8 MB holds about 60,000 small packets; raise it if the status shows packets dropped by the kernel.',
+  },
   'retention.roundPortsDays': { group: 'History and storage', label: 'Keep port history for', unit: 'days', help: 'Which ports were open, when, and by which program.' },
   'retention.flowsDays': { group: 'History and storage', label: 'Keep connection history for', unit: 'days', help: 'Who talked to whom, how much and how often.' },
   'retention.packetsDays': { group: 'History and storage', label: 'Keep packet headers for', unit: 'days', help: 'The sampled packets, the bulkiest part of the history.' },

@@ -23,6 +23,8 @@ export interface CaptureFeedOptions {
   /** BPF filter expression. */
   filter?: string;
   maxPackets?: number;
+  /** Bytes of the kernel ring; liveCapture's DEFAULT_BUFFER_SIZE when absent. */
+  bufferSize?: number;
   /** The capture child to fork, and Node flags for it; found beside this module by default. */
   entry?: string;
   execArgv?: string[];
@@ -118,6 +120,7 @@ export class CaptureFeed {
       filter: this.options.filter,
       ...(this.options.helper ? { helper: this.options.helper } : {}),
       maxPackets: this.maxPackets,
+      ...(this.options.bufferSize !== undefined ? { bufferSize: this.options.bufferSize } : {}),
       reportIntervalMs: 0,
       onReport: (r) => {
         this.pending.push(r);

@@ -1,12 +1,31 @@
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureFeed } from '../../../../../src/main/engine/collect/capture/captureFeed';
+import { builtCaptureHelper } from '../../../../../src/main/engine/collect/capture/captureHelper';
 import type { Logger } from '../../../../../src/main/engine/log';
 import { bundleChild, type ChildBundle } from './support/childBundle';
 import { captureAllowed } from './support/privilege';
 
 const LOOPBACK = process.platform === 'darwin' ? 'lo0' : 'lo';
 const allowed = captureAllowed();
+const helper = builtCaptureHelper();
+
+/** The size in kB of each packet ring a process has mapped (its `socket:[...]` mappings in /proc). */
+function ringSizesKb(pid: number): number[] {
+  const smaps = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n');
+  const sizes: number[] = [];
+  smaps.forEach((line, i) => {
+    if (/ socket:\[\d+\]$/.test(line)) sizes.push(Number(/^Size:\s+(\d+) kB/.exec(smaps[i + 1] ?? '')?.[1]));
+  });
+  return sizes;
+}
+
+function childPids(pid: number): number[] {
+  return fs
+    .readdirSync(`/proc/${pid}/task`)
+    .flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+}
 
 function recordingLog(): Logger & { lines: { level: string; msg: string; fields?: Record<string, unknown> }[] } {
   const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
@@ -76,6 +95,18 @@ describe('CaptureFeed', () => {
     expect(await feed.take()).toMatchObject({ state: 'on', iface: LOOPBACK });
     expect(feed.pid).not.toBe(first);
     expect(log.lines.filter((l) => l.msg === 'packet capture on')).toHaveLength(2);
+    await feed.stop();
+  });
+
+  it.skipIf(!allowed.ok || process.platform !== 'linux' || helper === null)('opens a kernel ring of the size it is given (capture.bufferMb), in the capture helper', async () => {
+    const feed = new CaptureFeed({ entry: child.script, iface: LOOPBACK, filter: 'udp port 9', helper: helper!, bufferSize: 2 * 1024 * 1024, log: recordingLog() });
+    await feed.start();
+    expect(feed.status.state).toBe('on');
+    const [helperPid] = childPids(feed.pid!);
+    expect(fs.readFileSync(`/proc/${helperPid}/cmdline`, 'utf8').split('\0')).toContain(String(2 * 1024 * 1024));
+    expect(ringSizesKb(helperPid!)).toEqual([2048]);
+    // The capture process decodes and holds no ring of its own.
+    expect(ringSizesKb(feed.pid!)).toEqual([]);
     await feed.stop();
   });
 });
