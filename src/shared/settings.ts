@@ -77,8 +77,8 @@ export const SETTINGS = {
   'capture.bufferMb': {
     // The capture helper accepts up to 256 MiB.
     schema: wholeNumber(1, 256, 'megabytes'),
-    default: 8,
-    summary: 'Kernel buffer the capture is read from (resident while capture is on); a larger one rides out longer bursts',
+    default: 32,
+    summary: 'Kernel buffer the capture is read from, resident while capture is on; a smaller one saves memory and loses packets in shorter bursts',
   },
   'retention.roundPortsDays': {
     schema: wholeNumber(1, 3650, 'days'),

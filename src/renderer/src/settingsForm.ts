@@ -58,7 +58,7 @@ const TEXT: { [K in SettingKey]: SettingText } = {
     group: 'Capture',
     label: 'Capture buffer',
     unit: 'MB',
-    help: 'Memory the system sets aside for packets not yet read. 8 MB holds about 60,000 small packets; raise it if the status shows packets dropped by the kernel.',
+    help: 'Memory the system sets aside for packets not yet read: 32 MB holds about 250,000 small packets. A smaller buffer saves that much memory but loses packets in bursts sooner.',
   },
   'retention.roundPortsDays': { group: 'History and storage', label: 'Keep port history for', unit: 'days', help: 'Which ports were open, when, and by which program.' },
   'retention.flowsDays': { group: 'History and storage', label: 'Keep connection history for', unit: 'days', help: 'Who talked to whom, how much and how often.' },

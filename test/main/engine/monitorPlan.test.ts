@@ -28,11 +28,11 @@ describe('monitorPlan', () => {
       'detection.alertsPerDay': 2,
     };
     const plan = monitorPlan(settings, { roundSeconds: 60 });
-    expect(plan.capture).toEqual({ iface: 'eth1', filter: 'not port 22', maxPackets: 150, bufferSize: 8 * 1024 * 1024 });
+    expect(plan.capture).toEqual({ iface: 'eth1', filter: 'not port 22', maxPackets: 150, bufferSize: 32 * 1024 * 1024 });
     expect(plan.detectSchedule).toBe('30 0 */3 * * *');
     expect(plan.detector).toEqual({ minTrainingRounds: 1440, budget: 2 / 1440, sensitivity: 1.25 });
-    expect(monitorPlan(settings, { roundSeconds: 60, capture: { iface: 'lo' } }).capture).toEqual({ iface: 'lo', filter: 'not port 22', maxPackets: 150, bufferSize: 8 * 1024 * 1024 });
-    expect(monitorPlan({ ...settings, 'capture.bufferMb': 32 }, { roundSeconds: 60 }).capture?.bufferSize).toBe(32 * 1024 * 1024);
+    expect(monitorPlan(settings, { roundSeconds: 60, capture: { iface: 'lo' } }).capture).toEqual({ iface: 'lo', filter: 'not port 22', maxPackets: 150, bufferSize: 32 * 1024 * 1024 });
+    expect(monitorPlan({ ...settings, 'capture.bufferMb': 8 }, { roundSeconds: 60 }).capture?.bufferSize).toBe(8 * 1024 * 1024);
     expect(monitorPlan(settings, { roundSeconds: 60, capture: false }).capture).toBeNull();
     expect(monitorPlan({ ...settings, 'capture.enabled': false }, { roundSeconds: 60 }).capture).toBeNull();
     expect(monitorPlan(settings, { roundSeconds: 1, detectEvery: 5 }).detectSchedule).toBe('*/5 * * * * *');

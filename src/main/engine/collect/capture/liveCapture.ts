@@ -26,15 +26,15 @@ export const DEFAULT_SNAPLEN = 1536;
 /**
  * Kernel ring size, the default of the `capture.bufferMb` setting. With immediate mode off, Linux
  * uses TPACKET_V3: packets are packed into blocks by their captured size (~130 bytes for a small
- * UDP packet on loopback), so 8 MiB holds about 60,000 small packets or 5,000 full frames. The
- * whole ring stays resident for as long as capture is on (in the capture helper, or in the
- * capture process when it opens the capture itself), which is why it is not larger: 32 MiB was a
- * fifth of the idle app's memory, and `bench/capture.ts` drops nothing at 8 MiB in its floods
- * (docs/architecture.md, "Footprint at idle"). (Cap as published forces immediate mode and
- * TPACKET_V2, whose slots are sized for the largest packet, 64 KiB on loopback: 8 MiB would be
- * ~125 slots.)
+ * UDP packet on loopback), so 32 MiB holds about 250,000 small packets or 20,000 full frames,
+ * seconds of a flood. The whole ring stays resident while capture is on (in the capture helper,
+ * or in the capture process when it opens the capture itself), a fifth of the idle app's memory;
+ * but with 8 or 16 MiB `bench/capture.ts` saw the kernel drop packets in its floods on a loaded
+ * two-core machine and with 32 MiB it did not (docs/architecture.md, "Footprint at idle"). (Cap
+ * as published forces immediate mode and TPACKET_V2, whose slots are sized for the largest
+ * packet, 64 KiB on loopback: the same 32 MiB would be ~500 slots, 5 ms of 100k packets/s.)
  */
-export const DEFAULT_BUFFER_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_BUFFER_SIZE = 32 * 1024 * 1024;
 /**
  * Longest a captured packet waits in a partly filled kernel block before the block is handed
  * over (immediate mode off). Wake-ups are at most 1000 / this a second when traffic
