@@ -98,15 +98,34 @@ describe('CaptureFeed', () => {
     await feed.stop();
   });
 
-  it.skipIf(!allowed.ok || process.platform !== 'linux' || helper === null)('opens a kernel ring of the size it is given (capture.bufferMb), in the capture helper', async () => {
-    const feed = new CaptureFeed({ entry: child.script, iface: LOOPBACK, filter: 'udp port 9', helper: helper!, bufferSize: 2 * 1024 * 1024, log: recordingLog() });
-    await feed.start();
-    expect(feed.status.state).toBe('on');
-    const [helperPid] = childPids(feed.pid!);
-    expect(fs.readFileSync(`/proc/${helperPid}/cmdline`, 'utf8').split('\0')).toContain(String(2 * 1024 * 1024));
-    expect(ringSizesKb(helperPid!)).toEqual([2048]);
-    // The capture process decodes and holds no ring of its own.
-    expect(ringSizesKb(feed.pid!)).toEqual([]);
-    await feed.stop();
-  });
+  it.skipIf(!allowed.ok || process.platform !== 'linux' || helper === null)(
+    'with a capture helper, decodes in a thread of this process and the helper holds a ring of the size given (capture.bufferMb)',
+    async () => {
+      const sink = dgram.createSocket('udp4');
+      await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+      const port = sink.address().port;
+      const before = childPids(process.pid);
+      const feed = new CaptureFeed({ entry: child.script, iface: LOOPBACK, filter: `udp port ${port}`, helper: helper!, bufferSize: 2 * 1024 * 1024, log: recordingLog() });
+      await feed.start();
+      expect(feed.status.state).toBe('on');
+      // No capture process: the only new child is the helper, and this process maps no ring.
+      expect(feed.pid).toBeUndefined();
+      const started = childPids(process.pid).filter((p) => !before.includes(p));
+      expect(started.map((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0])).toEqual([helper]);
+      expect(fs.readFileSync(`/proc/${started[0]}/cmdline`, 'utf8').split('\0')).toContain(String(2 * 1024 * 1024));
+      expect(ringSizesKb(started[0]!)).toEqual([2048]);
+      expect(ringSizesKb(process.pid)).toEqual([]);
+      const c = dgram.createSocket('udp4');
+      for (let i = 0; i < 4; i++) await new Promise<void>((r) => c.send('x', port, '127.0.0.1', () => r()));
+      c.close();
+      await new Promise((r) => setTimeout(r, 300));
+      const round = await feed.take();
+      const last = await feed.stop();
+      sink.close();
+      if (round.state !== 'on' || last?.state !== 'on') throw new Error('capture was not on');
+      expect(round.report.sample.seen + last.report.sample.seen).toBe(4);
+      // Stopping ends the helper too.
+      expect(fs.existsSync(`/proc/${started[0]}`) && !fs.readFileSync(`/proc/${started[0]}/stat`, 'utf8').includes(') Z ')).toBe(false);
+    },
+  );
 });
