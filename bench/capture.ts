@@ -10,8 +10,8 @@
  *   traffic as the reference; also how long this process's event loop was held;
  * - flood-child-process: the same flood captured by CaptureProcess (the shipping setup); the
  *   event-loop figure is then the parent's, which draws the UI;
- * - flood-helper-process: the same, the capture process reading the capture helper built in
- *   native/capture (an installed helper's setup);
+ * - flood-helper-thread: the same, captured by the capture helper built in native/capture and
+ *   decoded in a worker thread of this process (an installed helper's setup);
  * - steady-1000pps: 1,000 packets/s, sent one at a time and in bursts of 10, CPU as % of one
  *   core.
  * `--buffer-mib` sets the kernel ring of the floods and the steady phases (the default is
@@ -28,6 +28,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { CaptureProcess } from '../src/main/engine/collect/capture/captureProcess';
+import { threadLauncher } from '../src/main/engine/collect/capture/childLauncher';
 import type { CaptureReport } from '../src/main/engine/collect/capture/captureSummary';
 import { decodePacket } from '../src/main/engine/collect/capture/decode';
 import { FlowTable } from '../src/main/engine/collect/capture/flows';
@@ -200,14 +201,18 @@ async function floodInProcess(bufferSize = BUFFER_SIZE, seconds = SECONDS, withT
   };
 }
 
-/** The flood captured by a capture process, which opens the capture itself or, given `helper`, through the capture helper. */
+/**
+ * The flood captured by a capture process that opens the capture itself or, given `helper`, by
+ * the capture child decoding the helper's stream in a worker thread of this process, as the
+ * monitor runs it (threadLauncher); the parent's CPU then includes the thread's.
+ */
 async function floodChildProcess(helper?: string) {
   const port = freshPort();
   const reports: CaptureReport[] = [];
   const proc = new CaptureProcess({
     entry: path.join(here, '../src/main/engine/collect/capture/captureChild.ts'),
     execArgv: ['--import', 'tsx'],
-    ...(helper ? { helper } : {}),
+    ...(helper ? { helper, launcher: threadLauncher } : {}),
     iface: IFACE,
     filter: `udp and src port ${port} and dst port ${port}`,
     bufferSize: BUFFER_SIZE,
@@ -216,7 +221,7 @@ async function floodChildProcess(helper?: string) {
   });
   const state = await proc.start();
   if (state.state !== 'running') return { error: state };
-  const pid = proc.pid!;
+  const pid = proc.pid ?? -1;
   const childCpu0 = processCpuMs(pid);
   const lag = loopMonitor();
   const cpu0 = process.cpuUsage();
@@ -298,8 +303,8 @@ async function main(): Promise<void> {
     decodeOnly: decodeOnly(),
     floodInProcess: await floodInProcess(),
     floodChildProcess: await floodChildProcess(),
-    // The same through the capture helper built in native/capture, as an installed helper runs.
-    floodHelperProcess: HELPER ? await floodChildProcess(HELPER) : 'no capture helper built',
+    // The same through the capture helper built in native/capture, decoded in a thread, as the monitor runs an installed helper.
+    floodHelperThread: HELPER ? await floodChildProcess(HELPER) : 'no capture helper built',
     steady1000pps: [await steady(1000, 1), await steady(1000, 10)],
     // How long a stall the capture survives depends on the ring: TPACKET_V3 packs small packets
     // (patched cap), TPACKET_V2 gives each a 64 KiB slot on lo (unpatched). Shorter floods, no tcpdump.
