@@ -128,4 +128,23 @@ describe('CaptureFeed', () => {
       expect(fs.existsSync(`/proc/${started[0]}`) && !fs.readFileSync(`/proc/${started[0]}/stat`, 'utf8').includes(') Z ')).toBe(false);
     },
   );
+
+  it.skipIf(!allowed.ok || process.platform !== 'linux' || helper === null)('with a capture helper, a helper that dies is an error and capture starts again later, thread and all', async () => {
+    const log = recordingLog();
+    let now = 0;
+    const helpers = () => childPids(process.pid).filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0] === helper);
+    const feed = new CaptureFeed({ entry: child.script, iface: LOOPBACK, filter: 'udp port 9', helper: helper!, restartAfterMs: 1000, now: () => now, log });
+    await feed.start();
+    const [first] = helpers();
+    process.kill(first!, 'SIGKILL');
+    while (feed.status.state === 'on') await new Promise((r) => setTimeout(r, 20));
+    expect(await feed.take()).toEqual({ state: 'error', iface: LOOPBACK, message: 'packet capture failed: the capture helper exited (SIGKILL)' });
+    now = 1000;
+    expect(await feed.take()).toMatchObject({ state: 'on', iface: LOOPBACK });
+    expect(helpers()).toHaveLength(1);
+    expect(helpers()).not.toContain(first);
+    expect(log.lines.filter((l) => l.msg === 'packet capture on')).toHaveLength(2);
+    await feed.stop();
+    expect(helpers()).toEqual([]);
+  });
 });
