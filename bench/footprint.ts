@@ -2,27 +2,29 @@
  * The monitor's footprint at its real schedule, as one JSON object on stdout.
  *
  *   npm run build && npx tsx bench/footprint.ts [--minutes 10] [--iface NAME] [--entry built|source]
- *     [--detect-every N] [--capture-helper built|PATH]
+ *     [--detect-every N] [--capture-helper built|none|PATH]
  *
  * Starts `portent run` (one-minute rounds, hourly detection, capture on the default-route
  * interface unless --iface names another) on a fresh database and samples, every 5 seconds, the
- * CPU time and memory of every process of Portent's from /proc: the monitor, its capture process
- * (a Node process that decodes), the capture helper when one captures for it (the C program that
- * holds the kernel ring), and anything else they start. CPU is reported as a share of one core
+ * CPU time and memory of every process of Portent's from /proc: the monitor, the capture helper
+ * that captures for it (the C program that holds the kernel ring) or, without one, its capture
+ * process (Node, cap and the ring), and anything else they start. CPU is reported as a share of one core
  * over the whole run and outside detections (a detection is from its "detection started" log line
  * to its "detection finished"/"failed" line). Memory is reported per process and for all of them
  * together (`all_processes`, the budget of issue 18: at most 150 MB RSS at idle): RSS, and PSS and
  * USS from /proc/PID/smaps_rollup, since RSS counts the Node binary's shared code once in each
- * Node process. "Idle" is every sample outside detections (rounds included); the maximum, the
- * mean and the last sample are given. A detection's worker thread holds the model and its
- * tensors while it runs, hence the separate peak (the kernel's high-water mark, detections
- * included). `--detect-every N` (rounds) brings detections into a short run. By default the
- * monitor runs as a service would, from the built JavaScript (`node out/main/cli.js run`, capture
- * child `out/main/captureChild.js`), and captures through the installed capture helper if there
- * is one (else the capture process opens the capture itself, as root can); `--capture-helper
- * built` uses the helper built in native/capture (as root, without installing it). `--entry
- * source` runs it through tsx as `npm run -s portent` does, whose loader adds about 34 MB to each
- * of the two Node processes. Linux only.
+ * Node process. "Idle" is every sample outside detections (rounds included); the maximum, the mean
+ * and the last sample are given. A detection's worker thread holds the model and its tensors while
+ * it runs, hence the separate peak (the kernel's high-water mark, detections included).
+ * `--detect-every N` (rounds) brings detections into a short run. By default the monitor runs as a
+ * service would, from the built JavaScript (`node out/main/cli.js run`, capture child
+ * `out/main/captureChild.js`), and captures as an installation does, through a capture helper: the
+ * installed one if there is one, else the one built in native/capture (which `portent
+ * capture-setup` would install; as root it runs without being installed). The monitor then decodes
+ * in a worker thread. `--capture-helper none` measures the other setup, root without a helper,
+ * where a capture process opens the capture with cap and holds the ring itself; `--capture-helper
+ * PATH` names a helper. `--entry source` runs it through tsx as `npm run -s portent` does, whose
+ * loader adds about 34 MB to each Node process. Linux only.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,7 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { storedBytes } from '../src/main/engine/maintain/cleanup';
-import { builtCaptureHelper } from '../src/main/engine/collect/capture/captureHelper';
+import { builtCaptureHelper, installedCaptureHelper } from '../src/main/engine/collect/capture/captureHelper';
 import { descendantsOf, eachLine, memoryOf, processName, type ProcessMemory } from './procfs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -85,8 +87,8 @@ async function main(): Promise<void> {
   if (ENTRY !== 'built' && ENTRY !== 'source') throw new Error(`--entry must be built or source; got ${ENTRY}`);
   const built = path.join(here, '..', 'out', 'main', 'cli.js');
   if (ENTRY === 'built' && !fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first, or pass --entry source`);
-  const helper = CAPTURE_HELPER === 'built' ? builtCaptureHelper() : CAPTURE_HELPER;
-  if (CAPTURE_HELPER === 'built' && !helper) throw new Error('no capture helper is built in native/capture (npm install builds it)');
+  const helper = CAPTURE_HELPER === 'none' ? null : CAPTURE_HELPER === 'built' || CAPTURE_HELPER === undefined ? (installedCaptureHelper() ?? builtCaptureHelper()) : CAPTURE_HELPER;
+  if (CAPTURE_HELPER !== 'none' && !helper) throw new Error('no capture helper is installed or built in native/capture (npm ci builds it); pass --capture-helper none to measure without one');
   const command = ENTRY === 'built' ? [built] : ['--import', 'tsx', path.join(here, '..', 'src', 'main', 'headless', 'cli.ts')];
   const runArgs = ['run', '--db', dbPath, ...(IFACE ? ['--iface', IFACE] : []), ...(DETECT_EVERY ? ['--detect-every', DETECT_EVERY] : []), ...(helper ? ['--capture-helper', helper] : [])];
   const child = spawn(process.execPath, [...command, ...runArgs], {
