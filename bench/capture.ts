@@ -10,8 +10,9 @@
  *   traffic as the reference; also how long this process's event loop was held;
  * - flood-child-process: the same flood captured by CaptureProcess (the shipping setup); the
  *   event-loop figure is then the parent's, which draws the UI;
- * - flood-helper-thread: the same, captured by the capture helper built in native/capture and
- *   decoded in a worker thread of this process (an installed helper's setup);
+ * - flood-helper-process, flood-helper-thread: the same, captured by the capture helper built in
+ *   native/capture and decoded in a capture process (the desktop app's setup) or in a worker
+ *   thread of this process (the headless monitor's);
  * - steady-1000pps: 1,000 packets/s, sent one at a time and in bursts of 10, CPU as % of one
  *   core.
  * `--buffer-mib` sets the kernel ring of the floods and the steady phases (the default is
@@ -202,17 +203,19 @@ async function floodInProcess(bufferSize = BUFFER_SIZE, seconds = SECONDS, withT
 }
 
 /**
- * The flood captured by a capture process that opens the capture itself or, given `helper`, by
- * the capture child decoding the helper's stream in a worker thread of this process, as the
- * monitor runs it (threadLauncher); the parent's CPU then includes the thread's.
+ * The flood captured by a capture process that opens the capture itself or, given `helper`,
+ * through the capture helper, decoded in a capture process (as the desktop app's utility process
+ * does) or, `inThread`, in a worker thread of this process as the headless monitor runs it
+ * (threadLauncher; the parent's CPU then includes the thread's).
  */
-async function floodChildProcess(helper?: string) {
+async function floodChildProcess(helper?: string, inThread = false) {
   const port = freshPort();
   const reports: CaptureReport[] = [];
   const proc = new CaptureProcess({
     entry: path.join(here, '../src/main/engine/collect/capture/captureChild.ts'),
     execArgv: ['--import', 'tsx'],
-    ...(helper ? { helper, launcher: threadLauncher } : {}),
+    ...(helper ? { helper } : {}),
+    ...(inThread ? { launcher: threadLauncher } : {}),
     iface: IFACE,
     filter: `udp and src port ${port} and dst port ${port}`,
     bufferSize: BUFFER_SIZE,
@@ -304,7 +307,8 @@ async function main(): Promise<void> {
     floodInProcess: await floodInProcess(),
     floodChildProcess: await floodChildProcess(),
     // The same through the capture helper built in native/capture, decoded in a thread, as the monitor runs an installed helper.
-    floodHelperThread: HELPER ? await floodChildProcess(HELPER) : 'no capture helper built',
+    floodHelperProcess: HELPER ? await floodChildProcess(HELPER) : 'no capture helper built',
+    floodHelperThread: HELPER ? await floodChildProcess(HELPER, true) : 'no capture helper built',
     steady1000pps: [await steady(1000, 1), await steady(1000, 10)],
     // How long a stall the capture survives depends on the ring: TPACKET_V3 packs small packets
     // (patched cap), TPACKET_V2 gives each a 64 KiB slot on lo (unpatched). Shorter floods, no tcpdump.
