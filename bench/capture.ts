@@ -1,7 +1,7 @@
 /**
  * Packet capture throughput and cost on loopback, as one JSON object on stdout.
  *
- *   sudo npx tsx bench/capture.ts [--seconds 10]
+ *   sudo npx tsx bench/capture.ts [--seconds 10] [--buffer-mib N]
  *
  * Phases (each on its own UDP port, filtered to it):
  * - decode-only: decode + aggregate of recorded frames, no capture, for the headroom;
@@ -10,8 +10,13 @@
  *   traffic as the reference; also how long this process's event loop was held;
  * - flood-child-process: the same flood captured by CaptureProcess (the shipping setup); the
  *   event-loop figure is then the parent's, which draws the UI;
+ * - flood-helper-process, flood-helper-thread: the same, captured by the capture helper built in
+ *   native/capture and decoded in a capture process (the desktop app's setup) or in a worker
+ *   thread of this process (the headless monitor's);
  * - steady-1000pps: 1,000 packets/s, sent one at a time and in bursts of 10, CPU as % of one
  *   core.
+ * `--buffer-mib` sets the kernel ring of the floods and the steady phases (the default is
+ * DEFAULT_BUFFER_SIZE, the `capture.bufferMb` setting's default), to compare ring sizes.
  * Kernel drops come from pcap_stats() (patched cap; null without the patch). With the patch the
  * capture runs without immediate mode (TPACKET_V3 blocks, DEFAULT_BUFFER_TIMEOUT_MS).
  * The sender is a Perl loop (Perl ships with Debian and macOS): it binds the port it sends to
@@ -24,6 +29,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { CaptureProcess } from '../src/main/engine/collect/capture/captureProcess';
+import { threadLauncher } from '../src/main/engine/collect/capture/childLauncher';
 import type { CaptureReport } from '../src/main/engine/collect/capture/captureSummary';
 import { decodePacket } from '../src/main/engine/collect/capture/decode';
 import { FlowTable } from '../src/main/engine/collect/capture/flows';
@@ -31,10 +37,14 @@ import { LinkType } from '../src/main/engine/collect/capture/linkType';
 import { isPatched, loadCap } from '../src/main/engine/collect/capture/capBinding';
 import { DEFAULT_BUFFER_SIZE, DEFAULT_BUFFER_TIMEOUT_MS, DEFAULT_SNAPLEN, openLiveCapture } from '../src/main/engine/collect/capture/liveCapture';
 import { currentLocalAddresses } from '../src/main/engine/collect/capture/localAddresses';
+import { builtCaptureHelper } from '../src/main/engine/collect/capture/captureHelper';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argSeconds = process.argv.indexOf('--seconds');
 const SECONDS = argSeconds > 0 ? Number(process.argv[argSeconds + 1]) : 10;
+const argBuffer = process.argv.indexOf('--buffer-mib');
+const HELPER = builtCaptureHelper();
+const BUFFER_SIZE = argBuffer > 0 ? Number(process.argv[argBuffer + 1]) * 2 ** 20 : DEFAULT_BUFFER_SIZE;
 const IFACE = process.platform === 'darwin' ? 'lo0' : 'lo';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -153,7 +163,7 @@ function decodeOnly() {
   return { packets: n, packetsPerSec: Math.round((n / ms) * 1000), cpuMs: round(cpuMs(process.cpuUsage(cpu0))), flows: flows.size };
 }
 
-async function floodInProcess(bufferSize = DEFAULT_BUFFER_SIZE, seconds = SECONDS, withTcpdump = true) {
+async function floodInProcess(bufferSize = BUFFER_SIZE, seconds = SECONDS, withTcpdump = true) {
   const port = freshPort();
   const filter = `udp and src port ${port} and dst port ${port}`;
   const stopTcpdump = withTcpdump ? await startTcpdump(filter) : async () => null;
@@ -192,20 +202,29 @@ async function floodInProcess(bufferSize = DEFAULT_BUFFER_SIZE, seconds = SECOND
   };
 }
 
-async function floodChildProcess() {
+/**
+ * The flood captured by a capture process that opens the capture itself or, given `helper`,
+ * through the capture helper, decoded in a capture process (as the desktop app's utility process
+ * does) or, `inThread`, in a worker thread of this process as the headless monitor runs it
+ * (threadLauncher; the parent's CPU then includes the thread's).
+ */
+async function floodChildProcess(helper?: string, inThread = false) {
   const port = freshPort();
   const reports: CaptureReport[] = [];
   const proc = new CaptureProcess({
     entry: path.join(here, '../src/main/engine/collect/capture/captureChild.ts'),
     execArgv: ['--import', 'tsx'],
+    ...(helper ? { helper } : {}),
+    ...(inThread ? { launcher: threadLauncher } : {}),
     iface: IFACE,
     filter: `udp and src port ${port} and dst port ${port}`,
+    bufferSize: BUFFER_SIZE,
     reportIntervalMs: 1000,
     onReport: (r) => reports.push(r),
   });
   const state = await proc.start();
   if (state.state !== 'running') return { error: state };
-  const pid = proc.pid!;
+  const pid = proc.pid ?? -1;
   const childCpu0 = processCpuMs(pid);
   const lag = loopMonitor();
   const cpu0 = process.cpuUsage();
@@ -243,6 +262,7 @@ async function steady(rate: number, burst: number) {
   const cap = openLiveCapture({
     iface: IFACE,
     filter: `udp and src port ${port} and dst port ${port}`,
+    bufferSize: BUFFER_SIZE,
     onBatch: (b) => {
       decoded += b.packets.length;
       flows.addAll(b.packets);
@@ -279,13 +299,16 @@ async function main(): Promise<void> {
       iface: IFACE,
       capPatched: isPatched(loadCap()),
       snaplen: DEFAULT_SNAPLEN,
-      bufferSizeBytes: DEFAULT_BUFFER_SIZE,
+      bufferSizeBytes: BUFFER_SIZE,
       bufferTimeoutMs: DEFAULT_BUFFER_TIMEOUT_MS,
       sender: 'perl send() loop to its own bound port',
     },
     decodeOnly: decodeOnly(),
     floodInProcess: await floodInProcess(),
     floodChildProcess: await floodChildProcess(),
+    // The same through the capture helper built in native/capture, decoded in a thread, as the monitor runs an installed helper.
+    floodHelperProcess: HELPER ? await floodChildProcess(HELPER) : 'no capture helper built',
+    floodHelperThread: HELPER ? await floodChildProcess(HELPER, true) : 'no capture helper built',
     steady1000pps: [await steady(1000, 1), await steady(1000, 10)],
     // How long a stall the capture survives depends on the ring: TPACKET_V3 packs small packets
     // (patched cap), TPACKET_V2 gives each a 64 KiB slot on lo (unpatched). Shorter floods, no tcpdump.

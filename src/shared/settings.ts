@@ -74,6 +74,12 @@ export const SETTINGS = {
     default: 150,
     summary: 'Packet header rows kept per round (flows are always exact); ~50 MB a day at the default',
   },
+  'capture.bufferMb': {
+    // The capture helper accepts up to 256 MiB.
+    schema: wholeNumber(1, 256, 'megabytes'),
+    default: 32,
+    summary: 'Kernel buffer the capture is read from, resident while capture is on; a smaller one saves memory and loses packets in shorter bursts',
+  },
   'retention.roundPortsDays': {
     schema: wholeNumber(1, 3650, 'days'),
     default: 30,

@@ -9,7 +9,8 @@
  * port or process). Process metrics (resident memory, CPU seconds, ...) are prom-client's
  * standard ones.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
 import type { Status } from '../../shared/contract';
 import type { Db } from './store/database';
 
@@ -26,9 +27,19 @@ export interface EngineMetrics {
   text(): Promise<string>;
 }
 
+/**
+ * prom-client, loaded at the first scrape rather than at every start: most monitors serve no
+ * metrics, and loading it costs a resident process a few MB. It is a CommonJS package, so a
+ * require is how Node loads it anyway, and keeps createMetrics synchronous.
+ */
+export function promClient(): typeof PromClient {
+  return createRequire(import.meta.url)('prom-client') as typeof PromClient;
+}
+
 const seconds = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : ms / 1000);
 
 export function createMetrics(source: MetricsSource): EngineMetrics {
+  const { collectDefaultMetrics, Counter, Gauge, Registry } = promClient();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const { db } = source;
@@ -58,7 +69,7 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
   let captureTotals: { seen: number | null; drops: number | null } | undefined | null = null;
   const lastOkRound = () => (lastOk === null ? (lastOk = statements.lastOk.get()) : lastOk);
   const capture = () => (captureTotals === null ? (captureTotals = statements.capture.get()) : captureTotals);
-  const setOrReset = (g: Gauge, value: number | null, labels?: Record<string, string>): void => {
+  const setOrReset = (g: PromClient.Gauge, value: number | null, labels?: Record<string, string>): void => {
     if (value === null) {
       if (labels) g.remove(labels);
       else g.reset();
@@ -66,7 +77,7 @@ export function createMetrics(source: MetricsSource): EngineMetrics {
     else g.set(value);
   };
   /** A counter whose value is a count read from the database: set to it at each scrape. */
-  const countFrom = (c: Counter, rows: { labels: Record<string, string>; n: number }[]): void => {
+  const countFrom = (c: PromClient.Counter, rows: { labels: Record<string, string>; n: number }[]): void => {
     c.reset();
     for (const r of rows) c.inc(r.labels, r.n);
   };

@@ -7,9 +7,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import { Registry } from 'prom-client';
 import { listenAddress } from '../../shared/settings';
 import type { Logger } from './log';
+import { promClient } from './metrics';
 
 /** Where the metrics token of the database at `dbPath` is kept. */
 export function metricsTokenFileOf(dbPath: string): string {
@@ -109,7 +109,7 @@ export async function startMetricsIfEnabled(o: {
     const server = await startMetricsServer({
       ...address,
       token: metricsToken(o.dbPath),
-      read: async () => ({ text: await o.read(), contentType: Registry.PROMETHEUS_CONTENT_TYPE }),
+      read: async () => ({ text: await o.read(), contentType: promClient().Registry.PROMETHEUS_CONTENT_TYPE }),
     });
     o.log.info('metrics serving', { url: server.url, tokenFile: metricsTokenFileOf(o.dbPath) });
     return server;

@@ -288,6 +288,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       iface: plan.iface,
       filter: plan.filter,
       maxPackets: plan.maxPackets,
+      bufferSize: plan.bufferSize,
       now: this.now,
       log: this.options.log,
     });

@@ -16,6 +16,8 @@ export interface CapturePlan {
   iface?: string;
   filter?: string;
   maxPackets: number;
+  /** Bytes of the kernel ring (capture.bufferMb). */
+  bufferSize: number;
 }
 
 export interface DetectorPlan {
@@ -53,6 +55,7 @@ export function monitorPlan(settings: Settings, overrides: MonitorOverrides): Mo
           iface: overrides.capture?.iface ?? (settings['capture.interface'] || undefined),
           filter: overrides.capture?.filter ?? (settings['capture.filter'] || undefined),
           maxPackets: settings['capture.packetsPerRound'],
+          bufferSize: settings['capture.bufferMb'] * 1024 * 1024,
         };
   let detectEvery = overrides.detectEvery ?? settings['schedule.detectEveryMinutes'];
   let detectSchedule: string;

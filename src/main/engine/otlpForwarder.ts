@@ -5,10 +5,13 @@
  * semantic conventions name as attributes (`event.name`, `host.name`, `process.pid`, ...), and
  * `service.name` portent on the resource. The queue is the incident log, as for syslog
  * (LogForwarder): an export the receiver did not accept leaves the lines waiting.
+ *
+ * The exporter and its dependencies (some 10 MB of a Node process's heap and code) are loaded when
+ * a forwarder is made, that is only when `otlp.endpoint` is set, not at every start.
  */
 import os from 'node:os';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { PORTENT_VERSION } from '../../shared/version';
 import { LogForwarder } from './syslogForwarder';
@@ -69,24 +72,34 @@ export function logRecord(line: string, resource: Resource): ReadableLogRecord {
   } as ReadableLogRecord;
 }
 
+/** The `service.*` and `host.name` resource every record carries. */
+async function portentResource(host: string = os.hostname()): Promise<Resource> {
+  const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  return resourceFromAttributes({ 'service.name': 'portent', 'service.version': PORTENT_VERSION, 'host.name': host });
+}
+
 export class OtlpForwarder extends LogForwarder {
-  private readonly exporter: OTLPLogExporter;
-  private readonly resource: Resource;
+  private readonly ready: Promise<{ exporter: OTLPLogExporter; resource: Resource }>;
 
   constructor(logFile: string, url: string, options: { timeoutMs?: number; host?: string } = {}) {
     super(logFile, 'otlp');
-    this.exporter = new OTLPLogExporter({ url, timeoutMillis: options.timeoutMs ?? 10_000 });
-    this.resource = resourceFromAttributes({ 'service.name': 'portent', 'service.version': PORTENT_VERSION, 'host.name': options.host ?? os.hostname() });
+    this.ready = Promise.all([import('@opentelemetry/exporter-logs-otlp-http'), portentResource(options.host)]).then(([{ OTLPLogExporter }, resource]) => ({
+      exporter: new OTLPLogExporter({ url, timeoutMillis: options.timeoutMs ?? 10_000 }),
+      resource,
+    }));
+    // A failure shows at the first send (or shutdown), not as an unhandled rejection.
+    this.ready.catch(() => undefined);
   }
 
-  protected send(lines: string[]): Promise<void> {
-    const records = lines.map((l) => logRecord(l, this.resource));
+  protected async send(lines: string[]): Promise<void> {
+    const { exporter, resource } = await this.ready;
+    const records = lines.map((l) => logRecord(l, resource));
     return new Promise((resolve, reject) =>
-      this.exporter.export(records, (result) => (result.code === 0 ? resolve() : reject(result.error ?? new Error('the OTLP receiver did not accept the export')))),
+      exporter.export(records, (result) => (result.code === 0 ? resolve() : reject(result.error ?? new Error('the OTLP receiver did not accept the export')))),
     );
   }
 
-  override shutdown(): Promise<void> {
-    return this.exporter.shutdown();
+  override async shutdown(): Promise<void> {
+    return (await this.ready).exporter.shutdown();
   }
 }

@@ -54,6 +54,12 @@ const TEXT: { [K in SettingKey]: SettingText } = {
     unit: 'packet headers a round',
     help: 'Connections are always counted in full; this only limits the sample of individual packets. About 50 MB a day at 150.',
   },
+  'capture.bufferMb': {
+    group: 'Capture',
+    label: 'Capture buffer',
+    unit: 'MB',
+    help: 'Memory the system sets aside for packets not yet read: 32 MB holds about 250,000 small packets. A smaller buffer saves that much memory but loses packets in bursts sooner.',
+  },
   'retention.roundPortsDays': { group: 'History and storage', label: 'Keep port history for', unit: 'days', help: 'Which ports were open, when, and by which program.' },
   'retention.flowsDays': { group: 'History and storage', label: 'Keep connection history for', unit: 'days', help: 'Who talked to whom, how much and how often.' },
   'retention.packetsDays': { group: 'History and storage', label: 'Keep packet headers for', unit: 'days', help: 'The sampled packets, the bulkiest part of the history.' },

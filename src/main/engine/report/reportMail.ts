@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import { mailAddresses, SECRET_MASK, type Settings } from '../../../shared/settings';
 import type { DailyReport } from '../../../shared/contract';
 import { reportHeadline } from '../../../shared/reportFormat';
@@ -51,6 +50,9 @@ export function reportSubject(r: Pick<DailyReport, 'day' | 'host' | 'summary'>):
  * network's reason (the password masked) otherwise.
  */
 export async function sendReportMail(m: MailSettings, report: DailyReport, html: string, text: string, timeoutMs = TIMEOUT_MS): Promise<void> {
+  // Loaded when a report is mailed, not at every start: most installations send none, and it
+  // costs a few MB of a resident monitor's heap.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: m.host,
     port: m.port,

@@ -4,7 +4,7 @@
  * round so that one report covers exactly the time since the previous round. Capture being off
  * is a state, never an error: rounds go on and record why there is no traffic.
  */
-import type { ChildLauncher } from './childLauncher';
+import { threadLauncher, type ChildLauncher } from './childLauncher';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,8 @@ export interface CaptureFeedOptions {
   /** BPF filter expression. */
   filter?: string;
   maxPackets?: number;
+  /** Bytes of the kernel ring; liveCapture's DEFAULT_BUFFER_SIZE when absent. */
+  bufferSize?: number;
   /** The capture child to fork, and Node flags for it; found beside this module by default. */
   entry?: string;
   execArgv?: string[];
@@ -31,7 +33,10 @@ export interface CaptureFeedOptions {
    * capture (see captureHelper.ts). Absent: the capture process opens it itself, with cap.
    */
   helper?: string;
-  /** How to start the capture process (the desktop passes one built on utility processes). */
+  /**
+   * How to start the capture process (the desktop passes one built on utility processes). By
+   * default a thread of this process when a helper captures (threadLauncher), else a Node fork.
+   */
   launcher?: ChildLauncher;
   /** How long a round waits for the capture process's report before recording it as late. */
   reportTimeoutMs?: number;
@@ -113,11 +118,12 @@ export class CaptureFeed {
     const child = this.options.entry ? { entry: this.options.entry, execArgv: this.options.execArgv ?? [] } : defaultCaptureChild();
     this.process = new CaptureProcess({
       ...child,
-      launcher: this.options.launcher,
+      launcher: this.options.launcher ?? (this.options.helper ? threadLauncher : undefined),
       iface,
       filter: this.options.filter,
       ...(this.options.helper ? { helper: this.options.helper } : {}),
       maxPackets: this.maxPackets,
+      ...(this.options.bufferSize !== undefined ? { bufferSize: this.options.bufferSize } : {}),
       reportIntervalMs: 0,
       onReport: (r) => {
         this.pending.push(r);

@@ -24,11 +24,15 @@ import { isSupportedLinkType, linkTypeFromCap } from './linkType';
  */
 export const DEFAULT_SNAPLEN = 1536;
 /**
- * Kernel ring size. With immediate mode off, Linux uses TPACKET_V3: packets are
- * packed into blocks by their captured size (~130 bytes for a small UDP packet on loopback), so
- * 32 MiB holds about 250,000 small packets or 20,000 full frames, seconds of a flood. (Cap as
- * published forces immediate mode and TPACKET_V2, whose slots are sized for the largest packet,
- * 64 KiB on loopback: the same 32 MiB would be ~500 slots, 5 ms of 100k packets/s.)
+ * Kernel ring size, the default of the `capture.bufferMb` setting. With immediate mode off, Linux
+ * uses TPACKET_V3: packets are packed into blocks by their captured size (~130 bytes for a small
+ * UDP packet on loopback), so 32 MiB holds about 250,000 small packets or 20,000 full frames,
+ * seconds of a flood. The whole ring stays resident while capture is on (in the capture helper,
+ * or in the capture process when it opens the capture itself), a fifth of the idle app's memory;
+ * but with 8 or 16 MiB `bench/capture.ts` saw the kernel drop packets in its floods on a loaded
+ * two-core machine and with 32 MiB it did not (docs/architecture.md, "Footprint at idle"). (Cap
+ * as published forces immediate mode and TPACKET_V2, whose slots are sized for the largest
+ * packet, 64 KiB on loopback: the same 32 MiB would be ~500 slots, 5 ms of 100k packets/s.)
  */
 export const DEFAULT_BUFFER_SIZE = 32 * 1024 * 1024;
 /**
