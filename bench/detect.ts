@@ -28,8 +28,8 @@
  * that neither the preparation nor an earlier case counts in its memory.
  *
  * Prints one JSON line per case:
- *   {days, listeners, rounds, score_s, fit_s, traffic_score_s, traffic_fit_s, total_s, peak_rss_mb, worker: {wasm_heap_mb, js_heap_mb, ...}, rebuild: {...}, ...}
- * then, with more than one case, one line {growth: [...]}: each case's total_s and peak_rss_mb
+ *   {days, listeners, rounds, score_s, fit_s, traffic_score_s, traffic_fit_s, total_s, cpu_s, peak_rss_mb, worker: {wasm_heap_mb, js_heap_mb, ...}, rebuild: {...}, ...}
+ * then, with more than one case, one line {growth: [...]}: each case's total_s, cpu_s and peak_rss_mb
  * as ratios against the smallest case run (fewest days, then fewest listeners).
  *   npx tsx bench/detect.ts --json [--days 3,30,90] [--listeners 50,500,2000] [--backend node|wasm|cpu] [--ports 65536] [--flows 2000] [--traffic-hours 24] [--models both|ports] [--no-rebuild] [--fresh] [--no-cache]
  * score_s, fit_s and epochs are the port model's; traffic_* the traffic model's (windows and
@@ -37,6 +37,8 @@
  * the rest (starting the worker, loading the models, recording the run). incidents are the
  * incidents the timed detection opened or extended; injected_named whether one names 4444/tcp,
  * traffic_injected_named whether a traffic incident names python3's remote end.
+ * cpu_s is the CPU time the measuring process spent in the run (all its threads): on a shared
+ * machine it moves far less than total_s with what else runs.
  * peak_rss_mb is the whole process's resident set (the worker is a thread of it), sampled every
  * 20 ms during the timed detection, and process_hwm_mb the kernel's high-water mark. worker: the
  * worker's own account at its end: the wasm heap (which never shrinks, so its peak), the JS heap
@@ -215,9 +217,21 @@ function scoreHistory(dbPath: string, until: number): void {
   db.close();
 }
 
+/** Opens the database, waiting while the worker that just finished still closes its connection. */
+function openWhenFree(dbPath: string): ReturnType<typeof openDatabase> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return openDatabase(dbPath);
+    } catch (err) {
+      if (tries >= 50 || !/locked|busy/.test((err as Error).message)) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+}
+
 /** Whether a traffic incident of the timed detection names the remote end python3 held. */
 function trafficIncidentNamesShell(dbPath: string, lastHour: number): boolean {
-  const db = openDatabase(dbPath);
+  const db = openWhenFree(dbPath);
   try {
     return (
       db
@@ -275,8 +289,12 @@ if (args.includes('--measure')) {
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const result = await detectInWorker({ dbPath, modelDir, backend, options, nowMs: lastHour + HOUR, seed: 2 }, silentLogger).result;
   const totalS = (performance.now() - t0) / 1000;
+  // CPU time of the process (the worker is a thread of it): what the run cost, whatever else
+  // the machine was doing, as wall time on a shared machine is not.
+  const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
   const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.existsSync('/proc/self/status') ? fs.readFileSync('/proc/self/status', 'utf8') : '');
@@ -307,6 +325,7 @@ if (args.includes('--measure')) {
     injected_named: result.incidents.some((i) => i.ports.some((p) => p.proto === injected.proto && p.port === injected.port)),
     traffic_injected_named: trafficIncidentNamesShell(dbPath, lastHour),
     total_s: r3(totalS),
+    cpu_s: r3((cpu.user + cpu.system) / 1e6),
     share: { ports: r3(portsS / totalS), traffic: r3(trafficS / totalS), rest: r3(Math.max(0, totalS - portsS - trafficS) / totalS) },
     peak_rss_mb: Math.round(peak / 1e6),
     within_targets: totalS <= 10 && peak / 1e6 <= 400,
@@ -383,7 +402,7 @@ try {
     if (!args.includes('--no-rebuild')) {
       const r = measure(c, dir, scratch, true);
       rebuild = {
-        total_s: r.total_s, peak_rss_mb: r.peak_rss_mb, score_s: r.score_s, fit_s: r.fit_s, epochs: r.epochs, traffic_score_s: r.traffic_score_s, traffic_fit_s: r.traffic_fit_s,
+        total_s: r.total_s, cpu_s: r.cpu_s, peak_rss_mb: r.peak_rss_mb, score_s: r.score_s, fit_s: r.fit_s, epochs: r.epochs, traffic_score_s: r.traffic_score_s, traffic_fit_s: r.traffic_fit_s,
         worker: r.worker, learning: r.learning, traffic_learning: r.traffic_learning, injected_named: r.injected_named,
       };
     }
@@ -395,7 +414,7 @@ try {
   if (results.length > 1) {
     const base = results[0]!;
     const ratio = (r: Record<string, unknown>, k: string) => r3((r[k] as number) / (base[k] as number));
-    const growth = results.map((r) => ({ days: r.days, listeners: r.listeners, total_s: ratio(r, 'total_s'), peak_rss_mb: ratio(r, 'peak_rss_mb') }));
+    const growth = results.map((r) => ({ days: r.days, listeners: r.listeners, total_s: ratio(r, 'total_s'), cpu_s: ratio(r, 'cpu_s'), peak_rss_mb: ratio(r, 'peak_rss_mb') }));
     console.log(JSON.stringify({ growth_against: { days: base.days, listeners: base.listeners }, growth }));
   }
 } finally {
