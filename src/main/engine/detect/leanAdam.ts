@@ -32,20 +32,20 @@ export class LeanAdam extends tf.AdamOptimizer {
         const firstMoment = self.accumulatedFirstMoment[i]!.variable;
         const secondMoment = self.accumulatedSecondMoment[i]!.variable;
         const newFirstMoment = tf.tidy(() => tf.add(tf.mul(firstMoment, this.beta1), tf.mul(gradient, 1 - this.beta1)));
-        const newSecondMoment = tf.tidy(() => tf.add(tf.mul(secondMoment, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2)));
-        const newValue = tf.tidy(() => {
-          const step = tf.tidy(() => {
-            const biasCorrectedFirstMoment = tf.div(newFirstMoment, oneMinusAccBeta1);
-            const denominator = tf.tidy(() => tf.add(tf.sqrt(tf.div(newSecondMoment, oneMinusAccBeta2)), this.epsilon));
-            return tf.div(biasCorrectedFirstMoment, denominator);
-          });
-          return tf.add(tf.mul(step, -this.learningRate), value);
-        });
+        const newSecondMoment = tf.tidy(() => tf.add(tf.mul(secondMoment, this.beta2), tf.tidy(() => tf.mul(tf.square(gradient), 1 - this.beta2))));
+        // As tfjs-core does, the moments are replaced before the weights are computed: the old
+        // ones are freed here rather than at the end.
         firstMoment.assign(newFirstMoment);
         secondMoment.assign(newSecondMoment);
+        // (m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε) · −lr + w, at most three such tensors at a time.
+        const denominator = tf.tidy(() => tf.add(tf.tidy(() => tf.sqrt(tf.div(newSecondMoment, oneMinusAccBeta2))), this.epsilon));
+        const step = tf.tidy(() => tf.div(tf.tidy(() => tf.div(newFirstMoment, oneMinusAccBeta1)), denominator));
+        tf.dispose([denominator, newFirstMoment, newSecondMoment]);
+        const newValue = tf.tidy(() => tf.add(tf.mul(step, -this.learningRate), value));
+        step.dispose();
         value.assign(newValue);
-        // The variables now hold their data; these handles go now rather than with the outer scope.
-        tf.dispose([newFirstMoment, newSecondMoment, newValue]);
+        // The variable now holds its data; this handle goes now rather than with the outer scope.
+        newValue.dispose();
       });
       self.accBeta1.assign(tf.mul(self.accBeta1, this.beta1));
       self.accBeta2.assign(tf.mul(self.accBeta2, this.beta2));
