@@ -174,8 +174,14 @@ function recordHistory(dbPath: string, c: Case, from: number, to: number, bulk =
   // few statements a socket, and thirty days of 2,000 listeners are 86 million sockets.
   let template: { roundId: number; processId: number } | null = null;
   let lastCopied = 0;
-  const copyContainers = db.prepare<[number, number, number]>(
-    'INSERT INTO rounds_ports (round_id, port_id, family, address, pid, process_id) SELECT ?, port_id, family, address, pid, process_id FROM rounds_ports WHERE round_id = ? AND process_id = ? ORDER BY id',
+  // The template's rows are kept in a table of their own: rounds_ports has no index to find them
+  // by while its indexes are deferred.
+  db.exec('CREATE TEMP TABLE container_sockets (port_id INTEGER, family INTEGER, address TEXT, pid INTEGER, process_id INTEGER)');
+  const keepTemplate = db.prepare<[number, number]>(
+    'INSERT INTO temp.container_sockets SELECT port_id, family, address, pid, process_id FROM rounds_ports WHERE round_id = ? AND process_id = ? ORDER BY id',
+  );
+  const copyContainers = db.prepare<[number]>(
+    'INSERT INTO rounds_ports (round_id, port_id, family, address, pid, process_id) SELECT ?, port_id, family, address, pid, process_id FROM temp.container_sockets ORDER BY rowid',
   );
   for (const r of simulate({ start, days: c.days, seed: HISTORY_SEED, quietHours: 24 * c.days }).rounds()) {
     if (r.startedAt >= to) break;
@@ -194,11 +200,12 @@ function recordHistory(dbPath: string, c: Case, from: number, to: number, bulk =
       const outcome = traffic ? { sockets, connections: countConnections(traffic.connected), connected: traffic.connected } : { sockets, connections: noConnections };
       const id = store.record({ host: 'bench', startedAt: r.startedAt, endedAt: r.startedAt + 200, outcome });
       if (copy) {
-        copyContainers.run(id, template!.roundId, template!.processId);
+        copyContainers.run(id);
         lastCopied = r.startedAt;
       } else if (copies) {
         const identity = JSON.stringify([containers[0]!.process, containers[0]!.exe, containers[0]!.user]);
         template = { roundId: id, processId: db.prepare<[string], number>('SELECT id FROM processes WHERE identity = ?').pluck().get(identity)! };
+        keepTemplate.run(template.roundId, template.processId);
       }
       if (traffic) capture.record(id, { state: 'on', iface: 'eth0', report: traffic.report }, { current: traffic.connected, previous: before });
     });
@@ -217,7 +224,7 @@ function recordHistory(dbPath: string, c: Case, from: number, to: number, bulk =
   flush(pending);
   // What the store's upserts would have left: the containers' ports last seen in the last copy.
   const t = template as { roundId: number; processId: number } | null;
-  if (t) db.prepare('UPDATE ports SET last_seen_at = max(last_seen_at, ?) WHERE id IN (SELECT port_id FROM rounds_ports WHERE round_id = ? AND process_id = ?)').run(lastCopied, t.roundId, t.processId);
+  if (t) db.prepare('UPDATE ports SET last_seen_at = max(last_seen_at, ?) WHERE id IN (SELECT port_id FROM temp.container_sockets)').run(lastCopied);
   for (const sql of deferred) db.exec(sql);
   db.close();
   return written;
