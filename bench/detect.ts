@@ -153,10 +153,18 @@ function recordHistory(dbPath: string, c: Case, from: number, to: number, bulk =
   const db = openDatabase(dbPath);
   // A throwaway file: durability costs writing time and changes no row.
   db.pragma('synchronous = OFF');
-  // In `bulk` (the history), the indexes of rounds_ports, which no write reads, are built once at
-  // the end rather than row by row (faster with thousands of sockets a round; the same database).
+  // In `bulk` (the history), the indexes of rounds_ports, which writing a round without capture
+  // never reads, are built once rather than row by row (faster with thousands of sockets a round;
+  // the same database).
   const deferred = !bulk ? [] : db.prepare<[], string>("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rounds_ports' AND sql IS NOT NULL").pluck().all();
   for (const sql of deferred) db.exec(`DROP INDEX ${/CREATE INDEX (\S+)/.exec(sql)![1]}`);
+  // Built again before the first round with capture: recording capture reads the round's sockets.
+  let indexed = deferred.length === 0;
+  const buildIndexes = () => {
+    if (indexed) return;
+    for (const sql of deferred) db.exec(sql);
+    indexed = true;
+  };
   const names = new ResolvedNames();
   const store = new RoundStore(db, names);
   const capture = new CaptureStore(db, names);
@@ -194,6 +202,11 @@ function recordHistory(dbPath: string, c: Case, from: number, to: number, bulk =
     const extra = r.startedAt >= injected.from && r.startedAt < injected.to ? [backdoor] : [];
     const copies = bulk && kept && !traffic && containers.length > 0;
     const before = previous;
+    if (traffic && !indexed) {
+      flush(pending);
+      pending = [];
+      buildIndexes();
+    }
     pending.push(() => {
       const copy = copies && template !== null;
       const sockets = !kept ? [] : [...r.sockets, ...(copy ? [] : containers), ...extra];
@@ -225,7 +238,7 @@ function recordHistory(dbPath: string, c: Case, from: number, to: number, bulk =
   // What the store's upserts would have left: the containers' ports last seen in the last copy.
   const t = template as { roundId: number; processId: number } | null;
   if (t) db.prepare('UPDATE ports SET last_seen_at = max(last_seen_at, ?) WHERE id IN (SELECT port_id FROM temp.container_sockets)').run(lastCopied);
-  for (const sql of deferred) db.exec(sql);
+  buildIndexes();
   db.close();
   return written;
 }
