@@ -99,7 +99,7 @@ const SOCKET_DAYS = 30;
 /** The simulated desktop's own listening sockets a round, on average (the generator's). */
 const DESKTOP_LISTENERS = 18;
 /** Bumped whenever what --prepare writes changes, so that no stale cached history is used. */
-const PREPARE_VERSION = 1;
+const PREPARE_VERSION = 2;
 
 /** One case: its history and where its hours fall. */
 interface Case {
@@ -153,18 +153,8 @@ function recordHistory(dbPath: string, c: Case, from: number, to: number, bulk =
   const db = openDatabase(dbPath);
   // A throwaway file: durability costs writing time and changes no row.
   db.pragma('synchronous = OFF');
-  // In `bulk` (the history), the indexes of rounds_ports, which writing a round without capture
-  // never reads, are built once rather than row by row (faster with thousands of sockets a round;
-  // the same database).
-  const deferred = !bulk ? [] : db.prepare<[], string>("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'rounds_ports' AND sql IS NOT NULL").pluck().all();
-  for (const sql of deferred) db.exec(`DROP INDEX ${/CREATE INDEX (\S+)/.exec(sql)![1]}`);
-  // Built again before the first round with capture: recording capture reads the round's sockets.
-  let indexed = deferred.length === 0;
-  const buildIndexes = () => {
-    if (indexed) return;
-    for (const sql of deferred) db.exec(sql);
-    indexed = true;
-  };
+  // rounds_ports keeps its indexes throughout: the store moves rounds older than an hour into
+  // runs as it writes (store/compaction.ts), and that reads them by round.
   const names = new ResolvedNames();
   const store = new RoundStore(db, names);
   const capture = new CaptureStore(db, names);
@@ -182,8 +172,8 @@ function recordHistory(dbPath: string, c: Case, from: number, to: number, bulk =
   // few statements a socket, and thirty days of 2,000 listeners are 86 million sockets.
   let template: { roundId: number; processId: number } | null = null;
   let lastCopied = 0;
-  // The template's rows are kept in a table of their own: rounds_ports has no index to find them
-  // by while its indexes are deferred.
+  // The template's rows are kept in a table of their own: the store moves the template round
+  // into runs an hour later.
   db.exec('CREATE TEMP TABLE container_sockets (port_id INTEGER, family INTEGER, address TEXT, pid INTEGER, process_id INTEGER)');
   const keepTemplate = db.prepare<[number, number]>(
     'INSERT INTO temp.container_sockets SELECT port_id, family, address, pid, process_id FROM rounds_ports WHERE round_id = ? AND process_id = ? ORDER BY id',
@@ -202,11 +192,6 @@ function recordHistory(dbPath: string, c: Case, from: number, to: number, bulk =
     const extra = r.startedAt >= injected.from && r.startedAt < injected.to ? [backdoor] : [];
     const copies = bulk && kept && !traffic && containers.length > 0;
     const before = previous;
-    if (traffic && !indexed) {
-      flush(pending);
-      pending = [];
-      buildIndexes();
-    }
     pending.push(() => {
       const copy = copies && template !== null;
       const sockets = !kept ? [] : [...r.sockets, ...(copy ? [] : containers), ...extra];
@@ -238,7 +223,6 @@ function recordHistory(dbPath: string, c: Case, from: number, to: number, bulk =
   // What the store's upserts would have left: the containers' ports last seen in the last copy.
   const t = template as { roundId: number; processId: number } | null;
   if (t) db.prepare('UPDATE ports SET last_seen_at = max(last_seen_at, ?) WHERE id IN (SELECT port_id FROM temp.container_sockets)').run(lastCopied);
-  buildIndexes();
   db.close();
   return written;
 }

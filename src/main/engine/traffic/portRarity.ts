@@ -20,7 +20,7 @@ export class PortRarity {
   /**
    * The machine as known before `from`, moved on by `advance` up to `to` as the windows of a run
    * go by. Nothing is read up front: each (protocol, port) a row talks to is looked up once, by
-   * remote_endpoints_port (migration 012), a few index steps whatever the number of remote ends
+   * remote_endpoints_port (migration 013), a few index steps whatever the number of remote ends
    * ever seen, and never more than RARE of its rows.
    */
   constructor(

@@ -5,13 +5,13 @@ import { openTestDb } from '../support/db';
 let db: Db | undefined;
 afterEach(() => db?.close());
 
-describe('migration 012: remote ends by port', () => {
-  it('indexes the remote ends of a version-11 database by protocol, port and first sighting, and the rarity query uses it', () => {
-    const { db: old, file } = openTestDb(11);
+describe('migration 013: remote ends by port', () => {
+  it('indexes the remote ends of a version-12 database by protocol, port and first sighting, and the rarity query uses it', () => {
+    const { db: old, file } = openTestDb(12);
     old.prepare('INSERT INTO remote_endpoints (proto, address, port, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)').run('tcp', '198.18.0.1', 443, 10, 20);
     old.close();
     db = openDatabase(file);
-    expect(db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(12);
+    expect(db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(13);
     expect(db.prepare("SELECT name FROM pragma_index_info('remote_endpoints_port')").pluck().all()).toEqual(['proto', 'port', 'first_seen_at']);
     const plan = db
       .prepare<[string, number, number], { detail: string }>('EXPLAIN QUERY PLAN SELECT first_seen_at FROM remote_endpoints WHERE proto = ? AND port = ? ORDER BY first_seen_at LIMIT ?')
