@@ -5,10 +5,10 @@ import { openDatabase } from '../store/database';
 import { markDeadRun } from '../store/interrupted';
 import type { DetectionResult } from './detector';
 import { CancelledError } from './cancelled';
-import type { WorkerInput, WorkerMessage } from './workerProtocol';
+import type { WorkerInput, WorkerMemory, WorkerMessage } from './workerProtocol';
 
 export interface DetectionHandle {
-  result: Promise<DetectionResult & { backendDetail: string }>;
+  result: Promise<DetectionResult & { backendDetail: string; memory: WorkerMemory }>;
   /**
    * Asks the worker to stop at its next batch boundary (nothing half-written: scores and the
    * model are each saved in one step); if it has not stopped after `graceMs`, it is terminated.
@@ -48,7 +48,7 @@ export function detectInWorker(input: Omit<WorkerInput, 'cancel'>, log: Logger):
   let cancelled = false;
   /** The run the worker recorded, once it said so. */
   let runId: number | null = null;
-  const result = new Promise<DetectionResult & { backendDetail: string }>((resolve, reject) => {
+  const result = new Promise<DetectionResult & { backendDetail: string; memory: WorkerMemory }>((resolve, reject) => {
     let settled = false;
     const settle = (f: () => void) => {
       if (settled) return;
@@ -65,7 +65,7 @@ export function detectInWorker(input: Omit<WorkerInput, 'cancel'>, log: Logger):
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'log') log[m.level](m.msg, { ...m.fields, worker: worker.threadId });
       else if (m.type === 'run') runId = m.runId;
-      else if (m.type === 'result') settle(() => resolve({ ...m.result, backendDetail: m.backendDetail }));
+      else if (m.type === 'result') settle(() => resolve({ ...m.result, backendDetail: m.backendDetail, memory: m.memory }));
       else settle(() => reject(m.name === 'CancelledError' ? new CancelledError() : Object.assign(new Error(m.message), { name: m.name })));
     });
     worker.on('error', (err) => died(new Error(`the detection worker failed: ${err.message}; the model in use stays the one from before this run`)));

@@ -1,4 +1,5 @@
 import * as tf from './tf';
+import { leanAdam } from './leanAdam';
 import { CHANNELS, CONTEXT_SIZE, FULL_PORTS, TARGET_TIME_SIZE, targetTime, type RoundFeatures } from './features';
 
 /**
@@ -186,7 +187,8 @@ export function weightedBce(positiveWeight: number) {
 }
 
 export function compileModel(model: tf.LayersModel, config: ModelConfig): void {
-  model.compile({ optimizer: tf.train.adam(config.learningRate), loss: weightedBce(config.positiveWeight) });
+  // Adam with a lower peak and the same arithmetic (leanAdam.ts).
+  model.compile({ optimizer: leanAdam(config.learningRate), loss: weightedBce(config.positiveWeight) });
 }
 
 /** A batch of windows as tensors-to-be: occupancy [B, W, ports, 2], context [B, W, 5], target time [B, 25], target [B, ports·2]. */

@@ -4,7 +4,8 @@ import type { Logger, LogFields } from '../log';
 import { selectDetectionBackend } from './backendChoice';
 import { runDetection } from './detector';
 import { seededRandom } from '../../../shared/random';
-import type { WorkerInput, WorkerMessage } from './workerProtocol';
+import type { WorkerInput, WorkerMemory, WorkerMessage } from './workerProtocol';
+import * as tf from './tf';
 
 /**
  * The detection worker: owns its own database connection (WAL lets it read and write while the
@@ -18,6 +19,13 @@ const post = (m: WorkerMessage) => port.postMessage(m);
 const log: Logger = Object.fromEntries(
   (['debug', 'info', 'warn', 'error'] as const).map((level) => [level, (msg: string, fields?: LogFields) => post({ type: 'log', level, msg, fields })]),
 ) as unknown as Logger;
+
+/** What this thread holds at the end of its run (workerProtocol.ts, WorkerMemory). */
+function memory(): WorkerMemory {
+  const wasm = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+  const m = process.memoryUsage();
+  return { wasmHeapBytes: wasm?.HEAPU8?.buffer.byteLength ?? null, jsHeapBytes: m.heapUsed, arrayBuffersBytes: m.arrayBuffers };
+}
 
 try {
   const backend = await selectDetectionBackend(input.backend ?? 'node', log);
@@ -34,7 +42,7 @@ try {
       shouldStop: () => Atomics.load(flag, 0) === 1,
       onRun: (runId) => post({ type: 'run', runId }),
     });
-    post({ type: 'result', result, backendDetail: backend.detail });
+    post({ type: 'result', result, backendDetail: backend.detail, memory: memory() });
   } finally {
     db.close();
   }

@@ -22,5 +22,16 @@ export type WorkerMessage =
   | { type: 'log'; level: LogLevel; msg: string; fields?: LogFields }
   /** The run's row exists: if the thread dies from here on, the parent ends the run. */
   | { type: 'run'; runId: number }
-  | { type: 'result'; result: DetectionResult; backendDetail: string }
+  | { type: 'result'; result: DetectionResult; backendDetail: string; memory: WorkerMemory }
   | { type: 'error'; name: string; message: string };
+
+/**
+ * The worker's memory at the end of its run: the wasm backend's heap (it grows and never shrinks,
+ * so this is its peak; null on other backends), the worker's JS heap and the array buffers
+ * outside it. Logged and reported so that a run's footprint can be told apart by owner.
+ */
+export interface WorkerMemory {
+  wasmHeapBytes: number | null;
+  jsHeapBytes: number;
+  arrayBuffersBytes: number;
+}

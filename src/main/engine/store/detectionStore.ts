@@ -243,12 +243,16 @@ export class DetectionStore {
   /**
    * Scores of normal hold-out rounds scored by an alerting (non-learning) model since `since`:
    * each was scored by the model of its hour, and no model ever trained on it.
+   *
+   * Read from the rounds since `since` (rounds_started_at), then each one's score by primary key:
+   * the work is the calibration period's, whatever the length of the history. Left to itself the
+   * planner takes round_scores_anomalous and reads every normal score ever stored.
    */
   recentHoldoutScores(since: number): number[] {
     return this.db
       .prepare<[number], { id: number; score: number }>(
-        `SELECT s.round_id AS id, s.score FROM round_scores s JOIN rounds r ON r.id = s.round_id
-         WHERE s.anomalous = 0 AND s.threshold IS NOT NULL AND r.started_at >= ?`,
+        `SELECT s.round_id AS id, s.score FROM rounds r CROSS JOIN round_scores s ON s.round_id = r.id
+         WHERE r.started_at >= ? AND s.anomalous = 0 AND s.threshold IS NOT NULL`,
       )
       .all(since)
       .filter((r) => isHeldOut(r.id))

@@ -11,27 +11,25 @@ import type { TrafficRow } from './trafficRow';
 export const RARE = 3;
 
 export class PortRarity {
-  private readonly counts = new Map<string, number>();
-  /** Remote ends first seen in [from, to), oldest first, not counted yet. */
-  private readonly later: { key: string; at: number }[];
-  private next = 0;
+  /** Per (protocol, port) asked about: when its first RARE remote ends were first seen, oldest first. */
+  private readonly firsts = new Map<string, number[]>();
+  private readonly query;
+  /** Remote ends first seen before this count (see advance). */
+  private before: number;
 
   /**
-   * Counts of remote ends per (protocol, port) first seen before `from` (one grouped scan of
-   * remote_endpoints), and the remote ends first seen in [from, to) to count as the windows of a
-   * run go by (`advance`).
+   * The machine as known before `from`, moved on by `advance` up to `to` as the windows of a run
+   * go by. Nothing is read up front: each (protocol, port) a row talks to is looked up once, by
+   * remote_endpoints_port (migration 013), a few index steps whatever the number of remote ends
+   * ever seen, and never more than RARE of its rows.
    */
-  constructor(db: Db, from: number, to = from) {
-    const rows = db
-      .prepare<[number], { proto: string; port: number; n: number }>('SELECT proto, port, count(*) AS n FROM remote_endpoints WHERE first_seen_at < ? AND port > 0 GROUP BY proto, port')
-      .all(from);
-    for (const r of rows) this.counts.set(`${r.proto}/${r.port}`, r.n);
-    this.later = db
-      .prepare<[number, number], { proto: string; port: number; at: number }>(
-        'SELECT proto, port, first_seen_at AS at FROM remote_endpoints WHERE first_seen_at >= ? AND first_seen_at < ? AND port > 0 ORDER BY first_seen_at',
-      )
-      .all(from, to)
-      .map((r) => ({ key: `${r.proto}/${r.port}`, at: r.at }));
+  constructor(
+    db: Db,
+    private readonly from: number,
+    private readonly to = from,
+  ) {
+    this.query = db.prepare<[string, number, number], number>('SELECT first_seen_at FROM remote_endpoints WHERE proto = ? AND port = ? ORDER BY first_seen_at LIMIT ?').pluck();
+    this.before = from;
   }
 
   /**
@@ -40,16 +38,26 @@ export class PortRarity {
    * would have judged it, not by the machine at the start of a run over a day of backlog.
    */
   advance(before: number): void {
-    while (this.next < this.later.length && this.later[this.next]!.at < before) {
-      const { key } = this.later[this.next++]!;
-      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    }
+    this.before = Math.max(this.before, Math.max(this.from, Math.min(before, this.to)));
   }
 
   /** Share of the row's outbound remote ends (with a port) on a rare port; 0 without any. */
   share(row: Pick<TrafficRow, 'endpoints'>): number {
     const out = row.endpoints.filter((e) => e.direction === 'out' && e.port > 0);
     if (out.length === 0) return 0;
-    return out.filter((e) => (this.counts.get(`${e.proto}/${e.port}`) ?? 0) < RARE).length / out.length;
+    return out.filter((e) => this.seenBefore(e.proto, e.port) < RARE).length / out.length;
+  }
+
+  /** Remote ends on (proto, port) first seen before the current time, counted up to RARE. */
+  private seenBefore(proto: string, port: number): number {
+    const key = `${proto}/${port}`;
+    let times = this.firsts.get(key);
+    if (!times) {
+      times = this.query.all(proto, port, RARE);
+      this.firsts.set(key, times);
+    }
+    let n = 0;
+    while (n < times.length && times[n]! < this.before) n++;
+    return n;
   }
 }

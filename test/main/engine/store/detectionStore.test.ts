@@ -102,6 +102,32 @@ describe('DetectionStore.recentHoldoutScores', () => {
     expect(store.recentHoldoutScores(T0)).toHaveLength(expected);
     expect(store.recentHoldoutScores(T0 + 10_000 * MIN)).toEqual([]);
   });
+
+  it('reads the rounds of the period only, by time, and gives what a scan of every score gave', () => {
+    const { store, ids } = scoredHistory(3000, (i) => i % 5 === 0);
+    // Some rounds scored while learning (no threshold): never in the pool.
+    db.prepare('UPDATE round_scores SET threshold = NULL WHERE round_id % 7 = 0').run();
+    const plan = db
+      .prepare<[number], { detail: string }>(
+        `EXPLAIN QUERY PLAN SELECT s.round_id AS id, s.score FROM rounds r CROSS JOIN round_scores s ON s.round_id = r.id
+         WHERE r.started_at >= ? AND s.anomalous = 0 AND s.threshold IS NOT NULL`,
+      )
+      .all(T0)
+      .map((r) => r.detail);
+    expect(plan[0]).toMatch(/rounds_started_at \(started_at>\?\)/);
+    // The query it replaces, which read every normal score ever stored.
+    const scan = (since: number) =>
+      db
+        .prepare<[number], { id: number; score: number }>(
+          `SELECT s.round_id AS id, s.score FROM round_scores s JOIN rounds r ON r.id = s.round_id WHERE s.anomalous = 0 AND s.threshold IS NOT NULL AND r.started_at >= ?`,
+        )
+        .all(since)
+        .filter((r) => isHeldOut(r.id))
+        .map((r) => r.score);
+    db.prepare('UPDATE round_scores SET score = round_id / 10.0').run();
+    for (const since of [T0, T0 + 1000 * MIN, T0 + 2999 * MIN, T0 + 3000 * MIN]) expect([...store.recentHoldoutScores(since)].sort()).toEqual(scan(since).sort());
+    expect(ids.length).toBe(3000);
+  });
 });
 
 describe('owners of ports', () => {
