@@ -206,24 +206,23 @@ describe.runIf(process.platform === 'linux')('scripts/install-service.sh', () =>
       expect(status).toMatch(/^Last round: +\d{4}-\d\d-\d\dT[\d:]+Z, \d+ sockets$/m);
       expect(status).toMatch(/^Capture: +on \S+$/m);
 
-      // Capture runs in a child of the monitor, which opens it through the capture helper (its
-      // own child, started from the file with the capabilities); once capture runs, none of
-      // the three holds a capability.
-      const on = logLines().find((l) => l.msg === 'packet capture on') as { pid: number; helper: string } | undefined;
+      // With the capture helper, the capture child that decodes is a thread of the monitor (no
+      // pid of its own), and the helper, started from the file with the capabilities, is the
+      // monitor's child; once capture runs, neither holds a capability.
+      const on = logLines().find((l) => l.msg === 'packet capture on') as { pid: number | null; helper: string } | undefined;
       expect(on?.helper).toBe(helper);
-      expect(ppidOf(on!.pid)).toBe(mainPid);
-      const helperPid = childPids(on!.pid).find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === helper);
+      expect(on?.pid).toBeNull();
+      const helperPid = childPids(mainPid).find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === helper);
       expect(helperPid).toBeDefined();
+      expect(ppidOf(helperPid!)).toBe(mainPid);
       const main = processCapabilities(mainPid);
-      const capture = processCapabilities(on!.pid);
       const helped = processCapabilities(helperPid!);
       console.log(
-        `${Math.round((Date.now() - t0) / 1000)} s in: monitor ${mainPid}: CapEff ${main?.effective.toString(16)}; capture ${on!.pid}: CapEff ${capture?.effective.toString(16)}; helper ${helperPid}: CapEff ${helped?.effective.toString(16)} CapPrm ${helped?.permitted.toString(16)}`,
+        `${Math.round((Date.now() - t0) / 1000)} s in: monitor ${mainPid} (capture in its thread): CapEff ${main?.effective.toString(16)}; helper ${helperPid}: CapEff ${helped?.effective.toString(16)} CapPrm ${helped?.permitted.toString(16)}`,
       );
       expect(main).toEqual({ effective: 0n, permitted: 0n, ambient: 0n });
       // The unit's file system protections hold for the monitor: / read-only (ProtectSystem=strict).
       expect(fs.readFileSync(`/proc/${mainPid}/mounts`, 'utf8')).toMatch(/^\S+ \/ \S+ ro[, ]/m);
-      expect(capture).toEqual({ effective: 0n, permitted: 0n, ambient: 0n });
       expect(helped).toEqual({ effective: 0n, permitted: 0n, ambient: 0n });
 
       // An upgrade does not pull the files from under a monitor systemd does not manage.
