@@ -3,19 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { selectDetectionBackend } from '../../../../src/main/engine/detect/backendChoice';
 import { leanAdam } from '../../../../src/main/engine/detect/leanAdam';
 import { buildModel, compileModel, DEFAULT_MODEL_CONFIG, batchTensors, makeBatch, weightedBce, type ModelConfig } from '../../../../src/main/engine/detect/model';
-import { timeContext, type RoundFeatures } from '../../../../src/main/engine/detect/features';
-import { seededRandom } from '../../../../src/shared/random';
+import { seededRounds } from './support/seededRounds';
 
 const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ports: 4096 };
 
-/** Rounds with a few seeded open ports each, one a minute. */
-function rounds(n: number, seed: number): RoundFeatures[] {
-  const r = seededRandom(seed);
-  return Array.from({ length: n }, (_, i) => {
-    const cells = new Set(Array.from({ length: 3 + Math.floor(r() * 6) }, () => Math.floor(r() * config.ports * 2)));
-    return { roundId: i + 1, startedAt: 1.7e12 + i * 60_000, active: Int32Array.from(cells).sort(), ephemeralUdp: 0, context: timeContext(1.7e12 + i * 60_000, 0) };
-  });
-}
+const rounds = (n: number, seed: number) => seededRounds(n, seed, config.ports);
 
 /** Weights after `steps` training steps from the same seed, with the given optimizer. */
 async function trained(optimizer: () => tf.Optimizer, steps: number): Promise<Float32Array[]> {

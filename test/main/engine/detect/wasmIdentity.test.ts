@@ -4,18 +4,12 @@ import { initBackend } from '../../../../src/main/engine/detect/backend/selectBa
 import { installSharedIdentity } from '../../../../src/main/engine/detect/wasmIdentity';
 import { buildModel, compileModel, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../../../src/main/engine/detect/model';
 import { fit, scoreWindows } from '../../../../src/main/engine/detect/training';
-import { timeContext, type RoundFeatures } from '../../../../src/main/engine/detect/features';
 import { seededRandom } from '../../../../src/shared/random';
+import { seededRounds } from './support/seededRounds';
 
 const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ports: 4096 };
 
-function rounds(n: number, seed: number): RoundFeatures[] {
-  const r = seededRandom(seed);
-  return Array.from({ length: n }, (_, i) => {
-    const cells = new Set(Array.from({ length: 3 + Math.floor(r() * 6) }, () => Math.floor(r() * config.ports * 2)));
-    return { roundId: i + 1, startedAt: 1.7e12 + i * 60_000, active: Int32Array.from(cells).sort(), ephemeralUdp: 0, context: timeContext(1.7e12 + i * 60_000, 0) };
-  });
-}
+const rounds = (n: number, seed: number) => seededRounds(n, seed, config.ports);
 
 /** A refit with early stopping, then scores: every float the detector keeps from a run. */
 async function run(): Promise<{ weights: Float32Array[]; scores: number[]; totals: number[]; validation: number[] }> {
