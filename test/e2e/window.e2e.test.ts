@@ -91,20 +91,19 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('the win
     const button = page.getByRole('button', { name: /Detect now|Detecting/ });
     // Busy until the run resolves, then the result in words. A run on a trained model can end
     // between two polls of a locator, so the page itself records whether the busy label was shown.
-    await page.evaluate(() => {
-      const w = window as unknown as { sawDetecting?: boolean; detectingObserver?: MutationObserver };
-      w.sawDetecting = false;
-      w.detectingObserver?.disconnect();
+    await page.evaluate(`(() => {
+      window.sawDetecting = false;
+      window.detectingObserver?.disconnect();
       const look = () => {
-        if ([...document.querySelectorAll('button')].some((b) => b.textContent?.trim() === 'Detecting…' && b.disabled)) w.sawDetecting = true;
+        if ([...document.querySelectorAll('button')].some((b) => b.textContent.trim() === 'Detecting…' && b.disabled)) window.sawDetecting = true;
       };
-      w.detectingObserver = new MutationObserver(look);
-      w.detectingObserver.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-    });
+      window.detectingObserver = new MutationObserver(look);
+      window.detectingObserver.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    })()`);
     await button.click();
     const result = page.getByRole('status').filter({ hasText: /Done:|did not start/ });
     await result.waitFor({ timeout: 150_000 });
-    expect(await page.evaluate(() => (window as unknown as { sawDetecting?: boolean }).sawDetecting), 'the button showed "Detecting…", disabled, while the run went on').toBe(true);
+    expect(await page.evaluate('window.sawDetecting'), 'the button showed "Detecting…", disabled, while the run went on').toBe(true);
     await until('the button to be enabled again', async () => ((await button.isEnabled()) ? true : null), 10_000);
     return (await result.innerText()).trim();
   };
