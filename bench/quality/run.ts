@@ -239,12 +239,20 @@ function sortKinds<T>(m: Partial<Record<IncidentKind, T>>): Partial<Record<Incid
   return Object.fromEntries(KINDS.filter((k) => m[k] !== undefined).map((k) => [k, m[k]])) as Partial<Record<IncidentKind, T>>;
 }
 
-/** Portent's incidents from `from` on, with the ports their explanations name. */
+/**
+ * Portent's incidents from `from` on, with the ports their explanations name. An alert is what
+ * was announced: an incident's first episode. A recurrence of its cause after a pause (a later
+ * episode) is not announced again, so it is no new alert, and its span is not stretched over the
+ * pause to overlap whatever was injected in between.
+ */
 function portentAlerts(store: DetectionStore, from: number): Alert[] {
   return store
     .incidents({ since: from })
     .reverse()
-    .map((i) => ({ start: i.startedAt, end: i.endedAt, ports: i.ports.map((p) => ({ proto: p.proto, port: p.port })) }));
+    .map((i) => {
+      const first = store.episodesOf(i.id)[0] ?? { startedAt: i.startedAt, endedAt: i.endedAt };
+      return { start: first.startedAt, end: first.endedAt, ports: i.ports.map((p) => ({ proto: p.proto, port: p.port })) };
+    });
 }
 
 /** The reference's rule: in each hourly batch the round with the largest score, one alert an hour. */

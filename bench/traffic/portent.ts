@@ -61,11 +61,16 @@ export function portentDetector(o: PortentBenchOptions = {}): TrafficDetector {
   };
 }
 
-/** Every incident as an alert: its span, when it was announced, what it names. */
+/**
+ * Every incident as an alert: its first episode (what was announced; a recurrence after a pause is
+ * not announced again, and its span is not stretched over the pause), when it was announced, what
+ * it names.
+ */
 export function alertsOf(db: Db): TrafficAlert[] {
   const rows = db
     .prepare<[], { id: number; startedAt: number; endedAt: number; raisedAt: number | null; kind: string; trafficKind: string | null; process: string | null; sentence: string }>(
-      `SELECT i.id, i.started_at AS startedAt, i.ended_at AS endedAt, r.started_at AS raisedAt, i.kind, i.traffic_kind AS trafficKind, p.name AS process, i.sentence
+      `SELECT i.id, i.started_at AS startedAt,
+              coalesce((SELECT ended_at FROM incident_episodes e WHERE e.incident_id = i.id ORDER BY e.started_at LIMIT 1), i.ended_at) AS endedAt, r.started_at AS raisedAt, i.kind, i.traffic_kind AS trafficKind, p.name AS process, i.sentence
        FROM incidents i LEFT JOIN detection_runs r ON r.id = i.run_id LEFT JOIN processes p ON p.id = i.process_id ORDER BY i.started_at`,
     )
     .all();

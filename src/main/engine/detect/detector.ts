@@ -13,7 +13,7 @@ import { countRounds, emptyHourCounts, HourProfile, type HourCounts } from './ho
 import { windowsFor } from './windows';
 import { isHeldOut } from './holdout';
 import { DEFAULT_BUDGET } from './threshold';
-import { detectTraffic, TRAFFIC_BUDGET_SHARE, type TrafficResult } from '../traffic/trafficDetector';
+import { detectTraffic, RECURRENCE_MS, TRAFFIC_BUDGET_SHARE, type TrafficResult } from '../traffic/trafficDetector';
 import { ActionStore, procIdentity, type IdentityReader } from '../store/actionStore';
 import { AllowRuleStore } from '../store/allowRuleStore';
 import { allowedCauses } from './allowed';
@@ -429,6 +429,18 @@ function recordIncidents(store: DetectionStore, actions: ActionStore, runId: num
       out.push({ ...store.incident(earlier.id)!, grew: t.grew });
       continue;
     }
+    const again = recurrenceOf(store, ports, first.startedAt);
+    if (again) {
+      // The same cause back after a pause: a new episode of its incident, not a new announcement.
+      const merged = mergePorts(again.ports, again.rounds, ports, t.rounds.length);
+      store.extendIncident(again.id, {
+        endRoundId: last.roundId, endedAt: last.startedAt, rounds: again.rounds + t.rounds.length, peakScore: Math.max(again.peakScore, t.peak),
+        sentence: sentence(merged, again.startedAt), ports: merged, recurrence: first.startedAt,
+      });
+      actions.recordProcesses(again.id, processes);
+      out.push({ ...store.incident(again.id)!, grew: false });
+      continue;
+    }
     const id = store.insertIncident(runId, {
       startRoundId: first.roundId, endRoundId: last.roundId, startedAt: first.startedAt, endedAt: last.startedAt, rounds: t.rounds.length,
       peakScore: t.peak, threshold, sentence: sentence(ports, first.startedAt), ports,
@@ -437,6 +449,31 @@ function recordIncidents(store: DetectionStore, actions: ActionStore, runId: num
     out.push(store.incident(id)!);
   }
   return out;
+}
+
+/** Directions of a port whose cause is a state that lasts (a program holds it), not a moment. */
+const LASTING: ReadonlySet<IncidentPortRow['direction']> = new Set(['appeared', 'new-owner']);
+
+/**
+ * The earlier port incident a new one is a recurrence of: one that ended within RECURRENCE_MS
+ * before `startedAt`, that the user has not judged yet, and that already names each of the new
+ * incident's ports with the same direction and the same program. Only lasting causes recur: a
+ * listener the model never learned (it is never trained on without the user's approval, so it
+ * alerts every morning it opens) or a known port held by a program that is not its usual owner.
+ * A moment (a service vanishing, a known one open at an unusual hour) is told each time, and so
+ * is anything new: another port, another program, another direction.
+ */
+function recurrenceOf(store: DetectionStore, ports: readonly IncidentPortRow[], startedAt: number): IncidentRow | undefined {
+  if (ports.length === 0 || !ports.every((p) => LASTING.has(p.direction))) return undefined;
+  const program = (p: IncidentPortRow) => p.exe ?? p.process;
+  for (const candidate of store.recentPortIncidents(startedAt, RECURRENCE_MS)) {
+    const earlier = store.incident(candidate.id);
+    if (!earlier) continue;
+    const told = (p: IncidentPortRow) =>
+      program(p) !== null && earlier.ports.some((q) => q.proto === p.proto && q.port === p.port && q.direction === p.direction && program(q) === program(p));
+    if (ports.every(told)) return earlier;
+  }
+  return undefined;
 }
 
 /** Most ports stored for one incident (a burst is summarised in its sentence). */

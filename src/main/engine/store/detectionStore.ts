@@ -283,9 +283,14 @@ export class DetectionStore {
     })();
   }
 
-  /** Continues an incident into this run's rounds; its explanation is replaced by the wider one. */
-  extendIncident(id: number, i: Pick<NewIncident, 'endRoundId' | 'endedAt' | 'rounds' | 'peakScore' | 'sentence' | 'ports'>): void {
+  /**
+   * Continues an incident into this run's rounds; its explanation is replaced by the wider one.
+   * `recurrence`: the cause came back after a pause, and a new episode of the incident starts
+   * then (migration 014); otherwise its latest episode is extended.
+   */
+  extendIncident(id: number, i: Pick<NewIncident, 'endRoundId' | 'endedAt' | 'rounds' | 'peakScore' | 'sentence' | 'ports'> & { recurrence?: number }): void {
     this.db.transaction(() => {
+      if (i.recurrence !== undefined) this.db.prepare('INSERT OR IGNORE INTO incident_episodes (incident_id, started_at, ended_at) VALUES (?, ?, ?)').run(id, i.recurrence, i.recurrence);
       this.db
         .prepare('UPDATE incidents SET end_round_id = ?, ended_at = ?, rounds = ?, peak_score = ?, sentence = ? WHERE id = ?')
         .run(i.endRoundId, i.endedAt, i.rounds, i.peakScore, i.sentence, id);
@@ -321,15 +326,47 @@ export class DetectionStore {
     return rows.map((r) => ({ ...r, ports: ports.all(r.id) }));
   }
 
-  /** The user says an incident was expected: its rounds become training data at the next refit. */
+  /** The stretches of time an incident covered, oldest first (one, unless its cause came back after a pause). */
+  episodesOf(id: number): { startedAt: number; endedAt: number }[] {
+    return this.db
+      .prepare<[number], { startedAt: number; endedAt: number }>('SELECT started_at AS startedAt, ended_at AS endedAt FROM incident_episodes WHERE incident_id = ? ORDER BY started_at')
+      .all(id);
+  }
+
+  /**
+   * Recent port incidents that may have a recurrence starting at `at`: ended within `withinMs`
+   * before it, and not yet judged by the user ('new' or 'seen'; what they called expected is
+   * learned, and what they dismissed is told again). Newest first.
+   */
+  recentPortIncidents(at: number, withinMs: number): { id: number; startedAt: number; endedAt: number; rounds: number; peakScore: number }[] {
+    return this.db
+      .prepare<[number, number], { id: number; startedAt: number; endedAt: number; rounds: number; peakScore: number }>(
+        `SELECT id, started_at AS startedAt, ended_at AS endedAt, rounds, peak_score AS peakScore FROM incidents
+         WHERE kind IN ('ports', 'both') AND status IN ('new', 'seen') AND ended_at >= ? AND ended_at < ? ORDER BY ended_at DESC LIMIT 8`,
+      )
+      .all(at - withinMs, at);
+  }
+
+  /**
+   * The user says an incident was expected: the rounds of its episodes become training data at
+   * the next refit, except those inside an episode of another port incident the user has not
+   * called expected. A round is learned whole, so approving it would teach the model that other
+   * incident too (a backdoor that opened while an approved dev server ran).
+   */
   markIncidentExpected(id: number, at: number): void {
     this.db.transaction(() => {
-      const inc = this.db.prepare<[number], { s: number; e: number }>('SELECT started_at AS s, ended_at AS e FROM incidents WHERE id = ?').get(id);
-      if (!inc) throw new Error(`no incident ${id}`);
+      if (!this.db.prepare('SELECT 1 FROM incidents WHERE id = ?').get(id)) throw new Error(`no incident ${id}`);
       this.db.prepare("UPDATE incidents SET status = 'expected' WHERE id = ?").run(id);
       this.db
-        .prepare(`INSERT OR IGNORE INTO expected_rounds (round_id, marked_at) SELECT id, ? FROM rounds WHERE started_at BETWEEN ? AND ? AND status = 'ok'`)
-        .run(at, inc.s, inc.e);
+        .prepare(
+          `INSERT OR IGNORE INTO expected_rounds (round_id, marked_at)
+           SELECT r.id, ? FROM incident_episodes ep JOIN rounds r ON r.started_at BETWEEN ep.started_at AND ep.ended_at
+           WHERE ep.incident_id = ? AND r.status = 'ok'
+             AND NOT EXISTS (SELECT 1 FROM incident_episodes o JOIN incidents oi ON oi.id = o.incident_id
+                             WHERE o.incident_id != ep.incident_id AND oi.status != 'expected' AND oi.kind IN ('ports', 'both')
+                               AND r.started_at BETWEEN o.started_at AND o.ended_at)`,
+        )
+        .run(at, id);
     })();
   }
 
@@ -341,13 +378,22 @@ export class DetectionStore {
   /**
    * Any other verdict. An incident taken back from 'expected' gives its rounds back too: they are
    * no longer approved, so later refits leave them out again (a refit that already ran on them
-   * cannot be undone; the hours they were in keep the training they got).
+   * cannot be undone; the hours they were in keep the training they got). Rounds that another
+   * expected incident also covers stay approved.
    */
   setIncidentStatus(id: number, status: 'new' | 'seen' | 'dismissed'): void {
     this.db.transaction(() => {
-      const inc = this.db.prepare<[number], { s: number; e: number; status: string }>('SELECT started_at AS s, ended_at AS e, status FROM incidents WHERE id = ?').get(id);
+      const inc = this.db.prepare<[number], { status: string }>('SELECT status FROM incidents WHERE id = ?').get(id);
       if (inc?.status === 'expected') {
-        this.db.prepare('DELETE FROM expected_rounds WHERE round_id IN (SELECT id FROM rounds WHERE started_at BETWEEN ? AND ?)').run(inc.s, inc.e);
+        this.db
+          .prepare(
+            `DELETE FROM expected_rounds WHERE round_id IN (
+               SELECT r.id FROM incident_episodes ep JOIN rounds r ON r.started_at BETWEEN ep.started_at AND ep.ended_at
+               WHERE ep.incident_id = ?
+                 AND NOT EXISTS (SELECT 1 FROM incident_episodes o JOIN incidents oi ON oi.id = o.incident_id
+                                 WHERE o.incident_id != ep.incident_id AND oi.status = 'expected' AND r.started_at BETWEEN o.started_at AND o.ended_at))`,
+          )
+          .run(id);
       }
       this.db.prepare('UPDATE incidents SET status = ? WHERE id = ?').run(status, id);
     })();

@@ -73,6 +73,15 @@ function fromBlob(b: Buffer): Float32Array {
   return new Float32Array(copy.buffer);
 }
 
+/**
+ * A window the user approved: its process's traffic incident covering it was marked expected.
+ * Approval is per process and per episode of that incident, never every window that ended in an
+ * approved round (another program's exfiltration in the same hour stays unlearned).
+ */
+const APPROVED_WINDOW = `EXISTS (SELECT 1 FROM incidents i JOIN incident_episodes ep ON ep.incident_id = i.id
+  WHERE i.status = 'expected' AND i.kind IN ('traffic', 'both') AND i.process_id IS w.process_id
+    AND ep.started_at <= w.ended_at AND ep.ended_at >= w.started_at)`;
+
 export class TrafficStore {
   constructor(private readonly db: Db) {}
 
@@ -118,7 +127,7 @@ export class TrafficStore {
     if (!range || range.lo == null || range.hi == null) return [];
     const check = this.db.prepare<[number, number, number], { id: number; lastRoundId: number; processId: number | null; anomalous: number; heldOut: number; approved: number; features: Buffer }>(
       `SELECT w.id, w.last_round_id AS lastRoundId, w.process_id AS processId, w.anomalous, w.held_out AS heldOut,
-              EXISTS (SELECT 1 FROM expected_rounds e WHERE e.round_id = w.last_round_id) AS approved, w.features
+              ${APPROVED_WINDOW} AS approved, w.features
        FROM traffic_windows w WHERE w.id = ? AND w.last_round_id < ? AND w.started_at >= ?`,
     );
     const chosen = new Map<number, ReplayedWindow>();
@@ -134,7 +143,6 @@ export class TrafficStore {
     return [...chosen.values()].sort((a, b) => a.id - b.id);
   }
 
-  /** Windows whose rounds the user marked expected since `since` (marked_at): learned at the next refit. */
   /**
    * Features of the normal windows ending after round `afterRoundId` and by round `throughRoundId`
    * (scored by 'score' runs, waiting for the next refit) that started at or after `notBefore`:
@@ -152,12 +160,13 @@ export class TrafficStore {
       .map((b) => fromBlob(b));
   }
 
+  /** Windows the user approved (APPROVED_WINDOW) whose rounds were marked since `since` (marked_at): learned at the next refit. */
   approvedSince(since: number, width?: number): ReplayedWindow[] {
     return this.db
       .prepare<[number, number | null, number | null], { id: number; lastRoundId: number; processId: number | null; features: Buffer }>(
         `SELECT w.id, w.last_round_id AS lastRoundId, w.process_id AS processId, w.features FROM traffic_windows w
          JOIN expected_rounds e ON e.round_id = w.last_round_id WHERE e.marked_at > ? AND w.anomalous = 1 AND w.held_out = 0
-           AND (? IS NULL OR length(w.features) = ?)`,
+           AND (? IS NULL OR length(w.features) = ?) AND ${APPROVED_WINDOW}`,
       )
       .all(since, width === undefined ? null : width * 4, width === undefined ? null : width * 4)
       .map((r) => ({ ...r, features: fromBlob(r.features) }));
@@ -196,14 +205,15 @@ export class TrafficStore {
 
   /**
    * Traffic incidents of a process that ran until `since` or later and began before `before`,
-   * newest first, unless the user said they were expected: the incidents a later window may be
-   * a recurrence of.
+   * newest first, that the user has not judged yet ('new' or 'seen': what they called expected
+   * is learned, and what they dismissed is told again): the incidents a later window may be a
+   * recurrence of.
    */
   recentOf(processId: number | null, since: number, before: number): { id: number; rounds: number; peakScore: number; startedAt: number; sentence: string; trafficKind: TrafficKind | null }[] {
     return this.db
       .prepare<[number | null, number, number], { id: number; rounds: number; peakScore: number; startedAt: number; sentence: string; trafficKind: TrafficKind | null }>(
         `SELECT id, rounds, peak_score AS peakScore, started_at AS startedAt, sentence, traffic_kind AS trafficKind FROM incidents
-         WHERE kind IN ('traffic', 'both') AND process_id IS ? AND ended_at >= ? AND started_at < ? AND status != 'expected' ORDER BY ended_at DESC LIMIT 8`,
+         WHERE kind IN ('traffic', 'both') AND process_id IS ? AND ended_at >= ? AND started_at < ? AND status IN ('new', 'seen') ORDER BY ended_at DESC LIMIT 8`,
       )
       .all(processId, since, before);
   }
@@ -239,8 +249,10 @@ export class TrafficStore {
   }
 
   /** Continues a traffic incident into later windows; its explanation is replaced by the latest. */
-  extendIncident(id: number, i: Pick<NewTrafficIncident, 'endRoundId' | 'endedAt' | 'rounds' | 'peakScore' | 'sentence' | 'endpoints' | 'features' | 'trafficKind'>): void {
+  extendIncident(id: number, i: Pick<NewTrafficIncident, 'endRoundId' | 'endedAt' | 'rounds' | 'peakScore' | 'sentence' | 'endpoints' | 'features' | 'trafficKind'> & { recurrence?: number }): void {
     this.db.transaction(() => {
+      // A recurrence after a pause is a new episode of the incident (migration 014).
+      if (i.recurrence !== undefined) this.db.prepare('INSERT OR IGNORE INTO incident_episodes (incident_id, started_at, ended_at) VALUES (?, ?, ?)').run(id, i.recurrence, i.recurrence);
       this.db
         .prepare('UPDATE incidents SET end_round_id = ?, ended_at = ?, rounds = ?, peak_score = ?, sentence = ?, traffic_kind = ? WHERE id = ?')
         .run(i.endRoundId, i.endedAt, i.rounds, i.peakScore, i.sentence, i.trafficKind, id);

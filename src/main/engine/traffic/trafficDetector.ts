@@ -401,13 +401,15 @@ function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: Det
     const synthetic = [...(kind === 'scan' ? probeRows(s.row) : []), ...(kind === 'dns-tunnel' ? dnsZoneRows(s.row) : [])];
     const endpoints = [...synthetic, ...told.map(endpointRow)].slice(0, 16);
     const before = lastBefore.get(s.window) ?? null;
-    const open = (before === null ? undefined : store.continuing(s.row.processId, before)) ?? recurrenceOf(store, s, told, synthetic);
+    const continued = before === null ? undefined : store.continuing(s.row.processId, before);
+    const open = continued ?? recurrenceOf(store, s, told, synthetic);
     if (open) {
       // The sentence stays what raised the incident (its first window knew which hosts were new);
       // the remote ends of later windows join those named, and the features are the latest.
       store.extendIncident(open.id, {
         endRoundId: s.window.lastRoundId, endedAt: s.window.endedAt, rounds: open.rounds + s.window.rounds, peakScore: Math.max(open.peakScore, s.score),
         sentence: open.sentence, endpoints: mergeEndpoints(store.endpointsOf(open.id), endpoints), features, trafficKind: open.trafficKind ?? kind,
+        ...(continued ? {} : { recurrence: s.window.startedAt }),
       });
       actions.recordProcesses(open.id, seen(s));
       touched.set(open.id, detections.incident(open.id)!);

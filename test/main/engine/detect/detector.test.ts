@@ -163,6 +163,58 @@ describe('runDetection', () => {
     expect(second!.sentence).toBe('Port 555/tcp started listening: /tmp/y (pid 3200), never seen before.');
   });
 
+  it('tells a listener it never learned, opened again after a pause by the same program, as an episode of its first incident, not news; another program or a dismissal is told again', async () => {
+    recordRounds(db, T0, 120, () => normal());
+    await run();
+    const store = new DetectionStore(db);
+    const x = (pid: number) => listener(444, '/tmp/x', pid);
+    // Monday's hour: /tmp/x listens on 444 for ten minutes.
+    recordRounds(db, T0 + 120 * MIN, 30, (i) => (i >= 10 && i < 20 ? [...normal(), x(3121)] : normal()));
+    const first = await run({}, T0 + 2_000 * MIN);
+    expect(first.incidents).toHaveLength(1);
+    const id = first.incidents[0]!.id;
+    // The next hour, the same program (a new pid) opens it again.
+    const again = recordRounds(db, T0 + 150 * MIN, 30, (i) => (i >= 5 && i < 15 ? [...normal(), x(3300)] : normal()));
+    const second = await run({}, T0 + 2_100 * MIN);
+    expect(second.incidents.map((i) => ({ id: i.id, grew: i.grew, news: i.runId === second.runId }))).toEqual([{ id, grew: false, news: false }]);
+    expect(store.incidents()).toHaveLength(1);
+    const episodes = store.episodesOf(id);
+    expect(episodes).toHaveLength(2);
+    expect(episodes[1]!.startedAt).toBe(T0 + 155 * MIN);
+    expect(episodes[0]!.endedAt).toBeLessThan(episodes[1]!.startedAt);
+    expect(store.incident(id)).toMatchObject({ endRoundId: again[14], rounds: 20 });
+    // Still never learned: the rounds of both episodes stay out of training.
+    expect(db.prepare('SELECT count(*) FROM round_scores WHERE round_id >= ? AND round_id <= ? AND anomalous = 1').pluck().get(again[5], again[14])).toBe(10);
+    // Another program on the same port is another cause.
+    recordRounds(db, T0 + 180 * MIN, 30, (i) => (i >= 5 && i < 15 ? [...normal(), listener(444, '/tmp/y', 3400)] : normal()));
+    const third = await run({}, T0 + 2_200 * MIN);
+    expect(third.incidents).toHaveLength(1);
+    expect(third.incidents[0]).toMatchObject({ runId: third.runId, status: 'new' });
+    expect(third.incidents[0]!.ports[0]).toMatchObject({ port: 444, exe: '/tmp/y' });
+    // What the user dismissed is told again when it comes back.
+    store.setIncidentStatus(id, 'dismissed');
+    store.setIncidentStatus(third.incidents[0]!.id, 'dismissed');
+    recordRounds(db, T0 + 210 * MIN, 30, (i) => (i >= 5 && i < 15 ? [...normal(), x(3500)] : normal()));
+    const fourth = await run({}, T0 + 2_300 * MIN);
+    expect(fourth.incidents).toHaveLength(1);
+    expect(fourth.incidents[0]).toMatchObject({ runId: fourth.runId, status: 'new' });
+    expect(fourth.incidents[0]!.id).not.toBe(id);
+  });
+
+  it('tells a known service vanishing each time it vanishes, not as a recurrence', async () => {
+    recordRounds(db, T0, 120, () => normal());
+    await run();
+    recordRounds(db, T0 + 120 * MIN, 30, (i) => (i >= 10 && i < 20 ? normal().filter((s) => s.port !== 80) : normal()));
+    const first = await run({}, T0 + 2_000 * MIN);
+    const vanished = first.incidents.filter((i) => i.ports.some((p) => p.port === 80 && p.direction === 'vanished'));
+    expect(vanished).toHaveLength(1);
+    recordRounds(db, T0 + 150 * MIN, 30, (i) => (i >= 10 && i < 20 ? normal().filter((s) => s.port !== 80) : normal()));
+    const second = await run({}, T0 + 2_100 * MIN);
+    const again = second.incidents.filter((i) => i.ports.some((p) => p.port === 80 && p.direction === 'vanished'));
+    expect(again).toHaveLength(1);
+    expect(again[0]!.runId).toBe(second.runId);
+  });
+
   it('explains a burst of listeners by all of them', async () => {
     recordRounds(db, T0, 120, () => normal());
     await run();
@@ -202,12 +254,17 @@ describe('runDetection', () => {
     // sshd is back; the incident ends there, though 22 stays open.
     const others = () => [listener(631, '/usr/sbin/cupsd', 822), listener(80, '/usr/sbin/nginx', 900)];
     recordRounds(db, T0 + 170 * MIN, 30, (i) => [i >= 25 ? listener(22, '/usr/bin/python3.11', 6001) : listener(22, '/usr/sbin/sshd', 5555), ...others()]);
+    // The same program on the same port again, with the first incident not judged yet: the same
+    // cause back, an episode of that incident, not news.
     const before = await run({}, T0 + 2_200 * MIN);
     expect(before.incidents).toHaveLength(1);
+    expect(before.incidents[0]).toMatchObject({ id: incident!.id, grew: false, rounds: 15 });
+    expect(before.incidents[0]!.runId).not.toBe(before.runId);
     const next = recordRounds(db, T0 + 200 * MIN, 30, (i) => [i < 5 ? listener(22, '/usr/bin/python3.11', 6001) : listener(22, '/usr/sbin/sshd', 5555), ...others()]);
     const after = await run({}, T0 + 2_300 * MIN);
     expect(after.incidents).toHaveLength(1);
-    expect(after.incidents[0]).toMatchObject({ id: before.incidents[0]!.id, endRoundId: next[4], rounds: 10 });
+    expect(after.incidents[0]).toMatchObject({ id: incident!.id, endRoundId: next[4], rounds: 20 });
+    expect(new DetectionStore(db).episodesOf(incident!.id).map((e) => e.startedAt)).toEqual([T0 + 150 * MIN, T0 + 195 * MIN]);
   });
 
   it('sees a program binding a high UDP port, while a client binding random ones there stays a count', async () => {

@@ -183,3 +183,36 @@ describe('owner changes on kernel-numbered UDP ports', () => {
     expect(store.ownerChanges(ids, 3, { proto: 'udp', lo: 32768, hi: 65535 })).toEqual([]);
   });
 });
+
+describe('approving an incident ("expected")', () => {
+  const port = (n: number, exe: string) => ({ proto: 'tcp' as const, port: n, direction: 'appeared' as const, share: 1, expected: 0, process: exe.split('/').pop()!, exe, pid: 1, firstSeenAt: null, usualProcess: null, usualExe: null });
+  const incidentOver = (store: DetectionStore, ids: number[], from: number, to: number, exe: string, n: number) =>
+    store.insertIncident(store.startRun('schedule', T0, 'cpu'), {
+      startRoundId: ids[from]!, endRoundId: ids[to]!, startedAt: T0 + from * MIN, endedAt: T0 + to * MIN, rounds: to - from + 1, peakScore: 9, threshold: 5,
+      sentence: `Port ${n}/tcp started listening: ${exe}`, ports: [port(n, exe)],
+    });
+  const approved = () => new Set(db.prepare('SELECT round_id FROM expected_rounds').pluck().all() as number[]);
+
+  it('approves the rounds of its episodes only: never the rounds of another port incident inside it, nor the pause between episodes', () => {
+    const { store, ids } = scoredHistory(60, (i) => (i >= 0 && i < 30) || i >= 40);
+    // A dev server the user knows (rounds 0-29, then back at 40-59), and a backdoor that opened while it ran (10-14).
+    const dev = incidentOver(store, ids, 0, 29, '/usr/bin/node', 3000);
+    store.extendIncident(dev, { endRoundId: ids[59]!, endedAt: T0 + 59 * MIN, rounds: 50, peakScore: 9, sentence: 'Port 3000/tcp started listening: /usr/bin/node', ports: [port(3000, '/usr/bin/node')], recurrence: T0 + 40 * MIN });
+    const backdoor = incidentOver(store, ids, 10, 14, '/tmp/.x/x', 4444);
+    expect(store.episodesOf(dev)).toEqual([{ startedAt: T0, endedAt: T0 + 29 * MIN }, { startedAt: T0 + 40 * MIN, endedAt: T0 + 59 * MIN }]);
+    expect(store.episodesOf(backdoor)).toEqual([{ startedAt: T0 + 10 * MIN, endedAt: T0 + 14 * MIN }]);
+
+    store.markIncidentExpected(dev, T0 + 61 * MIN);
+    const dev0 = [...ids.slice(0, 10), ...ids.slice(15, 30), ...ids.slice(40, 60)];
+    expect([...approved()].sort((a, b) => a - b)).toEqual(dev0);
+    // Nothing of the backdoor's is learned: every window holding one of its rounds stays out.
+    expect(store.unapprovedAnomalous(ids.slice(10, 15))).toEqual(new Set(ids.slice(10, 15)));
+
+    // Once the backdoor's incident is called expected too, its rounds are learned as well ...
+    store.markIncidentExpected(backdoor, T0 + 62 * MIN);
+    expect(approved()).toEqual(new Set([...dev0, ...ids.slice(10, 15)]));
+    // ... and taking the dev server's verdict back leaves the backdoor's rounds approved.
+    store.setIncidentStatus(dev, 'seen');
+    expect(approved()).toEqual(new Set(ids.slice(10, 15)));
+  });
+});

@@ -192,6 +192,10 @@ describe('traffic detection', () => {
     expect(rows[0]!.startedAt).toBeLessThan(T0 + 5 * HOUR * ROUND_MS + 30 * ROUND_MS);
     expect(rows[0]!.endedAt).toBeGreaterThan(T0 + 7 * HOUR * ROUND_MS);
     expect(new TrafficStore(host.db).endpointsOf(rows[0]!.id).map((e) => e.address)).toContain(shell);
+    // Three bursts, three episodes of the one incident, with the pauses between them left out.
+    const episodes = new DetectionStore(host.db).episodesOf(rows[0]!.id);
+    expect(episodes).toHaveLength(3);
+    for (let i = 1; i < episodes.length; i++) expect(episodes[i]!.startedAt).toBeGreaterThan(episodes[i - 1]!.endedAt);
     // Raised by the sixth hour's run; the runs of hours 7 and 8 extended it (not news: another run's).
     const runs = host.db.prepare<[], number>('SELECT id FROM detection_runs ORDER BY id').pluck().all();
     expect(rows[0]!.runId).toBe(runs[5]);
