@@ -4,7 +4,7 @@ import type { Cause, OpenIncident } from './incidents';
 import type { CellError } from './score';
 import { CHANNELS } from './features';
 
-/** A cause found by the owner-change rule, with the new holder's user. */
+/** A cause found by a rule beside the model (an owner change, a running program's usual port missing), with its holder's user. */
 interface OwnerCause extends Cause {
   owner: { process: string | null; exe: string | null };
   user: string | null;
@@ -22,12 +22,12 @@ export function allowedCauses(rules: readonly AllowRule[], store: Pick<Detection
     const h = store.holderIdentity(c.proto, c.port, roundId);
     return allows({ proto: c.proto, port: c.port, process: h.name, exe: h.exe, user: h.user });
   };
-  const keep = <C extends OwnerCause>(roundId: number, cells: readonly CellError[], ownerChanges: readonly C[], threshold: number) => {
+  const keep = <C extends OwnerCause>(roundId: number, cells: readonly CellError[], ruleCauses: readonly C[], threshold: number) => {
     if (rules.length === 0) return null;
     const keptCells = cells.filter((c) => !(c.error > threshold && cellAllowed(c, roundId)));
-    const keptChanges = ownerChanges.filter((c) => !allows({ proto: c.proto, port: c.port, process: c.owner.process, exe: c.owner.exe, user: c.user }));
-    if (keptCells.length === cells.length && keptChanges.length === ownerChanges.length) return null;
-    return { cells: keptCells, ownerChanges: keptChanges, above: keptCells.some((c) => c.error > threshold) };
+    const keptRules = ruleCauses.filter((c) => !allows({ proto: c.proto, port: c.port, process: c.owner.process, exe: c.owner.exe, user: c.user }));
+    if (keptCells.length === cells.length && keptRules.length === ruleCauses.length) return null;
+    return { cells: keptCells, ruleCauses: keptRules, above: keptCells.some((c) => c.error > threshold) };
   };
   /** Open incidents without the cells a rule now allows (those no longer hold them open). */
   const open = (incidents: OpenIncident[], roundId: number): OpenIncident[] =>

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type * as tf from './tf';
 import type { Db } from '../store/database';
-import { DetectionStore, type IncidentPortRow, type IncidentRow, type OwnerChange, type RoundRef } from '../store/detectionStore';
+import { DetectionStore, type IncidentPortRow, type IncidentRow, type MissingPort, type OwnerChange, type RoundRef } from '../store/detectionStore';
 import type { Logger } from '../log';
 import { CHANNELS, CLIENT_UDP_PORTS, DEFAULT_EPHEMERAL_UDP, readFeatures, type FeatureOptions, type RoundFeatures } from './features';
 import { buildModel, compileModel, DEFAULT_MODEL_CONFIG, LOGIT_CAP, occupancyFrequency, windowSpan, type ModelConfig } from './model';
@@ -229,16 +229,19 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     // Owner changes are a rule beside the model, which sees ports, not who holds them.
     const changes =
       threshold === null ? new Map<number, ChangeCause[]>() : ownerChangeCauses(store.ownerChanges(unscored.map((r) => r.id), KNOWN_PORT_ROUNDS, { proto: 'udp', lo: ephLo, hi: ephHi }));
+    // So is a running program without a port it always holds: the model is surprised by the
+    // first round of an absence only, and predicts the rest from it.
+    if (threshold !== null) addMissingPorts(changes, store, [...context.slice(-1), ...unscored], { threshold, maxStepMs, numbered: { proto: 'udp', lo: ephLo, hi: ephHi } });
     const changedOwner = new Map([...changes.values()].flat().map((c) => [`${c.roundId}:${c.cell}`, c.owner]));
     // What the user said is expected from now on raises nothing and is learned as normal.
     const allow = allowedCauses(new AllowRuleStore(o.db).list(), store);
     const own: ScoredRound[] = unscored.map((r, i) => {
       const kept = threshold === null ? null : allow(r.id, scores[i]!.cells ?? [], changes.get(r.id) ?? [], threshold);
-      const ownerChanges = kept ? (kept.ownerChanges.length > 0 ? kept.ownerChanges : undefined) : changes.get(r.id);
+      const ruleCauses = kept ? (kept.ruleCauses.length > 0 ? kept.ruleCauses : undefined) : changes.get(r.id);
       const cells = kept ? kept.cells : scores[i]!.cells;
       const above = kept ? kept.above : scores[i]!.score > (threshold ?? Infinity);
-      const anomalous = threshold !== null && (above || ownerChanges !== undefined);
-      return { roundId: r.id, startedAt: r.startedAt, score: scores[i]!.score, anomalous, cells, ownerChanges };
+      const anomalous = threshold !== null && (above || ruleCauses !== undefined);
+      return { roundId: r.id, startedAt: r.startedAt, score: scores[i]!.score, anomalous, cells, ruleCauses };
     });
     const tracked =
       threshold === null
@@ -513,6 +516,47 @@ function ownerChangeCauses(changes: readonly OwnerChange[]): Map<number, ChangeC
     out.set(ch.roundId, list);
   }
   return out;
+}
+
+/** Learnable rounds a program must have run in before a port missing from it is judged (an hour of one-minute rounds). */
+export const MISSING_MIN_ROUNDS = 60;
+/** Share of those rounds in which it must have held the port. */
+export const MISSING_MIN_SHARE = 0.99;
+
+/**
+ * A running program without a port it holds whenever it runs, as rule causes by round
+ * (DetectionStore.missingPorts): syncthing still up with its sync port gone, nginx serving 80
+ * but no longer 443. Judged only when the port is missing in two consecutive rounds while the
+ * program runs in both, since a program that stops closes its listeners one after another and a
+ * round may fall between two of them. Its error is the surprise −log(1 − p̂) of the absence under
+ * the program's own record p̂ (at most LOGIT_CAP), so it alerts only above the threshold like a
+ * cell of the model. A program that stops altogether is not "running without" anything: that is
+ * the model's to judge (a usual service gone at its usual hours).
+ */
+function addMissingPorts(
+  causes: Map<number, ChangeCause[]>, store: DetectionStore, rounds: readonly RoundRef[], o: { threshold: number; maxStepMs: number; numbered: { proto: 'tcp' | 'udp'; lo: number; hi: number } },
+): void {
+  const missing = new Map<number, Map<string, MissingPort>>();
+  for (const m of store.missingPorts(rounds.map((r) => r.id), { minRounds: MISSING_MIN_ROUNDS, minShare: MISSING_MIN_SHARE, numbered: o.numbered })) {
+    const inRound = missing.get(m.roundId) ?? new Map<string, MissingPort>();
+    inRound.set(`${m.processId}:${m.proto}/${m.port}`, m);
+    missing.set(m.roundId, inRound);
+  }
+  for (let i = 1; i < rounds.length; i++) {
+    const r = rounds[i]!;
+    const now = missing.get(r.id);
+    const before = missing.get(rounds[i - 1]!.id);
+    if (!now || !before || r.startedAt - rounds[i - 1]!.startedAt > o.maxStepMs) continue;
+    for (const [key, m] of now) {
+      const error = Math.min(LOGIT_CAP, -Math.log(1 - m.usual));
+      if (!before.has(key) || !(error > o.threshold)) continue;
+      const cell = cellOf(m.proto, m.port, CHANNELS);
+      const list = causes.get(r.id) ?? [];
+      if (list.some((c) => c.cell === cell)) continue;
+      list.push({ roundId: r.id, cell, port: m.port, proto: m.proto, occupied: false, expected: m.usual, error, owner: { pid: m.pid, exe: m.program.exe, process: m.program.name }, user: m.program.user });
+      causes.set(r.id, list);
+    }
+  }
 }
 
 /**

@@ -14,8 +14,12 @@ export interface ScoredRound {
   cells?: CellError[];
   /** Anomalous not by its own score but because what raised the incident before it is still there. */
   continued?: boolean;
-  /** Known ports held by a program never seen holding them (a rule, not the model: see ownerChanges). */
-  ownerChanges?: Cause[];
+  /**
+   * Causes found by rules beside the model, which sees ports, not who holds them: a known port
+   * held by a program never seen holding it (DetectionStore.ownerChanges), a running program
+   * without a port it always holds (DetectionStore.missingPorts).
+   */
+  ruleCauses?: Cause[];
 }
 
 /** A cause of an incident: a cell above the threshold, or a port whose owner changed (`newOwner`: who usually holds it). */
@@ -125,7 +129,7 @@ export function trackIncidents(rounds: readonly ScoredRound[], o: TrackOptions):
     const occupied = o.occupiedCells(r);
     const active = new Set<Live>();
     const fresh = new Map<string, Live>();
-    const causes: Cause[] = [...(r.anomalous ? (r.cells ?? []).filter((c) => c.error > o.threshold) : []), ...(r.ownerChanges ?? [])];
+    const causes: Cause[] = [...(r.anomalous ? (r.cells ?? []).filter((c) => c.error > o.threshold) : []), ...(r.ruleCauses ?? [])];
     for (const c of causes) {
       let home = live.find((l) => l.cells.has(c.cell));
       const owner = home?.incident.cells.get(c.cell)?.owner ?? o.ownerOf(c, r);

@@ -90,6 +90,19 @@ export interface ModelRecord {
 const INCIDENT_COLUMNS = `SELECT id, run_id AS runId, start_round_id AS startRoundId, end_round_id AS endRoundId, started_at AS startedAt,
   ended_at AS endedAt, rounds, peak_score AS peakScore, threshold, status, sentence FROM incidents`;
 
+/** A port missing from a program that still runs (DetectionStore.missingPorts). */
+export interface MissingPort {
+  roundId: number;
+  processId: number;
+  proto: 'tcp' | 'udp';
+  port: number;
+  /** A pid of the program in that round. */
+  pid: number | null;
+  program: Identity;
+  /** How often the program held the port in the rounds it ran in, as estimated. */
+  usual: number;
+}
+
 export class DetectionStore {
   constructor(private readonly db: Db) {}
 
@@ -455,6 +468,51 @@ export class DetectionStore {
            first_round_id = min(first_round_id, excluded.first_round_id), last_round_id = max(last_round_id, excluded.last_round_id)`,
       )
       .run(JSON.stringify(roundIds));
+    // Which ports each program holds whenever it runs (migration 015): the same rounds, by program.
+    this.db
+      .prepare(
+        `INSERT INTO program_rounds (process_id, rounds)
+         SELECT process_id, count(DISTINCT round_id) FROM round_sockets
+         WHERE round_id IN (SELECT value FROM json_each(?)) AND process_id IS NOT NULL GROUP BY process_id
+         ON CONFLICT (process_id) DO UPDATE SET rounds = rounds + excluded.rounds`,
+      )
+      .run(JSON.stringify(roundIds));
+    this.db
+      .prepare(
+        `INSERT INTO program_ports (process_id, port_id, rounds)
+         SELECT process_id, port_id, count(DISTINCT round_id) FROM round_sockets
+         WHERE round_id IN (SELECT value FROM json_each(?)) AND process_id IS NOT NULL GROUP BY process_id, port_id
+         ON CONFLICT (process_id, port_id) DO UPDATE SET rounds = rounds + excluded.rounds`,
+      )
+      .run(JSON.stringify(roundIds));
+  }
+
+  /**
+   * Ports missing from a running program in these rounds: in each round, every (program, port)
+   * where the program holds some socket but not that port, though it held the port in at least
+   * `minShare` of the at least `minRounds` learnable rounds it ran in (program_rounds,
+   * program_ports). `usual` is that estimate, (held + ½) / (ran + 1). Ports in `numbered` (the
+   * kernel-numbered UDP range) are left out: a client's random port is not one it keeps.
+   */
+  missingPorts(roundIds: readonly number[], o: { minRounds: number; minShare: number; numbered?: { proto: 'tcp' | 'udp'; lo: number; hi: number } }): MissingPort[] {
+    if (roundIds.length === 0) return [];
+    const rows = this.db
+      .prepare<[string, number, number], { roundId: number; processId: number; pid: number | null; proto: 'tcp' | 'udp'; port: number; held: number; ran: number; name: string | null; exe: string | null; user: string | null }>(
+        `WITH present AS (
+           SELECT round_id, process_id, min(pid) AS pid FROM round_sockets
+           WHERE round_id IN (SELECT value FROM json_each(?)) AND process_id IS NOT NULL GROUP BY round_id, process_id)
+         SELECT pr.round_id AS roundId, pr.process_id AS processId, pr.pid, p.proto, p.port, pp.rounds AS held, g.rounds AS ran, c.name, c.exe, c.user
+         FROM present pr
+         JOIN program_rounds g ON g.process_id = pr.process_id AND g.rounds >= ?
+         JOIN program_ports pp ON pp.process_id = pr.process_id AND pp.rounds >= ? * g.rounds
+         JOIN ports p ON p.id = pp.port_id
+         JOIN processes c ON c.id = pr.process_id
+         WHERE NOT EXISTS (SELECT 1 FROM round_sockets x WHERE x.round_id = pr.round_id AND x.port_id = pp.port_id AND x.process_id = pr.process_id)`,
+      )
+      .all(JSON.stringify(roundIds), o.minRounds, o.minShare);
+    return rows
+      .filter((r) => !(o.numbered && r.proto === o.numbered.proto && r.port >= o.numbered.lo && r.port <= o.numbered.hi))
+      .map((r) => ({ roundId: r.roundId, processId: r.processId, proto: r.proto, port: r.port, pid: r.pid, program: { name: r.name, exe: r.exe, user: r.user }, usual: (r.held + 0.5) / (r.ran + 1) }));
   }
 
   /**

@@ -215,6 +215,27 @@ describe('runDetection', () => {
     expect(again[0]!.runId).toBe(second.runId);
   });
 
+  it('names a port missing from a program that still runs for as long as it is missing, though the model is surprised by its first round only', async () => {
+    const syncthing = (port: number) => listener(port, '/usr/bin/syncthing', 950);
+    // It stops and starts again several times (a logout, a restart): both ports close together.
+    recordRounds(db, T0, 600, (i) => (i % 100 < 80 ? [...normal(), syncthing(384), syncthing(500)] : normal()));
+    const learned = await run();
+    expect(learned.learning.learning).toBe(false);
+    // Its sync port (500 in the small model) goes for fifteen minutes; its GUI (384) stays.
+    const sync = 500;
+    const ids = recordRounds(db, T0 + 600 * MIN, 30, (i) => [...normal(), syncthing(384), ...(i >= 10 && i < 25 ? [] : [syncthing(sync)])]);
+    const result = await run({}, T0 + 2_000 * MIN);
+    const gone = result.incidents.filter((i) => i.ports.some((p) => p.port === sync && p.direction === 'vanished'));
+    expect(gone).toHaveLength(1);
+    expect(gone[0]!.ports[0]).toMatchObject({ port: sync, direction: 'vanished', exe: '/usr/bin/syncthing' });
+    // From its second round missing to its last: the rule holds it, round by round.
+    expect(gone[0]!.endRoundId).toBe(ids[24]);
+    expect(gone[0]!.rounds).toBeGreaterThanOrEqual(14);
+    expect(gone[0]!.sentence).toMatch(/stopped listening \(last held by \/usr\/bin\/syncthing/);
+    // Those rounds are not learned as normal.
+    expect(db.prepare('SELECT count(*) FROM round_scores WHERE round_id BETWEEN ? AND ? AND anomalous = 0').pluck().get(ids[11], ids[24])).toBe(0);
+  });
+
   it('explains a burst of listeners by all of them', async () => {
     recordRounds(db, T0, 120, () => normal());
     await run();

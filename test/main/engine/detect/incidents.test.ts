@@ -99,7 +99,7 @@ describe('trackIncidents', () => {
   it('holds an owner change open while it is found again, not while the port stays open', () => {
     const change = { ...cell(22, 14), newOwner: { process: 'sshd', exe: '/usr/sbin/sshd' } };
     const python: Owner = { pid: 6000, exe: '/usr/bin/python3.11', process: 'python3' };
-    const rounds = [r(0), { ...r(1), anomalous: true, ownerChanges: [change] }, { ...r(2), anomalous: true, ownerChanges: [change] }, r(3), r(4)];
+    const rounds = [r(0), { ...r(1), anomalous: true, ruleCauses: [change] }, { ...r(2), anomalous: true, ruleCauses: [change] }, r(3), r(4)];
     const out = trackIncidents(rounds, options(every(1, 5, [c(22)]), { 22: python }));
     expect(out.rounds.map((x) => x.anomalous)).toEqual([false, true, true, false, false]);
     expect(out.incidents).toHaveLength(1);

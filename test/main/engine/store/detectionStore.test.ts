@@ -216,3 +216,25 @@ describe('approving an incident ("expected")', () => {
     expect(approved()).toEqual(new Set(ids.slice(10, 15)));
   });
 });
+
+describe('DetectionStore.missingPorts', () => {
+  it('finds a port missing from a program that still runs, only where the program held it in nearly every round it ran, and never for a program that stopped', () => {
+    const prog = (port: number, exe: string, pid: number) => listener(port, exe, pid);
+    // Learned: syncthing always holds 8384 and 22000; a dev tool holds 9229 half the time it runs.
+    const learned = recordRounds(db, T0, 100, (i) => [prog(8384, '/usr/bin/syncthing', 950), prog(22000, '/usr/bin/syncthing', 950), prog(3000, '/usr/bin/devtool', 970), ...(i % 2 ? [prog(9229, '/usr/bin/devtool', 970)] : [])]);
+    const store = new DetectionStore(db);
+    store.learnOwners(learned);
+    const later = recordRounds(db, T0 + 100 * MIN, 3, (i) => [
+      ...(i < 2 ? [prog(8384, '/usr/bin/syncthing', 951)] : []), // 22000 gone while it runs; then syncthing stops altogether
+      prog(3000, '/usr/bin/devtool', 970), // 9229 gone: it never held it always
+    ]);
+    const found = store.missingPorts(later, { minRounds: 60, minShare: 0.99 });
+    expect(found.map((m) => [later.indexOf(m.roundId), m.port, m.program.exe, m.pid])).toEqual([
+      [0, 22000, '/usr/bin/syncthing', 951],
+      [1, 22000, '/usr/bin/syncthing', 951],
+    ]);
+    expect(found[0]!.usual).toBeCloseTo(100.5 / 101, 6);
+    // Not judged before the program has run long enough.
+    expect(store.missingPorts(later, { minRounds: 101, minShare: 0.99 })).toEqual([]);
+  });
+});
