@@ -227,7 +227,13 @@ export const IncidentActionSchema = z.object({
 });
 export type IncidentAction = z.infer<typeof IncidentActionSchema>;
 
+/** A stretch of time an incident covered: one, unless its cause came back after a pause (not told again). */
+export const IncidentEpisodeSchema = z.object({ startedAt: time, endedAt: time });
+export type IncidentEpisode = z.infer<typeof IncidentEpisodeSchema>;
+
 export const IncidentDetailSchema = IncidentSummarySchema.extend({
+  /** When it was there, oldest first: its first episode, then each return of the same cause after a pause. */
+  episodes: z.array(IncidentEpisodeSchema).min(1),
   /** The processes it names, as recorded when it was created (what stopping one checks against). */
   processes: z.array(IncidentProcessSchema),
   /** What was done about it, oldest first. */

@@ -41,7 +41,9 @@ export function incidentAsText(i: IncidentDetail): string {
   const lines = [
     `Portent incident ${i.id} [${i.status}]`,
     i.sentence,
-    `When: ${iso(i.startedAt)} to ${iso(i.endedAt)} (${i.rounds} round${i.rounds === 1 ? '' : 's'})`,
+    i.episodes.length > 1
+      ? `When: ${i.episodes.map((e) => `${iso(e.startedAt)} to ${iso(e.endedAt)}`).join(', then ')} (${i.rounds} rounds; the same cause came back ${i.episodes.length - 1} time${i.episodes.length === 2 ? '' : 's'} after a pause)`
+      : `When: ${iso(i.startedAt)} to ${iso(i.endedAt)} (${i.rounds} round${i.rounds === 1 ? '' : 's'})`,
     `Score: ${i.peakScore.toFixed(2)} against a threshold of ${i.threshold.toFixed(2)}`,
     `About: ${i.kind === 'ports' ? 'listening ports' : i.kind === 'both' ? `listening ports and traffic (${i.trafficKind ?? 'unusual-traffic'})` : `traffic (${i.trafficKind ?? 'unusual-traffic'})`}`,
   ];
@@ -72,5 +74,5 @@ export function incidentAsText(i: IncidentDetail): string {
 /** The incident as JSON, without the per-round scores (the detail view's chart): what a ticket needs. */
 export function incidentAsJson(i: IncidentDetail): string {
   const { scores: _scores, ...rest } = i;
-  return JSON.stringify({ ...rest, startedAt: iso(i.startedAt), endedAt: iso(i.endedAt), actions: i.actions.map((a) => ({ ...a, at: iso(a.at) })) }, null, 2) + '\n';
+  return JSON.stringify({ ...rest, startedAt: iso(i.startedAt), endedAt: iso(i.endedAt), episodes: i.episodes.map((e) => ({ startedAt: iso(e.startedAt), endedAt: iso(e.endedAt) })), actions: i.actions.map((a) => ({ ...a, at: iso(a.at) })) }, null, 2) + '\n';
 }

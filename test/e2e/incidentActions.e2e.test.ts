@@ -44,11 +44,14 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))("an inci
     reused = await sleeper();
     const db = openDatabase(file);
     const now = Date.now();
-    db.prepare("INSERT INTO rounds (id, started_at, host, status) VALUES (1, ?, 'h', 'ok')").run(now - 120_000);
+    db.prepare("INSERT INTO rounds (id, started_at, host, status) VALUES (1, ?, 'h', 'ok'), (2, ?, 'h', 'ok')").run(now - 600_000, now - 120_000);
+    // Its cause was there ten minutes ago, went, and came back two minutes ago: two episodes.
     db.prepare(
       `INSERT INTO incidents (id, start_round_id, end_round_id, started_at, ended_at, rounds, peak_score, threshold, sentence)
        VALUES (1, 1, 1, ?, ?, 1, 9.5, 4.2, 'Port 4444/tcp started listening: /usr/bin/sleep (pid ${target.live.pid}), never seen before; port 4445/tcp started listening: /usr/bin/sleep (pid ${reused.live.pid}), never seen before.')`,
-    ).run(now - 120_000, now - 120_000);
+    ).run(now - 600_000, now - 600_000);
+    db.prepare('INSERT INTO incident_episodes (incident_id, started_at, ended_at) VALUES (1, ?, ?)').run(now - 120_000, now - 120_000);
+    db.prepare('UPDATE incidents SET end_round_id = 2, ended_at = ?, rounds = 2 WHERE id = 1').run(now - 120_000);
     const port = db.prepare("INSERT INTO incident_ports (incident_id, rank, proto, port, direction, share, expected, process, exe, pid) VALUES (1, ?, 'tcp', ?, 'appeared', 0.5, 0, 'sleep', '/usr/bin/sleep', ?)");
     port.run(0, 4444, target.live.pid);
     port.run(1, 4445, reused.live.pid);
@@ -78,6 +81,12 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))("an inci
   });
 
   const actions = () => page.getByRole('region', { name: 'What you can do' });
+
+  it('says when its cause came back after a pause', async () => {
+    const back = page.getByRole('article').getByRole('list', { name: 'When it came back' });
+    expect(await back.getByRole('listitem').count()).toBe(1);
+    expect(await page.getByRole('article').locator('dl.facts').innerText()).toMatch(/Came back\s+1 time after a pause, the same cause, not told again \(2 rounds in all\)/);
+  }, 30_000);
 
   it("lists the incident's processes with their executables and ports", async () => {
     const table = actions().getByRole('table', { name: "The incident's processes" });

@@ -24,6 +24,14 @@ describe('an incident as text and JSON (copy, and anomalies show)', () => {
     );
   });
 
+  it('says when the same cause came back after a pause, each episode in turn', () => {
+    const at = (h: number, m: number) => Date.UTC(2026, 2, 2, h, m);
+    const text = incidentAsText(ncIncident({ rounds: 9, episodes: [{ startedAt: at(9, 0), endedAt: at(9, 5) }, { startedAt: at(13, 0), endedAt: at(13, 2) }] }));
+    expect(text).toContain('When: 2026-03-02T09:00:00Z to 2026-03-02T09:05:00Z, then 2026-03-02T13:00:00Z to 2026-03-02T13:02:00Z (9 rounds; the same cause came back 1 time after a pause)');
+    const json = JSON.parse(incidentAsJson(ncIncident({ episodes: [{ startedAt: at(9, 0), endedAt: at(9, 5) }, { startedAt: at(13, 0), endedAt: at(13, 2) }] }))) as { episodes: unknown };
+    expect(json.episodes).toEqual([{ startedAt: '2026-03-02T09:00:00Z', endedAt: '2026-03-02T09:05:00Z' }, { startedAt: '2026-03-02T13:00:00Z', endedAt: '2026-03-02T13:02:00Z' }]);
+  });
+
   it('gives the same facts as JSON, with times in ISO 8601 and without the chart\'s scores', () => {
     const json = JSON.parse(incidentAsJson(ncIncident())) as Record<string, unknown>;
     expect(json).toMatchObject({ id: 7, status: 'new', startedAt: '2026-03-02T09:00:00Z', processes: [{ pid: 4242, startTicks: 123456, exe: '/usr/bin/nc' }] });

@@ -10,6 +10,7 @@ export function ncIncident(over: Partial<IncidentDetail> = {}): IncidentDetail {
       { proto: 'tcp', port: 22, direction: 'vanished', share: 0.1, expected: 0.99, process: 'sshd', exe: '/usr/sbin/sshd', pid: 801, firstSeenAt: null, usualProcess: null, usualExe: null },
     ],
     kind: 'ports', trafficKind: null, program: null, endpoints: [], features: [],
+    episodes: [{ startedAt: Date.UTC(2026, 2, 2, 9, 0), endedAt: Date.UTC(2026, 2, 2, 9, 5) }],
     processes: [{ pid: 4242, startTicks: 123456, exe: '/usr/bin/nc', name: 'nc', uid: 1000, ports: [{ proto: 'tcp', port: 4444 }] }],
     actions: [{ at: Date.UTC(2026, 2, 2, 9, 10), action: 'stop', pid: 4242, outcome: 'sigkill', detail: '/usr/bin/nc (pid 4242) did not end within 50 checks of SIGTERM and was ended by SIGKILL' }],
     scores: [{ roundId: 1, at: Date.UTC(2026, 2, 2, 9, 0), score: 12.5, threshold: 4.25, anomalous: true }],

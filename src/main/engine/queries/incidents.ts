@@ -166,8 +166,9 @@ function dnsNamesOf(db: Db, startedAt: number, endedAt: number): string[] {
 export function getIncident(db: Db, id: number): IncidentDetail {
   const s = summary(db, id);
   const actions = new ActionStore(db);
+  const episodes = new DetectionStore(db).episodesOf(id);
   return {
-    ...s, processes: actions.processes(id), actions: actions.actions(id),
+    ...s, episodes: episodes.length > 0 ? episodes : [{ startedAt: s.startedAt, endedAt: s.endedAt }], processes: actions.processes(id), actions: actions.actions(id),
     scores: scoresAround(db, s.startedAt, s.endedAt), flows: flowsOf(db, s.startedAt, s.endedAt), dns: dnsNamesOf(db, s.startedAt, s.endedAt),
   };
 }

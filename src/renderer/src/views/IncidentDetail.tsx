@@ -1,6 +1,6 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import type { IncidentDetail as Detail } from '../../../shared/contract';
-import { directionLabel, formatBytes, formatDateTime, formatDuration, formatPercent, portLabel, scoreComparison } from '../format';
+import { count, directionLabel, formatBytes, formatDateTime, formatDuration, formatPercent, portLabel, scoreComparison } from '../format';
 import { DEFAULT_RANGE, hrefOf } from '../router';
 import { useIncident, useSetIncidentStatus, useSnooze } from '../queries';
 import { Problem } from '../components/Problem';
@@ -300,8 +300,27 @@ export function IncidentDetail({ id }: { id: number }) {
               <dt>Since</dt>
               <dd>
                 {formatDateTime(data.startedAt)}
-                {data.rounds > 1 ? `, for ${formatDuration(data.endedAt - data.startedAt)} (${data.rounds} rounds)` : ', in a single round'}
+                {data.episodes.length > 1
+                  ? `, for ${formatDuration(data.episodes[0]!.endedAt - data.episodes[0]!.startedAt)}`
+                  : data.rounds > 1
+                    ? `, for ${formatDuration(data.endedAt - data.startedAt)} (${data.rounds} rounds)`
+                    : ', in a single round'}
               </dd>
+              {data.episodes.length > 1 && (
+                <>
+                  <dt>Came back</dt>
+                  <dd>
+                    {count(data.episodes.length - 1, 'time')} after a pause, the same cause, not told again ({data.rounds} rounds in all):
+                    <ul className="episodes" aria-label="When it came back">
+                      {data.episodes.slice(1).map((e) => (
+                        <li key={e.startedAt}>
+                          {formatDateTime(e.startedAt)}, for {formatDuration(e.endedAt - e.startedAt)}
+                        </li>
+                      ))}
+                    </ul>
+                  </dd>
+                </>
+              )}
               <dt>Status</dt>
               <dd>{data.status}</dd>
             </dl>

@@ -78,6 +78,15 @@ describe('getIncident', () => {
       { proto: 'tcp', localAddr: '10.0.0.2', localPort: 4444, remoteAddr: '203.0.113.9', remotePort: 51000, direction: 'inbound', packets: 30, bytes: 3000, firstAt: T0 + 50 * MINUTE + 1, lastAt: T0 + 52 * MINUTE + 2, process: 'nc' },
     ]);
     expect(detail.dns).toEqual(['cdn.example', 'edge.cdn.example', 'evil.example']);
+    expect(detail.episodes).toEqual([{ startedAt: detail.startedAt, endedAt: detail.endedAt }]);
+  });
+
+  it('gives the episodes of an incident whose cause came back after a pause, oldest first', () => {
+    const id = addIncident(50, 52);
+    new DetectionStore(db).extendIncident(id, { endRoundId: ids[58]!, endedAt: T0 + 58 * MINUTE, rounds: 6, peakScore: 9, sentence: 'again', ports: [incidentPort(4444)], recurrence: T0 + 56 * MINUTE });
+    const detail = getIncident(db, id);
+    expect(IncidentDetailSchema.parse(detail)).toEqual(detail);
+    expect(detail.episodes).toEqual([{ startedAt: T0 + 50 * MINUTE, endedAt: T0 + 52 * MINUTE }, { startedAt: T0 + 56 * MINUTE, endedAt: T0 + 58 * MINUTE }]);
   });
 
   it('fails with a clear message for an unknown id', () => {
