@@ -14,7 +14,7 @@ import { markInterruptedRuns } from './store/interrupted';
 import { CaptureFeed, type CaptureFeedOptions, type CaptureStatus } from './collect/capture/captureFeed';
 import type { RoundCapture } from './store/captureStore';
 import type { ChildLauncher } from './collect/capture/childLauncher';
-import { excessCapabilityWarning, installedCaptureHelper, helperVersionWarning } from './collect/capture/captureHelper';
+import { chooseCaptureHelper, excessCapabilityWarning, helperVersionWarning } from './collect/capture/captureHelper';
 import { collectRound, type CollectResult } from './collect/collectRound';
 import { createSocketScanner } from './collect/sockets';
 import type { SocketScanner } from './collect/sockets/types';
@@ -57,8 +57,9 @@ export interface MonitorOptions {
   captureLauncher?: ChildLauncher;
   /**
    * The capture helper, the one program that holds the right to capture (captureHelper.ts).
-   * Absent: the installed one when there is one; null or none installed: the capture process
-   * opens the capture itself and needs that right.
+   * Absent: the installed one when there is one, else for root the one built with this
+   * installation (chooseCaptureHelper); null or none: the capture process opens the capture
+   * itself and needs that right.
    */
   captureHelper?: string | null;
   /**
@@ -275,7 +276,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (!s.plan.capture || this.paused) return;
     const extra = this.options.capture || {};
     const plan: CapturePlan = s.plan.capture;
-    const helper = this.options.captureHelper === undefined ? installedCaptureHelper() : this.options.captureHelper;
+    const helper = this.options.captureHelper === undefined ? chooseCaptureHelper() : this.options.captureHelper;
     if (helper && helper !== this.helperChecked) {
       this.helperChecked = helper;
       const stale = helperVersionWarning(helper);

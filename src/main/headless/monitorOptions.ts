@@ -89,7 +89,7 @@ export function captureOption(ctx: CommandContext): false | { iface?: string; fi
 
 /**
  * `--capture-helper PATH`: the executable that alone holds the right to capture (see
- * captureHelper.ts); absent, the installed one when there is one.
+ * captureHelper.ts); absent, the installed one when there is one, else for root the built one.
  */
 export function captureHelperOption(ctx: CommandContext): string | undefined {
   const raw = ctx.values['capture-helper'];

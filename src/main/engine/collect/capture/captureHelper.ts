@@ -73,6 +73,18 @@ export function installedCaptureHelper(candidates: (string | null)[] = [defaultC
   return null;
 }
 
+/**
+ * The capture helper the monitor uses: the installed one; else, for root, the one built with this
+ * installation. Root needs no setcap or setuid to open a capture, and through the helper libpcap
+ * runs in a small program that gives up every capability before it reads a packet, instead of
+ * in a second Node process that keeps root's; the decoding is then a thread of the monitor, which
+ * also saves the second process's memory (docs/architecture.md, "Footprint at idle"). Null: cap
+ * in a capture process of its own.
+ */
+export function chooseCaptureHelper(uid: number | null = process.getuid?.() ?? null, installed: () => string | null = installedCaptureHelper, built: () => string | null = builtCaptureHelper): string | null {
+  return installed() ?? (uid === 0 ? built() : null);
+}
+
 export interface ProcessCapabilities {
   effective: bigint;
   permitted: bigint;

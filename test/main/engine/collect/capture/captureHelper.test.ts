@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { permissionRemedy } from '../../../../../src/main/engine/collect/capture/captureErrors';
 import {
   captureCapabilitiesIn,
+  chooseCaptureHelper,
   defaultCaptureHelperPath,
   excessCapabilityWarning,
   installedCaptureHelper,
@@ -35,6 +36,18 @@ describe('the capture helper', () => {
     expect(installedCaptureHelper([file, system])).toBe(system);
     fs.chmodSync(file, 0o755);
     expect(installedCaptureHelper([null, file, system])).toBe(file);
+  });
+
+  it('is the installed one for anyone; for root without one, the one built with this installation; else none (cap in a process of its own)', () => {
+    const built = () => '/opt/portent/native/capture/build/Release/portent-capture';
+    expect(chooseCaptureHelper(1000, () => '/usr/local/libexec/portent-capture', built)).toBe('/usr/local/libexec/portent-capture');
+    expect(chooseCaptureHelper(0, () => '/usr/local/libexec/portent-capture', built)).toBe('/usr/local/libexec/portent-capture');
+    expect(chooseCaptureHelper(0, () => null, built)).toBe(built());
+    // A user may not run the built helper to capture: it has neither setuid nor capabilities.
+    expect(chooseCaptureHelper(1000, () => null, built)).toBeNull();
+    expect(chooseCaptureHelper(0, () => null, () => null)).toBeNull();
+    // On this machine: the real build, when it is there.
+    if (process.getuid?.() === 0 && installedCaptureHelper() === null) expect(chooseCaptureHelper()).toBe(builtCaptureHelper());
   });
 
   it('warns when the installed helper speaks another version than this Portent, or does not run', () => {
