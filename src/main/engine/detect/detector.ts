@@ -69,6 +69,12 @@ export interface DetectorOptions {
   calibrationDays?: number;
   random?: () => number;
   shouldStop?: () => boolean;
+  /**
+   * Asks the JS engine for a full collection (the worker passes V8's); called between the phases
+   * of a run, when what the last phase read (socket rows, batch buffers, copies of weights) is
+   * garbage and the next phase is about to allocate its own. Changes no result.
+   */
+  collectGarbage?: () => void;
   /** Told the run's id once its row exists, so that a death of the thread can still end it. */
   onRun?: (runId: number) => void;
   /**
@@ -120,6 +126,9 @@ export async function runDetection(o: DetectorOptions): Promise<DetectionResult>
     // The traffic model after the port model, in both kinds of run: a 'score' run scores the
     // traffic windows completed since the last run as soon as they are complete.
     if (withTraffic) {
+      // The port model's garbage (its scoring and training buffers, the rows it read) goes before
+      // the traffic model reads its windows, instead of whenever the heap next fills.
+      o.collectGarbage?.();
       try {
         const t = await detectTraffic({
           db: o.db, modelFile: o.trafficModelFile ?? path.join(path.dirname(o.modelDir), 'traffic-model.json'), log: o.log, runId, now, random: o.random ?? Math.random,
@@ -289,6 +298,9 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     const allFeatures = [...byId.values()];
     const index = new Map(allFeatures.map((f, i) => [f.roundId, i]));
     const toIdx = (wins: number[][]) => wins.map((win) => win.map((id) => index.get(id)!));
+    // What scoring and reading the training rounds left (socket rows, batch buffers) goes before
+    // the refit grows the wasm heap, whose size is then kept for the rest of the run.
+    o.collectGarbage?.();
     const history = await fit(model, config, allFeatures, toIdx(trainWindows), {
       maxEpochs: meta.history.length === 0 ? (o.initialEpochs ?? 8) : (o.maxEpochs ?? 2),
       validation: toIdx(valWindows),
@@ -298,6 +310,8 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
       profile,
     });
     const fitMs = performance.now() - t1;
+    // The refit's buffers and its copies of the best weights, before saving copies the weights again.
+    o.collectGarbage?.();
     meta.roundsSeen += normal.length + approved.length;
     meta.trainedThrough = Math.max(after, ...since.map((s) => s.id));
     meta.roundsTrained += history.epochs.length > 0 ? trainWindows.length : 0;

@@ -46,16 +46,25 @@ export async function scoreWindows(
   config: ModelConfig,
   features: readonly RoundFeatures[],
   windows: readonly number[][],
-  options: { batchSize?: number; explain?: (i: number, score: number) => boolean; topK?: number; triggerAbove?: number; shouldStop?: () => boolean; profile?: HourProfile } = {},
+  options: {
+    batchSize?: number;
+    explain?: (i: number, score: number) => boolean;
+    topK?: number;
+    triggerAbove?: number;
+    shouldStop?: () => boolean;
+    profile?: HourProfile;
+    /** A batch buffer to fill instead of allocating one (a refit's, shared with its validation). */
+    batch?: { reuse?: Batch };
+  } = {},
 ): Promise<Scored[]> {
   const batchSize = options.batchSize ?? 6;
   const cells = config.ports * CHANNELS;
   const out: Scored[] = [];
-  let reuse: Batch | undefined;
+  const shared = options.batch ?? {};
   for (let start = 0; start < windows.length; start += batchSize) {
     if (options.shouldStop?.()) throw new CancelledError();
     const wins = windows.slice(start, start + batchSize);
-    reuse = makeBatch(features, wins, config, reuse);
+    const reuse = (shared.reuse = makeBatch(features, wins, config, shared.reuse));
     const { x, y } = batchTensors(reuse, config);
     const logits = scoringLogits(model, x, wins.map((win) => features[win[win.length - 1]!]!), cells, options.profile);
     // Per-cell error −log p(y|z) = softplus(z) − y·z.
@@ -134,19 +143,24 @@ export async function fit(model: tf.LayersModel, config: ModelConfig, features: 
   const train = [...windows];
   const val = options.validation ?? [];
   const epochs: FitResult['epochs'] = [];
-  const valScores = async () => (val.length ? (await scoreWindows(model, config, features, val, { batchSize, shouldStop: options.shouldStop, profile: options.profile })) : []);
+  // One batch buffer (16 MB at 65,536 ports and batch 6) for the training steps and every
+  // validation pass, instead of a new one per pass.
+  const shared: { reuse?: Batch } = {};
+  const valScores = async () => (val.length ? await scoreWindows(model, config, features, val, { batchSize, shouldStop: options.shouldStop, profile: options.profile, batch: shared }) : []);
   let bestScored = await valScores();
   let best = mean(bestScored.map((s) => s.total));
-  let bestWeights: tf.Tensor[] | null = val.length ? model.getWeights().map((w) => w.clone()) : null;
+  // The best epoch's weights are kept as arrays, outside the backend: on wasm a copy kept there
+  // would sit under every later training step's peak, and the wasm heap never shrinks.
+  const copyWeights = () => model.getWeights().map((w) => ({ values: w.dataSync().slice(), shape: w.shape, dtype: w.dtype }));
+  let bestWeights: ReturnType<typeof copyWeights> | null = val.length ? copyWeights() : null;
   let sinceBest = 0;
-  let reuse: Batch | undefined;
   for (let epoch = 0; epoch < options.maxEpochs && train.length > 0; epoch++) {
     shuffle(train, random);
     const losses: number[] = [];
     for (let s = 0; s < train.length; s += batchSize) {
       if (options.shouldStop?.()) throw new CancelledError();
-      reuse = makeBatch(features, train.slice(s, s + batchSize), config, reuse);
-      const { x, y } = batchTensors(reuse, config);
+      shared.reuse = makeBatch(features, train.slice(s, s + batchSize), config, shared.reuse);
+      const { x, y } = batchTensors(shared.reuse, config);
       const loss = (await model.trainOnBatch(x, y)) as number;
       tf.dispose([...x, y]);
       losses.push(loss);
@@ -158,13 +172,13 @@ export async function fit(model: tf.LayersModel, config: ModelConfig, features: 
       best = valScore;
       bestScored = scored;
       sinceBest = 0;
-      bestWeights?.forEach((w) => w.dispose());
-      bestWeights = val.length ? model.getWeights().map((w) => w.clone()) : null;
+      bestWeights = val.length ? copyWeights() : null;
     } else if (++sinceBest >= patience) break;
   }
   if (bestWeights) {
-    model.setWeights(bestWeights);
-    bestWeights.forEach((w) => w.dispose());
+    const tensors = bestWeights.map((w) => tf.tensor(w.values, w.shape, w.dtype));
+    model.setWeights(tensors);
+    tf.dispose(tensors);
   }
   return { epochs, validationScores: bestScored.map((s) => s.score) };
 }

@@ -53,6 +53,23 @@ describe('runDetection', () => {
     expect(db.prepare('SELECT backend, status, rounds_scored FROM detection_runs').get()).toEqual({ backend, status: 'ok', rounds_scored: 60 });
   });
 
+  it('asks for a full collection between its phases (before and after the refit, before the traffic model), and learns the same', async () => {
+    recordRounds(db, T0, 120, () => normal());
+    let calls = 0;
+    const collected = await run({ collectGarbage: () => calls++ });
+    expect(calls).toBe(3);
+    const scores = (d: Db) => d.prepare('SELECT round_id, score, threshold, anomalous FROM round_scores ORDER BY round_id').all();
+    const other = openTestDb().db;
+    try {
+      recordRounds(other, T0, 120, () => normal());
+      const plain = await run({ db: other, modelDir: path.join(tempDir(), 'model') });
+      expect(plain.threshold).toBe(collected.threshold);
+      expect(scores(other)).toEqual(scores(db));
+    } finally {
+      other.close();
+    }
+  });
+
   it('after learning, raises an explained incident for a new listener and never learns it as normal', async () => {
     recordRounds(db, T0, 120, () => normal());
     const learned = await run();
