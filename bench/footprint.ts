@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const helper = CAPTURE_HELPER === 'none' ? null : CAPTURE_HELPER === 'built' || CAPTURE_HELPER === undefined ? (installedCaptureHelper() ?? builtCaptureHelper()) : CAPTURE_HELPER;
   if (CAPTURE_HELPER !== 'none' && !helper) throw new Error('no capture helper is installed or built in native/capture (npm ci builds it); pass --capture-helper none to measure without one');
   const command = ENTRY === 'built' ? [built] : ['--import', 'tsx', path.join(here, '..', 'src', 'main', 'headless', 'cli.ts')];
-  const runArgs = ['run', '--db', dbPath, ...(IFACE ? ['--iface', IFACE] : []), ...(DETECT_EVERY ? ['--detect-every', DETECT_EVERY] : []), ...(helper ? ['--capture-helper', helper] : [])];
+  const runArgs = ['run', '--db', dbPath, ...(IFACE ? ['--iface', IFACE] : []), ...(DETECT_EVERY ? ['--detect-every', DETECT_EVERY] : []), '--capture-helper', helper ?? 'none'];
   const child = spawn(process.execPath, [...command, ...runArgs], {
     cwd: path.join(here, '..'),
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -21,7 +21,7 @@ export const MONITOR_OPTIONS = {
   'capture-helper': { type: 'string' },
 } as const;
 
-export const MONITOR_USAGE = '[--db PATH] [--round-seconds N] [--detect-every N] [--iface NAME] [--filter BPF] [--no-capture] [--capture-helper PATH]';
+export const MONITOR_USAGE = '[--db PATH] [--round-seconds N] [--detect-every N] [--iface NAME] [--filter BPF] [--no-capture] [--capture-helper PATH|none]';
 
 /** Resolves with the first of SIGINT or SIGTERM; listeners are installed at once, before any work. */
 export function nextStopSignal(): Promise<NodeJS.Signals> {
@@ -90,12 +90,15 @@ export function captureOption(ctx: CommandContext): false | { iface?: string; fi
 /**
  * `--capture-helper PATH`: the executable that alone holds the right to capture (see
  * captureHelper.ts); absent, the installed one when there is one, else for root the built one.
+ * `--capture-helper none`: no helper; a capture process opens the capture with cap itself and
+ * needs the right to capture (null).
  */
-export function captureHelperOption(ctx: CommandContext): string | undefined {
+export function captureHelperOption(ctx: CommandContext): string | null | undefined {
   const raw = ctx.values['capture-helper'];
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError(`--capture-helper needs the path of the capture helper (see \`${portentLine('capture-setup')}\`)`);
+  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError(`--capture-helper needs the path of the capture helper, or none (see \`${portentLine('capture-setup')}\`)`);
   if (ctx.values['no-capture']) throw new UsageError('--no-capture cannot be combined with --capture-helper');
+  if (raw === 'none') return null;
   const file = path.resolve(raw);
   try {
     fs.accessSync(file, fs.constants.X_OK);
@@ -110,7 +113,7 @@ export interface ParsedMonitorOptions {
   roundSeconds: number;
   detectEvery: number | undefined;
   capture: false | { iface?: string; filter?: string } | undefined;
-  captureHelper: string | undefined;
+  captureHelper: string | null | undefined;
 }
 
 /** All of the above at once, checked before anything is opened. */

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { exitOf, repoRoot, runCli, startCli, waitForOutput } from '../../support/cli';
 import { tempDir } from '../../support/tmp';
 import { captureAllowed, setprivUnavailable } from '../engine/collect/capture/support/privilege';
+import { builtCaptureHelper, installedCaptureHelper } from '../../../src/main/engine/collect/capture/captureHelper';
 import { echoOnce, listenTcpEcho } from '../engine/collect/capture/support/servers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -15,16 +16,25 @@ const allowed = captureAllowed();
 const noSetpriv = setprivUnavailable();
 
 describe.runIf(process.platform === 'linux')('portent run with packet capture', () => {
-  it.skipIf(!allowed.ok)("stores each round's flows and headers, linked to the listener's port and process", async () => {
+  // Root without an installed helper captures through the one built with the installation (the
+  // helper opens the capture, the monitor decodes in a thread); `--capture-helper none` keeps cap
+  // in a capture process of its own. Both must store the same.
+  const builtHelper = builtCaptureHelper();
+  it.skipIf(!allowed.ok).each([
+    { how: 'through the built helper (root, none installed)', args: [] as string[], helper: process.getuid?.() === 0 && installedCaptureHelper() === null ? builtHelper : undefined },
+    { how: 'with cap in a capture process (--capture-helper none)', args: ['--capture-helper', 'none'], helper: null },
+  ])("stores each round's flows and headers, linked to the listener's port and process: $how", async ({ args, helper }) => {
     const echo = await listenTcpEcho('127.0.0.1');
     const port = (echo.address() as net.AddressInfo).port;
     const file = path.join(tempDir(), 'portent.db');
     // Handshake packets only, so the count is exact whatever the kernel does with ACKs.
-    const child = startCli(['run', '--round-seconds', '1', '--db', file, '--iface', 'lo', '--filter', `tcp port ${port} and tcp[tcpflags] & tcp-syn != 0`]);
+    const child = startCli(['run', '--round-seconds', '1', '--db', file, '--iface', 'lo', '--filter', `tcp port ${port} and tcp[tcpflags] & tcp-syn != 0`, ...args]);
     const exit = exitOf(child);
     const connections = 6;
     try {
-      await waitForOutput(child.stderr, /"msg":"packet capture on"/);
+      const seen = await waitForOutput(child.stderr, /"msg":"packet capture on".*\n/);
+      const on = seen.split('\n').find((l) => l.includes('"msg":"packet capture on"'))!;
+      if (helper !== undefined) expect(JSON.parse(on) as { helper: string | null }).toMatchObject({ helper });
       for (let i = 0; i < connections; i++) {
         await echoOnce(port, '127.0.0.1', `round trip ${i}`);
         await sleep(300);
