@@ -114,7 +114,8 @@ interface Running {
   /** Known UDP clients, whose kernel-numbered ports are no change; refreshed after each detection. */
   udpClients: ReadonlySet<number>;
   /** The last round's listening signature (and the client set it was taken with), so each round reads only its own. */
-  lastListening: { roundId: number; signature: string; clients: ReadonlySet<number> } | null;
+  /** The last round's listeners; `changed`: they differed from the round before it. */
+  lastListening: { roundId: number; signature: string; clients: ReadonlySet<number>; changed?: boolean } | null;
   /** Rounds recorded since the last scoring was started: a traffic window completes every TRAFFIC_WINDOW_ROUNDS. */
   roundsSinceScore: number;
   cleanup: Job<CleanupResult>;
@@ -500,8 +501,9 @@ export class Monitor extends EventEmitter<MonitorEvents> {
 
   /**
    * Right after a round whose listeners differ from the round before (something opened, closed
-   * or changed hands), the rounds waiting are scored with the stored model, so an incident is
-   * told within a round of its onset instead of at the hourly job. So are the traffic windows
+   * or changed hands), and after the round that follows it, the rounds waiting are scored with
+   * the stored model, so an incident is told within two rounds of its onset instead of at the
+   * hourly job. So are the traffic windows
    * once one is complete (every TRAFFIC_WINDOW_ROUNDS rounds): a process calling out to a new
    * host is told within a window, not at the next hour. Other rounds wait for the next scoring
    * (their scores would come from the same model). Nothing runs while learning, while a
@@ -522,10 +524,13 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         const before = store.roundsBefore(Number.MAX_SAFE_INTEGER, 2);
         previous = before.length === 2 && before[1]!.id === roundId ? { roundId: before[0]!.id, signature: store.listeningSignature(before[0]!.id, lo, hi, s.udpClients), clients: s.udpClients } : null;
       }
-      s.lastListening = { roundId, signature, clients: s.udpClients };
-      s.roundsSinceScore += 1;
       const changed = previous !== null && previous.roundId < roundId && previous.signature !== signature;
-      if (!changed && s.roundsSinceScore < TRAFFIC_WINDOW_ROUNDS) return;
+      s.lastListening = { roundId, signature, clients: s.udpClients, changed };
+      s.roundsSinceScore += 1;
+      // The round after a change too: a port missing from a program that still runs is judged
+      // on its second round (detector.ts, addMissingPorts).
+      const afterChange = previous?.changed === true && previous.roundId < roundId;
+      if (!changed && !afterChange && s.roundsSinceScore < TRAFFIC_WINDOW_ROUNDS) return;
       if (s.detect.busy || s.score.busy) return;
       const model = store.latestModelState();
       if (!model || model.threshold === null || model.roundsSeen < s.plan.detector.minTrainingRounds) return;

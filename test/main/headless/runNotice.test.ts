@@ -91,4 +91,49 @@ describe.runIf(process.platform === 'linux')('portent run: time to notice', () =
     expect(told!.runStartedAt).toBeGreaterThanOrEqual(first);
     expect(fullSince).toBe(0);
   }, 300_000);
+
+  it('tells a port missing from a program that still runs within a few rounds, by scoring, with no full detection in between', async () => {
+    const file = path.join(tempDir(), 'portent.db');
+    // A program with two listeners, running all through the learned history; told on stdin, it closes the second.
+    const program = spawn(process.execPath, [
+      '-e',
+      "const net = require('net'); const a = net.createServer().listen(0, '127.0.0.1', () => { const b = net.createServer().listen(0, '127.0.0.1', () => { console.log(a.address().port + ' ' + b.address().port); process.stdin.once('data', () => b.close()); }); }); setInterval(() => {}, 1e9)",
+    ]);
+    try {
+      const [, second] = (await waitForOutput(program.stdout!, /\d+ \d+\n/)).trim().split(' ').map(Number) as [number, number];
+      await seedRounds(file, 150);
+      expect(runCli(['config', 'set', 'detection.learningHours', '1', '--db', file]).status).toBe(0);
+      const learned = runCli(['detect', '--json', '--db', file]);
+      expect(learned.status, learned.stderr).toBe(0);
+      expect(JSON.parse(learned.stdout).learning.learning).toBe(false);
+
+      const child = startCli(['run', '--round-seconds', '1', '--detect-every', '3600', '--no-capture', '--db', file]);
+      const exit = exitOf(child);
+      let told: Told | undefined;
+      let closedAt = 0;
+      try {
+        await waitForOutput(child.stderr, /"msg":"monitor started"/);
+        await new Promise((r) => setTimeout(r, 3_000));
+        closedAt = Date.now();
+        program.stdin!.write('close\n');
+        const deadline = Date.now() + 60_000;
+        while (Date.now() < deadline && !(told = toldAbout(file, second))) await new Promise((r) => setTimeout(r, 250));
+      } finally {
+        child.kill('SIGTERM');
+      }
+      expect((await exit).code).toBe(0);
+      expect(told, 'no incident names the port that went').toBeDefined();
+      const db = new Database(file, { readonly: true });
+      const direction = db.prepare('SELECT direction FROM incident_ports WHERE port = ?').pluck().get(second);
+      const fullSince = db.prepare("SELECT count(*) FROM detection_runs WHERE scope = 'full' AND started_at >= ?").pluck().get(closedAt - 4_000);
+      db.close();
+      expect(direction).toBe('vanished');
+      expect(told!.scope).toBe('score');
+      expect(fullSince).toBe(0);
+      // Two rounds of absence are what the rule needs; the scoring follows the second.
+      expect(told!.runStartedAt - closedAt).toBeLessThan(5_000);
+    } finally {
+      program.kill('SIGKILL');
+    }
+  }, 300_000);
 });
