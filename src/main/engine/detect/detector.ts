@@ -265,7 +265,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     const scored = tracked.rounds;
     const scoreMs = performance.now() - t0;
     store.saveScores(runId, meta.version, scored.map((s) => ({ roundId: s.roundId, score: s.score, threshold, anomalous: s.anomalous })));
-    const incidents = threshold === null ? [] : recordIncidents(store, new ActionStore(o.db, o.identity ?? procIdentity, now), runId, tracked.incidents, threshold);
+    const incidents = threshold === null ? [] : recordIncidents(store, new ActionStore(o.db, o.identity ?? procIdentity, now), runId, tracked.incidents, threshold, now());
     if (scope === 'score') {
       o.log.debug('rounds scored', { scored: scored.length, incidents: incidents.length, threshold, scoreMs: Math.round(scoreMs) });
       return {
@@ -420,8 +420,12 @@ export function trainingWindows(store: DetectionStore, db: Db, targets: readonly
  * Stores what the tracker found: a new incident per new cause, and continued incidents extended
  * with their explanation widened to every port they hold (the sentence describes all of them).
  */
-function recordIncidents(store: DetectionStore, actions: ActionStore, runId: number, tracked: readonly TrackedIncident[], threshold: number): DetectionResult['incidents'] {
+function recordIncidents(store: DetectionStore, actions: ActionStore, runId: number, tracked: readonly TrackedIncident[], threshold: number, at: number): DetectionResult['incidents'] {
   const out: DetectionResult['incidents'] = [];
+  // An incident the user called expected that goes on is still expected: its new rounds are
+  // approved too, once every incident of the batch is stored (so that one it shares a round with
+  // keeps that round out).
+  const stillExpected: { id: number; roundIds: number[] }[] = [];
   for (const t of tracked) {
     const first = t.rounds[0]!;
     const last = t.rounds.at(-1)!;
@@ -442,6 +446,7 @@ function recordIncidents(store: DetectionStore, actions: ActionStore, runId: num
       });
       // A listener that opened while the incident was already running is news: unseen again.
       if (t.grew) store.setIncidentStatus(earlier.id, 'new');
+      else if (earlier.status === 'expected') stillExpected.push({ id: earlier.id, roundIds: t.rounds.map((r) => r.roundId) });
       actions.recordProcesses(earlier.id, processes);
       out.push({ ...store.incident(earlier.id)!, grew: t.grew });
       continue;
@@ -465,6 +470,7 @@ function recordIncidents(store: DetectionStore, actions: ActionStore, runId: num
     actions.recordProcesses(id, processes);
     out.push(store.incident(id)!);
   }
+  for (const e of stillExpected) store.approveRounds(e.id, e.roundIds, at);
   return out;
 }
 

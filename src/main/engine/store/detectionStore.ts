@@ -383,6 +383,23 @@ export class DetectionStore {
     })();
   }
 
+  /**
+   * Rounds an expected incident went on into, approved as its earlier ones were, except those
+   * inside an episode of another port incident the user has not called expected.
+   */
+  approveRounds(incidentId: number, roundIds: readonly number[], at: number): void {
+    if (roundIds.length === 0) return;
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO expected_rounds (round_id, marked_at)
+         SELECT r.id, ? FROM rounds r WHERE r.id IN (SELECT value FROM json_each(?)) AND r.status = 'ok'
+           AND NOT EXISTS (SELECT 1 FROM incident_episodes o JOIN incidents oi ON oi.id = o.incident_id
+                           WHERE o.incident_id != ? AND oi.status != 'expected' AND oi.kind IN ('ports', 'both')
+                             AND r.started_at BETWEEN o.started_at AND o.ended_at)`,
+      )
+      .run(at, JSON.stringify(roundIds), incidentId);
+  }
+
   markRoundsExpected(roundIds: readonly number[], at: number): void {
     const insert = this.db.prepare('INSERT OR IGNORE INTO expected_rounds (round_id, marked_at) VALUES (?, ?)');
     this.db.transaction(() => roundIds.forEach((id) => insert.run(id, at)))();

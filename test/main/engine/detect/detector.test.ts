@@ -253,6 +253,28 @@ describe('runDetection', () => {
     expect(db.prepare('SELECT count(*) FROM round_scores WHERE round_id BETWEEN ? AND ? AND anomalous = 0').pluck().get(ids[11], ids[24])).toBe(0);
   });
 
+  it('learns the rounds an expected incident goes on into, as it learned those the user approved', async () => {
+    recordRounds(db, T0, 120, () => normal());
+    await run();
+    const store = new DetectionStore(db);
+    const intruder = listener(444, '/opt/tool/bin/tool', 3121);
+    recordRounds(db, T0 + 120 * MIN, 30, (i) => (i >= 20 ? [...normal(), intruder] : normal()));
+    const first = await run({}, T0 + 2_000 * MIN);
+    expect(first.incidents).toHaveLength(1);
+    const id = first.incidents[0]!.id;
+    store.markIncidentExpected(id, T0 + 2_001 * MIN);
+    // The next hour the tool still listens: the rounds its incident covers are approved as well.
+    const later = recordRounds(db, T0 + 150 * MIN, 30, () => [...normal(), intruder]);
+    const second = await run({}, T0 + 2_100 * MIN);
+    // Held open by the listener, the incident goes on through the hour (scored before the refit learns it).
+    expect(second.incidents.map((i) => i.id)).toEqual([id]);
+    const covered = db.prepare('SELECT s.round_id FROM round_scores s WHERE s.round_id >= ? AND s.anomalous = 1').pluck().all(later[0]) as number[];
+    expect(covered).toEqual(later);
+    const approved = new Set(db.prepare('SELECT round_id FROM expected_rounds').pluck().all() as number[]);
+    expect(later.filter((r) => !approved.has(r))).toEqual([]);
+    expect(store.incident(id)!.status).toBe('expected');
+  });
+
   it('explains a burst of listeners by all of them', async () => {
     recordRounds(db, T0, 120, () => normal());
     await run();
