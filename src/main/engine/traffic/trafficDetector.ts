@@ -412,7 +412,11 @@ function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: Det
         ...(continued ? {} : { recurrence: s.window.startedAt }),
       });
       actions.recordProcesses(open.id, seen(s));
-      touched.set(open.id, detections.incident(open.id)!);
+      const row = detections.incident(open.id)!;
+      // An incident the user called expected that goes on is still expected: learned as the
+      // windows they approved were (APPROVED_WINDOW, with their rounds marked).
+      if (row.status === 'expected') detections.approveRounds(open.id, [s.window.lastRoundId], o.now());
+      touched.set(open.id, row);
       continue;
     }
     const port = store.portIncidentOf(s.row.pids, s.window.startedAt, s.window.endedAt);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectTraffic, type TrafficOptions } from '../../../../src/main/engine/traffic/trafficDetector';
 import { DetectionStore } from '../../../../src/main/engine/store/detectionStore';
-import { TrafficStore } from '../../../../src/main/engine/store/trafficStore';
+import { isHeldOutWindow, TrafficStore } from '../../../../src/main/engine/store/trafficStore';
 import { createLogger, silentLogger } from '../../../../src/main/engine/log';
 import { seededRandom } from '../../../../src/shared/random';
 import { tempDir } from '../../../support/tmp';
@@ -205,6 +205,30 @@ describe('traffic detection', () => {
     expect(rows[1]!.runId).toBe(runs[8]);
     expect(new TrafficStore(host.db).endpointsOf(rows[1]!.id).map((e) => e.address)).toContain('203.0.113.99');
     expect(rows[1]!.startedAt).toBeGreaterThanOrEqual(T0 + 8 * HOUR * ROUND_MS);
+  });
+
+  it('learns the windows an expected incident goes on into', async () => {
+    // python3 holds a line to a new host from 5:05 for two hours; the user calls it expected after the hour-6 run.
+    const shell = '203.0.113.7';
+    const host = bursts(8, [{ at: 5 * HOUR + 5, minutes: 120, remote: shell }]);
+    const file = path.join(tempDir(), 'traffic-model.json');
+    const results = await hourly(host, file, 6);
+    const incident = results.flatMap((r) => r.incidents).find((i) => /^python3 .* talked to 203\.0\.113\.7:4444/.test(i.sentence));
+    expect(incident).toBeDefined();
+    new DetectionStore(host.db).markIncidentExpected(incident!.id, T0 + 6 * HOUR * ROUND_MS);
+    const marked = host.db.prepare('SELECT count(*) FROM expected_rounds').pluck().get() as number;
+    await detectTraffic(options(host, file, 7));
+    // Its windows of hour 7 that went on being anomalous are approved: their last rounds marked, and they are learned.
+    const store = new TrafficStore(host.db);
+    const later = host.db
+      .prepare<[number], { lastRoundId: number; processId: number | null }>('SELECT last_round_id AS lastRoundId, process_id AS processId FROM traffic_windows WHERE anomalous = 1 AND started_at >= ?')
+      .all(T0 + 6 * HOUR * ROUND_MS);
+    expect(later.length).toBeGreaterThan(0);
+    expect(host.db.prepare('SELECT count(*) FROM expected_rounds').pluck().get() as number).toBeGreaterThan(marked);
+    // Hold-out windows are never trained on, approved or not.
+    const approved = new Set(store.approvedSince(T0 + 6 * HOUR * ROUND_MS).map((w) => w.lastRoundId));
+    expect(later.filter((w) => !isHeldOutWindow(w.lastRoundId) && !approved.has(w.lastRoundId))).toEqual([]);
+    expect(later.filter((w) => !isHeldOutWindow(w.lastRoundId)).length).toBeGreaterThan(0);
   });
 
   it('tells a listener and the traffic of the same program as one incident', async () => {
