@@ -96,7 +96,7 @@ export interface MissingPort {
   processId: number;
   proto: 'tcp' | 'udp';
   port: number;
-  /** A pid of the program in that round. */
+  /** The pid that held the port last, before this round. */
   pid: number | null;
   program: Identity;
   /** How often the program held the port in the rounds it ran in, as estimated. */
@@ -505,20 +505,23 @@ export class DetectionStore {
   }
 
   /**
-   * Ports missing from a running program in these rounds: in each round, every (program, port)
-   * where the program holds some socket but not that port, though it held the port in at least
-   * `minShare` of the at least `minRounds` learnable rounds it ran in (program_rounds,
-   * program_ports). `usual` is that estimate, (held + ½) / (ran + 1). Ports in `numbered` (the
-   * kernel-numbered UDP range) are left out: a client's random port is not one it keeps.
+   * Ports missing from a running process in these rounds: in each round, every (program, port)
+   * where the process that held the port last still holds some socket but not that port, though
+   * its program held the port in at least `minShare` of the at least `minRounds` learnable rounds
+   * it ran in (program_rounds, program_ports). `usual` is that estimate, (held + ½) / (ran + 1).
+   * The same process, not only the same program: a program of many processes (a docker-proxy per
+   * published port) whose one process ended has not dropped a port, it has one process fewer,
+   * and that is the model's to judge. Ports in `numbered` (the kernel-numbered UDP range) are
+   * left out: a client's random port is not one it keeps.
    */
   missingPorts(roundIds: readonly number[], o: { minRounds: number; minShare: number; numbered?: { proto: 'tcp' | 'udp'; lo: number; hi: number } }): MissingPort[] {
     if (roundIds.length === 0) return [];
     const rows = this.db
-      .prepare<[string, number, number], { roundId: number; processId: number; pid: number | null; proto: 'tcp' | 'udp'; port: number; held: number; ran: number; name: string | null; exe: string | null; user: string | null }>(
+      .prepare<[string, number, number], { roundId: number; processId: number; pids: string; portId: number; proto: 'tcp' | 'udp'; port: number; held: number; ran: number; name: string | null; exe: string | null; user: string | null }>(
         `WITH present AS (
-           SELECT round_id, process_id, min(pid) AS pid FROM round_sockets
-           WHERE round_id IN (SELECT value FROM json_each(?)) AND process_id IS NOT NULL GROUP BY round_id, process_id)
-         SELECT pr.round_id AS roundId, pr.process_id AS processId, pr.pid, p.proto, p.port, pp.rounds AS held, g.rounds AS ran, c.name, c.exe, c.user
+           SELECT round_id, process_id, group_concat(DISTINCT pid) AS pids FROM round_sockets
+           WHERE round_id IN (SELECT value FROM json_each(?)) AND process_id IS NOT NULL AND pid IS NOT NULL GROUP BY round_id, process_id)
+         SELECT pr.round_id AS roundId, pr.process_id AS processId, pr.pids, p.id AS portId, p.proto, p.port, pp.rounds AS held, g.rounds AS ran, c.name, c.exe, c.user
          FROM present pr
          JOIN program_rounds g ON g.process_id = pr.process_id AND g.rounds >= ?
          JOIN program_ports pp ON pp.process_id = pr.process_id AND pp.rounds >= ? * g.rounds
@@ -527,9 +530,14 @@ export class DetectionStore {
          WHERE NOT EXISTS (SELECT 1 FROM round_sockets x WHERE x.round_id = pr.round_id AND x.port_id = pp.port_id AND x.process_id = pr.process_id)`,
       )
       .all(JSON.stringify(roundIds), o.minRounds, o.minShare);
-    return rows
-      .filter((r) => !(o.numbered && r.proto === o.numbered.proto && r.port >= o.numbered.lo && r.port <= o.numbered.hi))
-      .map((r) => ({ roundId: r.roundId, processId: r.processId, proto: r.proto, port: r.port, pid: r.pid, program: { name: r.name, exe: r.exe, user: r.user }, usual: (r.held + 0.5) / (r.ran + 1) }));
+    const out: MissingPort[] = [];
+    for (const r of rows) {
+      if (o.numbered && r.proto === o.numbered.proto && r.port >= o.numbered.lo && r.port <= o.numbered.hi) continue;
+      const last = this.holder(r.portId, r.roundId).pid;
+      if (last === null || !r.pids.split(',').map(Number).includes(last)) continue;
+      out.push({ roundId: r.roundId, processId: r.processId, proto: r.proto, port: r.port, pid: last, program: { name: r.name, exe: r.exe, user: r.user }, usual: (r.held + 0.5) / (r.ran + 1) });
+    }
+    return out;
   }
 
   /**

@@ -218,20 +218,26 @@ describe('approving an incident ("expected")', () => {
 });
 
 describe('DetectionStore.missingPorts', () => {
-  it('finds a port missing from a program that still runs, only where the program held it in nearly every round it ran, and never for a program that stopped', () => {
+  it('finds a port missing from a process that still runs, only where its program held it in nearly every round it ran, and never for a process that ended', () => {
     const prog = (port: number, exe: string, pid: number) => listener(port, exe, pid);
-    // Learned: syncthing always holds 8384 and 22000; a dev tool holds 9229 half the time it runs.
-    const learned = recordRounds(db, T0, 100, (i) => [prog(8384, '/usr/bin/syncthing', 950), prog(22000, '/usr/bin/syncthing', 950), prog(3000, '/usr/bin/devtool', 970), ...(i % 2 ? [prog(9229, '/usr/bin/devtool', 970)] : [])]);
+    // Learned: syncthing always holds 8384 and 22000; a dev tool holds 9229 half the time it runs;
+    // docker-proxy, one process per published port, always holds 8080 and 8081.
+    const learned = recordRounds(db, T0, 100, (i) => [
+      prog(8384, '/usr/bin/syncthing', 950), prog(22000, '/usr/bin/syncthing', 950), prog(3000, '/usr/bin/devtool', 970), ...(i % 2 ? [prog(9229, '/usr/bin/devtool', 970)] : []),
+      prog(8080, '/usr/bin/docker-proxy', 1100), prog(8081, '/usr/bin/docker-proxy', 1101),
+    ]);
     const store = new DetectionStore(db);
     store.learnOwners(learned);
-    const later = recordRounds(db, T0 + 100 * MIN, 3, (i) => [
-      ...(i < 2 ? [prog(8384, '/usr/bin/syncthing', 951)] : []), // 22000 gone while it runs; then syncthing stops altogether
+    const later = recordRounds(db, T0 + 100 * MIN, 4, (i) => [
+      // 22000 gone while syncthing runs; then syncthing stops; then it is back as a new process without 22000.
+      ...(i < 2 ? [prog(8384, '/usr/bin/syncthing', 950)] : i === 3 ? [prog(8384, '/usr/bin/syncthing', 990)] : []),
       prog(3000, '/usr/bin/devtool', 970), // 9229 gone: it never held it always
+      prog(8080, '/usr/bin/docker-proxy', 1100), // the proxy of 8081 ended: one process fewer, not a port dropped
     ]);
     const found = store.missingPorts(later, { minRounds: 60, minShare: 0.99 });
     expect(found.map((m) => [later.indexOf(m.roundId), m.port, m.program.exe, m.pid])).toEqual([
-      [0, 22000, '/usr/bin/syncthing', 951],
-      [1, 22000, '/usr/bin/syncthing', 951],
+      [0, 22000, '/usr/bin/syncthing', 950],
+      [1, 22000, '/usr/bin/syncthing', 950],
     ]);
     expect(found[0]!.usual).toBeCloseTo(100.5 / 101, 6);
     // Not judged before the program has run long enough.
