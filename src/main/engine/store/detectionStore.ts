@@ -516,26 +516,48 @@ export class DetectionStore {
    */
   missingPorts(roundIds: readonly number[], o: { minRounds: number; minShare: number; numbered?: { proto: 'tcp' | 'udp'; lo: number; hi: number } }): MissingPort[] {
     if (roundIds.length === 0) return [];
-    const rows = this.db
-      .prepare<[string, number, number], { roundId: number; processId: number; pids: string; portId: number; proto: 'tcp' | 'udp'; port: number; held: number; ran: number; name: string | null; exe: string | null; user: string | null }>(
-        `WITH present AS (
-           SELECT round_id, process_id, group_concat(DISTINCT pid) AS pids FROM round_sockets
-           WHERE round_id IN (SELECT value FROM json_each(?)) AND process_id IS NOT NULL AND pid IS NOT NULL GROUP BY round_id, process_id)
-         SELECT pr.round_id AS roundId, pr.process_id AS processId, pr.pids, p.id AS portId, p.proto, p.port, pp.rounds AS held, g.rounds AS ran, c.name, c.exe, c.user
-         FROM present pr
-         JOIN program_rounds g ON g.process_id = pr.process_id AND g.rounds >= ?
-         JOIN program_ports pp ON pp.process_id = pr.process_id AND pp.rounds >= ? * g.rounds
-         JOIN ports p ON p.id = pp.port_id
-         JOIN processes c ON c.id = pr.process_id
-         WHERE NOT EXISTS (SELECT 1 FROM round_sockets x WHERE x.round_id = pr.round_id AND x.port_id = pp.port_id AND x.process_id = pr.process_id)`,
+    // The ports each program holds whenever it runs (a few per program), then the batch's sockets
+    // of those programs, read once: the comparison is set lookups, not a query per round and port.
+    const usual = this.db
+      .prepare<[number, number], { processId: number; portId: number; proto: 'tcp' | 'udp'; port: number; held: number; ran: number; name: string | null; exe: string | null; user: string | null }>(
+        `SELECT g.process_id AS processId, pp.port_id AS portId, p.proto, p.port, pp.rounds AS held, g.rounds AS ran, c.name, c.exe, c.user
+         FROM program_rounds g JOIN program_ports pp ON pp.process_id = g.process_id AND pp.rounds >= ? * g.rounds
+         JOIN ports p ON p.id = pp.port_id JOIN processes c ON c.id = g.process_id WHERE g.rounds >= ?`,
       )
-      .all(JSON.stringify(roundIds), o.minRounds, o.minShare);
+      .all(o.minShare, o.minRounds)
+      .filter((u) => !(o.numbered && u.proto === o.numbered.proto && u.port >= o.numbered.lo && u.port <= o.numbered.hi));
+    if (usual.length === 0) return [];
+    const byProgram = new Map<number, typeof usual>();
+    for (const u of usual) byProgram.set(u.processId, [...(byProgram.get(u.processId) ?? []), u]);
+    // By round only: asked for by program as well, SQLite reads every socket those programs ever held.
+    const sockets = this.db
+      .prepare<[string], { roundId: number; processId: number | null; portId: number; pid: number | null }>(
+        `SELECT round_id AS roundId, process_id AS processId, port_id AS portId, pid FROM round_sockets WHERE round_id IN (SELECT value FROM json_each(?))`,
+      )
+      .all(JSON.stringify(roundIds));
+    const held = new Set<string>();
+    const pids = new Map<string, Set<number>>();
+    for (const x of sockets) {
+      if (x.processId === null || !byProgram.has(x.processId)) continue;
+      held.add(`${x.roundId}:${x.processId}:${x.portId}`);
+      if (x.pid === null) continue;
+      const key = `${x.roundId}:${x.processId}`;
+      const set = pids.get(key) ?? new Set<number>();
+      set.add(x.pid);
+      pids.set(key, set);
+    }
     const out: MissingPort[] = [];
-    for (const r of rows) {
-      if (o.numbered && r.proto === o.numbered.proto && r.port >= o.numbered.lo && r.port <= o.numbered.hi) continue;
-      const last = this.holder(r.portId, r.roundId).pid;
-      if (last === null || !r.pids.split(',').map(Number).includes(last)) continue;
-      out.push({ roundId: r.roundId, processId: r.processId, proto: r.proto, port: r.port, pid: last, program: { name: r.name, exe: r.exe, user: r.user }, usual: (r.held + 0.5) / (r.ran + 1) });
+    for (const roundId of roundIds) {
+      for (const [processId, ports] of byProgram) {
+        const running = pids.get(`${roundId}:${processId}`);
+        if (!running) continue;
+        for (const u of ports) {
+          if (held.has(`${roundId}:${processId}:${u.portId}`)) continue;
+          const last = this.holder(u.portId, roundId).pid;
+          if (last === null || !running.has(last)) continue;
+          out.push({ roundId, processId, proto: u.proto, port: u.port, pid: last, program: { name: u.name, exe: u.exe, user: u.user }, usual: (u.held + 0.5) / (u.ran + 1) });
+        }
+      }
     }
     return out;
   }
