@@ -474,20 +474,23 @@ function recordIncidents(store: DetectionStore, actions: ActionStore, runId: num
   return out;
 }
 
-/** Directions of a port whose cause is a state that lasts (a program holds it), not a moment. */
-const LASTING: ReadonlySet<IncidentPortRow['direction']> = new Set(['appeared', 'new-owner']);
+/**
+ * Directions whose cause may recur unannounced: a listener the model never learned, a state that
+ * lasts. Not an impostor on a known port (`new-owner`): that is told every time it comes back.
+ */
+const RECURRING: ReadonlySet<IncidentPortRow['direction']> = new Set(['appeared']);
 
 /**
  * The earlier port incident a new one is a recurrence of: one that ended within RECURRENCE_MS
  * before `startedAt`, that the user has not judged yet, and that already names each of the new
- * incident's ports with the same direction and the same program. Only lasting causes recur: a
- * listener the model never learned (it is never trained on without the user's approval, so it
- * alerts every morning it opens) or a known port held by a program that is not its usual owner.
- * A moment (a service vanishing, a known one open at an unusual hour) is told each time, and so
- * is anything new: another port, another program, another direction.
+ * incident's ports with the same direction and the same program. Only a listener the model never
+ * learned recurs (it is never trained on without the user's approval, so it alerts every morning
+ * it opens). An impostor on a known port is told each time it comes back, and so is a moment (a
+ * service vanishing, a known one open at an unusual hour) and anything new: another port,
+ * another program, another direction.
  */
 function recurrenceOf(store: DetectionStore, ports: readonly IncidentPortRow[], startedAt: number): IncidentRow | undefined {
-  if (ports.length === 0 || !ports.every((p) => LASTING.has(p.direction))) return undefined;
+  if (ports.length === 0 || !ports.every((p) => RECURRING.has(p.direction))) return undefined;
   const program = (p: IncidentPortRow) => p.exe ?? p.process;
   for (const candidate of store.recentPortIncidents(startedAt, RECURRENCE_MS)) {
     const earlier = store.incident(candidate.id);
