@@ -84,6 +84,8 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))("an inci
 
   it('says when its cause came back after a pause', async () => {
     const back = page.getByRole('article').getByRole('list', { name: 'When it came back' });
+    // count() does not wait: wait for the detail to show the list first.
+    await back.getByRole('listitem').first().waitFor({ timeout: 15_000 });
     expect(await back.getByRole('listitem').count()).toBe(1);
     expect(await page.getByRole('article').locator('dl.facts').innerText()).toMatch(/Came back\s+1 time after a pause, the same cause, not told again \(2 rounds in all\)/);
   }, 30_000);
