@@ -47,14 +47,19 @@ async function seedRounds(file: string, n: number): Promise<void> {
   db.close();
 }
 
+/** Real rounds of this machine, then a model trained on them by `portent detect` (an hour's learning), out of learning. */
+async function trainedOn(file: string, rounds: number): Promise<void> {
+  await seedRounds(file, rounds);
+  expect(runCli(['config', 'set', 'detection.learningHours', '1', '--db', file]).status).toBe(0);
+  const learned = runCli(['detect', '--json', '--db', file]);
+  expect(learned.status, learned.stderr).toBe(0);
+  expect(JSON.parse(learned.stdout).learning.learning).toBe(false);
+}
+
 describe.runIf(process.platform === 'linux')('portent run: time to notice', () => {
   it('tells a new listener by scoring the round that changed, with no full detection in between', async () => {
     const file = path.join(tempDir(), 'portent.db');
-    await seedRounds(file, 90);
-    expect(runCli(['config', 'set', 'detection.learningHours', '1', '--db', file]).status).toBe(0);
-    const learned = runCli(['detect', '--json', '--db', file]);
-    expect(learned.status, learned.stderr).toBe(0);
-    expect(JSON.parse(learned.stdout).learning.learning).toBe(false);
+    await trainedOn(file, 90);
 
     // A full detection every 3,600 one-second rounds: none during this test.
     const child = startCli(['run', '--round-seconds', '1', '--detect-every', '3600', '--no-capture', '--db', file]);
@@ -101,11 +106,7 @@ describe.runIf(process.platform === 'linux')('portent run: time to notice', () =
     ]);
     try {
       const [, second] = (await waitForOutput(program.stdout!, /\d+ \d+\n/)).trim().split(' ').map(Number) as [number, number];
-      await seedRounds(file, 150);
-      expect(runCli(['config', 'set', 'detection.learningHours', '1', '--db', file]).status).toBe(0);
-      const learned = runCli(['detect', '--json', '--db', file]);
-      expect(learned.status, learned.stderr).toBe(0);
-      expect(JSON.parse(learned.stdout).learning.learning).toBe(false);
+      await trainedOn(file, 150);
 
       const child = startCli(['run', '--round-seconds', '1', '--detect-every', '3600', '--no-capture', '--db', file]);
       const exit = exitOf(child);
