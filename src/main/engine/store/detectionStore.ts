@@ -90,6 +90,13 @@ export interface ModelRecord {
 const INCIDENT_COLUMNS = `SELECT id, run_id AS runId, start_round_id AS startRoundId, end_round_id AS endRoundId, started_at AS startedAt,
   ended_at AS endedAt, rounds, peak_score AS peakScore, threshold, status, sentence FROM incidents`;
 
+/**
+ * Round `r` lies inside no episode of another port incident the user has not called expected: a
+ * round is learned whole, so approving one incident must not approve another's rounds.
+ */
+const outsideOtherIncidents = (self: string) => `NOT EXISTS (SELECT 1 FROM incident_episodes o JOIN incidents oi ON oi.id = o.incident_id
+  WHERE o.incident_id != ${self} AND oi.status != 'expected' AND oi.kind IN ('ports', 'both') AND r.started_at BETWEEN o.started_at AND o.ended_at)`;
+
 /** A port missing from a program that still runs (DetectionStore.missingPorts). */
 export interface MissingPort {
   roundId: number;
@@ -375,9 +382,7 @@ export class DetectionStore {
           `INSERT OR IGNORE INTO expected_rounds (round_id, marked_at)
            SELECT r.id, ? FROM incident_episodes ep JOIN rounds r ON r.started_at BETWEEN ep.started_at AND ep.ended_at
            WHERE ep.incident_id = ? AND r.status = 'ok'
-             AND NOT EXISTS (SELECT 1 FROM incident_episodes o JOIN incidents oi ON oi.id = o.incident_id
-                             WHERE o.incident_id != ep.incident_id AND oi.status != 'expected' AND oi.kind IN ('ports', 'both')
-                               AND r.started_at BETWEEN o.started_at AND o.ended_at)`,
+             AND ${outsideOtherIncidents('ep.incident_id')}`,
         )
         .run(at, id);
     })();
@@ -393,9 +398,7 @@ export class DetectionStore {
       .prepare(
         `INSERT OR IGNORE INTO expected_rounds (round_id, marked_at)
          SELECT r.id, ? FROM rounds r WHERE r.id IN (SELECT value FROM json_each(?)) AND r.status = 'ok'
-           AND NOT EXISTS (SELECT 1 FROM incident_episodes o JOIN incidents oi ON oi.id = o.incident_id
-                           WHERE o.incident_id != ? AND oi.status != 'expected' AND oi.kind IN ('ports', 'both')
-                             AND r.started_at BETWEEN o.started_at AND o.ended_at)`,
+           AND ${outsideOtherIncidents('?')}`,
       )
       .run(at, JSON.stringify(roundIds), incidentId);
   }
