@@ -138,10 +138,16 @@ export function trafficSentence(kind: TrafficKind, row: TrafficRow, since: numbe
     }
     case 'dns-tunnel': {
       if (row.dnsNames.length === 0) return trafficSentence('unusual-traffic', row, since, features);
-      const lookups = row.dnsNames.reduce((a, d) => a + d.lookups, 0);
-      const failed = row.dnsNames.reduce((a, d) => a + d.failed, 0);
-      const zone = commonZone(row.dnsNames.map((d) => d.name));
-      return `${who} made ${lookups} DNS lookups of ${row.dnsNames.length} long, random-looking names${zone ? ` under ${zone}` : ''}${failed > 0 ? ` (${failed} failed)` : ''}${at}.`;
+      // A tunnel carries its data in many names under one zone: name that zone and count its names
+      // alone, not every name the row also looked up (the host-wide row holds everyone's).
+      const zone = busiestZone(row.dnsNames.map((d) => d.name));
+      const carried = zone ? row.dnsNames.filter((d) => d.name.endsWith(`.${zone}`)) : row.dnsNames;
+      const lookups = carried.reduce((a, d) => a + d.lookups, 0);
+      const failed = carried.reduce((a, d) => a + d.failed, 0);
+      const fails = failed > 0 ? ` (${failed} failed)` : '';
+      if (carried.length === 1) return `${who} made ${lookups} DNS ${lookups === 1 ? 'lookup' : 'lookups'} of ${carried[0]!.name}, unlike its usual${fails}${at}.`;
+      const under = zone ?? commonZone(carried.map((d) => d.name));
+      return `${who} made ${lookups} DNS lookups of ${carried.length} long, random-looking names${under ? ` under ${under}` : ''}${fails}${at}.`;
     }
     case 'beacon': {
       const e = [...eps].sort((a, b) => b.periodicity.score - a.periodicity.score)[0];
@@ -167,6 +173,25 @@ export function trafficSentence(kind: TrafficKind, row: TrafficRow, since: numbe
       return `${who}'s traffic is unlike its usual (${top.join(', ')})${eps.length ? `, with ${list(eps.map(hostOf), more)}` : ''}${at}.`;
     }
   }
+}
+
+/**
+ * The zone (a suffix of whole labels, at least two long, shorter than the name) under which most
+ * of the names sit, when at least two do; among zones holding as many, the longest.
+ */
+export function busiestZone(names: readonly string[]): string | null {
+  const counts = new Map<string, number>();
+  for (const n of new Set(names.map((x) => x.toLowerCase().replace(/\.$/, '')))) {
+    const labels = n.split('.');
+    for (let i = 1; i <= labels.length - 2; i++) {
+      const zone = labels.slice(i).join('.');
+      counts.set(zone, (counts.get(zone) ?? 0) + 1);
+    }
+  }
+  let best: string | null = null;
+  let most = 1;
+  for (const [zone, n] of counts) if (n > most || (n === most && best !== null && zone.length > best.length)) [best, most] = [zone, n];
+  return best;
 }
 
 /** The longest common suffix of whole labels of the names, at least two labels long ("t.example.net"). */

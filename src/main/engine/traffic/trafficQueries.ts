@@ -72,6 +72,25 @@ export interface KnownEndpointRow {
   ownerFirstSeenAt: number | null;
 }
 
+/** What the history knows of a name a batch talks to, for one owner (null: only anywhere). */
+export interface KnownNameRow {
+  name: string;
+  proto: string;
+  port: number;
+  processId: number | null;
+  /** First sighting of any remote end of that name, protocol and port. */
+  anyAt: number;
+  /** The owner's first sighting of one of them, or null. */
+  ownerAt: number | null;
+}
+
+export interface NameLookup {
+  name: string;
+  proto: string;
+  port: number;
+  processId: number | null;
+}
+
 export interface EndpointLookup {
   key: string;
   proto: string;
@@ -145,6 +164,15 @@ export const TRAFFIC_SQL = {
                             AND e.address IN (json_extract(j.value, '$[2]'), '::ffff:' || json_extract(j.value, '$[2]'))
                             AND e.port = json_extract(j.value, '$[3]')
      LEFT JOIN endpoint_owners o ON o.process_id = json_extract(j.value, '$[4]') AND o.endpoint_id = e.id`,
+  // Per (name, proto, port, owner): remote_endpoints_name (a range of the name's ends), then
+  // endpoint_owners' primary key for each of them.
+  knownNames: `SELECT json_extract(j.value, '$[0]') AS name, json_extract(j.value, '$[1]') AS proto, json_extract(j.value, '$[2]') AS port,
+            json_extract(j.value, '$[3]') AS processId, min(e.first_seen_at) AS anyAt, min(o.first_seen_at) AS ownerAt
+     FROM json_each(?) j
+     JOIN remote_endpoints e INDEXED BY remote_endpoints_name
+       ON e.name = json_extract(j.value, '$[0]') AND e.proto = json_extract(j.value, '$[1]') AND e.port = json_extract(j.value, '$[2]')
+     LEFT JOIN endpoint_owners o ON o.process_id = json_extract(j.value, '$[3]') AND o.endpoint_id = e.id
+     GROUP BY j.key`,
   // processes: primary key.
   processes: 'SELECT id, name, exe, user FROM processes WHERE id IN (SELECT value FROM json_each(?))',
 } as const;
@@ -158,6 +186,7 @@ export class TrafficQueries {
   private readonly lookBackStmt;
   private readonly dnsStmt;
   private readonly endpointsStmt;
+  private readonly namesStmt;
   private readonly processesStmt;
 
   constructor(db: Db) {
@@ -169,6 +198,7 @@ export class TrafficQueries {
     this.lookBackStmt = db.prepare<[number, number, string], LookBackFlow>(TRAFFIC_SQL.lookBackFlows).raw();
     this.dnsStmt = db.prepare<[number, number], DnsRow>(TRAFFIC_SQL.dns);
     this.endpointsStmt = db.prepare<[string], KnownEndpointRow>(TRAFFIC_SQL.knownEndpoints);
+    this.namesStmt = db.prepare<[string], KnownNameRow>(TRAFFIC_SQL.knownNames);
     this.processesStmt = db.prepare<[string], ProcessRow>(TRAFFIC_SQL.processes);
   }
 
@@ -205,6 +235,12 @@ export class TrafficQueries {
   knownEndpoints(lookups: readonly EndpointLookup[]): KnownEndpointRow[] {
     if (lookups.length === 0) return [];
     return this.endpointsStmt.all(JSON.stringify(lookups.map((l) => [l.key, l.proto, l.address, l.port, l.processId])));
+  }
+
+  /** Per lookup that matches a remote end of its name, protocol and port: the first sightings. */
+  knownNames(lookups: readonly NameLookup[]): KnownNameRow[] {
+    if (lookups.length === 0) return [];
+    return this.namesStmt.all(JSON.stringify(lookups.map((l) => [l.name, l.proto, l.port, l.processId])));
   }
 
   processes(ids: readonly number[]): ProcessRow[] {

@@ -197,7 +197,7 @@ export class RowBuilder {
 
     // Every name the row relied on, whether its lookup fell in this window or earlier.
     const names = new Set([...this.reliedNames, ...this.lookups.keys()]);
-    const dnsNames: DnsNameFact[] = [];
+    const dnsNames: (DnsNameFact & { bits: number })[] = [];
     let lookups = 0;
     let failed = 0;
     let labelSum = 0;
@@ -213,7 +213,7 @@ export class RowBuilder {
       entropySum += shape.entropyBits;
       raw.dns_label_max = Math.max(raw.dns_label_max, shape.longestLabel);
       raw.dns_entropy_max = Math.max(raw.dns_entropy_max, shape.entropyBits);
-      dnsNames.push({ name, lookups: n, failed: l?.failed ?? 0 });
+      dnsNames.push({ name, lookups: n, failed: l?.failed ?? 0, bits: shape.entropyBits });
     }
     raw.dns_lookups = lookups;
     raw.dns_names = names.size;
@@ -232,7 +232,11 @@ export class RowBuilder {
       raw: rawVector(raw),
       endpoints: endpoints.slice(0, maxEndpointFacts),
       endpointsOmitted: Math.max(0, endpoints.length - maxEndpointFacts),
-      dnsNames: dnsNames.sort((a, b) => b.failed - a.failed || b.lookups - a.lookups || a.name.localeCompare(b.name)).slice(0, MAX_DNS_FACTS),
+      // Failed and random-looking names first: what a tunnel or a generated domain leaves behind.
+      dnsNames: dnsNames
+        .sort((a, b) => b.failed - a.failed || b.bits - a.bits || b.lookups - a.lookups || a.name.localeCompare(b.name))
+        .slice(0, MAX_DNS_FACTS)
+        .map(({ name, lookups: n, failed: f }) => ({ name, lookups: n, failed: f })),
       probes: [...this.probes].sort((a, b) => b.localPorts - a.localPorts || a.remoteAddress.localeCompare(b.remoteAddress)).slice(0, MAX_PROBE_FACTS),
     };
   }

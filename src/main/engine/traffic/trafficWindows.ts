@@ -2,7 +2,7 @@ import type { Db } from '../store/database';
 import { plainAddress } from '../store/resolvedNames';
 import { normalizeName } from './entropy';
 import { periodicity } from './periodicity';
-import { TrafficQueries, type FlowRow, type LookBackFlow, type RoundRow, type SpanRow } from './trafficQueries';
+import { TrafficQueries, type FlowRow, type KnownNameRow, type LookBackFlow, type NameLookup, type RoundRow, type SpanRow } from './trafficQueries';
 import { RowBuilder, type Direction, type PairWindow, type TrafficRow } from './trafficRow';
 
 /**
@@ -122,6 +122,7 @@ interface WindowTraffic {
 const pairKeyOf = (owner: number | null, epKey: string, direction: Direction): string => `${owner ?? ''}#${epKey}#${direction}`;
 const endpointKeyOf = (proto: string, address: string, port: number): string => `${proto}|${plainAddress(address)}|${port}`;
 const ownedKey = (owner: number | null, epKey: string): string => `${owner ?? ''}#${epKey}`;
+const nameKeyOf = (name: string, proto: string, port: number, owner: number | null): string => `${owner ?? ''}#${proto}|${name}|${port}`;
 /** A peer's connection attempt is told by its (address, port) and the local port it tried. */
 const probeKeyOf = (remoteAddr: string, remotePort: number | null, localPort: number | null): string => `${remoteAddr}|${remotePort}|${localPort}`;
 /** A peer's connection attempt: its SYN without an ACK from it in the round (flows and look-back rows alike). */
@@ -373,6 +374,17 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
     }
   }
 
+  // Names: whether the owner (or any process) talked to a remote end of the same name, protocol
+  // and port before, at another address. One destination served from several addresses (a CDN,
+  // round-robin DNS, a server's IPv4 and IPv6) is not a new host at each of them.
+  const nameLookups = new Map<string, NameLookup>();
+  for (const p of pairs.values()) {
+    if (p.direction !== 'out') continue;
+    const name = endpoints.get(p.epKey)?.name ?? answered.get(p.address)?.at(-1)?.name ?? null;
+    if (name !== null) nameLookups.set(nameKeyOf(name, p.proto, p.port, p.owner), { name, proto: p.proto, port: p.port, processId: p.owner });
+  }
+  const names = new Map(q.knownNames([...nameLookups.values()]).map((r) => [nameKeyOf(r.name, r.proto, r.port, r.processId), r]));
+
   const ids = new Set<number>();
   for (const p of pairs.values()) if (p.owner !== null) ids.add(p.owner);
   for (const d of dnsRows) if (d.processId !== null) ids.add(d.processId);
@@ -391,6 +403,7 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
       flowSeen,
       endpoints,
       answered,
+      names,
     };
     const t = traffic[wi]!;
     const rows = new Map<number | null, RowBuilder>([[null, new RowBuilder()]]);
@@ -467,6 +480,8 @@ interface WindowContext {
   flowSeen: Map<string, number[]>;
   endpoints: Map<string, EndpointInfo>;
   answered: Map<string, { pos: number; name: string }[]>;
+  /** First sightings of the batch's names, by nameKeyOf. */
+  names: Map<string, KnownNameRow>;
 }
 
 /** Whether capture saw a key in a round at a position in [from, to). */
@@ -543,22 +558,29 @@ function pairInWindow(pair: Pair, capture: PairTraffic | undefined, ctx: WindowC
   const period = periodicity(synTimes.length >= appearances.length ? synTimes : appearances);
 
   const info = ctx.endpoints.get(pair.epKey);
+  let name = info?.name ?? null;
+  if (name === null) for (const a of ctx.answered.get(pair.address) ?? []) if (a.pos <= to) name = a.name;
+  // The name's first sightings, at any address (outbound ends only: a peer is its address).
+  const byName = name === null || pair.direction !== 'out' ? undefined : ctx.names.get(nameKeyOf(name, pair.proto, pair.port, pair.owner));
+  const nameSince = (t: number) => byName !== undefined && byName.anyAt < t;
+  const nameMineSince = (t: number) => byName?.ownerAt != null && byName.ownerAt < t;
+
   const before = (key: string) => seenBetween(ctx.flowSeen.get(key), ctx.lookBack, from);
   const knownBefore = info?.firstSeenAt != null && info.firstSeenAt < ctx.windowStart;
-  const newAnywhere = !knownBefore && !before(pair.epKey);
+  const newAnywhere = !knownBefore && !before(pair.epKey) && !nameSince(ctx.windowStart);
   const mine = pair.owner === null ? undefined : info?.owners.get(pair.owner);
-  const newForProcess = pair.owner === null ? newAnywhere : !(mine !== undefined && mine.round < ctx.firstRoundId) && !before(ownedKey(pair.owner, pair.epKey));
-  // Not talked with before the last hour: by the socket table's first sighting, and by capture in
-  // the look-back before that hour (a flow seen only by capture has no first sighting).
+  const newForProcess =
+    pair.owner === null ? newAnywhere : !(mine !== undefined && mine.round < ctx.firstRoundId) && !before(ownedKey(pair.owner, pair.epKey)) && !nameMineSince(ctx.windowStart);
+  // Not talked with before the last hour: by the socket table's first sighting (of the end, or of
+  // its name at another address), and by capture in the look-back before that hour (a flow seen
+  // only by capture has no first sighting).
   const recentStart = ctx.windowStart - RECENT_MS;
   const seenEarly = (key: string) => seenBetween(ctx.flowSeen.get(key), ctx.lookBack, ctx.recentFrom);
   const recentForProcess =
     newForProcess ||
     (pair.owner === null
-      ? !(info?.firstSeenAt != null && info.firstSeenAt < recentStart) && !seenEarly(pair.epKey)
-      : !(mine !== undefined && mine.at < recentStart) && !seenEarly(ownedKey(pair.owner, pair.epKey)));
-  let name = info?.name ?? null;
-  if (name === null) for (const a of ctx.answered.get(pair.address) ?? []) if (a.pos <= to) name = a.name;
+      ? !(info?.firstSeenAt != null && info.firstSeenAt < recentStart) && !seenEarly(pair.epKey) && !nameSince(recentStart)
+      : !(mine !== undefined && mine.at < recentStart) && !seenEarly(ownedKey(pair.owner, pair.epKey)) && !nameMineSince(recentStart));
 
   return {
     fact: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify, commonZone, trafficSentence } from '../../../../src/main/engine/traffic/trafficExplain';
+import { busiestZone, classify, commonZone, trafficSentence } from '../../../../src/main/engine/traffic/trafficExplain';
 import { MODEL_FEATURES } from '../../../../src/main/engine/traffic/processContext';
 import type { TrafficEndpoint, TrafficRow } from '../../../../src/main/engine/traffic/trafficRow';
 
@@ -22,6 +22,28 @@ function shares(named: Record<string, number>): Float32Array {
 }
 
 describe('traffic explanations', () => {
+  it('names the zone the names of a tunnel sit under, and counts its names alone, in a row that also holds ordinary lookups', () => {
+    const tunnel = Array.from({ length: 5 }, (_, k) => ({ name: `q${k}x7f3k2mn9v.t.metrics-297.test`, lookups: 1, failed: 0 }));
+    const ordinary = [
+      { name: 'connectivity-check.example.net', lookups: 6, failed: 0 },
+      { name: '0.pool.ntp.example.org', lookups: 1, failed: 0 },
+    ];
+    const host: TrafficRow = { ...row([]), processId: null, process: null, pids: [], dnsNames: [...ordinary, ...tunnel] };
+    expect(trafficSentence('dns-tunnel', host, T, [])).toBe('Traffic no program on this machine owns made 5 DNS lookups of 5 long, random-looking names under t.metrics-297.test since 14:02.');
+  });
+
+  it('does not call one name looked up again and again a set of random-looking names', () => {
+    const nm: TrafficRow = { ...row([]), process: { name: 'NetworkManager', exe: '/usr/sbin/NetworkManager', user: 'root' }, pids: [598], dnsNames: [{ name: 'connectivity-check.example.net', lookups: 4, failed: 0 }] };
+    expect(trafficSentence('dns-tunnel', nm, T, [])).toBe('NetworkManager (pid 598) made 4 DNS lookups of connectivity-check.example.net, unlike its usual since 14:02.');
+  });
+
+  it('finds the busiest zone by whole labels, the longest of those holding as many names', () => {
+    expect(busiestZone(['a.b.t.evil.example', 'c.d.t.evil.example', 'www.example.com'])).toBe('t.evil.example');
+    expect(busiestZone(['a.t.evil.example', 'b.u.evil.example', 'www.example.com'])).toBe('evil.example');
+    expect(busiestZone(['www.example.com', 'mail.example.org'])).toBeNull();
+    expect(busiestZone(['example.com', 'example.com.'])).toBeNull();
+  });
+
   it('says a new host is held open only for one connection kept open, not for repeated check-ins', () => {
     expect(trafficSentence('new-destination', row([endpoint()]), T, [])).toBe(
       'python3 (pid 4121) talked to 203.0.113.7:4444, a host it never talked to before (nor did any program here), holding the connection open since 14:02.',

@@ -112,6 +112,57 @@ describe('traffic features: remote ends new to a process, and new to the host', 
   });
 });
 
+describe('traffic features: a name served from several addresses', () => {
+  const V4 = '192.0.2.61';
+  const V6 = '2001:db8::61';
+  const OTHER = '203.0.113.99';
+
+  it('is one destination: a process that talked to the name at one address is not new to it at another; a new name is', () => {
+    host = new RecordedHost();
+    // Round 1: the name resolves to its IPv4 address, and nextcloud holds a connection there.
+    const a = lookup('cloud.example.net', V4, T0 + 20_000);
+    host.round(1, [host.conn(firefox, CDN, 443)], { packets: a.packets, dns: a.dns });
+    const toV4 = host.conn(updater, V4, 443);
+    for (let i = 2; i <= 5; i++) host.round(i, [toV4]);
+    // Round 7: the same name now answers with its IPv6 address; updater talks there, curl too
+    // (new to curl, not to the host), and updater also talks to a name nobody resolved before.
+    const b = lookup('cloud.example.net', V6, T0 + 6 * ROUND_MS + 20_000);
+    const c = lookup('fresh.example.org', OTHER, T0 + 6 * ROUND_MS + 30_000);
+    host.round(6, [], { packets: [...b.packets, ...c.packets], dns: [...b.dns, ...c.dns] });
+    const toV6 = host.conn(updater, V6, 443, { family: 6 });
+    const curlV6 = host.conn(curl, V6, 443, { family: 6 });
+    const fresh = host.conn(updater, OTHER, 443);
+    for (let i = 7; i <= 10; i++) host.round(i, [toV6, curlV6, fresh]);
+
+    const [, w] = readTrafficWindows(host.db, { fromRoundId: 1, toRoundId: 10, windowRounds: 5 }) as [TrafficWindow, TrafficWindow];
+    const up = rowOf(w, 'updater');
+    expect(endpoint(up, V6)).toMatchObject({ name: 'cloud.example.net', newForProcess: false, newAnywhere: false });
+    expect(endpoint(up, OTHER)).toMatchObject({ name: 'fresh.example.org', newForProcess: true, newAnywhere: true });
+    expect([raw(up, 'new_for_process'), raw(up, 'new_anywhere')]).toEqual([1, 1]);
+    const cu = rowOf(w, 'curl');
+    expect(endpoint(cu, V6)).toMatchObject({ name: 'cloud.example.net', newForProcess: true, newAnywhere: false });
+  });
+
+  it('counts bytes to a known name at a new address as bytes to a host it knows, not one reached within the hour', () => {
+    host = new RecordedHost();
+    const a = lookup('cloud.example.net', V4, T0 + 20_000);
+    host.round(1, [], { packets: a.packets, dns: a.dns });
+    const toV4 = host.conn(updater, V4, 443);
+    for (let i = 2; i <= 80; i++) host.round(i, [toV4]);
+    const b = lookup('cloud.example.net', V6, T0 + 80 * ROUND_MS + 20_000);
+    const toV6 = host.conn(updater, V6, 443, { family: 6, localPort: 41_999 });
+    const upload = [flow({ localPort: 41_999, remoteAddr: V6, remotePort: 443, direction: 'outbound', packets: 900, bytes: 1_200_000, ts: T0 + 80 * ROUND_MS + 30_000, flags: ACK })];
+    host.round(81, [toV6], { flows: upload, packets: b.packets, dns: b.dns });
+    for (let i = 82; i <= 85; i++) host.round(i, [toV6], { flows: [] });
+
+    const windows = readTrafficWindows(host.db, { fromRoundId: 81, toRoundId: 85, windowRounds: 5 });
+    const up = rowOf(windows[0]!, 'updater');
+    expect(raw(up, 'bytes_out')).toBe(1_200_000);
+    expect(endpoint(up, V6)).toMatchObject({ name: 'cloud.example.net', newForProcess: false, recentForProcess: false });
+    expect(raw(up, 'bytes_out_recent')).toBe(0);
+  });
+});
+
 describe('traffic features: how far back', () => {
   it('remembers what the socket table saw for good, and what only capture saw for the look-back', () => {
     host = new RecordedHost();
@@ -338,7 +389,7 @@ describe('traffic features: the shape of the input and the cost of reading it', 
     host.round(1, [host.conn(firefox, CDN, 443)]);
     const plans = Object.entries(TRAFFIC_SQL).map(([name, sql]) => {
       const params =
-        name === 'historyRounds' ? [{ since: 0, first: 1, last: 1 }] : name === 'knownEndpoints' || name === 'processes' ? ['[]'] : name === 'lookBackFlows' ? [1, 1, '["10.0.0.1"]'] : [1, 1];
+        name === 'historyRounds' ? [{ since: 0, first: 1, last: 1 }] : name === 'knownEndpoints' || name === 'processes' || name === 'knownNames' ? ['[]'] : name === 'lookBackFlows' ? [1, 1, '["10.0.0.1"]'] : [1, 1];
       const plan = host.db
         .prepare(`EXPLAIN QUERY PLAN ${sql}`)
         .all(...params)
@@ -354,6 +405,8 @@ describe('traffic features: the shape of the input and the cost of reading it', 
     expect(plan.dns).toMatch(/USING INDEX packets_round/);
     expect(plan.historyRounds).toMatch(/USING (COVERING )?INDEX rounds_started_at/);
     expect(plan.knownEndpoints).toMatch(/USING INDEX sqlite_autoindex_remote_endpoints_1/);
+    expect(plan.knownNames).toMatch(/SEARCH e USING (COVERING )?INDEX remote_endpoints_name \(name=\? AND proto=\? AND port=\?\)/);
+    expect(plan.knownNames).toMatch(/SEARCH o USING PRIMARY KEY \(process_id=\? AND endpoint_id=\?\)/);
   });
 
   it('refuses a window of no rounds', () => {
