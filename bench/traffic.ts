@@ -9,7 +9,7 @@
  * bench/traffic/run.ts. Documented in bench/traffic/README.md.
  *
  *   npx tsx bench/traffic.ts [--json] [--seed 7 | --seeds 7,11,13] [--days 8] [--keep-db PATH]
- *       [--baselines-only] [--ports 65536] [--backend wasm|cpu|node] [--score-every 10] [--verbose]
+ *       [--baselines-only] [--ports 65536] [--backend wasm|cpu|node] [--score-every 10] [--user both] [--verbose]
  *
  * --seed N        one seed (default 7).
  * --seeds A,B,C   each seed in turn; then per detector the mean, sample standard deviation, min
@@ -23,6 +23,9 @@
  * --backend       the detection backend (default wasm, as shipped).
  * --score-every N minutes between Portent's 'score' runs (default 10: when a traffic window
  *                 completes, as the monitor does); 0: the hourly job alone.
+ * --user on|off|both  Portent without (`portent`) and with (`portent_user`) a simulated user who
+ *                 marks the first alert about each legitimate program as expected
+ *                 (bench/traffic/user.ts); default both, which runs Portent twice.
  * --verbose       Portent's hourly runs and incidents on stderr.
  *
  * Portent runs as the monitor's hourly job would, both models with the default settings, one
@@ -38,7 +41,7 @@ import { DETECTORS, runTraffic, type TrafficRun } from './traffic/run';
 import { portentDetector } from './traffic/portent';
 import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';
 
-const VALUE_OPTIONS = ['seed', 'seeds', 'days', 'keep-db', 'ports', 'backend', 'score-every'];
+const VALUE_OPTIONS = ['seed', 'seeds', 'days', 'keep-db', 'ports', 'backend', 'score-every', 'user'];
 const FLAG_OPTIONS = ['json', 'baselines-only', 'verbose'];
 
 function fail(message: string): never {
@@ -57,9 +60,18 @@ const json = args.includes('--json');
 const ports = whole('ports', '65536', 4096, 65_536);
 const scoreEveryMinutes = whole('score-every', '10', 0, 60);
 const backend = optionOf(args, 'backend', 'wasm') as BackendPreference;
+const verbose = args.includes('--verbose');
+const user = optionOf(args, 'user', 'both');
+if (!['on', 'off', 'both'].includes(user)) fail('--user must be on, off or both');
 if (!['node', 'wasm', 'cpu'].includes(backend)) fail('--backend must be node, wasm or cpu');
 const detectorsFor = (seed: number) =>
-  args.includes('--baselines-only') ? DETECTORS : { portent: portentDetector({ ports, backend, seed, scoreEveryMinutes, verbose: args.includes('--verbose') }), ...DETECTORS };
+  args.includes('--baselines-only')
+    ? DETECTORS
+    : {
+        ...(user !== 'on' ? { portent: portentDetector({ ports, backend, seed, scoreEveryMinutes, verbose }) } : {}),
+        ...(user !== 'off' ? { portent_user: portentDetector({ ports, backend, seed, scoreEveryMinutes, verbose, user: true }) } : {}),
+        ...DETECTORS,
+      };
 
 function dbPathFor(seed: number, dir: string): string {
   if (!keep) return path.join(dir, `traffic-${seed}.db`);

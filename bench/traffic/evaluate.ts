@@ -39,6 +39,11 @@ export interface DetectorOptions {
   end: number;
   /** Before this, the detector may only learn: alerts that start earlier are not counted. */
   learningEnd: number;
+  /**
+   * The injected incidents, for a simulated user only (they know what they did not do); a
+   * detector itself never reads them.
+   */
+  incidents: readonly Incident[];
 }
 
 export interface KindMetrics {

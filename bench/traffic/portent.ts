@@ -10,6 +10,9 @@ import { defaultSettings } from '../../src/shared/settings';
 import { createLogger, silentLogger } from '../../src/main/engine/log';
 import { seededRandom } from '../../src/shared/random';
 import type { TrafficAlert, TrafficDetector } from './evaluate';
+import { openDatabase } from '../../src/main/engine/store/database';
+import { DetectionStore } from '../../src/main/engine/store/detectionStore';
+import { TrafficUser, type ReviewedTrafficAlert } from './user';
 
 const HOUR = 3_600_000;
 
@@ -24,6 +27,12 @@ export interface PortentBenchOptions {
    * ten one-minute rounds); 0 runs only the hourly job, as Portent did before those runs existed.
    */
   scoreEveryMinutes?: number;
+  /**
+   * A simulated user (bench/traffic/user.ts) who, after each hourly detection, marks as expected
+   * the first alert about each legitimate program. Portent then runs on a copy of the database,
+   * so that the run without the user reads the week as it was written.
+   */
+  user?: boolean;
 }
 
 /**
@@ -35,9 +44,19 @@ export interface PortentBenchOptions {
  * Port incidents count too: the false alarms of the two models are one budget.
  */
 export function portentDetector(o: PortentBenchOptions = {}): TrafficDetector {
-  return async (db: Db, { start, end, learningEnd }) => {
+  return async (written: Db, { start, end, learningEnd, incidents }) => {
     const backend = await selectDetectionBackend(o.backend ?? 'wasm');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-traffic-bench-'));
+    let db = written;
+    if (o.user) {
+      const copy = path.join(dir, 'week.db');
+      written.prepare('VACUUM INTO ?').run(copy);
+      db = openDatabase(copy);
+      db.pragma('synchronous = OFF');
+    }
+    const user = o.user ? new TrafficUser(incidents) : null;
+    const reviewed = new Set<number>();
+    const store = new DetectionStore(db);
     const log = o.verbose ? createLogger((l) => process.stderr.write(`${l}\n`), 'debug') : silentLogger;
     const plan = detectorPlan({ ...defaultSettings(), 'detection.learningHours': Math.round((learningEnd - start) / HOUR) });
     const random = seededRandom(o.seed ?? 1);
@@ -48,6 +67,15 @@ export function portentDetector(o: PortentBenchOptions = {}): TrafficDetector {
           await runDetection({ db, modelDir: path.join(dir, 'model'), log, backend: backend.name, now: () => at, random, config: { ports: o.ports ?? 65_536 }, ...plan, scope: 'score' });
         }
         const r = await runDetection({ db, modelDir: path.join(dir, 'model'), log, backend: backend.name, now: () => hourEnd, random, config: { ports: o.ports ?? 65_536 }, ...plan });
+        if (user) {
+          // The user looks a minute after the detection, at the incidents they have not seen yet.
+          for (const inc of newIncidents(db, reviewed)) {
+            if (user.review(inc)) {
+              store.markIncidentExpected(inc.id, hourEnd + 60_000);
+              if (o.verbose) process.stderr.write(`user marked expected: ${inc.sentence}\n`);
+            }
+          }
+        }
         if (o.verbose) {
           process.stderr.write(
             `${new Date(hourEnd).toString().slice(0, 21)} ports thr=${r.threshold?.toFixed(2)} traffic thr=${r.traffic?.threshold?.toFixed(2)} learning=${r.traffic?.learning.learning} rows=${r.traffic?.rowsScored} inc=${r.incidents.length} ${r.incidents.map((i) => i.sentence).join(' | ').slice(0, 300)}\n`,
@@ -56,9 +84,25 @@ export function portentDetector(o: PortentBenchOptions = {}): TrafficDetector {
       }
       return alertsOf(db);
     } finally {
+      if (db !== written) db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };
+}
+
+/** Incidents not reviewed yet (their first episode, the program and the sentence), marked as reviewed. */
+function newIncidents(db: Db, reviewed: Set<number>): (ReviewedTrafficAlert & { id: number })[] {
+  const rows = db
+    .prepare<[], { id: number; start: number; end: number; name: string | null; exe: string | null; processId: number | null; sentence: string }>(
+      `SELECT i.id, i.started_at AS start,
+              coalesce((SELECT ended_at FROM incident_episodes e WHERE e.incident_id = i.id ORDER BY e.started_at LIMIT 1), i.ended_at) AS "end",
+              p.name, p.exe, i.process_id AS processId, i.sentence
+       FROM incidents i LEFT JOIN processes p ON p.id = i.process_id WHERE i.status = 'new' ORDER BY i.id`,
+    )
+    .all()
+    .filter((r) => !reviewed.has(r.id));
+  for (const r of rows) reviewed.add(r.id);
+  return rows.map((r) => ({ id: r.id, start: r.start, end: r.end, sentence: r.sentence, process: r.processId === null ? null : { name: r.name, exe: r.exe } }));
 }
 
 /**

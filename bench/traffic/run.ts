@@ -49,7 +49,7 @@ export async function runTraffic(o: { seed: number; days: number; dbPath: string
     const detectors: TrafficRun['detectors'] = {};
     for (const [name, detect] of Object.entries(o.detectors ?? DETECTORS)) {
       const t = performance.now();
-      const alerts = await detect(db, { start: labels.start, end: labels.end, learningEnd: labels.learningEnd });
+      const alerts = await detect(db, { start: labels.start, end: labels.end, learningEnd: labels.learningEnd, incidents: labels.incidents });
       detectors[name] = { ...evaluateTraffic(alerts, labels.incidents, { from: labels.learningEnd, to: labels.end }), alerts_total: alerts.length, run_s: s1(performance.now() - t) };
     }
     return {

@@ -13,7 +13,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const START = Date.UTC(2026, 1, 2);
 const LOCAL = '192.168.1.10';
-const options = { start: START, end: START + 12 * HOUR, learningEnd: START + 2 * HOUR };
+const options = { start: START, end: START + 12 * HOUR, learningEnd: START + 2 * HOUR, incidents: [] };
 
 function report(t: number, flows: Flow[]): CaptureReport {
   return {

@@ -303,6 +303,8 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
   for (const p of pairs.values()) {
     watched.add(p.epKey);
     watched.add(ownedKey(p.owner, p.epKey));
+    // Traffic no process was named for: it may have been this pair's owner's (below).
+    watched.add(ownedKey(null, p.epKey));
   }
   if (at.firstId < first.id) {
     // Read after the windows, but earlier in time: kept apart, then put before what the windows saw.
@@ -569,8 +571,15 @@ function pairInWindow(pair: Pair, capture: PairTraffic | undefined, ctx: WindowC
   const knownBefore = info?.firstSeenAt != null && info.firstSeenAt < ctx.windowStart;
   const newAnywhere = !knownBefore && !before(pair.epKey) && !nameSince(ctx.windowStart);
   const mine = pair.owner === null ? undefined : info?.owners.get(pair.owner);
+  // Capture names a process only for connections a scan saw open; a program whose connections
+  // live a fraction of a second (an NTP client, a connectivity check) is named only when a scan
+  // happens to catch one. Traffic to this end that no process was named for, more than an hour
+  // before the window, may well have been this process's: the end is not new to it then.
+  const unnamedEarly = pair.owner !== null && seenBetween(ctx.flowSeen.get(ownedKey(null, pair.epKey)), ctx.lookBack, ctx.recentFrom);
   const newForProcess =
-    pair.owner === null ? newAnywhere : !(mine !== undefined && mine.round < ctx.firstRoundId) && !before(ownedKey(pair.owner, pair.epKey)) && !nameMineSince(ctx.windowStart);
+    pair.owner === null
+      ? newAnywhere
+      : !(mine !== undefined && mine.round < ctx.firstRoundId) && !before(ownedKey(pair.owner, pair.epKey)) && !nameMineSince(ctx.windowStart) && !unnamedEarly;
   // Not talked with before the last hour: by the socket table's first sighting (of the end, or of
   // its name at another address), and by capture in the look-back before that hour (a flow seen
   // only by capture has no first sighting).
@@ -580,7 +589,7 @@ function pairInWindow(pair: Pair, capture: PairTraffic | undefined, ctx: WindowC
     newForProcess ||
     (pair.owner === null
       ? !(info?.firstSeenAt != null && info.firstSeenAt < recentStart) && !seenEarly(pair.epKey) && !nameSince(recentStart)
-      : !(mine !== undefined && mine.at < recentStart) && !seenEarly(ownedKey(pair.owner, pair.epKey)) && !nameMineSince(recentStart));
+      : !(mine !== undefined && mine.at < recentStart) && !seenEarly(ownedKey(pair.owner, pair.epKey)) && !nameMineSince(recentStart) && !unnamedEarly);
 
   return {
     fact: {

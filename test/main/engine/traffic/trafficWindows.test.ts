@@ -163,6 +163,28 @@ describe('traffic features: a name served from several addresses', () => {
   });
 });
 
+describe('traffic features: traffic capture could not name a process for', () => {
+  it('does not call an end new to a process that the host has talked to, unnamed, for more than an hour; a beacon begun within the hour still is', () => {
+    host = new RecordedHost();
+    const NTP = '198.51.100.80';
+    // An NTP client's exchanges last milliseconds: capture sees them every five minutes, the
+    // socket table never, so no process is named for them, until a scan catches the socket in
+    // round 150. A beacon's short calls begin in round 130, and a scan catches one in round 150.
+    const ntpPort = (i: number) => 33_000 + i;
+    const beaconPort = (i: number) => 43_000 + i;
+    for (let i = 1; i <= 154; i++) {
+      const flows = [];
+      if (i % 5 === 0) flows.push(flow({ proto: 'udp', localPort: ntpPort(i), remoteAddr: NTP, remotePort: 123, direction: 'outbound', ts: T0 + i * ROUND_MS - 30_000 }));
+      if (i >= 130 && i % 2 === 0) flows.push(flow({ localPort: beaconPort(i), remoteAddr: C2, remotePort: 443, direction: 'outbound', ts: T0 + i * ROUND_MS - 20_000, flags: SYN | ACK }));
+      const caught = i === 150 ? [host.conn(updater, NTP, 123, { proto: 'udp', state: 'connected', localPort: ntpPort(i) }), host.conn(python, C2, 443, { localPort: beaconPort(i) })] : [];
+      host.round(i, caught, { flows });
+    }
+    const [w] = readTrafficWindows(host.db, { fromRoundId: 150, toRoundId: 154, windowRounds: 5 }) as [TrafficWindow];
+    expect(endpoint(rowOf(w, 'updater'), NTP)).toMatchObject({ port: 123, newForProcess: false, recentForProcess: false, newAnywhere: false });
+    expect(endpoint(rowOf(w, 'python3'), C2)).toMatchObject({ port: 443, newForProcess: true, newAnywhere: false });
+  });
+});
+
 describe('traffic features: how far back', () => {
   it('remembers what the socket table saw for good, and what only capture saw for the look-back', () => {
     host = new RecordedHost();
