@@ -492,7 +492,7 @@ const RECURRING: ReadonlySet<IncidentPortRow['direction']> = new Set(['appeared'
 function recurrenceOf(store: DetectionStore, ports: readonly IncidentPortRow[], startedAt: number): IncidentRow | undefined {
   if (ports.length === 0 || !ports.every((p) => RECURRING.has(p.direction))) return undefined;
   const program = (p: IncidentPortRow) => p.exe ?? p.process;
-  for (const candidate of store.recentPortIncidents(startedAt, RECURRENCE_MS)) {
+  for (const candidate of store.recentPortIncidents(startedAt, RECURRENCE_MS, ports[0]!)) {
     const earlier = store.incident(candidate.id);
     if (!earlier) continue;
     const told = (p: IncidentPortRow) =>

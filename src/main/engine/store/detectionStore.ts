@@ -356,15 +356,19 @@ export class DetectionStore {
   /**
    * Recent port incidents that may have a recurrence starting at `at`: ended within `withinMs`
    * before it, and not yet judged by the user ('new' or 'seen'; what they called expected is
-   * learned, and what they dismissed is told again). Newest first.
+   * learned, and what they dismissed is told again) that name `port`. Newest first. Filtered by
+   * the port, not cut to the newest few of all: on a week no one judged, eight other incidents
+   * may well have ended since a service last ran.
    */
-  recentPortIncidents(at: number, withinMs: number): { id: number; startedAt: number; endedAt: number; rounds: number; peakScore: number }[] {
+  recentPortIncidents(at: number, withinMs: number, port: { proto: 'tcp' | 'udp'; port: number }): { id: number; startedAt: number; endedAt: number; rounds: number; peakScore: number }[] {
     return this.db
-      .prepare<[number, number], { id: number; startedAt: number; endedAt: number; rounds: number; peakScore: number }>(
-        `SELECT id, started_at AS startedAt, ended_at AS endedAt, rounds, peak_score AS peakScore FROM incidents
-         WHERE kind IN ('ports', 'both') AND status IN ('new', 'seen') AND ended_at >= ? AND ended_at < ? ORDER BY ended_at DESC LIMIT 8`,
+      .prepare<[number, number, string, number], { id: number; startedAt: number; endedAt: number; rounds: number; peakScore: number }>(
+        `SELECT id, started_at AS startedAt, ended_at AS endedAt, rounds, peak_score AS peakScore FROM incidents i
+         WHERE kind IN ('ports', 'both') AND status IN ('new', 'seen') AND ended_at >= ? AND ended_at < ?
+           AND EXISTS (SELECT 1 FROM incident_ports p WHERE p.incident_id = i.id AND p.proto = ? AND p.port = ?)
+         ORDER BY ended_at DESC LIMIT 8`,
       )
-      .all(at - withinMs, at);
+      .all(at - withinMs, at, port.proto, port.port);
   }
 
   /**

@@ -355,10 +355,13 @@ function firstRoundToScore(db: Db, scoredThrough: number | null, maxRounds: numb
 }
 
 /**
- * How long after a traffic incident's last window the same cause coming back is that incident
- * again, not a new one: two days, so a daily job's second run is the same story.
+ * How long after an incident's last round or window the same cause coming back, while the user
+ * has not judged it, is that incident again (an episode, not announced), not a new one: a week,
+ * the period people's machines keep (a dev server on weekdays, a game on some evenings, a job on
+ * Sundays), so an unjudged service that runs every few days is told once, not every time a
+ * weekend or a day off passes. Port and traffic incidents alike.
  */
-export const RECURRENCE_MS = 48 * 3_600_000;
+export const RECURRENCE_MS = 7 * 24 * 3_600_000;
 
 /**
  * The earlier incident an anomalous window is a recurrence of: one of the same process, ended

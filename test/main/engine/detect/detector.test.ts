@@ -218,6 +218,31 @@ describe('runDetection', () => {
     expect(fourth.incidents[0]!.id).not.toBe(id);
   });
 
+  it('finds the incident a listener comes back to among many unjudged others, within a week of its last episode and not after', async () => {
+    const DAY = 1_440 * MIN;
+    recordRounds(db, T0, 120, () => normal());
+    await run();
+    const store = new DetectionStore(db);
+    const x = (pid: number) => listener(444, '/tmp/x', pid);
+    recordRounds(db, T0 + 120 * MIN, 30, (i) => (i >= 10 && i < 20 ? [...normal(), x(3121)] : normal()));
+    const id = (await run({}, T0 + 2_000 * MIN)).incidents[0]!.id;
+    // Nine other causes, one after another, each an incident no one judges, end after it.
+    recordRounds(db, T0 + 150 * MIN, 30, (i) => [...normal(), ...Array.from({ length: 9 }, (_, k) => k).filter((k) => i >= 3 * k + 1 && i <= 3 * k + 3).map((k) => listener(600 + 7 * k, `/tmp/p${k}`, 4000 + k))]);
+    await run({}, T0 + 2_100 * MIN);
+    expect(store.incidents().filter((i) => i.id !== id).length).toBeGreaterThanOrEqual(9);
+    // Six days later /tmp/x listens again: an episode of its incident, not news.
+    recordRounds(db, T0 + 6 * DAY, 30, (i) => (i >= 5 && i < 15 ? [...normal(), x(3300)] : normal()));
+    const back = await run({}, T0 + 6 * DAY + 40 * MIN);
+    expect(back.incidents.map((i) => ({ id: i.id, news: i.runId === back.runId }))).toEqual([{ id, news: false }]);
+    expect(store.episodesOf(id)).toHaveLength(2);
+    // Eight days after that episode it is news again: a week is as long as an unjudged incident waits.
+    recordRounds(db, T0 + 14 * DAY, 30, (i) => (i >= 5 && i < 15 ? [...normal(), x(3500)] : normal()));
+    const later = await run({}, T0 + 14 * DAY + 40 * MIN);
+    expect(later.incidents).toHaveLength(1);
+    expect(later.incidents[0]).toMatchObject({ runId: later.runId, status: 'new' });
+    expect(later.incidents[0]!.id).not.toBe(id);
+  });
+
   it('tells a known service vanishing each time it vanishes, not as a recurrence', async () => {
     recordRounds(db, T0, 120, () => normal());
     await run();
