@@ -55,7 +55,7 @@ export function portentDetector(o: PortentBenchOptions = {}): TrafficDetector {
       db.pragma('synchronous = OFF');
     }
     const user = o.user ? new TrafficUser(incidents) : null;
-    const reviewed = new Set<number>();
+    const reviewed = { lastId: 0 };
     const store = new DetectionStore(db);
     const log = o.verbose ? createLogger((l) => process.stderr.write(`${l}\n`), 'debug') : silentLogger;
     const plan = detectorPlan({ ...defaultSettings(), 'detection.learningHours': Math.round((learningEnd - start) / HOUR) });
@@ -90,18 +90,18 @@ export function portentDetector(o: PortentBenchOptions = {}): TrafficDetector {
   };
 }
 
-/** Incidents not reviewed yet (their first episode, the program and the sentence), marked as reviewed. */
-function newIncidents(db: Db, reviewed: Set<number>): (ReviewedTrafficAlert & { id: number })[] {
+/** When an incident's first episode ended: the span that was announced (a recurrence is not). */
+const FIRST_EPISODE_END = 'coalesce((SELECT ended_at FROM incident_episodes e WHERE e.incident_id = i.id ORDER BY e.started_at LIMIT 1), i.ended_at)';
+
+/** New incidents after the last one reviewed (their first episode, the program and the sentence); moves the cursor past them. */
+function newIncidents(db: Db, reviewed: { lastId: number }): (ReviewedTrafficAlert & { id: number })[] {
   const rows = db
-    .prepare<[], { id: number; start: number; end: number; name: string | null; exe: string | null; processId: number | null; sentence: string }>(
-      `SELECT i.id, i.started_at AS start,
-              coalesce((SELECT ended_at FROM incident_episodes e WHERE e.incident_id = i.id ORDER BY e.started_at LIMIT 1), i.ended_at) AS "end",
-              p.name, p.exe, i.process_id AS processId, i.sentence
-       FROM incidents i LEFT JOIN processes p ON p.id = i.process_id WHERE i.status = 'new' ORDER BY i.id`,
+    .prepare<[number], { id: number; start: number; end: number; name: string | null; exe: string | null; processId: number | null; sentence: string }>(
+      `SELECT i.id, i.started_at AS start, ${FIRST_EPISODE_END} AS "end", p.name, p.exe, i.process_id AS processId, i.sentence
+       FROM incidents i LEFT JOIN processes p ON p.id = i.process_id WHERE i.id > ? AND i.status = 'new' ORDER BY i.id`,
     )
-    .all()
-    .filter((r) => !reviewed.has(r.id));
-  for (const r of rows) reviewed.add(r.id);
+    .all(reviewed.lastId);
+  reviewed.lastId = rows.at(-1)?.id ?? reviewed.lastId;
   return rows.map((r) => ({ id: r.id, start: r.start, end: r.end, sentence: r.sentence, process: r.processId === null ? null : { name: r.name, exe: r.exe } }));
 }
 
@@ -114,7 +114,7 @@ export function alertsOf(db: Db): TrafficAlert[] {
   const rows = db
     .prepare<[], { id: number; startedAt: number; endedAt: number; raisedAt: number | null; kind: string; trafficKind: string | null; process: string | null; sentence: string }>(
       `SELECT i.id, i.started_at AS startedAt,
-              coalesce((SELECT ended_at FROM incident_episodes e WHERE e.incident_id = i.id ORDER BY e.started_at LIMIT 1), i.ended_at) AS endedAt, r.started_at AS raisedAt, i.kind, i.traffic_kind AS trafficKind, p.name AS process, i.sentence
+              ${FIRST_EPISODE_END} AS endedAt, r.started_at AS raisedAt, i.kind, i.traffic_kind AS trafficKind, p.name AS process, i.sentence
        FROM incidents i LEFT JOIN detection_runs r ON r.id = i.run_id LEFT JOIN processes p ON p.id = i.process_id ORDER BY i.started_at`,
     )
     .all();

@@ -535,7 +535,11 @@ export class DetectionStore {
       .filter((u) => !(o.numbered && u.proto === o.numbered.proto && u.port >= o.numbered.lo && u.port <= o.numbered.hi));
     if (usual.length === 0) return [];
     const byProgram = new Map<number, typeof usual>();
-    for (const u of usual) byProgram.set(u.processId, [...(byProgram.get(u.processId) ?? []), u]);
+    for (const u of usual) {
+      const list = byProgram.get(u.processId);
+      if (list) list.push(u);
+      else byProgram.set(u.processId, [u]);
+    }
     // By round only: asked for by program as well, SQLite reads every socket those programs ever held.
     const sockets = this.db
       .prepare<[string], { roundId: number; processId: number | null; portId: number; pid: number | null }>(
