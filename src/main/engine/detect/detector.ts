@@ -4,7 +4,7 @@ import type { Db } from '../store/database';
 import { DetectionStore, type IncidentPortRow, type IncidentRow, type MissingPort, type OwnerChange, type RoundRef } from '../store/detectionStore';
 import type { Logger } from '../log';
 import { CHANNELS, CLIENT_UDP_PORTS, DEFAULT_EPHEMERAL_UDP, readFeatures, type FeatureOptions, type RoundFeatures } from './features';
-import { buildModel, compileModel, DEFAULT_MODEL_CONFIG, LOGIT_CAP, occupancyFrequency, windowSpan, type ModelConfig } from './model';
+import { buildModel, compileModel, DEFAULT_MODEL_CONFIG, LOGIT_CAP, occupancyFrequency, windowSpan, type Batch, type ModelConfig } from './model';
 import { discardModel, loadModel, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel, type ModelMeta } from './modelStore';
 import { calibrateThreshold } from './threshold';
 import { cellOf, directionOf, KNOWN_PORT_ROUNDS, sentence, trackIncidents, type Cause, type ExplainedPort, type OpenIncident, type Owner, type ScoredRound, type TrackedIncident } from './incidents';
@@ -228,7 +228,10 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
     // Score.
     const t0 = performance.now();
     const windows = windowsFor(rounds, w, maxStepMs, context.length);
+    // One batch buffer for scoring and the refit: 16 MB at 65,536 ports, allocated once a run.
+    const batch: { reuse?: Batch } = {};
     const scores = await scoreWindows(model, config, features, windows, {
+      batch,
       batchSize: o.batchSize,
       profile,
       explain: (_i, s) => threshold !== null && s > threshold,
@@ -308,6 +311,7 @@ async function detect(o: DetectorOptions, store: DetectionStore, runId: number):
       random,
       shouldStop: o.shouldStop,
       profile,
+      batch,
     });
     const fitMs = performance.now() - t1;
     // The refit's buffers and its copies of the best weights, before saving copies the weights again.

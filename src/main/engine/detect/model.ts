@@ -175,6 +175,10 @@ export function capLogits(logits: tf.Tensor): tf.Tensor {
 /**
  * Binary cross-entropy on (capped) logits z, occupied cells weighted `positiveWeight` times:
  * w·y·softplus(−z) + (1−y)·softplus(z) = softplus(−z)·(1 + (w−1)·y) + (1−y)·z.
+ *
+ * The loss tfjs differentiates by itself: every op's output (nine [batch, 131,072] tensors) is
+ * kept on the tape for the backward pass. The model trains with `fusedWeightedBce`, the same
+ * loss with its gradient written out; this one is the reference the tests compare it with.
  */
 export function weightedBce(positiveWeight: number) {
   return (yTrue: tf.Tensor, raw: tf.Tensor): tf.Tensor =>
@@ -186,9 +190,53 @@ export function weightedBce(positiveWeight: number) {
     });
 }
 
+/**
+ * `weightedBce` as one differentiable step: its value is computed a few tensors at a time and
+ * only the target and the raw logits are kept for the backward pass, which computes the
+ * gradient in closed form. For a cell with raw logit r, z = clip(r, ±14) and weight
+ * c = 1 + (w−1)·y, the loss c·softplus(−z) + (1−y)·z has dL/dz = c·σ(z) − w·y (y is 0 or 1:
+ * σ(z) for an empty cell, −w·σ(−z) for an occupied one), and the clip passes it on only where
+ * |r| ≤ 14, as tfjs's clipByValue gradient does. The mean over the cells divides it by their
+ * number. A refit's peak on the wasm heap was these tensors: the tape's nine, and as many
+ * gradients of them in the backward pass (docs/detection.md, "Memory, third pass").
+ */
+export function fusedWeightedBce(positiveWeight: number) {
+  const w = positiveWeight;
+  /** One op's result, its inputs made in `f` freed at once (tidy), `drop` freed after. */
+  const step = (f: () => tf.Tensor, ...drop: tf.Tensor[]): tf.Tensor => {
+    const out = tf.tidy(f);
+    tf.dispose(drop);
+    return out;
+  };
+  const loss = tf.customGrad((yTrue, raw, save) => {
+    const y = yTrue as tf.Tensor;
+    const r = raw as tf.Tensor;
+    (save as tf.GradSaveFunc)([y, r]);
+    const z = capLogits(r);
+    const sp = step(() => tf.softplus(tf.neg(z)));
+    const weighted = step(() => tf.mul(sp, tf.add(1, tf.mul(y, w - 1))), sp);
+    const rest = step(() => tf.mul(tf.sub(1, y), z), z);
+    const value = step(() => tf.mean(tf.add(weighted, rest), -1), weighted, rest);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [ty, tr] = saved as [tf.Tensor, tf.Tensor];
+        const cells = tr.shape[tr.shape.length - 1]!;
+        const scaled = step(() => tf.mul(tf.sigmoid(capLogits(tr)), tf.add(1, tf.mul(ty, w - 1))));
+        const dz = step(() => tf.sub(scaled, tf.mul(ty, w)), scaled);
+        const perCell = step(() => tf.mul(dz, tf.div(tf.expandDims(dy, -1), cells)), dz);
+        const dRaw = step(() => tf.where(tf.logicalAnd(tf.greaterEqual(tr, -LOGIT_CAP), tf.lessEqual(tr, LOGIT_CAP)), perCell, tf.zerosLike(perCell)), perCell);
+        // The target is data, not a weight: nothing flows back to it.
+        return [tf.zerosLike(ty), dRaw];
+      },
+    };
+  });
+  return (yTrue: tf.Tensor, raw: tf.Tensor): tf.Tensor => loss(yTrue, raw);
+}
+
 export function compileModel(model: tf.LayersModel, config: ModelConfig): void {
   // Adam with a lower peak and the same arithmetic (leanAdam.ts).
-  model.compile({ optimizer: leanAdam(config.learningRate), loss: weightedBce(config.positiveWeight) });
+  model.compile({ optimizer: leanAdam(config.learningRate), loss: fusedWeightedBce(config.positiveWeight) });
 }
 
 /** A batch of windows as tensors-to-be: occupancy [B, W, ports, 2], context [B, W, 5], target time [B, 25], target [B, ports·2]. */

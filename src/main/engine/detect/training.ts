@@ -2,6 +2,7 @@ import * as tf from './tf';
 import { CHANNELS, type RoundFeatures } from './features';
 import { batchTensors, capLogits, LOGIT_CAP, makeBatch, type Batch, type ModelConfig } from './model';
 import { topCells, type CellError } from './score';
+import { LeanAdam } from './leanAdam';
 import type { HourProfile } from './hourProfile';
 
 import { CancelledError } from './cancelled';
@@ -109,6 +110,8 @@ export interface FitOptions {
   shouldStop?: () => boolean;
   /** The hour-of-day profile held-out windows are scored with, as every round is. */
   profile?: HourProfile;
+  /** A batch buffer to fill instead of allocating one (the one this run scored with). */
+  batch?: { reuse?: Batch };
 }
 
 export interface FitResult {
@@ -144,14 +147,17 @@ export async function fit(model: tf.LayersModel, config: ModelConfig, features: 
   const val = options.validation ?? [];
   const epochs: FitResult['epochs'] = [];
   // One batch buffer (16 MB at 65,536 ports and batch 6) for the training steps and every
-  // validation pass, instead of a new one per pass.
-  const shared: { reuse?: Batch } = {};
+  // validation pass, instead of a new one per pass; the caller's, when it scored with one.
+  const shared: { reuse?: Batch } = options.batch ?? {};
   const valScores = async () => (val.length ? await scoreWindows(model, config, features, val, { batchSize, shouldStop: options.shouldStop, profile: options.profile, batch: shared }) : []);
   let bestScored = await valScores();
   let best = mean(bestScored.map((s) => s.total));
   // The best epoch's weights are kept as arrays, outside the backend: on wasm a copy kept there
   // would sit under every later training step's peak, and the wasm heap never shrinks.
-  const copyWeights = () => model.getWeights().map((w) => ({ values: w.dataSync().slice(), shape: w.shape, dtype: w.dtype }));
+  // A read of wasm (and of tfjs-node) is already a copy of the backend's memory; only the cpu
+  // backend hands out its own array, which must not be kept as it is.
+  const owned = tf.getBackend() === 'cpu';
+  const copyWeights = () => model.getWeights().map((w) => ({ values: owned ? w.dataSync().slice() : w.dataSync(), shape: w.shape, dtype: w.dtype }));
   let bestWeights: ReturnType<typeof copyWeights> | null = val.length ? copyWeights() : null;
   let sinceBest = 0;
   for (let epoch = 0; epoch < options.maxEpochs && train.length > 0; epoch++) {
@@ -161,8 +167,16 @@ export async function fit(model: tf.LayersModel, config: ModelConfig, features: 
       if (options.shouldStop?.()) throw new CancelledError();
       shared.reuse = makeBatch(features, train.slice(s, s + batchSize), config, shared.reuse);
       const { x, y } = batchTensors(shared.reuse, config);
-      const loss = (await model.trainOnBatch(x, y)) as number;
-      tf.dispose([...x, y]);
+      // The batch's tensors go once the gradients are known, before the update's (LeanAdam).
+      const lean = model.optimizer instanceof LeanAdam ? model.optimizer : null;
+      if (lean) lean.onGradients = () => tf.dispose([...x, y]);
+      let loss: number;
+      try {
+        loss = (await model.trainOnBatch(x, y)) as number;
+      } finally {
+        if (lean) lean.onGradients = null;
+        tf.dispose([...x, y]);
+      }
       losses.push(loss);
     }
     const scored = await valScores();
