@@ -25,13 +25,19 @@
  * the system's temp folder (portent-bench-detect-cache/, keyed by the case's parameters; `--fresh`
  * builds it again, `--no-cache` builds in the run's own folder and deletes it), so that a case is
  * built once. Each measurement runs on a copy, in its own child process (`--measure <dir>`), so
- * that neither the preparation nor an earlier case counts in its memory.
+ * that neither the preparation nor an earlier case counts in its memory. That process is, by
+ * default (`--host built`), plain Node running the built detection (`npm run build`'s
+ * out/main/detection.js, built by this benchmark before it measures) and nothing else
+ * (bench/detectHost.mjs): what the desktop app and `node out/main/cli.js` run, on top of a bare
+ * Node process. `--host tsx` runs the TypeScript sources under tsx instead, as `npm run portent`
+ * runs them from a checkout: its module loader adds about 50 MB in the process and about 40 MB in
+ * each worker thread.
  *
  * Prints one JSON line per case:
- *   {days, listeners, rounds, score_s, fit_s, traffic_score_s, traffic_fit_s, total_s, cpu_s, peak_rss_mb, worker: {wasm_heap_mb, js_heap_mb, ...}, rebuild: {...}, ...}
+ *   {days, listeners, host, rounds, score_s, fit_s, traffic_score_s, traffic_fit_s, total_s, cpu_s, peak_rss_mb, worker: {wasm_heap_mb, js_heap_mb, ...}, traffic_worker: {...}, rebuild: {...}, ...}
  * then, with more than one case, one line {growth: [...]}: each case's total_s, cpu_s and peak_rss_mb
  * as ratios against the smallest case run (fewest days, then fewest listeners).
- *   npx tsx bench/detect.ts --json [--days 3,30,90] [--listeners 50,500,2000] [--backend node|wasm|cpu] [--ports 65536] [--flows 2000] [--traffic-hours 24] [--models both|ports] [--no-rebuild] [--fresh] [--no-cache]
+ *   npx tsx bench/detect.ts --json [--days 3,30,90] [--listeners 50,500,2000] [--backend node|wasm|cpu] [--ports 65536] [--flows 2000] [--traffic-hours 24] [--models both|ports] [--host built|tsx] [--no-rebuild] [--fresh] [--no-cache]
  * score_s, fit_s and epochs are the port model's; traffic_* the traffic model's (windows and
  * rows it scored, epochs of its refit). share: each model's part of total_s (score and fit), and
  * the rest (starting the worker, loading the models, recording the run). incidents are the
@@ -39,10 +45,11 @@
  * traffic_injected_named whether a traffic incident names python3's remote end.
  * cpu_s is the CPU time the measuring process spent in the run (all its threads): on a shared
  * machine it moves far less than total_s with what else runs.
- * peak_rss_mb is the whole process's resident set (the worker is a thread of it), sampled every
- * 20 ms during the timed detection, and process_hwm_mb the kernel's high-water mark. worker: the
- * worker's own account at its end: the wasm heap (which never shrinks, so its peak), the JS heap
- * and the array buffers outside it.
+ * peak_rss_mb is the whole process's resident set (the detection's workers are threads of it),
+ * sampled every 20 ms during the timed detection, and process_hwm_mb the kernel's high-water mark
+ * (the process's whole life). worker and traffic_worker: the port model's and the traffic model's
+ * threads' own accounts at their end (detectInWorker runs them one after the other): the wasm
+ * heap (which never shrinks, so its peak), the JS heap and the array buffers outside it.
  * rebuild: the same hour detected with both saved models discarded (an upgrade, a corrupt model):
  * the first model on the stored history, its time, peak and whether it alerts yet.
  */
@@ -71,7 +78,7 @@ const fail = (message: string): never => {
   console.error(`bench:detect: ${message}`);
   process.exit(2);
 };
-checkArgs(args, ['days', 'listeners', 'ports', 'backend', 'models', 'flows', 'traffic-hours', 'batch', 'prepare', 'measure'], ['json', 'no-rebuild', 'fresh', 'no-cache', 'rebuild'], fail);
+checkArgs(args, ['days', 'listeners', 'ports', 'backend', 'models', 'flows', 'traffic-hours', 'batch', 'prepare', 'measure', 'host'], ['json', 'no-rebuild', 'fresh', 'no-cache', 'rebuild'], fail);
 const opt = (name: string, fallback: string) => optionOf(args, name, fallback);
 const list = (name: string, fallback: string) =>
   opt(name, fallback)
@@ -87,6 +94,12 @@ const backend = opt('backend', 'node') as BackendPreference;
 const models = opt('models', 'both');
 if (models !== 'both' && models !== 'ports') fail(`--models must be both or ports, got '${models}'`);
 const flowsPerRound = Number(opt('flows', '2000'));
+// Where the timed detection runs: 'built' (default), the built detection (out/main/detection.js)
+// in a plain Node process, bench/detectHost.mjs; 'tsx', the TypeScript sources in a process
+// running this file under tsx, as `npm run portent` runs them from a checkout (its loader adds
+// some 50 MB: Node's module hooks in the process and in each worker thread).
+const host = opt('host', 'built');
+if (host !== 'built' && host !== 'tsx') fail(`--host must be built or tsx, got '${host}'`);
 const trafficHours = Number(opt('traffic-hours', '24'));
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -306,37 +319,48 @@ if (args.includes('--prepare')) {
   process.exit(0);
 }
 
-if (args.includes('--measure')) {
-  // Child: one timed detection on a prepared copy; prints its JSON.
-  const c = caseOf();
-  const dir = opt('measure', '');
+/** What one timed detection measured, in whichever process it ran. */
+interface Measured {
+  result: {
+    backend: string; roundsScored: number; scoreMs: number; fitMs: number; epochs: number; backendDetail: string;
+    learning: { learning: boolean };
+    traffic?: { windowsScored: number; rowsScored: number; scoreMs: number; fitMs: number; epochs: number; learning: { learning: boolean } };
+    memory?: { wasmHeapBytes: number | null; jsHeapBytes: number; arrayBuffersBytes: number };
+    trafficMemory?: { wasmHeapBytes: number | null; jsHeapBytes: number; arrayBuffersBytes: number };
+    incidentPorts: { proto: string; port: number }[][];
+  };
+  rss_before_mb: number;
+  peak_rss_mb: number;
+  process_hwm_mb: number | null;
+  total_s: number;
+  cpu_s: number;
+}
+
+/** The input of the timed detection on a prepared copy in `dir`. */
+function timedInput(c: Case, dir: string) {
   const dbPath = path.join(dir, 'portent.db');
-  const modelDir = path.join(dir, 'model');
+  const options = { ...optionsFor(dbPath), ...(models === 'ports' ? { traffic: false } : {}) };
+  return { dbPath, modelDir: path.join(dir, 'model'), backend, options, nowMs: lastHourOf(c) + HOUR, seed: 2 };
+}
+
+/** One case's JSON line from what its timed detection measured. */
+function report(c: Case, dir: string, m: Measured): Record<string, unknown> {
+  const dbPath = path.join(dir, 'portent.db');
   const lastHour = lastHourOf(c);
   const injected = injectedOf(c);
   const prepared = JSON.parse(fs.readFileSync(path.join(dir, 'written.json'), 'utf8')) as { history_rounds: number; history_sockets: number; hour: ReturnType<typeof recordHistory> };
-  const options = { ...optionsFor(dbPath), ...(models === 'ports' ? { traffic: false } : {}) };
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  const result = await detectInWorker({ dbPath, modelDir, backend, options, nowMs: lastHour + HOUR, seed: 2 }, silentLogger).result;
-  const totalS = (performance.now() - t0) / 1000;
-  // CPU time of the process (the worker is a thread of it): what the run cost, whatever else
-  // the machine was doing, as wall time on a shared machine is not.
-  const cpu = process.cpuUsage(cpu0);
-  clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage().rss);
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.existsSync('/proc/self/status') ? fs.readFileSync('/proc/self/status', 'utf8') : '');
+  const result = m.result;
   const traffic = result.traffic;
+  const totalS = m.total_s;
   const portsS = (result.scoreMs + result.fitMs) / 1000;
   const trafficS = traffic ? (traffic.scoreMs + traffic.fitMs) / 1000 : 0;
   const mb = (bytes: number | null | undefined) => (bytes == null ? null : Math.round(bytes / 1e6));
-  const out = {
+  const memory = (w: Measured['result']['memory']) => (w ? { wasm_heap_mb: mb(w.wasmHeapBytes), js_heap_mb: mb(w.jsHeapBytes), array_buffers_mb: mb(w.arrayBuffersBytes) } : null);
+  return {
     days: c.days,
     listeners: c.listeners,
     backend: result.backend,
+    host,
     models,
     rounds: result.roundsScored,
     ports,
@@ -352,24 +376,54 @@ if (args.includes('--measure')) {
     traffic_fit_s: traffic ? r3(traffic.fitMs / 1000) : null,
     traffic_epochs: traffic?.epochs ?? null,
     traffic_learning: traffic?.learning.learning ?? null,
-    incidents: result.incidents.length,
-    injected_named: result.incidents.some((i) => i.ports.some((p) => p.proto === injected.proto && p.port === injected.port)),
+    incidents: result.incidentPorts.length,
+    injected_named: result.incidentPorts.some((ps) => ps.some((p) => p.proto === injected.proto && p.port === injected.port)),
     traffic_injected_named: trafficIncidentNamesShell(dbPath, lastHour),
     total_s: r3(totalS),
-    cpu_s: r3((cpu.user + cpu.system) / 1e6),
+    cpu_s: r3(m.cpu_s),
     share: { ports: r3(portsS / totalS), traffic: r3(trafficS / totalS), rest: r3(Math.max(0, totalS - portsS - trafficS) / totalS) },
-    peak_rss_mb: Math.round(peak / 1e6),
-    within_targets: totalS <= 10 && peak / 1e6 <= 400,
-    worker: { wasm_heap_mb: mb(result.memory?.wasmHeapBytes), js_heap_mb: mb(result.memory?.jsHeapBytes), array_buffers_mb: mb(result.memory?.arrayBuffersBytes) },
+    peak_rss_mb: m.peak_rss_mb,
+    within_targets: totalS <= 10 && m.peak_rss_mb <= 400,
+    worker: memory(result.memory),
+    traffic_worker: memory(result.trafficMemory),
     history_rounds: prepared.history_rounds,
     history_sockets: prepared.history_sockets,
     database_mb: Math.round(fs.statSync(dbPath).size / 1e6),
-    rss_before_worker_mb: Math.round(before / 1e6),
-    process_hwm_mb: hwm ? Math.round((Number(hwm[1]) * 1024) / 1e6) : null,
+    rss_before_worker_mb: m.rss_before_mb,
+    process_hwm_mb: m.process_hwm_mb,
     backend_detail: result.backendDetail,
     learning: result.learning.learning,
   };
-  console.log(JSON.stringify(out));
+}
+
+if (args.includes('--measure')) {
+  // Child (--host tsx): one timed detection on a prepared copy, from the TypeScript sources in
+  // this process; prints what it measured.
+  const c = caseOf();
+  const input = timedInput(c, opt('measure', ''));
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const result = await detectInWorker(input, silentLogger).result;
+  const totalS = (performance.now() - t0) / 1000;
+  // CPU time of the process (the workers are threads of it): what the run cost, whatever else
+  // the machine was doing, as wall time on a shared machine is not.
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.existsSync('/proc/self/status') ? fs.readFileSync('/proc/self/status', 'utf8') : '');
+  const { incidents, ...rest } = result;
+  const measured: Measured = {
+    result: { ...rest, incidentPorts: incidents.map((i) => i.ports.map((p) => ({ proto: p.proto, port: p.port }))) },
+    rss_before_mb: Math.round(before / 1e6),
+    peak_rss_mb: Math.round(peak / 1e6),
+    process_hwm_mb: hwm ? Math.round((Number(hwm[1]) * 1024) / 1e6) : null,
+    total_s: totalS,
+    cpu_s: (cpu.user + cpu.system) / 1e6,
+  };
+  console.log(JSON.stringify(measured));
   process.exit(0);
 }
 
@@ -410,8 +464,16 @@ function measure(c: Case, from: string, scratch: string, rebuild: boolean): Reco
     fs.rmSync(path.join(dir, 'traffic-model.json'), { force: true });
   }
   try {
-    const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, ...childArgs(c), '--measure', dir], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
-    return JSON.parse(out.toString('utf8').trim().split('\n').at(-1)!) as Record<string, unknown>;
+    let out: Buffer;
+    if (host === 'tsx') {
+      out = execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, ...childArgs(c), '--measure', dir], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    } else {
+      const inputFile = path.join(scratch, 'input.json');
+      fs.writeFileSync(inputFile, JSON.stringify(timedInput(c, dir)));
+      // Plain Node: no loader, no flags from this process.
+      out = execFileSync(process.execPath, [path.join(import.meta.dirname, 'detectHost.mjs'), inputFile], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    }
+    return report(c, dir, JSON.parse(out.toString('utf8').trim().split('\n').at(-1)!) as Measured);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -422,6 +484,14 @@ const cases: Case[] = list('days', '3,30,90')
   .flatMap((days) => list('listeners', '50,500,2000').map((listeners) => ({ days, listeners })))
   .sort((a, b) => a.days - b.days || a.listeners - b.listeners);
 const results: Record<string, unknown>[] = [];
+// The built detection is what is measured: built now, from this checkout, so it is never stale.
+if (host === 'built') {
+  try {
+    execFileSync(process.execPath, [path.join(import.meta.dirname, '..', 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: path.join(import.meta.dirname, '..'), stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    fail(`building the detection failed (electron-vite build): ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
+  }
+}
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'portent-bench-detect-'));
 try {
   for (const c of cases) {

@@ -3,19 +3,21 @@ import { startWorkerBeside } from '../workerEntry';
 import type { Logger } from '../log';
 import { openDatabase } from '../store/database';
 import { markDeadRun } from '../store/interrupted';
-import type { DetectionResult } from './detector';
+import type { DetectionResult, PortPhase } from './detector';
 import { CancelledError } from './cancelled';
 import type { WorkerInput, WorkerMemory, WorkerMessage } from './workerProtocol';
 
 export interface DetectionHandle {
-  result: Promise<DetectionResult & { backendDetail: string; memory: WorkerMemory }>;
+  /**
+   * The run's result. `memory` is the port model's thread's account at its end, `trafficMemory`
+   * the traffic model's (absent when that model is off).
+   */
+  result: Promise<DetectionResult & { backendDetail: string; memory: WorkerMemory; trafficMemory?: WorkerMemory }>;
   /**
    * Asks the worker to stop at its next batch boundary (nothing half-written: scores and the
    * model are each saved in one step); if it has not stopped after `graceMs`, it is terminated.
    */
   cancel(graceMs?: number): void;
-  /** The worker's thread id, for logs. */
-  threadId: number;
 }
 
 /** The detection worker, `worker.ts`/`.js` beside this module (see workerEntry.ts). */
@@ -27,11 +29,11 @@ function startWorker(workerData: WorkerInput): Worker {
  * Ends the run a worker left running when its thread died (terminated, crashed, out of memory)
  * before it could end the run itself, so the run says so instead of staying 'running'.
  */
-function endDeadRun(input: Omit<WorkerInput, 'cancel'>, runId: number, status: 'failed' | 'cancelled', why: string, log: Logger): void {
+function endDeadRun(input: Omit<WorkerInput, 'cancel'>, runId: number, status: 'failed' | 'cancelled', why: string, log: Logger, said = 'detection run ended: its worker thread died before finishing'): void {
   try {
     const db = openDatabase(input.dbPath, input.migrationsDir ? { migrationsDir: input.migrationsDir } : {});
     try {
-      if (markDeadRun(db, runId, input.nowMs ?? Date.now(), status, why)) log.warn('detection run ended: its worker thread died before finishing', { runId, status, error: why });
+      if (markDeadRun(db, runId, input.nowMs ?? Date.now(), status, why)) log.warn(said, { runId, status, error: why });
     } finally {
       db.close();
     }
@@ -40,44 +42,88 @@ function endDeadRun(input: Omit<WorkerInput, 'cancel'>, runId: number, status: '
   }
 }
 
+/**
+ * Runs one detection off the calling thread, in two worker threads one after the other: the port
+ * model in the first (it records the run), then, once that thread has exited, the traffic model in
+ * the second, which finishes the run. The traffic model's reading then does not come on top of
+ * what the port model's thread held (the wasm heap, which never shrinks, and the JS heap of its
+ * reads and batches), all of which goes with the thread; the run's peak is the larger of the two
+ * parts' instead of their sum (docs/detection.md, "Memory, third pass").
+ */
 export function detectInWorker(input: Omit<WorkerInput, 'cancel'>, log: Logger): DetectionHandle {
   const cancel = new SharedArrayBuffer(4);
   const flag = new Int32Array(cancel);
-  const worker = startWorker({ ...input, cancel });
+  let current: Worker | null = null;
   let killTimer: NodeJS.Timeout | undefined;
   let cancelled = false;
   /** The run the worker recorded, once it said so. */
   let runId: number | null = null;
-  const result = new Promise<DetectionResult & { backendDetail: string; memory: WorkerMemory }>((resolve, reject) => {
-    let settled = false;
-    const settle = (f: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(killTimer);
-      f();
-    };
-    // The thread died without a result or an error of its own: the run it started ends here.
-    const died = (err: Error) =>
-      settle(() => {
-        if (runId !== null) endDeadRun(input, runId, cancelled ? 'cancelled' : 'failed', err.message, log);
-        reject(cancelled ? new CancelledError() : err);
+  type Outcome = { kind: 'ports'; phase: PortPhase; backendDetail: string; memory: WorkerMemory } | { kind: 'result'; result: DetectionResult; backendDetail: string; memory: WorkerMemory };
+
+  /** Runs one part in a thread of its own; settles once that thread has exited. */
+  const runPart = (part: 'ports' | 'traffic', portPhase?: PortPhase) =>
+    new Promise<Outcome>((resolve, reject) => {
+      const worker = startWorker({ ...input, cancel, part, ...(portPhase ? { portPhase } : {}) });
+      current = worker;
+      let outcome: Outcome | null = null;
+      let failure: Error | null = null;
+      // A thread that has told its outcome ends by itself; one that does not is stopped.
+      let exitTimer: NodeJS.Timeout | undefined;
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'log') log[m.level](m.msg, { ...m.fields, worker: worker.threadId });
+        else if (m.type === 'run') runId = m.runId;
+        else {
+          if (m.type === 'ports') outcome = { kind: 'ports', phase: m.phase, backendDetail: m.backendDetail, memory: m.memory };
+          else if (m.type === 'result') outcome = { kind: 'result', result: m.result, backendDetail: m.backendDetail, memory: m.memory };
+          else failure = m.name === 'CancelledError' ? new CancelledError() : Object.assign(new Error(m.message), { name: m.name });
+          exitTimer = setTimeout(() => void worker.terminate(), THREAD_EXIT_MS);
+        }
       });
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'log') log[m.level](m.msg, { ...m.fields, worker: worker.threadId });
-      else if (m.type === 'run') runId = m.runId;
-      else if (m.type === 'result') settle(() => resolve({ ...m.result, backendDetail: m.backendDetail, memory: m.memory }));
-      else settle(() => reject(m.name === 'CancelledError' ? new CancelledError() : Object.assign(new Error(m.message), { name: m.name })));
+      /** An uncaught error of the thread (it dies of it). */
+      let crash: Error | null = null;
+      worker.on('error', (err) => {
+        crash ??= new Error(`the detection worker failed: ${err.message}; the model in use stays the one from before this run`);
+      });
+      worker.on('exit', (code) => {
+        clearTimeout(exitTimer);
+        if (current === worker) current = null;
+        if (failure) reject(failure);
+        else if (outcome) resolve(outcome);
+        // The thread died without a result or an error of its own: the run it started ends here.
+        else {
+          const why = crash ?? new Error(`the detection worker stopped before finishing (exit code ${code}); the model in use stays the one from before this run`);
+          if (runId !== null) endDeadRun(input, runId, cancelled ? 'cancelled' : 'failed', why.message, log);
+          reject(cancelled ? new CancelledError() : why);
+        }
+      });
     });
-    worker.on('error', (err) => died(new Error(`the detection worker failed: ${err.message}; the model in use stays the one from before this run`)));
-    worker.on('exit', (code) => died(new Error(`the detection worker stopped before finishing (exit code ${code}); the model in use stays the one from before this run`)));
-  });
+
+  const result = (async () => {
+    try {
+      const ports = await runPart('ports');
+      if (ports.kind !== 'ports') throw new Error('the detection worker answered its port part with a whole result');
+      if (ports.phase.done) return { ...ports.phase.result, backendDetail: ports.backendDetail, memory: ports.memory };
+      // Asked to stop between the two parts: no traffic thread is started, and the run ends here.
+      if (cancelled) {
+        endDeadRun(input, ports.phase.result.runId, 'cancelled', 'cancelled before the traffic model ran', log, 'detection run cancelled between the port and the traffic model');
+        throw new CancelledError();
+      }
+      const traffic = await runPart('traffic', ports.phase);
+      if (traffic.kind !== 'result') throw new Error('the detection worker answered its traffic part without a result');
+      return { ...traffic.result, backendDetail: ports.backendDetail, memory: ports.memory, trafficMemory: traffic.memory };
+    } finally {
+      clearTimeout(killTimer);
+    }
+  })();
   return {
     result,
-    threadId: worker.threadId,
     cancel(graceMs = 5_000) {
       cancelled = true;
       Atomics.store(flag, 0, 1);
-      killTimer ??= setTimeout(() => void worker.terminate(), graceMs);
+      killTimer ??= setTimeout(() => void current?.terminate(), graceMs);
     },
   };
 }
+
+/** How long a thread that has told its outcome may take to exit before it is stopped. */
+const THREAD_EXIT_MS = 10_000;

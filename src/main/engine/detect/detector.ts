@@ -17,6 +17,7 @@ import { detectTraffic, RECURRENCE_MS, TRAFFIC_BUDGET_SHARE, type TrafficResult 
 import { ActionStore, procIdentity, type IdentityReader } from '../store/actionStore';
 import { AllowRuleStore } from '../store/allowRuleStore';
 import { allowedCauses } from './allowed';
+import { seededRandom } from '../../../shared/random';
 
 /**
  * Share of the threshold in force at or above which a normal round's score is left out of the
@@ -113,8 +114,31 @@ export const DEFAULT_MIN_TRAINING_ROUNDS = 360;
 /** Rounds a day at one round a minute: the budget is per round, the traffic model's per window. */
 const ROUNDS_A_DAY = 1440;
 
-/** Runs one detection in the calling thread (the worker calls this). */
+/**
+ * Where a run stands after the port model: its result so far, and what the traffic model needs
+ * to go on (plain data, so that the traffic model can run in a thread of its own).
+ */
+export interface PortPhase {
+  result: DetectionResult;
+  /** The run is finished (the traffic model is off): nothing follows. */
+  done: boolean;
+  /** The traffic model's random stream, drawn from the run's (null: the run has none, Math.random). */
+  trafficSeed: number | null;
+}
+
+/** Runs one detection in the calling thread: the port model, then the traffic model. */
 export async function runDetection(o: DetectorOptions): Promise<DetectionResult> {
+  const phase = await runPortPhase(o);
+  return phase.done ? phase.result : runTrafficPhase(o, phase);
+}
+
+/**
+ * The run's first part: records the run and runs the port model. With the traffic model off the
+ * run is finished here; otherwise runTrafficPhase finishes it, in this thread or in another
+ * (detectInWorker runs each part in a worker of its own, so that the traffic model's reading does
+ * not come on top of the port model's memory).
+ */
+export async function runPortPhase(o: DetectorOptions): Promise<PortPhase> {
   const now = o.now ?? Date.now;
   const store = new DetectionStore(o.db);
   const runId = store.startRun(o.trigger ?? 'schedule', now(), o.backend, o.scope ?? 'full');
@@ -123,35 +147,58 @@ export async function runDetection(o: DetectorOptions): Promise<DetectionResult>
     const budget = o.budget ?? DEFAULT_BUDGET;
     const withTraffic = o.traffic !== false;
     const result = await detect({ ...o, budget: withTraffic ? budget * (1 - TRAFFIC_BUDGET_SHARE) : budget }, store, runId);
-    // The traffic model after the port model, in both kinds of run: a 'score' run scores the
-    // traffic windows completed since the last run as soon as they are complete.
-    if (withTraffic) {
-      // The port model's garbage (its scoring and training buffers, the rows it read) goes before
-      // the traffic model reads its windows, instead of whenever the heap next fills.
-      o.collectGarbage?.();
-      try {
-        const t = await detectTraffic({
-          db: o.db, modelFile: o.trafficModelFile ?? path.join(path.dirname(o.modelDir), 'traffic-model.json'), log: o.log, runId, now, random: o.random ?? Math.random,
-          minTrainingRounds: o.minTrainingRounds ?? DEFAULT_MIN_TRAINING_ROUNDS, alertsPerDay: budget * ROUNDS_A_DAY * TRAFFIC_BUDGET_SHARE, sensitivity: o.sensitivity,
-          windowRounds: o.trafficWindowRounds, shouldStop: o.shouldStop, identity: o.identity, scope: o.scope ?? 'full',
-        });
-        const { incidents, ...summary } = t;
-        const known = new Set(result.incidents.map((i) => i.id));
-        result.incidents.push(...incidents.filter((i) => !known.has(i.id)));
-        result.traffic = summary;
-      } catch (err) {
-        if ((err as Error).name === 'CancelledError') throw err;
-        // The port model's results stand; the traffic model tries again at the next run.
-        o.log.error('traffic detection failed; port detection is unaffected', { error: (err as Error).message });
-      }
+    if (!withTraffic) store.finishRun(runId, { endedAt: now(), status: 'ok', roundsScored: result.roundsScored, incidents: result.incidents.length, modelVersion: result.modelVersion });
+    return { result, done: !withTraffic, trafficSeed: o.random ? Math.floor(o.random() * 2 ** 31) : null };
+  } catch (err) {
+    failRun(store, runId, now(), err);
+    throw err;
+  }
+}
+
+/**
+ * The run's second part: the traffic model, with its share of the alert budget, after the port
+ * model of `phase` (a 'score' run scores the traffic windows completed since the last run as
+ * soon as they are complete); then the run is finished. A failure of the traffic model leaves the
+ * port model's results standing and is retried at the next run.
+ */
+export async function runTrafficPhase(o: DetectorOptions, phase: PortPhase): Promise<DetectionResult> {
+  const now = o.now ?? Date.now;
+  const store = new DetectionStore(o.db);
+  const { result } = phase;
+  const runId = result.runId;
+  try {
+    const budget = o.budget ?? DEFAULT_BUDGET;
+    // In the same thread, the port model's garbage (its scoring and training buffers, the rows
+    // it read) goes before the traffic model reads its windows, instead of whenever the heap next fills.
+    o.collectGarbage?.();
+    try {
+      const t = await detectTraffic({
+        db: o.db, modelFile: o.trafficModelFile ?? path.join(path.dirname(o.modelDir), 'traffic-model.json'), log: o.log, runId, now,
+        random: phase.trafficSeed === null ? Math.random : seededRandom(phase.trafficSeed),
+        minTrainingRounds: o.minTrainingRounds ?? DEFAULT_MIN_TRAINING_ROUNDS, alertsPerDay: budget * ROUNDS_A_DAY * TRAFFIC_BUDGET_SHARE, sensitivity: o.sensitivity,
+        windowRounds: o.trafficWindowRounds, shouldStop: o.shouldStop, identity: o.identity, scope: o.scope ?? 'full',
+      });
+      const { incidents, ...summary } = t;
+      const known = new Set(result.incidents.map((i) => i.id));
+      result.incidents.push(...incidents.filter((i) => !known.has(i.id)));
+      result.traffic = summary;
+    } catch (err) {
+      if ((err as Error).name === 'CancelledError') throw err;
+      // The port model's results stand; the traffic model tries again at the next run.
+      o.log.error('traffic detection failed; port detection is unaffected', { error: (err as Error).message });
     }
     store.finishRun(runId, { endedAt: now(), status: 'ok', roundsScored: result.roundsScored, incidents: result.incidents.length, modelVersion: result.modelVersion });
     return result;
   } catch (err) {
-    const cancelled = (err as Error).name === 'CancelledError';
-    store.finishRun(runId, { endedAt: now(), status: cancelled ? 'cancelled' : 'failed', roundsScored: 0, incidents: 0, modelVersion: null, error: (err as Error).message });
+    failRun(store, runId, now(), err);
     throw err;
   }
+}
+
+/** Ends a run that stopped on an error: cancelled when it was asked to stop, failed otherwise. */
+function failRun(store: DetectionStore, runId: number, at: number, err: unknown): void {
+  const cancelled = (err as Error).name === 'CancelledError';
+  store.finishRun(runId, { endedAt: at, status: cancelled ? 'cancelled' : 'failed', roundsScored: 0, incidents: 0, modelVersion: null, error: (err as Error).message });
 }
 
 async function detect(o: DetectorOptions, store: DetectionStore, runId: number): Promise<DetectionResult> {

@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../store/database';
 import type { Logger, LogFields } from '../log';
 import { selectDetectionBackend } from './backendChoice';
-import { runDetection } from './detector';
+import { runDetection, runPortPhase, runTrafficPhase, type DetectorOptions } from './detector';
 import { seededRandom } from '../../../shared/random';
 import type { WorkerInput, WorkerMemory, WorkerMessage } from './workerProtocol';
 import * as tf from './tf';
@@ -52,7 +52,7 @@ try {
   const backend = await selectDetectionBackend(input.backend ?? 'node', log);
   const db = openDatabase(input.dbPath, input.migrationsDir ? { migrationsDir: input.migrationsDir } : {});
   try {
-    const result = await runDetection({
+    const options: DetectorOptions = {
       ...input.options,
       db,
       modelDir: input.modelDir,
@@ -63,8 +63,19 @@ try {
       shouldStop: () => Atomics.load(flag, 0) === 1,
       onRun: (runId) => post({ type: 'run', runId }),
       collectGarbage: fullCollection(),
-    });
-    post({ type: 'result', result, backendDetail: backend.detail, memory: memory() });
+    };
+    const part = input.part ?? 'all';
+    if (part === 'ports') {
+      const phase = await runPortPhase(options);
+      post({ type: 'ports', phase, backendDetail: backend.detail, memory: memory() });
+    } else if (part === 'traffic') {
+      if (!input.portPhase) throw new Error('the traffic part of a detection needs where the port model left the run');
+      const result = await runTrafficPhase(options, input.portPhase);
+      post({ type: 'result', result, backendDetail: backend.detail, memory: memory() });
+    } else {
+      const result = await runDetection(options);
+      post({ type: 'result', result, backendDetail: backend.detail, memory: memory() });
+    }
   } finally {
     db.close();
   }

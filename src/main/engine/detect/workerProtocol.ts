@@ -1,6 +1,6 @@
 import type { LogFields, LogLevel } from '../log';
 import type { BackendPreference } from './backend/selectBackend';
-import type { DetectionResult, DetectorOptions } from './detector';
+import type { DetectionResult, DetectorOptions, PortPhase } from './detector';
 
 /** What can cross the thread boundary: plain data only (no db handle, logger or callbacks). */
 export type SerializableDetectorOptions = Omit<DetectorOptions, 'db' | 'modelDir' | 'log' | 'backend' | 'random' | 'shouldStop' | 'now' | 'onRun'>;
@@ -16,6 +16,14 @@ export interface WorkerInput {
   seed?: number;
   /** Int32 flag: 1 = stop at the next batch boundary. */
   cancel: SharedArrayBuffer;
+  /**
+   * Which part of the run this thread does (default 'all', both models): 'ports' records the run
+   * and runs the port model, then tells its PortPhase; 'traffic' goes on from that phase with the
+   * traffic model and finishes the run.
+   */
+  part?: 'all' | 'ports' | 'traffic';
+  /** For part 'traffic': where the port model left the run. */
+  portPhase?: PortPhase;
 }
 
 export type WorkerMessage =
@@ -23,6 +31,8 @@ export type WorkerMessage =
   /** The run's row exists: if the thread dies from here on, the parent ends the run. */
   | { type: 'run'; runId: number }
   | { type: 'result'; result: DetectionResult; backendDetail: string; memory: WorkerMemory }
+  /** Part 'ports' is done: the run goes on in a traffic thread unless `phase.done`. */
+  | { type: 'ports'; phase: PortPhase; backendDetail: string; memory: WorkerMemory }
   | { type: 'error'; name: string; message: string };
 
 /**
