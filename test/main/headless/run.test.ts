@@ -65,6 +65,20 @@ describe.runIf(process.platform === 'linux')('portent run (accelerated)', () => 
     const exit = exitOf(child);
     try {
       await waitForOutput(child.stderr, /"msg":"detection finished"/, 90_000);
+      // That line ends the port model's part; the run is finished once the traffic model's thread
+      // has finished it too.
+      const finished = () => {
+        const db = new Database(file, { readonly: true, fileMustExist: true });
+        try {
+          return (db.prepare("SELECT count(*) FROM detection_runs WHERE status = 'ok'").pluck().get() as number) > 0;
+        } finally {
+          db.close();
+        }
+      };
+      for (const end = Date.now() + 60_000; !finished(); ) {
+        if (Date.now() > end) throw new Error('no detection run finished within a minute of the port model');
+        await new Promise((r) => setTimeout(r, 100));
+      }
     } finally {
       child.kill('SIGTERM');
     }
