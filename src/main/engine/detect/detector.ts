@@ -17,7 +17,7 @@ import { detectTraffic, RECURRENCE_MS, TRAFFIC_BUDGET_SHARE, type TrafficResult 
 import { ActionStore, procIdentity, type IdentityReader } from '../store/actionStore';
 import { AllowRuleStore } from '../store/allowRuleStore';
 import { allowedCauses } from './allowed';
-import { seededRandom } from '../../../shared/random';
+import type { SeededRandom } from '../../../shared/random';
 
 /**
  * Share of the threshold in force at or above which a normal round's score is left out of the
@@ -122,8 +122,11 @@ export interface PortPhase {
   result: DetectionResult;
   /** The run is finished (the traffic model is off): nothing follows. */
   done: boolean;
-  /** The traffic model's random stream, drawn from the run's (null: the run has none, Math.random). */
-  trafficSeed: number | null;
+  /**
+   * Where the run's seeded random stream stood at the end of the port model (SeededRandom.state),
+   * for the traffic model's thread to go on with it; null when the run's stream is not a seeded one.
+   */
+  randomState: number | null;
 }
 
 /** Runs one detection in the calling thread: the port model, then the traffic model. */
@@ -148,7 +151,8 @@ export async function runPortPhase(o: DetectorOptions): Promise<PortPhase> {
     const withTraffic = o.traffic !== false;
     const result = await detect({ ...o, budget: withTraffic ? budget * (1 - TRAFFIC_BUDGET_SHARE) : budget }, store, runId);
     if (!withTraffic) store.finishRun(runId, { endedAt: now(), status: 'ok', roundsScored: result.roundsScored, incidents: result.incidents.length, modelVersion: result.modelVersion });
-    return { result, done: !withTraffic, trafficSeed: o.random ? Math.floor(o.random() * 2 ** 31) : null };
+    const seeded = o.random as Partial<SeededRandom> | undefined;
+    return { result, done: !withTraffic, randomState: typeof seeded?.state === 'function' ? seeded.state() : null };
   } catch (err) {
     failRun(store, runId, now(), err);
     throw err;
@@ -174,7 +178,7 @@ export async function runTrafficPhase(o: DetectorOptions, phase: PortPhase): Pro
     try {
       const t = await detectTraffic({
         db: o.db, modelFile: o.trafficModelFile ?? path.join(path.dirname(o.modelDir), 'traffic-model.json'), log: o.log, runId, now,
-        random: phase.trafficSeed === null ? Math.random : seededRandom(phase.trafficSeed),
+        random: o.random ?? Math.random,
         minTrainingRounds: o.minTrainingRounds ?? DEFAULT_MIN_TRAINING_ROUNDS, alertsPerDay: budget * ROUNDS_A_DAY * TRAFFIC_BUDGET_SHARE, sensitivity: o.sensitivity,
         windowRounds: o.trafficWindowRounds, shouldStop: o.shouldStop, identity: o.identity, scope: o.scope ?? 'full',
       });

@@ -58,7 +58,14 @@ try {
       modelDir: input.modelDir,
       log,
       backend: backend.name,
-      random: input.seed === undefined ? undefined : seededRandom(input.seed),
+      // The traffic part goes on with the port part's seeded stream where it left it, so that a
+      // seed gives the same run in two threads as in one.
+      random:
+        input.part === 'traffic' && input.portPhase?.randomState != null
+          ? seededRandom(input.portPhase.randomState)
+          : input.seed === undefined
+            ? undefined
+            : seededRandom(input.seed),
       now: input.nowMs === undefined ? undefined : () => input.nowMs!,
       shouldStop: () => Atomics.load(flag, 0) === 1,
       onRun: (runId) => post({ type: 'run', runId }),
