@@ -26,6 +26,9 @@
  * --user on|off|both  Portent without (`portent`) and with (`portent_user`) a simulated user who
  *                 marks the first alert about each legitimate program as expected
  *                 (bench/traffic/user.ts); default both, which runs Portent twice.
+ * --detect-seed N  the seed of Portent's own random draws (its models' initial weights, the
+ *                 windows it replays and holds out); default: the week's seed. The same week
+ *                 under other draws tells how much of a figure is the week and how much the draws.
  * --verbose       Portent's hourly runs and incidents on stderr.
  *
  * Portent runs as the monitor's hourly job would, both models with the default settings, one
@@ -41,7 +44,7 @@ import { DETECTORS, runTraffic, type TrafficRun } from './traffic/run';
 import { portentDetector } from './traffic/portent';
 import type { BackendPreference } from '../src/main/engine/detect/backend/selectBackend';
 
-const VALUE_OPTIONS = ['seed', 'seeds', 'days', 'keep-db', 'ports', 'backend', 'score-every', 'user'];
+const VALUE_OPTIONS = ['seed', 'seeds', 'days', 'keep-db', 'ports', 'backend', 'score-every', 'user', 'detect-seed'];
 const FLAG_OPTIONS = ['json', 'baselines-only', 'verbose'];
 
 function fail(message: string): never {
@@ -61,6 +64,7 @@ const ports = whole('ports', '65536', 4096, 65_536);
 const scoreEveryMinutes = whole('score-every', '10', 0, 60);
 const backend = optionOf(args, 'backend', 'wasm') as BackendPreference;
 const verbose = args.includes('--verbose');
+const detectSeed = args.includes('--detect-seed') ? whole('detect-seed', '0', 0, 2 ** 31 - 1) : null;
 const user = optionOf(args, 'user', 'both');
 if (!['on', 'off', 'both'].includes(user)) fail('--user must be on, off or both');
 if (!['node', 'wasm', 'cpu'].includes(backend)) fail('--backend must be node, wasm or cpu');
@@ -68,8 +72,8 @@ const detectorsFor = (seed: number) =>
   args.includes('--baselines-only')
     ? DETECTORS
     : {
-        ...(user !== 'on' ? { portent: portentDetector({ ports, backend, seed, scoreEveryMinutes, verbose }) } : {}),
-        ...(user !== 'off' ? { portent_user: portentDetector({ ports, backend, seed, scoreEveryMinutes, verbose, user: true }) } : {}),
+        ...(user !== 'on' ? { portent: portentDetector({ ports, backend, seed: detectSeed ?? seed, scoreEveryMinutes, verbose }) } : {}),
+        ...(user !== 'off' ? { portent_user: portentDetector({ ports, backend, seed: detectSeed ?? seed, scoreEveryMinutes, verbose, user: true }) } : {}),
         ...DETECTORS,
       };
 
