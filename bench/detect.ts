@@ -24,14 +24,13 @@
  * is written. That preparation runs in a child process (`--prepare <dir>`) and is kept under
  * the system's temp folder (portent-bench-detect-cache/, keyed by the case's parameters; `--fresh`
  * builds it again, `--no-cache` builds in the run's own folder and deletes it), so that a case is
- * built once. Each measurement runs on a copy, in its own child process (`--measure <dir>`), so
- * that neither the preparation nor an earlier case counts in its memory. That process is, by
- * default (`--host built`), plain Node running the built detection (`npm run build`'s
- * out/main/detection.js, built by this benchmark before it measures) and nothing else
- * (bench/detectHost.mjs): what the desktop app and `node out/main/cli.js` run, on top of a bare
- * Node process. `--host tsx` runs the TypeScript sources under tsx instead, as `npm run portent`
- * runs them from a checkout: its module loader adds about 50 MB in the process and about 40 MB in
- * each worker thread.
+ * built once. Each measurement runs on a copy, in a child process of its own that runs the
+ * detection and nothing else (bench/detectHost.mjs), so that neither the preparation nor an
+ * earlier case counts in its memory. By default (`--host built`) it is plain Node running the
+ * built detection (`npm run build`'s out/main/detection.js, built by this benchmark before it
+ * measures): what the desktop app and `node out/main/cli.js` run, on top of a bare Node process.
+ * `--host tsx` runs the TypeScript sources under tsx's loader instead, as `npm run portent` runs
+ * them from a checkout.
  *
  * Prints one JSON line per case:
  *   {days, listeners, host, rounds, score_s, fit_s, traffic_score_s, traffic_fit_s, total_s, cpu_s, peak_rss_mb, worker: {wasm_heap_mb, js_heap_mb, ...}, traffic_worker: {...}, rebuild: {...}, ...}
@@ -78,7 +77,7 @@ const fail = (message: string): never => {
   console.error(`bench:detect: ${message}`);
   process.exit(2);
 };
-checkArgs(args, ['days', 'listeners', 'ports', 'backend', 'models', 'flows', 'traffic-hours', 'batch', 'prepare', 'measure', 'host'], ['json', 'no-rebuild', 'fresh', 'no-cache', 'rebuild'], fail);
+checkArgs(args, ['days', 'listeners', 'ports', 'backend', 'models', 'flows', 'traffic-hours', 'batch', 'prepare', 'host'], ['json', 'no-rebuild', 'fresh', 'no-cache', 'rebuild'], fail);
 const opt = (name: string, fallback: string) => optionOf(args, name, fallback);
 const list = (name: string, fallback: string) =>
   opt(name, fallback)
@@ -396,37 +395,6 @@ function report(c: Case, dir: string, m: Measured): Record<string, unknown> {
   };
 }
 
-if (args.includes('--measure')) {
-  // Child (--host tsx): one timed detection on a prepared copy, from the TypeScript sources in
-  // this process; prints what it measured.
-  const c = caseOf();
-  const input = timedInput(c, opt('measure', ''));
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  const result = await detectInWorker(input, silentLogger).result;
-  const totalS = (performance.now() - t0) / 1000;
-  // CPU time of the process (the workers are threads of it): what the run cost, whatever else
-  // the machine was doing, as wall time on a shared machine is not.
-  const cpu = process.cpuUsage(cpu0);
-  clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage().rss);
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.existsSync('/proc/self/status') ? fs.readFileSync('/proc/self/status', 'utf8') : '');
-  const { incidents, ...rest } = result;
-  const measured: Measured = {
-    result: { ...rest, incidentPorts: incidents.map((i) => i.ports.map((p) => ({ proto: p.proto, port: p.port }))) },
-    rss_before_mb: Math.round(before / 1e6),
-    peak_rss_mb: Math.round(peak / 1e6),
-    process_hwm_mb: hwm ? Math.round((Number(hwm[1]) * 1024) / 1e6) : null,
-    total_s: totalS,
-    cpu_s: (cpu.user + cpu.system) / 1e6,
-  };
-  console.log(JSON.stringify(measured));
-  process.exit(0);
-}
-
 /** A prepared case's folder: cached under the temp folder by its parameters, built when missing. */
 function prepared(c: Case, scratch: string): { dir: string; cache: 'hit' | 'built' | 'none' } {
   const key = createHash('sha256')
@@ -448,7 +416,7 @@ function childArgs(c: Case): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const name = args[i]!.replace(/^--/, '');
-    if (['days', 'listeners', 'prepare', 'measure'].includes(name)) i++;
+    if (['days', 'listeners', 'prepare'].includes(name)) i++;
     else if (!['fresh', 'no-cache', 'no-rebuild', 'json'].includes(name)) out.push(args[i]!);
   }
   return [...out, '--days', String(c.days), '--listeners', String(c.listeners)];
@@ -464,15 +432,11 @@ function measure(c: Case, from: string, scratch: string, rebuild: boolean): Reco
     fs.rmSync(path.join(dir, 'traffic-model.json'), { force: true });
   }
   try {
-    let out: Buffer;
-    if (host === 'tsx') {
-      out = execFileSync(process.execPath, [...process.execArgv, process.argv[1]!, ...childArgs(c), '--measure', dir], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
-    } else {
-      const inputFile = path.join(scratch, 'input.json');
-      fs.writeFileSync(inputFile, JSON.stringify(timedInput(c, dir)));
-      // Plain Node: no loader, no flags from this process.
-      out = execFileSync(process.execPath, [path.join(import.meta.dirname, 'detectHost.mjs'), inputFile], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
-    }
+    const inputFile = path.join(scratch, 'input.json');
+    fs.writeFileSync(inputFile, JSON.stringify(timedInput(c, dir)));
+    // No flags from this process: plain Node for the built detection, tsx's loader for the sources.
+    const hostArgs = host === 'tsx' ? ['--import', 'tsx', path.join(import.meta.dirname, 'detectHost.mjs'), '--source', inputFile] : [path.join(import.meta.dirname, 'detectHost.mjs'), inputFile];
+    const out = execFileSync(process.execPath, hostArgs, { cwd: path.join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
     return report(c, dir, JSON.parse(out.toString('utf8').trim().split('\n').at(-1)!) as Measured);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -20,6 +20,9 @@ export interface DetectionHandle {
   cancel(graceMs?: number): void;
 }
 
+/** What a detection is started with: the workers' input but for what detectInWorker adds itself. */
+export type DetectionInput = Omit<WorkerInput, 'cancel' | 'part' | 'portPhase'>;
+
 /** The detection worker, `worker.ts`/`.js` beside this module (see workerEntry.ts). */
 function startWorker(workerData: WorkerInput): Worker {
   return startWorkerBeside(import.meta.url, 'worker', workerData);
@@ -29,7 +32,7 @@ function startWorker(workerData: WorkerInput): Worker {
  * Ends the run a worker left running when its thread died (terminated, crashed, out of memory)
  * before it could end the run itself, so the run says so instead of staying 'running'.
  */
-function endDeadRun(input: Omit<WorkerInput, 'cancel'>, runId: number, status: 'failed' | 'cancelled', why: string, log: Logger, said = 'detection run ended: its worker thread died before finishing'): void {
+function endDeadRun(input: DetectionInput, runId: number, status: 'failed' | 'cancelled', why: string, log: Logger, said = 'detection run ended: its worker thread died before finishing'): void {
   try {
     const db = openDatabase(input.dbPath, input.migrationsDir ? { migrationsDir: input.migrationsDir } : {});
     try {
@@ -50,7 +53,7 @@ function endDeadRun(input: Omit<WorkerInput, 'cancel'>, runId: number, status: '
  * reads and batches), all of which goes with the thread; the run's peak is the larger of the two
  * parts' instead of their sum (docs/detection.md, "Memory, third pass").
  */
-export function detectInWorker(input: Omit<WorkerInput, 'cancel'>, log: Logger): DetectionHandle {
+export function detectInWorker(input: DetectionInput, log: Logger): DetectionHandle {
   const cancel = new SharedArrayBuffer(4);
   const flag = new Int32Array(cancel);
   let current: Worker | null = null;

@@ -160,6 +160,8 @@ export async function fit(model: tf.LayersModel, config: ModelConfig, features: 
   const copyWeights = () => model.getWeights().map((w) => ({ values: owned ? w.dataSync().slice() : w.dataSync(), shape: w.shape, dtype: w.dtype }));
   let bestWeights: ReturnType<typeof copyWeights> | null = val.length ? copyWeights() : null;
   let sinceBest = 0;
+  // Each step's batch goes once its gradients are known, before the update's tensors (LeanAdam).
+  const lean = model.optimizer instanceof LeanAdam ? model.optimizer : null;
   for (let epoch = 0; epoch < options.maxEpochs && train.length > 0; epoch++) {
     shuffle(train, random);
     const losses: number[] = [];
@@ -167,8 +169,6 @@ export async function fit(model: tf.LayersModel, config: ModelConfig, features: 
       if (options.shouldStop?.()) throw new CancelledError();
       shared.reuse = makeBatch(features, train.slice(s, s + batchSize), config, shared.reuse);
       const { x, y } = batchTensors(shared.reuse, config);
-      // The batch's tensors go once the gradients are known, before the update's (LeanAdam).
-      const lean = model.optimizer instanceof LeanAdam ? model.optimizer : null;
       if (lean) lean.onGradients = () => tf.dispose([...x, y]);
       let loss: number;
       try {

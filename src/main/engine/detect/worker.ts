@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../store/database';
 import type { Logger, LogFields } from '../log';
 import { selectDetectionBackend } from './backendChoice';
-import { runDetection, runPortPhase, runTrafficPhase, type DetectorOptions } from './detector';
+import { runPortPhase, runTrafficPhase, type DetectorOptions } from './detector';
 import { seededRandom } from '../../../shared/random';
 import type { WorkerInput, WorkerMemory, WorkerMessage } from './workerProtocol';
 import * as tf from './tf';
@@ -71,16 +71,12 @@ try {
       onRun: (runId) => post({ type: 'run', runId }),
       collectGarbage: fullCollection(),
     };
-    const part = input.part ?? 'all';
-    if (part === 'ports') {
+    if (input.part === 'ports') {
       const phase = await runPortPhase(options);
       post({ type: 'ports', phase, backendDetail: backend.detail, memory: memory() });
-    } else if (part === 'traffic') {
+    } else {
       if (!input.portPhase) throw new Error('the traffic part of a detection needs where the port model left the run');
       const result = await runTrafficPhase(options, input.portPhase);
-      post({ type: 'result', result, backendDetail: backend.detail, memory: memory() });
-    } else {
-      const result = await runDetection(options);
       post({ type: 'result', result, backendDetail: backend.detail, memory: memory() });
     }
   } finally {

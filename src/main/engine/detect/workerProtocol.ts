@@ -17,11 +17,10 @@ export interface WorkerInput {
   /** Int32 flag: 1 = stop at the next batch boundary. */
   cancel: SharedArrayBuffer;
   /**
-   * Which part of the run this thread does (default 'all', both models): 'ports' records the run
-   * and runs the port model, then tells its PortPhase; 'traffic' goes on from that phase with the
-   * traffic model and finishes the run.
+   * Which part of the run this thread does: 'ports' records the run and runs the port model, then
+   * tells its PortPhase; 'traffic' goes on from that phase with the traffic model and finishes the run.
    */
-  part?: 'all' | 'ports' | 'traffic';
+  part: 'ports' | 'traffic';
   /** For part 'traffic': where the port model left the run. */
   portPhase?: PortPhase;
 }
