@@ -41,6 +41,7 @@ export const TRAFFIC_FEATURES = [
   'closed_port_attempts',
   'max_ports_one_source',
   'bytes_out_recent',
+  'recent_periodicity',
 ] as const;
 
 export type TrafficFeature = (typeof TRAFFIC_FEATURES)[number];
@@ -104,6 +105,7 @@ const SCALE: Record<TrafficFeature, (x: number) => number> = {
   closed_port_attempts: logCap(65_536),
   max_ports_one_source: logCap(65_536),
   bytes_out_recent: logCap(1e11),
+  recent_periodicity: share,
 };
 
 /** The scaled vector of a row, in TRAFFIC_FEATURES order. */

@@ -3,14 +3,15 @@ import path from 'node:path';
 import type { Db } from '../store/database';
 import type { Logger } from '../log';
 import { DetectionStore, type IncidentRow } from '../store/detectionStore';
-import { isHeldOutWindow, TrafficStore, type IncidentEndpointRow, type ReplayedWindow, type ScoredWindowRow } from '../store/trafficStore';
+import { isHeldOutWindow, TrafficStore, type IncidentEndpointRow, type ScoredWindowRow } from '../store/trafficStore';
 import { calibrateThreshold } from '../detect/threshold';
 import { CancelledError } from '../detect/cancelled';
 import { CONTEXT_FEATURES, habitKey, isHabits, learnHabit, MODEL_FEATURES, SCORED_FEATURES, withContext, type Habits } from './processContext';
 import { PortRarity } from './portRarity';
 import { readTrafficWindows, TRAFFIC_WINDOW_ROUNDS, type TrafficWindow } from './trafficWindows';
 import type { TrafficEndpoint, TrafficRow } from './trafficRow';
-import { TrafficVae, type TrafficVaeState } from './vae';
+import type { TrafficVaeState } from './vae';
+import { DEFAULT_MEMBERS, TrafficEnsemble } from './ensemble';
 import { ActionStore, procIdentity, type IdentityReader } from '../store/actionStore';
 import { AllowRuleStore } from '../store/allowRuleStore';
 import { namesProgramOnly, ruleAllows } from '../../../shared/allowRule';
@@ -26,7 +27,8 @@ import { classify, dnsZoneRows, drivingFeatures, endpointRow, probeRows, telling
  * same false-alarm budget.
  */
 export const TRAFFIC_MODEL_FORMAT = 'portent-traffic-vae';
-export const TRAFFIC_MODEL_FORMAT_VERSION = 1;
+/** 2: several members (`members`) instead of one VAE (`vae`); a version-1 file is rebuilt. */
+export const TRAFFIC_MODEL_FORMAT_VERSION = 2;
 
 /** Of the alerts a day the user allows, the share the traffic model may spend; the port model has the rest. */
 export const TRAFFIC_BUDGET_SHARE = 1 / 3;
@@ -52,8 +54,10 @@ export interface TrafficModelFile {
    * after it wait for the next full run's refit (absent in files saved before: scoredThrough).
    */
   trainedThrough?: number | null;
-  history: { at: number; epochs: { loss: number; valScore: number | null }[]; kept: number; rows: number }[];
-  vae: TrafficVaeState | null;
+  /** Each refit: when, each member's epochs and the epoch it kept, the windows trained on. */
+  history: { at: number; members: { epochs: { loss: number; valScore: number | null }[]; kept: number }[]; rows: number }[];
+  /** The ensemble's members (ensemble.ts), null before the first fit. */
+  members: TrafficVaeState[] | null;
   /** Each process's usual traffic (processContext.ts), by processes.id ('host' for the host-wide row). */
   habits: Habits;
 }
@@ -72,6 +76,8 @@ export interface TrafficOptions {
   sensitivity?: number;
   /** Rounds per window (10 one-minute rounds by default). */
   windowRounds?: number;
+  /** VAEs in a new model, each from its own start, scores averaged (default DEFAULT_MEMBERS). */
+  members?: number;
   /** Epochs of a new model's first training, and of each later refit: a fixed amount of work. */
   initialEpochs?: number;
   refitEpochs?: number;
@@ -111,12 +117,12 @@ export interface TrafficResult {
 function freshModel(windowRounds: number, now: number): TrafficModelFile {
   return {
     format: TRAFFIC_MODEL_FORMAT, formatVersion: TRAFFIC_MODEL_FORMAT_VERSION, features: [...MODEL_FEATURES], windowRounds, version: 0, createdAt: now,
-    threshold: null, thresholdMethod: null, roundsSeen: 0, scoredThrough: null, history: [], vae: null, habits: {},
+    threshold: null, thresholdMethod: null, roundsSeen: 0, scoredThrough: null, history: [], members: null, habits: {},
   };
 }
 
 /** The saved traffic model, or why it cannot be used (then a new one is started). */
-export function loadTrafficModel(file: string, windowRounds: number): { model: TrafficModelFile; vae: TrafficVae | null } | { model: null; reason: string } {
+export function loadTrafficModel(file: string, windowRounds: number): { model: TrafficModelFile; vae: TrafficEnsemble | null } | { model: null; reason: string } {
   if (!fs.existsSync(file)) return { model: null, reason: 'no saved traffic model' };
   let m: TrafficModelFile;
   try {
@@ -129,9 +135,10 @@ export function loadTrafficModel(file: string, windowRounds: number): { model: T
   if (!isHabits(m.habits)) return { model: null, reason: "the traffic model file's process habits are malformed" };
   if (m.windowRounds !== windowRounds) return { model: null, reason: `the saved traffic model uses windows of ${m.windowRounds} rounds, not ${windowRounds}` };
   if (typeof m.roundsSeen !== 'number' || !Array.isArray(m.history)) return { model: null, reason: 'the traffic model file is missing fields' };
-  if (!m.vae) return { model: m, vae: null };
+  if (m.members === null) return { model: m, vae: null };
+  if (!Array.isArray(m.members)) return { model: null, reason: 'the traffic model file is missing fields' };
   try {
-    return { model: m, vae: TrafficVae.fromState(m.vae) };
+    return { model: m, vae: TrafficEnsemble.fromStates(m.members) };
   } catch (err) {
     return { model: null, reason: `the saved traffic model is damaged: ${(err as Error).message}` };
   }
@@ -166,7 +173,7 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
   const detections = new DetectionStore(o.db);
   const loaded = loadTrafficModel(o.modelFile, windowRounds);
   let meta: TrafficModelFile;
-  let vae: TrafficVae | null;
+  let vae: TrafficEnsemble | null;
   if (loaded.model) {
     meta = loaded.model;
     vae = loaded.vae;
@@ -258,7 +265,7 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     // validation on held-out windows only.
     const t1 = performance.now();
     const isNew = !vae;
-    const model = vae ?? TrafficVae.create(SCORED_FEATURES.length, Math.floor(o.random() * 2 ** 31), { conditions: CONTEXT_FEATURES.length });
+    const model = vae ?? TrafficEnsemble.create(SCORED_FEATURES.length, Math.floor(o.random() * 2 ** 31), o.members ?? DEFAULT_MEMBERS, { conditions: CONTEXT_FEATURES.length });
     vae = model;
     const before = trainedThrough ?? (windows[0]?.firstRoundId ?? last + 1) - 1;
     // Stored windows of a model built on other features (before an upgrade) are not learned from.
@@ -268,7 +275,7 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
       : { train: [], holdout: [] };
     const fresh = [...waiting.train, ...scored.filter((s) => !s.anomalous && !s.heldOut && s.window.startedAt >= warm).map((s) => s.input)];
     const approved = store.approvedSince(meta.history.at(-1)?.at ?? 0, width).map((r) => r.features);
-    const replay = store.replay(o.replayWindows ?? 400, before + 1, o.random, 'train', warm, width).map((r: ReplayedWindow) => r.features);
+    const replay = store.replay(o.replayWindows ?? 400, before + 1, o.random, 'train', warm, width).map((r) => r.features);
     const validation = [
       ...waiting.holdout,
       ...scored.filter((s) => !s.anomalous && s.heldOut && s.window.startedAt >= warm).map((s) => s.input),
@@ -282,7 +289,7 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     meta.roundsSeen += windows.reduce((a, w) => a + w.rounds, 0);
     meta.scoredThrough = last;
     meta.trainedThrough = last;
-    meta.history.push({ at: o.now(), epochs: fit.epochs, kept: fit.kept, rows: train.length });
+    meta.history.push({ at: o.now(), members: fit.members, rows: train.length });
     if (meta.history.length > 200) meta.history.splice(0, meta.history.length - 200);
 
     if (meta.roundsSeen >= roundsNeeded && model.trained) {
@@ -300,10 +307,10 @@ export async function detectTraffic(o: TrafficOptions): Promise<TrafficResult> {
     }
     meta.version += 1;
     meta.createdAt = o.now();
-    meta.vae = model.state();
+    meta.members = model.states();
     saveTrafficModel(o.modelFile, meta);
     return {
-      windowsScored: windows.length, rowsScored: scored.length, incidents, threshold: meta.threshold, modelVersion: meta.version, scoreMs, fitMs, epochs: fit.epochs.length,
+      windowsScored: windows.length, rowsScored: scored.length, incidents, threshold: meta.threshold, modelVersion: meta.version, scoreMs, fitMs, epochs: Math.max(...fit.members.map((f) => f.epochs.length)),
       learning: { learning: learningOf(meta, model, roundsNeeded), roundsSeen: meta.roundsSeen, roundsNeeded },
     };
   } finally {
@@ -339,7 +346,7 @@ function warmupEnd(db: Db, rounds: number): number {
   return t ?? Number.MAX_SAFE_INTEGER;
 }
 
-function learningOf(meta: TrafficModelFile, vae: TrafficVae | null, roundsNeeded: number): boolean {
+function learningOf(meta: TrafficModelFile, vae: TrafficEnsemble | null, roundsNeeded: number): boolean {
   return !vae || !vae.trained || meta.threshold === null || meta.roundsSeen < roundsNeeded;
 }
 
@@ -386,7 +393,7 @@ function recurrenceOf(store: TrafficStore, s: Scored, told: readonly TrafficEndp
  * pause, without being announced again; otherwise, if a port incident of one of its pids overlaps
  * it, the traffic explanation joins that incident (one story); otherwise a new traffic incident.
  */
-function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: DetectionStore, scored: readonly Scored[], threshold: number, vae: TrafficVae, scoredThrough: number | null): IncidentRow[] {
+function recordIncidents(o: TrafficOptions, store: TrafficStore, detections: DetectionStore, scored: readonly Scored[], threshold: number, vae: TrafficEnsemble, scoredThrough: number | null): IncidentRow[] {
   const touched = new Map<number, IncidentRow>();
   const actions = new ActionStore(o.db, o.identity ?? procIdentity, o.now);
   // The processes behind a window, with the start time that tells each from a later one given its pid.

@@ -15,7 +15,7 @@ import type { IncidentEndpointRow, IncidentFeatureRow, TrafficKind } from '../st
 const KIND_FEATURES: Record<Exclude<TrafficKind, 'unusual-traffic'>, (TrafficFeature | (typeof DETECTOR_FEATURES)[number])[]> = {
   scan: ['closed_port_attempts', 'max_ports_one_source', 'inbound_attempts'],
   'dns-tunnel': ['dns_lookups', 'dns_names', 'dns_failed', 'dns_label_mean', 'dns_label_max', 'dns_entropy_mean', 'dns_entropy_max'],
-  beacon: ['periodicity'],
+  beacon: ['periodicity', 'recent_periodicity'],
   'volume-out': ['bytes_out', 'bytes_out_recent', 'recent_bytes_above_usual', 'packets_out', 'out_share'],
   'new-destination': ['new_for_process', 'new_for_process_share', 'new_anywhere', 'rare_remote_port_share', 'endpoints', 'opened', 'sockets', 'remote_ports', 'remote_port_entropy', 'duration_mean', 'duration_max', 'half_open', 'failed_attempts'],
 };
@@ -49,7 +49,7 @@ export function drivingFeatures(shares: Float32Array, values: Float32Array, expe
 /** The endpoints an incident names, the most telling first: new ones, then periodic, then by bytes out. */
 export function telling(row: TrafficRow, kind: TrafficKind, max = 16): TrafficEndpoint[] {
   const rank = (e: TrafficEndpoint) =>
-    (e.newForProcess ? 4 : 0) + (e.newAnywhere ? 2 : 0) + (kind === 'beacon' ? e.periodicity.score * 4 : 0) + (kind === 'volume-out' ? Math.log1p(e.bytesOut) / 4 : 0) + Math.log1p(e.opened) / 10;
+    (e.newForProcess ? 4 : 0) + (e.newAnywhere ? 2 : 0) + (kind === 'beacon' ? e.periodicity.score * (e.recentForProcess ? 6 : 4) : 0) + (kind === 'volume-out' ? Math.log1p(e.bytesOut) / 4 : 0) + Math.log1p(e.opened) / 10;
   return [...row.endpoints].sort((a, b) => rank(b) - rank(a)).slice(0, max);
 }
 
@@ -150,7 +150,9 @@ export function trafficSentence(kind: TrafficKind, row: TrafficRow, since: numbe
       return `${who} made ${lookups} DNS lookups of ${carried.length} long, random-looking names${under ? ` under ${under}` : ''}${fails}${at}.`;
     }
     case 'beacon': {
-      const e = [...eps].sort((a, b) => b.periodicity.score - a.periodicity.score)[0];
+      // The rhythm of a host it began talking to within the hour before an old one's (a poll it always had).
+      const beat = (x: TrafficEndpoint) => x.periodicity.score + (x.recentForProcess && x.periodicity.score > 0 ? 1 : 0);
+      const e = [...eps].sort((a, b) => beat(b) - beat(a))[0];
       if (e && e.periodicity.periodMs) {
         const s = Math.round(e.periodicity.periodMs / 1000);
         const period = s >= 120 ? `${Math.round(s / 60)} min` : `${s} s`;

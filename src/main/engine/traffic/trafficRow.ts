@@ -117,6 +117,7 @@ export class RowBuilder {
   private halfOpen = 0;
   private readonly held: number[] = [];
   private periodicity = 0;
+  private recentPeriodicity = 0;
   private bytesOut = 0;
   private bytesOutRecent = 0;
   private bytesIn = 0;
@@ -157,6 +158,7 @@ export class RowBuilder {
     if (e.halfOpen) this.halfOpen++;
     if (p.heldS !== null) this.held.push(p.heldS);
     this.periodicity = Math.max(this.periodicity, e.periodicity.score);
+    if (e.recentForProcess) this.recentPeriodicity = Math.max(this.recentPeriodicity, e.periodicity.score);
     if (e.name !== null) this.reliedNames.add(e.name);
   }
 
@@ -186,6 +188,7 @@ export class RowBuilder {
     raw.duration_mean = this.held.length > 0 ? this.held.reduce((a, b) => a + b, 0) / this.held.length : 0;
     raw.duration_max = this.held.reduce((a, b) => Math.max(a, b), 0);
     raw.periodicity = this.periodicity;
+    raw.recent_periodicity = this.recentPeriodicity;
     raw.bytes_out = this.bytesOut;
     raw.bytes_out_recent = this.bytesOutRecent;
     raw.bytes_in = this.bytesIn;

@@ -282,5 +282,30 @@ describe('traffic detection', () => {
     expect(host.db.prepare('SELECT count(DISTINCT last_round_id) FROM traffic_windows').pluck().get()).toBe(18);
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).roundsSeen).toBe(60);
   });
+
+  it('rebuilds a model of one VAE (format 1) and one with a damaged member, each with a log line that says why', async () => {
+    const host = desktop(4);
+    const file = path.join(tempDir(), 'traffic-model.json');
+    await hourly(host, file, 2);
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { formatVersion: number; members: { weights: { values: number[] }[] }[] | null };
+    expect(saved.formatVersion).toBe(2);
+    expect(saved.members).toHaveLength(5);
+    // As Portent saved its traffic model before it had several members.
+    const { members, ...rest } = saved;
+    fs.writeFileSync(file, JSON.stringify({ ...rest, formatVersion: 1, vae: members![0] }));
+    const lines: string[] = [];
+    const log = createLogger((l) => lines.push(l), 'warn');
+    const r = await detectTraffic(options(host, file, 3, { log }));
+    expect(lines.join('\n')).toMatch(/discarding the saved traffic model.*portent-traffic-vae v1 is not portent-traffic-vae v2/);
+    expect(r.windowsScored).toBe(6);
+    const rebuilt = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof saved;
+    expect(rebuilt.members).toHaveLength(5);
+    rebuilt.members![3]!.weights[2]!.values.pop();
+    fs.writeFileSync(file, JSON.stringify(rebuilt));
+    lines.length = 0;
+    await detectTraffic(options(host, file, 4, { log }));
+    expect(lines.join('\n')).toMatch(/discarding the saved traffic model.*damaged: member 4 of 5: saved weight 2 has shape/);
+    expect((JSON.parse(fs.readFileSync(file, 'utf8')) as typeof saved).members).toHaveLength(5);
+  });
 });
 

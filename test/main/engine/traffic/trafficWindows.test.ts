@@ -275,6 +275,11 @@ describe('traffic features: periodicity', () => {
     expect(raw(rowOf(w, 'updater'), 'periodicity')).toBeLessThan(0.4);
     // A connection held all along is no rhythm.
     expect(raw(rowOf(w, 'firefox'), 'periodicity')).toBe(0);
+    // A rhythm begun within the hour before the window is recent; kept for two hours, it is not.
+    expect(raw(py, 'recent_periodicity')).toBe(0);
+    const [early] = readTrafficWindows(host.db, { fromRoundId: last - 79, toRoundId: last - 70, windowRounds: 10 }) as [TrafficWindow];
+    expect(raw(rowOf(early, 'python3'), 'periodicity')).toBe(1);
+    expect(raw(rowOf(early, 'python3'), 'recent_periodicity')).toBe(1);
   });
 
   it('finds a jittered beacon among connections only capture saw, in the host-wide row, the same in any batch', () => {
@@ -308,6 +313,8 @@ describe('traffic features: periodicity', () => {
     expect(beacon.periodicity.periodMs).toBeLessThan(100_000);
     expect(endpoint(lastHost, MIRROR).periodicity.score).toBeLessThan(0.4);
     expect(raw(lastHost, 'periodicity')).toBe(beacon.periodicity.score);
+    // The beacon began within the hour: its rhythm is also the recent one.
+    expect(raw(lastHost, 'recent_periodicity')).toBe(beacon.periodicity.score);
     // New in the first window; capture's own look-back knows both afterwards.
     expect(raw(rowOf(windows[0]!, null), 'new_anywhere')).toBe(2);
     expect(raw(lastHost, 'new_anywhere')).toBe(0);
@@ -402,7 +409,7 @@ describe('traffic features: the shape of the input and the cost of reading it', 
   it('has a fixed, named order', () => {
     expect(new Set(TRAFFIC_FEATURES).size).toBe(TRAFFIC_FEATURES.length);
     expect(TRAFFIC_FEATURES.slice(0, 3)).toEqual(['host', 'capture', 'sockets']);
-    expect(TRAFFIC_FEATURES.slice(-3)).toEqual(['closed_port_attempts', 'max_ports_one_source', 'bytes_out_recent']);
+    expect(TRAFFIC_FEATURES.slice(-3)).toEqual(['max_ports_one_source', 'bytes_out_recent', 'recent_periodicity']);
     expect(TRAFFIC_FEATURES.map((f) => FEATURE_INDEX[f])).toEqual(TRAFFIC_FEATURES.map((_, i) => i));
   });
 
