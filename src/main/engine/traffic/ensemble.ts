@@ -4,12 +4,12 @@ import { TrafficVae, type Explanation, type FitOptions, type FitResult, type Tra
 /**
  * The traffic model as several small VAEs trained side by side on the same rows, each from its
  * own initial weights, shuffling and latent noise, a row's score being the mean of theirs
- * (docs/detection.md, "Traffic model: several members"). One small autoencoder's errors on rare
+ * (docs/detection.md, "Traffic model", "Several members"). One small autoencoder's errors on rare
  * but normal rows depend on where its training started, and the threshold, fitted to the tail of
  * the held-out scores, follows them: on one simulated week one draw calibrated it at 9-14 and
- * another at 15-42, and half the reverse shells went unseen. The members agree on what they all learned (a row unlike any normal one
- * scores high in each) and disagree on what one of them happened to miss, so the mean keeps the
- * first and shrinks the second. Kitsune scores packets the same way, with an ensemble of small
+ * another at 15-42, and recall on that week fell from 1.00 to 0.50. The members agree on what
+ * they all learned (a row unlike any normal one scores high in each) and disagree on what one of
+ * them happened to miss, so the mean keeps the first and shrinks the second. Kitsune scores packets the same way, with an ensemble of small
  * autoencoders. The explanation stays GEE's: the gradient of the mean score is the mean of the
  * members' gradients.
  */
