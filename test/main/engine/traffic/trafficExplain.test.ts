@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { busiestZone, classify, commonZone, trafficSentence } from '../../../../src/main/engine/traffic/trafficExplain';
+import { busiestZone, classify, commonZone, telling, trafficSentence } from '../../../../src/main/engine/traffic/trafficExplain';
 import { MODEL_FEATURES } from '../../../../src/main/engine/traffic/processContext';
 import type { TrafficEndpoint, TrafficRow } from '../../../../src/main/engine/traffic/trafficRow';
 
@@ -59,6 +59,21 @@ describe('traffic explanations', () => {
     expect(classify(shares({ new_for_process: 0.4, rare_remote_port_share: 0.2, periodicity: 0.1 }))).toBe('new-destination');
     expect(classify(shares({ new_for_process: 0.4, periodicity: 0.3 }))).toBe('beacon');
     expect(classify(shares({ usual_bytes_out: 0.9 }))).toBe('unusual-traffic');
+  });
+
+  it('names first, in a beacon, the host whose rhythm began within the hour over polls that always ran', () => {
+    // The host-wide row of a desktop: a calendar tab's poll and a connectivity check, regular all
+    // week, and a beacon begun 20 minutes ago by a process too short-lived to be named. None is
+    // new to the row (its names or addresses were seen in the look-back), so only the rhythm
+    // and how recently it began can rank them.
+    const old = { newForProcess: false, newAnywhere: false, recentForProcess: false, opened: 10 };
+    const calendar = endpoint({ ...old, endpointId: 1, address: '198.51.100.10', port: 443, name: 'calendar.example.com', periodicity: { score: 0.9, periodMs: 300_000, arrivals: 40 } });
+    const check = endpoint({ ...old, endpointId: 2, address: '198.51.100.11', port: 80, name: 'connectivity-check.example.net', periodicity: { score: 0.95, periodMs: 60_000, arrivals: 300 } });
+    const beacon = endpoint({ ...old, recentForProcess: true, endpointId: 3, address: '203.0.113.9', port: 443, name: 'api-1.svc.test', opened: 5, periodicity: { score: 0.7, periodMs: 120_000, arrivals: 10 } });
+    const host: TrafficRow = { ...row([calendar, check, beacon]), processId: null, process: null, pids: [] };
+    expect(telling(host, 'beacon').map((e) => e.name)).toEqual(['api-1.svc.test', 'connectivity-check.example.net', 'calendar.example.com']);
+    // Told as another kind, the rhythm does not rank: the busiest end comes first.
+    expect(telling(host, 'new-destination')[0]!.name).not.toBe('api-1.svc.test');
   });
 
   it('finds the zone a tunnel\'s names share', () => {
