@@ -371,18 +371,30 @@ function firstRoundToScore(db: Db, scoredThrough: number | null, maxRounds: numb
 export const RECURRENCE_MS = 7 * 24 * 3_600_000;
 
 /**
+ * What a window would tell that an incident begun at `since` did not already know: its scanning
+ * addresses and DNS zones (`synthetic`), and the remote ends the process had not talked to before
+ * that incident began, counting only ends it reached within the last hour (`recentForProcess`:
+ * new in the window, or first reached within RECENT_MS). An end the process had been talking to
+ * for longer than that, by the socket table, by capture or by its name, is not news: it is the
+ * same program's ongoing traffic, whichever address the name or the unnamed traffic had when the
+ * incident began (an NTP client's next pool server, a package mirror's other address).
+ */
+export function newCauses(told: readonly TrafficEndpoint[], synthetic: readonly IncidentEndpointRow[], since: number): IncidentEndpointRow[] {
+  const reachedSince = (e: TrafficEndpoint) => e.recentForProcess && !(e.firstSeenByProcessAt !== null && e.firstSeenByProcessAt < since);
+  return [...synthetic, ...told.filter(reachedSince).map(endpointRow)];
+}
+
+/**
  * The earlier incident an anomalous window is a recurrence of: one of the same process, ended
- * within RECURRENCE_MS, that already names every remote end of the window the process had not
- * talked to before that incident began (and every scanning address or DNS zone). Nothing new to
- * tell, so nothing new to announce: a program whose check-ins the model keeps finding odd (it
- * never learns windows it flagged) is one incident, not one a day. A new remote end, a new zone
- * or a new scanner is a new cause, and a new incident.
+ * within RECURRENCE_MS, that already names everything new the window would tell (newCauses).
+ * Nothing new to tell, so nothing new to announce: a program whose check-ins the model keeps
+ * finding odd (it never learns windows it flagged) is one incident, not one a day. A remote end
+ * newly reached, a new zone or a new scanner is a new cause, and a new incident.
  */
 function recurrenceOf(store: TrafficStore, s: Scored, told: readonly TrafficEndpoint[], synthetic: readonly IncidentEndpointRow[]) {
   for (const inc of store.recentOf(s.row.processId, s.window.startedAt - RECURRENCE_MS, s.window.startedAt)) {
     const named = new Set(store.endpointsOf(inc.id).map(endpointKey));
-    const novel = [...synthetic, ...told.filter((e) => !(e.firstSeenByProcessAt !== null && e.firstSeenByProcessAt < inc.startedAt)).map(endpointRow)];
-    if (novel.every((e) => named.has(endpointKey(e)))) return inc;
+    if (newCauses(told, synthetic, inc.startedAt).every((e) => named.has(endpointKey(e)))) return inc;
   }
   return undefined;
 }

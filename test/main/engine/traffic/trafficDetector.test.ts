@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectTraffic, type TrafficOptions } from '../../../../src/main/engine/traffic/trafficDetector';
+import { detectTraffic, newCauses, type TrafficOptions } from '../../../../src/main/engine/traffic/trafficDetector';
+import type { TrafficEndpoint } from '../../../../src/main/engine/traffic/trafficRow';
 import { DetectionStore } from '../../../../src/main/engine/store/detectionStore';
 import { isHeldOutWindow, TrafficStore } from '../../../../src/main/engine/store/trafficStore';
 import { createLogger, silentLogger } from '../../../../src/main/engine/log';
@@ -205,6 +206,24 @@ describe('traffic detection', () => {
     expect(rows[1]!.runId).toBe(runs[8]);
     expect(new TrafficStore(host.db).endpointsOf(rows[1]!.id).map((e) => e.address)).toContain('203.0.113.99');
     expect(rows[1]!.startedAt).toBeGreaterThanOrEqual(T0 + 8 * HOUR * ROUND_MS);
+  });
+
+  it('counts as a new cause only what the process reached within the hour and not before the incident began, and every scanner or zone', () => {
+    const since = T0 + 10 * HOUR * ROUND_MS;
+    const end = (address: string, over: Partial<TrafficEndpoint>): TrafficEndpoint => ({
+      endpointId: null, proto: 'udp', address, port: 123, direction: 'out', name: null, newForProcess: false, recentForProcess: false, newAnywhere: false, firstSeenAt: null, firstSeenByProcessAt: null,
+      sockets: 1, opened: 1, halfOpen: false, heldSince: null, localPorts: [], bytesOut: 48, bytesIn: 48, packetsOut: 1, packetsIn: 1, periodicity: { score: 0, periodMs: null, arrivals: 1 }, ...over,
+    });
+    // An NTP client's next pool server: polled, unnamed, for hours before a scan named the client.
+    const polled = end('203.0.113.252', { firstSeenByProcessAt: since + 4 * 86_400_000 });
+    // A host it first reached in the window (new), and one it first reached 20 minutes before it.
+    const fresh = end('203.0.113.7', { newForProcess: true, recentForProcess: true, newAnywhere: true });
+    const lately = end('203.0.113.8', { recentForProcess: true, firstSeenByProcessAt: since + 3 * 86_400_000 });
+    // A host reached within the hour, but one the process already talked to before the incident.
+    const known = end('192.0.2.50', { recentForProcess: true, firstSeenByProcessAt: since - 60_000 });
+    const zone = { proto: 'udp', address: '', port: 53, direction: 'out' as const, name: 't.example.net', newForProcess: false, newAnywhere: false, firstSeenAt: null, heldSince: null, opened: 4, bytesOut: 0, bytesIn: 0, periodMs: null };
+    expect(newCauses([polled, known], [], since)).toEqual([]);
+    expect(newCauses([polled, fresh, lately, known], [zone], since).map((e) => e.name ?? e.address)).toEqual(['t.example.net', '203.0.113.7', '203.0.113.8']);
   });
 
   it('learns the windows an expected incident goes on into', async () => {
