@@ -212,7 +212,7 @@ describe('traffic detection', () => {
     const since = T0 + 10 * HOUR * ROUND_MS;
     const end = (address: string, over: Partial<TrafficEndpoint>): TrafficEndpoint => ({
       endpointId: null, proto: 'udp', address, port: 123, direction: 'out', name: null, newForProcess: false, recentForProcess: false, newAnywhere: false, firstSeenAt: null, firstSeenByProcessAt: null,
-      sockets: 1, opened: 1, halfOpen: false, heldSince: null, localPorts: [], bytesOut: 48, bytesIn: 48, packetsOut: 1, packetsIn: 1, periodicity: { score: 0, periodMs: null, arrivals: 1 }, ...over,
+      sockets: 1, opened: 1, halfOpen: false, heldSince: null, localPorts: [], bytesOut: 48, bytesIn: 48, packetsOut: 1, packetsIn: 1, periodicity: { score: 0, periodMs: 0, arrivals: 1 }, ...over,
     });
     // An NTP client's next pool server: polled, unnamed, for hours before a scan named the client.
     const polled = end('203.0.113.252', { firstSeenByProcessAt: since + 4 * 86_400_000 });
