@@ -9,9 +9,9 @@ import { TrafficVae, type Explanation, type FitOptions, type FitResult, type Tra
  * the held-out scores, follows them: on one simulated week one draw calibrated it at 9-14 and
  * another at 15-42, and recall on that week fell from 1.00 to 0.50. The members agree on what
  * they all learned (a row unlike any normal one scores high in each) and disagree on what one of
- * them happened to miss, so the mean keeps the first and shrinks the second. Kitsune scores packets the same way, with an ensemble of small
- * autoencoders. The explanation stays GEE's: the gradient of the mean score is the mean of the
- * members' gradients.
+ * them happened to miss, so the mean keeps the first and shrinks the second. Kitsune scores
+ * packets the same way, with an ensemble of small autoencoders. The explanation stays GEE's: the
+ * gradient of the mean score is the mean of the members' gradients.
  */
 export const DEFAULT_MEMBERS = 5;
 

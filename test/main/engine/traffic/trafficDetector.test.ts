@@ -9,6 +9,7 @@ import { createLogger, silentLogger } from '../../../../src/main/engine/log';
 import { seededRandom } from '../../../../src/shared/random';
 import { tempDir } from '../../../support/tmp';
 import { firefox, python, RecordedHost, ROUND_MS, T0, updater } from './support/recordedHost';
+import { endpointFact } from './support/endpointFact';
 import type { ConnectionEntry } from '../../../../src/main/engine/collect/sockets/types';
 import { AllowRuleStore } from '../../../../src/main/engine/store/allowRuleStore';
 import { ActionStore } from '../../../../src/main/engine/store/actionStore';
@@ -210,10 +211,9 @@ describe('traffic detection', () => {
 
   it('counts as a new cause only what the process reached within the hour and not before the incident began, and every scanner or zone', () => {
     const since = T0 + 10 * HOUR * ROUND_MS;
-    const end = (address: string, over: Partial<TrafficEndpoint>): TrafficEndpoint => ({
-      endpointId: null, proto: 'udp', address, port: 123, direction: 'out', name: null, newForProcess: false, recentForProcess: false, newAnywhere: false, firstSeenAt: null, firstSeenByProcessAt: null,
-      sockets: 1, opened: 1, halfOpen: false, heldSince: null, localPorts: [], bytesOut: 48, bytesIn: 48, packetsOut: 1, packetsIn: 1, periodicity: { score: 0, periodMs: 0, arrivals: 1 }, ...over,
-    });
+    // Ends this process had talked to before the hour unless a test says otherwise.
+    const end = (address: string, over: Partial<TrafficEndpoint>) =>
+      endpointFact({ endpointId: null, proto: 'udp', address, port: 123, newForProcess: false, recentForProcess: false, newAnywhere: false, bytesOut: 48, bytesIn: 48, ...over });
     // An NTP client's next pool server: polled, unnamed, for hours before a scan named the client.
     const polled = end('203.0.113.252', { firstSeenByProcessAt: since + 4 * 86_400_000 });
     // A host it first reached in the window (new), and one it first reached 20 minutes before it.

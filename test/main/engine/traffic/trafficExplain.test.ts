@@ -2,16 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { busiestZone, classify, commonZone, telling, trafficSentence } from '../../../../src/main/engine/traffic/trafficExplain';
 import { MODEL_FEATURES } from '../../../../src/main/engine/traffic/processContext';
 import type { TrafficEndpoint, TrafficRow } from '../../../../src/main/engine/traffic/trafficRow';
+import { endpointFact } from './support/endpointFact';
 
 const T = new Date(2026, 11, 7, 14, 2).getTime();
 
-function endpoint(over: Partial<TrafficEndpoint> = {}): TrafficEndpoint {
-  return {
-    endpointId: 1, proto: 'tcp', address: '203.0.113.7', port: 4444, direction: 'out', name: null, newForProcess: true, recentForProcess: true, newAnywhere: true, firstSeenAt: null, firstSeenByProcessAt: null,
-    sockets: 1, opened: 1, halfOpen: false, heldSince: T, localPorts: [], bytesOut: 100, bytesIn: 100, packetsOut: 1, packetsIn: 1, periodicity: { score: 0, periodMs: null, arrivals: 1 },
-    ...over,
-  } as TrafficEndpoint;
-}
+const endpoint = (over: Partial<TrafficEndpoint> = {}) => endpointFact({ heldSince: T, ...over });
 
 function row(endpoints: TrafficEndpoint[]): TrafficRow {
   return { processId: 7, process: { name: 'python3', exe: '/usr/bin/python3', user: 'ann' }, pids: [4121], features: new Float32Array(), raw: new Float64Array(), endpoints, endpointsOmitted: 0, dnsNames: [], probes: [] };
