@@ -107,6 +107,15 @@ export interface EndpointLookup {
  */
 export type LookBackFlow = [number, string, number | null, string, number | null, string, number, number, number, number | null];
 
+const orNull = (s: string): number | null => (s === '' ? null : Number(s));
+
+/** A look-back flow from its round and its line of TRAFFIC_SQL.lookBackFlows (fields 2 to 10 of LookBackFlow). */
+function lookBackFlowOf(roundId: number, line: string): LookBackFlow {
+  const f = line.split(' ');
+  if (f.length !== 9) throw new Error(`a look-back flow of round ${roundId} has ${f.length} fields, not 9: ${JSON.stringify(line)}`);
+  return [roundId, f[0]!, orNull(f[1]!), f[2]!, orNull(f[3]!), f[4]!, Number(f[5]), Number(f[6]), Number(f[7]), orNull(f[8]!)];
+}
+
 export interface ProcessRow {
   id: number;
   name: string | null;
@@ -150,9 +159,14 @@ export const TRAFFIC_SQL = {
   // flows_round: a range of round ids, then only rows with one of the given remote addresses
   // (an IN list SQLite turns into a lookup): the look-back before a batch's windows is read for
   // the remote ends those windows talk with, not for everything six hours of a busy machine did.
-  lookBackFlows: `SELECT round_id, proto, local_port, remote_addr, remote_port, direction, first_ts, tcp_flags, port_id IS NOT NULL, process_id
+  // One row per round, its flows as lines of space-separated fields (LOOK_BACK_FIELDS; a NULL as
+  // an empty field): an hourly run reads half a million flows here, and handing each to
+  // JavaScript as a row of its own cost twice the time of SQLite writing them out as text and
+  // JavaScript splitting it (docs/detection.md, "Reading the look-back").
+  lookBackFlows: `SELECT round_id, group_concat(concat_ws(' ', proto, ifnull(local_port, ''), remote_addr, ifnull(remote_port, ''), direction, first_ts,
+                                                   tcp_flags, port_id IS NOT NULL, ifnull(process_id, '')), char(10) ORDER BY id)
      FROM flows WHERE round_id BETWEEN ? AND ? AND direction IN ('outbound', 'inbound') AND proto IN ('tcp', 'udp')
-       AND remote_addr IN (SELECT value FROM json_each(?)) ORDER BY round_id, id`,
+       AND remote_addr IN (SELECT value FROM json_each(?)) GROUP BY round_id ORDER BY round_id`,
   // packets_round: a range of round ids; DNS rows only.
   dns: `SELECT round_id AS roundId, src_port AS srcPort, dns_query AS query, dns_answer AS answer, dns_rcode AS rcode, process_id AS processId
      FROM packets WHERE round_id BETWEEN ? AND ? AND dns_query IS NOT NULL ORDER BY round_id, ts, id`,
@@ -195,7 +209,7 @@ export class TrafficQueries {
     this.captureStmt = db.prepare<[number, number], number>(TRAFFIC_SQL.captureOn).pluck();
     this.spansStmt = db.prepare<[number, number], SpanRow>(TRAFFIC_SQL.spans);
     this.flowsStmt = db.prepare<[number, number], FlowRow>(TRAFFIC_SQL.flows);
-    this.lookBackStmt = db.prepare<[number, number, string], LookBackFlow>(TRAFFIC_SQL.lookBackFlows).raw();
+    this.lookBackStmt = db.prepare<[number, number, string], [number, string]>(TRAFFIC_SQL.lookBackFlows).raw();
     this.dnsStmt = db.prepare<[number, number], DnsRow>(TRAFFIC_SQL.dns);
     this.endpointsStmt = db.prepare<[string], KnownEndpointRow>(TRAFFIC_SQL.knownEndpoints);
     this.namesStmt = db.prepare<[string], KnownNameRow>(TRAFFIC_SQL.knownNames);
@@ -223,9 +237,14 @@ export class TrafficQueries {
     return this.flowsStmt.iterate(from, to);
   }
 
-  /** TCP and UDP flows of the rounds with one of `addresses` as their remote address, as arrays (LookBackFlow). */
-  lookBackFlows(from: number, to: number, addresses: readonly string[]): IterableIterator<LookBackFlow> {
-    return this.lookBackStmt.iterate(from, to, JSON.stringify(addresses));
+  /**
+   * TCP and UDP flows of the rounds with one of `addresses` as their remote address, a round at
+   * a time, in the order they were recorded, as arrays (LookBackFlow).
+   */
+  *lookBackFlows(from: number, to: number, addresses: readonly string[]): Generator<LookBackFlow[]> {
+    for (const [roundId, text] of this.lookBackStmt.iterate(from, to, JSON.stringify(addresses)) as IterableIterator<[number, string]>) {
+      yield text.split('\n').map((line) => lookBackFlowOf(roundId, line));
+    }
   }
 
   dns(from: number, to: number): DnsRow[] {

@@ -233,11 +233,16 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
     const w = windowAt[p] ?? -1;
     const probeKey = (f: FlowRow) => probeKeyOf(f.remoteAddr, f.remotePort, f.localPort);
     const probes = new Set<string>();
-    for (const f of rows) if (isPeerAttempt(f.proto, f.direction, f.tcpFlags)) probes.add(probeKey(f));
+    const probing = new Set<string>();
+    for (const f of rows) {
+      if (!isPeerAttempt(f.proto, f.direction, f.tcpFlags)) continue;
+      probes.add(probeKey(f));
+      probing.add(f.remoteAddr);
+    }
     for (const f of rows) {
       const talks = f.proto === 'tcp' || f.proto === 'udp';
       const syn = f.proto === 'tcp' && (f.tcpFlags & SYN) !== 0;
-      const probe = probes.has(probeKey(f));
+      const probe = probing.has(f.remoteAddr) && probes.has(probeKey(f));
       // Peers of a local socket (a listener, a bound UDP port) and probes are kept by address, as
       // the socket table keeps accepted connections; the rest are connections this host opened.
       const direction: Direction = f.portId !== null || probe ? 'in' : 'out';
@@ -321,15 +326,20 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
       // The socket table may write an IPv4 peer of a dual-stack socket as ::ffff:a.b.c.d.
       if (!p.address.includes(':')) addresses.add(`::ffff:${p.address}`);
     }
-    let round: LookBackFlow[] = [];
     const handle = (rows: LookBackFlow[]) => {
       const p = at.of(rows[0]![0]);
       const probeKey = (f: LookBackFlow) => probeKeyOf(f[3], f[4], f[2]);
       const probes = new Set<string>();
-      for (const f of rows) if (isPeerAttempt(f[1], f[5], f[7])) probes.add(probeKey(f));
+      // The probes' addresses, so that a flow from any other (nearly all) costs no key.
+      const probing = new Set<string>();
+      for (const f of rows) {
+        if (!isPeerAttempt(f[1], f[5], f[7])) continue;
+        probes.add(probeKey(f));
+        probing.add(f[3]);
+      }
       for (const f of rows) {
         const [, proto, , remoteAddr, remotePort, flowDirection, firstTs, tcpFlags, owned, processId] = f;
-        const direction: Direction = owned === 1 || probes.has(probeKey(f)) ? 'in' : 'out';
+        const direction: Direction = owned === 1 || (probing.has(remoteAddr) && probes.has(probeKey(f))) ? 'in' : 'out';
         const epKey = endpointKeyOf(proto, remoteAddr, direction === 'in' ? 0 : (remotePort ?? 0));
         if (watched.has(epKey)) sawEarlier(epKey, p);
         const ownedBy = ownedKey(processId, epKey);
@@ -343,14 +353,7 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
         }
       }
     };
-    for (const f of q.lookBackFlows(at.firstId, first.id - 1, [...addresses])) {
-      if (round.length > 0 && round[0]![0] !== f[0]) {
-        handle(round);
-        round = [];
-      }
-      round.push(f);
-    }
-    if (round.length > 0) handle(round);
+    for (const round of q.lookBackFlows(at.firstId, first.id - 1, [...addresses])) handle(round);
     for (const [key, list] of earlierSeen) flowSeen.set(key, [...list, ...(flowSeen.get(key) ?? [])]);
     for (const [pair, syns] of earlierSyns) {
       pair.synPos = [...syns.pos, ...pair.synPos];
