@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FEATURE_INDEX, readTrafficWindows, TRAFFIC_FEATURES, type TrafficFeature, type TrafficRow, type TrafficWindow } from '../../../../src/main/engine/traffic';
-import { TRAFFIC_SQL } from '../../../../src/main/engine/traffic/trafficQueries';
+import { TRAFFIC_SQL, TrafficQueries } from '../../../../src/main/engine/traffic/trafficQueries';
 import { seededRandom } from '../../../../src/shared/random';
 import {
   ACK, curl, firefox, flow, lookup, ME, nobody, python, RecordedHost, ROUND_MS, RST, sshdListener, SYN, T0, updater, type RoundTraffic,
@@ -436,6 +436,37 @@ describe('traffic features: the shape of the input and the cost of reading it', 
     expect(plan.knownEndpoints).toMatch(/USING INDEX sqlite_autoindex_remote_endpoints_1/);
     expect(plan.knownNames).toMatch(/SEARCH e USING (COVERING )?INDEX remote_endpoints_name \(name=\? AND proto=\? AND port=\?\)/);
     expect(plan.knownNames).toMatch(/SEARCH o USING PRIMARY KEY \(process_id=\? AND endpoint_id=\?\)/);
+  });
+
+  it('hands the look-back over a round at a time, each flow as recorded, a missing value as null', () => {
+    host = new RecordedHost();
+    const first = host.round(1, [host.conn(curl, CDN, 443, { localPort: 41_000 })], {
+      flows: [
+        flow({ localPort: 41_000, remoteAddr: CDN, remotePort: 443, direction: 'outbound', ts: T0 + 10, flags: SYN }),
+        flow({ localPort: null, remoteAddr: CDN, remotePort: null, direction: 'inbound', ts: T0 + 20, flags: SYN | ACK }),
+        flow({ proto: 'udp', localPort: 5353, remoteAddr: C2, remotePort: 5353, direction: 'outbound', ts: T0 + 30 }),
+        flow({ proto: 'icmp', localPort: null, remoteAddr: CDN, remotePort: null, direction: 'inbound', ts: T0 + 40 }),
+      ],
+    });
+    host.round(2, [], { flows: [flow({ localPort: 41_001, remoteAddr: CDN, remotePort: 443, direction: 'outbound', ts: T0 + ROUND_MS + 5, flags: SYN })] });
+    const last = host.round(3, [], { flows: [flow({ localPort: 41_002, remoteAddr: C2, remotePort: 80, direction: 'outbound', ts: T0 + 2 * ROUND_MS + 5 })] });
+    const processOf = (roundId: number, ts: number) => host.db.prepare('SELECT process_id FROM flows WHERE round_id = ? AND first_ts = ?').pluck().get(roundId, ts) as number | null;
+    const curlId = processOf(first, T0 + 10);
+    expect(curlId).not.toBeNull();
+    const rounds = [...new TrafficQueries(host.db).lookBackFlows(first, last, [CDN, C2])];
+    // Rounds in order, TCP and UDP only (no ICMP), each round's flows in the order recorded.
+    expect(rounds).toEqual([
+      [
+        [first, 'tcp', 41_000, CDN, 443, 'outbound', T0 + 10, SYN, 0, curlId],
+        [first, 'tcp', null, CDN, null, 'inbound', T0 + 20, SYN | ACK, 0, processOf(first, T0 + 20)],
+        [first, 'udp', 5353, C2, 5353, 'outbound', T0 + 30, 0, 0, null],
+      ],
+      [[first + 1, 'tcp', 41_001, CDN, 443, 'outbound', T0 + ROUND_MS + 5, SYN, 0, null]],
+      [[last, 'tcp', 41_002, C2, 80, 'outbound', T0 + 2 * ROUND_MS + 5, 0, 0, null]],
+    ]);
+    // Only the addresses asked for.
+    expect([...new TrafficQueries(host.db).lookBackFlows(first, last, [C2])].map((r) => r.map((f) => f[6]))).toEqual([[T0 + 30], [T0 + 2 * ROUND_MS + 5]]);
+    expect([...new TrafficQueries(host.db).lookBackFlows(first, last, ['203.0.113.1'])]).toEqual([]);
   });
 
   it('refuses a window of no rounds', () => {
