@@ -109,10 +109,35 @@ export type LookBackFlow = [number, string, number | null, string, number | null
 
 const orNull = (s: string): number | null => (s === '' ? null : Number(s));
 
+/** The fields of one line of a round's flows (TRAFFIC_SQL.flows, lookBackFlows). */
+function fieldsOf(roundId: number, line: string, count: number): string[] {
+  const f = line.split(' ');
+  if (f.length !== count) throw new Error(`a flow of round ${roundId} has ${f.length} fields, not ${count}: ${JSON.stringify(line)}`);
+  return f;
+}
+
+/** A flow from its round and its line of TRAFFIC_SQL.flows. */
+function flowRowOf(roundId: number, line: string): FlowRow {
+  const f = fieldsOf(roundId, line, 11);
+  return {
+    roundId,
+    proto: f[0]!,
+    localPort: orNull(f[1]!),
+    remoteAddr: f[2]!,
+    remotePort: orNull(f[3]!),
+    direction: f[4] as FlowRow['direction'],
+    packets: Number(f[5]),
+    bytes: Number(f[6]),
+    firstTs: Number(f[7]),
+    tcpFlags: Number(f[8]),
+    portId: orNull(f[9]!),
+    processId: orNull(f[10]!),
+  };
+}
+
 /** A look-back flow from its round and its line of TRAFFIC_SQL.lookBackFlows (fields 2 to 10 of LookBackFlow). */
 function lookBackFlowOf(roundId: number, line: string): LookBackFlow {
-  const f = line.split(' ');
-  if (f.length !== 9) throw new Error(`a look-back flow of round ${roundId} has ${f.length} fields, not 9: ${JSON.stringify(line)}`);
+  const f = fieldsOf(roundId, line, 9);
   return [roundId, f[0]!, orNull(f[1]!), f[2]!, orNull(f[3]!), f[4]!, Number(f[5]), Number(f[6]), Number(f[7]), orNull(f[8]!)];
 }
 
@@ -153,9 +178,10 @@ export const TRAFFIC_SQL = {
      LEFT JOIN rounds r ON r.id = s.first_round_id
      WHERE s.last_round_id >= ? AND s.first_round_id <= ?`,
   // flows_round: a range of round ids. Transit and local traffic is not this host talking.
-  flows: `SELECT round_id AS roundId, proto, local_port AS localPort, remote_addr AS remoteAddr, remote_port AS remotePort, direction,
-            packets, bytes, first_ts AS firstTs, tcp_flags AS tcpFlags, port_id AS portId, process_id AS processId
-     FROM flows WHERE round_id BETWEEN ? AND ? AND direction IN ('outbound', 'inbound') ORDER BY round_id, id`,
+  // One row per round, its flows as lines of text, as lookBackFlows below.
+  flows: `SELECT round_id, group_concat(concat_ws(' ', proto, ifnull(local_port, ''), remote_addr, ifnull(remote_port, ''), direction, packets, bytes,
+                                                   first_ts, tcp_flags, ifnull(port_id, ''), ifnull(process_id, '')), char(10) ORDER BY id)
+     FROM flows WHERE round_id BETWEEN ? AND ? AND direction IN ('outbound', 'inbound') GROUP BY round_id ORDER BY round_id`,
   // flows_round: a range of round ids, then only rows with one of the given remote addresses
   // (an IN list SQLite turns into a lookup): the look-back before a batch's windows is read for
   // the remote ends those windows talk with, not for everything six hours of a busy machine did.
@@ -208,7 +234,7 @@ export class TrafficQueries {
     this.historyRoundsStmt = db.prepare<{ since: number; first: number; last: number }, RoundRow>(TRAFFIC_SQL.historyRounds);
     this.captureStmt = db.prepare<[number, number], number>(TRAFFIC_SQL.captureOn).pluck();
     this.spansStmt = db.prepare<[number, number], SpanRow>(TRAFFIC_SQL.spans);
-    this.flowsStmt = db.prepare<[number, number], FlowRow>(TRAFFIC_SQL.flows);
+    this.flowsStmt = db.prepare<[number, number], [number, string]>(TRAFFIC_SQL.flows).raw();
     this.lookBackStmt = db.prepare<[number, number, string], [number, string]>(TRAFFIC_SQL.lookBackFlows).raw();
     this.dnsStmt = db.prepare<[number, number], DnsRow>(TRAFFIC_SQL.dns);
     this.endpointsStmt = db.prepare<[string], KnownEndpointRow>(TRAFFIC_SQL.knownEndpoints);
@@ -233,8 +259,9 @@ export class TrafficQueries {
     return this.spansStmt.all(from, to);
   }
 
-  flows(from: number, to: number): IterableIterator<FlowRow> {
-    return this.flowsStmt.iterate(from, to);
+  /** The flows of the rounds, inbound and outbound, a round at a time, in the order they were recorded. */
+  *flows(from: number, to: number): Generator<FlowRow[]> {
+    for (const [roundId, text] of this.flowsStmt.iterate(from, to) as IterableIterator<[number, string]>) yield text.split('\n').map((line) => flowRowOf(roundId, line));
   }
 
   /**

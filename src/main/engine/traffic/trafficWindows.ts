@@ -286,18 +286,7 @@ function readBatch(q: TrafficQueries, windows: RoundRow[][], options: TrafficWin
       }
     }
   };
-  const eachRound = (rows: Iterable<FlowRow>, handle: (round: FlowRow[]) => void) => {
-    let roundRows: FlowRow[] = [];
-    for (const f of rows) {
-      if (roundRows.length > 0 && roundRows[0]!.roundId !== f.roundId) {
-        handle(roundRows);
-        roundRows = [];
-      }
-      roundRows.push(f);
-    }
-    if (roundRows.length > 0) handle(roundRows);
-  };
-  eachRound(q.flows(first.id, last.id), classify);
+  for (const round of q.flows(first.id, last.id)) classify(round);
 
   // The look-back, for the pairs of the windows only.
   for (const s of lookBackSpans) {

@@ -438,7 +438,7 @@ describe('traffic features: the shape of the input and the cost of reading it', 
     expect(plan.knownNames).toMatch(/SEARCH o USING PRIMARY KEY \(process_id=\? AND endpoint_id=\?\)/);
   });
 
-  it('hands the look-back over a round at a time, each flow as recorded, a missing value as null', () => {
+  it('hands flows over a round at a time, each as recorded, a missing value as null', () => {
     host = new RecordedHost();
     const first = host.round(1, [host.conn(curl, CDN, 443, { localPort: 41_000 })], {
       flows: [
@@ -464,6 +464,18 @@ describe('traffic features: the shape of the input and the cost of reading it', 
       [[first + 1, 'tcp', 41_001, CDN, 443, 'outbound', T0 + ROUND_MS + 5, SYN, 0, null]],
       [[last, 'tcp', 41_002, C2, 80, 'outbound', T0 + 2 * ROUND_MS + 5, 0, 0, null]],
     ]);
+    // The windows' own flows the same way, every protocol, as objects.
+    const own = [...new TrafficQueries(host.db).flows(first, last)];
+    expect(own.map((r) => r.map((f) => [f.roundId, f.proto, f.firstTs]))).toEqual([
+      [[first, 'tcp', T0 + 10], [first, 'tcp', T0 + 20], [first, 'udp', T0 + 30], [first, 'icmp', T0 + 40]],
+      [[first + 1, 'tcp', T0 + ROUND_MS + 5]],
+      [[last, 'tcp', T0 + 2 * ROUND_MS + 5]],
+    ]);
+    expect(own[0]![1]).toEqual({
+      roundId: first, proto: 'tcp', localPort: null, remoteAddr: CDN, remotePort: null, direction: 'inbound', packets: 1, bytes: 60, firstTs: T0 + 20, tcpFlags: SYN | ACK, portId: null,
+      processId: processOf(first, T0 + 20),
+    });
+    expect(own[0]![0]).toMatchObject({ localPort: 41_000, remotePort: 443, direction: 'outbound', processId: curlId });
     // Only the addresses asked for.
     expect([...new TrafficQueries(host.db).lookBackFlows(first, last, [C2])].map((r) => r.map((f) => f[6]))).toEqual([[T0 + 30], [T0 + 2 * ROUND_MS + 5]]);
     expect([...new TrafficQueries(host.db).lookBackFlows(first, last, ['203.0.113.1'])]).toEqual([]);
