@@ -1,4 +1,4 @@
-import type { IncidentAction, IncidentDetail, IncidentEndpoint } from './contract';
+import type { IncidentAction, IncidentDetail, IncidentEndpoint, IncidentSummary } from './contract';
 
 /**
  * An incident as plain text and as JSON, for a ticket or a chat: the window's copy buttons and
@@ -19,6 +19,26 @@ function endpoint(e: IncidentEndpoint): string {
   const where = e.port > 0 ? `${addr}:${e.port}/${e.proto}` : `${addr} ${e.proto}`;
   const facts = [e.direction, ...(e.newForProcess ? [e.newAnywhere ? 'new for every program' : 'new for this program'] : []), `${e.opened} opened`, `${e.bytesOut} B out`, `${e.bytesIn} B in`];
   return `${e.name ? `${e.name} ` : ''}${where} (${facts.join(', ')})`;
+}
+
+/**
+ * Whose flows and DNS names an incident's detail lists, as headings (the engine's getIncident
+ * picks them the same way): a port incident's, the whole machine's; a program's traffic
+ * incident's, that program's and the unnamed traffic to its remote ends; traffic no program
+ * owns, the traffic no program was named for.
+ */
+export function trafficScope(i: Pick<IncidentSummary, 'kind' | 'program'>): { flows: string; noFlows: string; dns: string } {
+  const off = 'packet capture may be off';
+  if (i.kind === 'ports') return { flows: 'Flows during the incident', noFlows: `No flows were recorded in these rounds (${off}).`, dns: 'DNS names' };
+  if (i.program) {
+    const name = i.program.name ?? 'the program';
+    return {
+      flows: `Flows of ${name} during the incident, and those to its remote ends no program was named for`,
+      noFlows: `No flows of ${name} or to its remote ends were recorded in these rounds (${off}).`,
+      dns: `DNS names of ${name}'s lookups and remote ends`,
+    };
+  }
+  return { flows: 'Flows no program was named for, during the incident', noFlows: `No flows without a program were recorded in these rounds (${off}).`, dns: 'DNS names looked up by no named program' };
 }
 
 /** What an action's outcome means, in words. */
@@ -67,7 +87,7 @@ export function incidentAsText(i: IncidentDetail): string {
     lines.push('Actions:');
     for (const a of i.actions) lines.push(`  ${iso(a.at)} stop pid ${a.pid ?? '?'}: ${outcomeLabel(a.outcome)}, ${a.detail}`);
   }
-  if (i.dns.length > 0) lines.push(`DNS names: ${i.dns.slice(0, 20).join(', ')}${i.dns.length > 20 ? ` and ${i.dns.length - 20} more` : ''}`);
+  if (i.dns.length > 0) lines.push(`${trafficScope(i).dns}: ${i.dns.slice(0, 20).join(', ')}${i.dns.length > 20 ? ` and ${i.dns.length - 20} more` : ''}`);
   return lines.join('\n') + '\n';
 }
 

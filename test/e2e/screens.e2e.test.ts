@@ -187,7 +187,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('screens
       expect(await chapters(seeded.port)).toEqual(['What happened', 'Which ports and processes', 'Compared with what is normal', 'What you can do', 'Traffic at the time']);
       expect(await chapters(seeded.beacon)).toEqual(['What happened', 'Which program, and its remote ends', 'Compared with what is normal', 'What you can do', 'Traffic at the time']);
       expect(await page.getByRole('article').locator('.compared').innerText()).toBe(
-        'Its most unusual round scored 14.2 against a threshold of 9: 1.6 times the highest score the model still takes for normal.',
+        'Its most unusual window of traffic scored 14.2 against a threshold of 9: 1.6 times the highest score the model still takes for normal.',
       );
       // Focus is drawn: the skip link, then the first place of the navigation, each with the ring.
       await page.goto(`${origin}/#/`);

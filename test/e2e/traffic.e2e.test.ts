@@ -85,6 +85,15 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('traffic
     const widths = await detail.locator('[data-feature] .share').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
     expect(widths[0]!).toBeGreaterThan(widths[1]!);
     expect(widths[1]!).toBeGreaterThan(widths[2]!);
+    // Its chart is nc's traffic windows on the traffic model's scale, not the port model's rounds.
+    await detail.getByRole('heading', { name: "Score of nc's traffic, window by window" }).waitFor();
+    const chart = detail.getByRole('img', { name: /traffic windows \(ten rounds each\)/ });
+    await expect.poll(async () => (await chart.getAttribute('data-y-ticks'))?.split('|').map(Number).at(-1) ?? 0).toBeGreaterThanOrEqual(14);
+    expect(await detail.locator('.chart-legend').first().innerText()).toMatch(/Score\s+4\.5\s+Threshold\s+9$/);
+    // Its traffic at the time is its program's, and says so.
+    await detail.getByRole('heading', { name: 'Flows of nc during the incident, and those to its remote ends no program was named for' }).waitFor();
+    await detail.getByRole('heading', { name: "DNS names of nc's lookups and remote ends" }).waitFor();
+    await detail.getByText('No flows of nc or to its remote ends were recorded in these rounds (packet capture may be off).').waitFor();
     await shot(page, 'incident-traffic');
   }, 60_000);
 
@@ -107,6 +116,7 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('traffic
     await page.locator(`a.incident-row[href="#/incidents/${seeded.port}"]`).click();
     await detail.getByRole('heading', { name: `Incident ${seeded.port}` }).waitFor({ timeout: 15_000 });
     await detail.getByRole('table', { name: 'Contributing ports' }).waitFor();
+    await detail.getByRole('heading', { name: 'Flows during the incident', exact: true }).waitFor();
     expect(await detail.getByRole('heading', { name: 'Who it talked to' }).count()).toBe(0);
     expect(await detail.getByRole('heading', { name: 'What made it stand out' }).count()).toBe(0);
     expect(pageErrors).toEqual([]);

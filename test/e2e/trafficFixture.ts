@@ -71,6 +71,15 @@ export function seed(file: string, end: number): Seeded {
       { feature: 'usual_bytes_out', share: 0.12, value: 0, expected: 0.31 },
     ],
   });
+  // nc's traffic windows of ten rounds, as the traffic model scored them: the beacon's (rounds 30..39) above the threshold.
+  traffic.saveWindows(
+    run,
+    1,
+    [0, 1, 2, 3, 4, 5].map((w) => ({
+      firstRoundId: ids[w * 10]!, lastRoundId: ids[w * 10 + 9]!, startedAt: at(w * 10), endedAt: at(w * 10 + 9), processId: processId('nc'),
+      score: w === 3 ? 14.2 : 2 + w / 2, threshold: 9, anomalous: w === 3, heldOut: false, features: new Float32Array(4),
+    })),
+  );
   const both = detection.insertIncident(run, portPart(45, 8000, 'python3', 5151));
   traffic.attachToPortIncident(both, {
     processId: processId('python3'),

@@ -6,6 +6,7 @@ describe('formatting', () => {
     expect(scoreComparison(14.2, 9)).toBe('Its most unusual round scored 14.2 against a threshold of 9: 1.6 times the highest score the model still takes for normal.');
     expect(scoreComparison(0.93, 0.042)).toBe('Its most unusual round scored 0.93 against a threshold of 0.042: 22 times the highest score the model still takes for normal.');
     expect(scoreComparison(0.5, 0)).toBe('Its most unusual round scored 0.5 against a threshold of 0.');
+    expect(scoreComparison(14.2, 9, 'window')).toBe('Its most unusual window of traffic scored 14.2 against a threshold of 9: 1.6 times the highest score the model still takes for normal.');
   });
 
   it('gives durations in at most two units', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { incidentAsJson, incidentAsText } from '../../src/shared/incidentText';
+import { incidentAsJson, incidentAsText, trafficScope } from '../../src/shared/incidentText';
 import { ncIncident } from '../support/incidentDetail';
 
 describe('an incident as text and JSON (copy, and anomalies show)', () => {
@@ -47,5 +47,14 @@ describe('an incident as text and JSON (copy, and anomalies show)', () => {
       }),
     );
     expect(text).toContain('About: traffic (beacon)\nProgram: python3 /usr/bin/python3.12, user ann\nRemote ends:\n  203.0.113.7:4444/tcp (out, new for every program, 3 opened, 100 B out, 20 B in)\n');
+  });
+
+  it("says whose DNS names it lists: the machine's for a port incident, the program's for its traffic, the unnamed for traffic no program owns", () => {
+    const traffic = { kind: 'traffic' as const, trafficKind: 'beacon' as const, ports: [], dns: ['c2.example'] };
+    expect(incidentAsText(ncIncident())).toContain('\nDNS names: c2.example\n');
+    expect(incidentAsText(ncIncident({ ...traffic, program: { name: 'python3', exe: '/usr/bin/python3.12', user: 'ann' } }))).toContain("\nDNS names of python3's lookups and remote ends: c2.example\n");
+    expect(incidentAsText(ncIncident({ ...traffic, program: null }))).toContain('\nDNS names looked up by no named program: c2.example\n');
+    expect(trafficScope({ kind: 'both', program: { name: 'nc', exe: null, user: null } }).flows).toBe('Flows of nc during the incident, and those to its remote ends no program was named for');
+    expect(trafficScope({ kind: 'ports', program: null }).flows).toBe('Flows during the incident');
   });
 });

@@ -67,8 +67,9 @@ export function formatScore(x: number | null): string {
 }
 
 /** A peak score against its threshold in words: how far from normal the most unusual round was. */
-export function scoreComparison(peak: number, threshold: number): string {
-  const base = `Its most unusual round scored ${formatScore(peak)} against a threshold of ${formatScore(threshold)}`;
+/** `unit`: what was scored, a round (the port model) or a window of ten rounds of a program's traffic (the traffic model). */
+export function scoreComparison(peak: number, threshold: number, unit: 'round' | 'window' = 'round'): string {
+  const base = `Its most unusual ${unit === 'round' ? 'round' : 'window of traffic'} scored ${formatScore(peak)} against a threshold of ${formatScore(threshold)}`;
   if (!(threshold > 0) || !Number.isFinite(peak)) return `${base}.`;
   const times = peak / threshold;
   return `${base}: ${times >= 10 ? Math.round(times) : times.toFixed(1)} times the highest score the model still takes for normal.`;

@@ -8,6 +8,8 @@ export type ListIncidentsArgs = MethodArgs<'listIncidents'>[0];
 
 /** Scored rounds shown on each side of an incident, for context. */
 export const CONTEXT_ROUNDS = 30;
+/** A traffic incident's program's scored windows (ten rounds each) shown on each side of it. */
+export const CONTEXT_WINDOWS = 12;
 /** Flows listed in an incident's detail, largest first. */
 export const MAX_FLOWS = 200;
 /** DNS names listed in an incident's detail. */
@@ -122,43 +124,89 @@ function scoresAround(db: Db, startedAt: number, endedAt: number): ScorePoint[] 
   return [...before.reverse(), ...during, ...after].map((r) => ({ ...r, anomalous: r.anomalous === 1 }));
 }
 
+const WINDOW_SCORE_COLUMNS = 'SELECT last_round_id AS roundId, started_at AS at, score, threshold, anomalous FROM traffic_windows';
+
+/**
+ * A traffic incident is the traffic model's: its score and threshold are that model's, so its
+ * chart is its program's (or the host-wide row's) window scores, those of the incident and up to
+ * CONTEXT_WINDOWS either side, oldest first; the port model's round scores are another scale.
+ */
+function trafficScoresAround(db: Db, processId: number | null, startedAt: number, endedAt: number): ScorePoint[] {
+  const args = { pid: processId, from: startedAt, to: endedAt, n: CONTEXT_WINDOWS };
+  const before = db.prepare<typeof args, ScoreRow>(`${WINDOW_SCORE_COLUMNS} WHERE process_id IS @pid AND started_at < @from ORDER BY started_at DESC LIMIT @n`).all(args);
+  const during = db.prepare<typeof args, ScoreRow>(`${WINDOW_SCORE_COLUMNS} WHERE process_id IS @pid AND started_at BETWEEN @from AND @to ORDER BY started_at`).all(args);
+  const after = db.prepare<typeof args, ScoreRow>(`${WINDOW_SCORE_COLUMNS} WHERE process_id IS @pid AND started_at > @to ORDER BY started_at LIMIT @n`).all(args);
+  return [...before.reverse(), ...during, ...after].map((r) => ({ ...r, anomalous: r.anomalous === 1 }));
+}
+
 const INCIDENT_ROUNDS = 'SELECT id FROM rounds WHERE started_at BETWEEN @from AND @to';
 
 /**
- * Traffic of the incident's rounds, one row per conversation (a flow seen in several rounds is
- * summed), largest first, with the program that owned the local end.
+ * Whose traffic an incident's detail lists (shared/incidentText.ts, trafficScope, says so to the
+ * user). A port incident: the whole machine's, since who talked to the port and what else
+ * happened meanwhile is the story. A traffic incident: its program's, and the flows to its remote
+ * ends that capture named no program for (capture names a process only for connections a scan
+ * saw open, so a program's short ones often go unnamed); the rest of the machine's traffic in
+ * those hours is not about it. Traffic no program owns (a scan of this machine): the flows and
+ * lookups no program was named for.
  */
-function flowsOf(db: Db, startedAt: number, endedAt: number): FlowSummary[] {
+interface TrafficScope {
+  whole: boolean;
+  processId: number | null;
+  /** The incident's remote addresses, as written and in the IPv4-mapped form a dual-stack socket gives. */
+  addresses: string[];
+}
+
+const processIdOf = (db: Db, id: number): number | null => db.prepare<[number], number | null>('SELECT process_id FROM incidents WHERE id = ?').pluck().get(id) ?? null;
+
+function scopeOf(db: Db, s: IncidentSummary): TrafficScope {
+  if (s.kind === 'ports') return { whole: true, processId: null, addresses: [] };
+  const processId = processIdOf(db, s.id);
+  const addresses = s.endpoints.flatMap((e) => (e.address.includes(':') ? [e.address] : [e.address, `::ffff:${e.address}`]));
+  return { whole: false, processId, addresses };
+}
+
+const scopeParams = (scope: TrafficScope) => ({ whole: scope.whole ? 1 : 0, pid: scope.processId, addresses: JSON.stringify(scope.addresses) });
+
+/**
+ * Traffic of the incident's rounds in its scope, one row per conversation (a flow seen in several
+ * rounds is summed), largest first, with the program that owned the local end.
+ */
+function flowsOf(db: Db, startedAt: number, endedAt: number, scope: TrafficScope): FlowSummary[] {
   return db
-    .prepare<{ from: number; to: number; limit: number }, FlowSummary>(
+    .prepare<{ from: number; to: number; limit: number; whole: number; pid: number | null; addresses: string }, FlowSummary>(
       `SELECT f.proto, f.local_addr AS localAddr, f.local_port AS localPort, f.remote_addr AS remoteAddr, f.remote_port AS remotePort,
          f.direction, sum(f.packets) AS packets, sum(f.bytes) AS bytes, min(f.first_ts) AS firstAt, max(f.last_ts) AS lastAt, p.name AS process
        FROM flows f LEFT JOIN processes p ON p.id = f.process_id
        WHERE f.round_id IN (${INCIDENT_ROUNDS})
+         AND (@whole = 1 OR f.process_id = @pid
+              OR (f.process_id IS NULL AND (@pid IS NULL OR f.remote_addr IN (SELECT value FROM json_each(@addresses)))))
        GROUP BY f.proto, f.local_addr, f.local_port, f.remote_addr, f.remote_port, f.direction, f.process_id
        ORDER BY bytes DESC, packets DESC LIMIT @limit`,
     )
-    .all({ from: startedAt, to: endedAt, limit: MAX_FLOWS });
+    .all({ from: startedAt, to: endedAt, limit: MAX_FLOWS, ...scopeParams(scope) });
 }
 
 /**
- * Names asked for and CNAME targets answered in the incident's rounds, sorted. Answers also
+ * Names asked for and CNAME targets answered in the incident's rounds, in its scope (for a
+ * program: its own lookups, and the names its remote ends were reached by), sorted. Answers also
  * carry addresses, which are not names and are left out.
  */
-function dnsNamesOf(db: Db, startedAt: number, endedAt: number): string[] {
+function dnsNamesOf(db: Db, startedAt: number, endedAt: number, scope: TrafficScope, endpointNames: readonly string[]): string[] {
   const rows = db
-    .prepare<{ from: number; to: number }, { dns_query: string | null; dns_answer: string | null }>(
+    .prepare<{ from: number; to: number; whole: number; pid: number | null; addresses: string }, { dns_query: string | null; dns_answer: string | null }>(
       `SELECT DISTINCT dns_query, dns_answer FROM packets
-       WHERE round_id IN (${INCIDENT_ROUNDS}) AND (dns_query IS NOT NULL OR dns_answer IS NOT NULL)`,
+       WHERE round_id IN (${INCIDENT_ROUNDS}) AND (dns_query IS NOT NULL OR dns_answer IS NOT NULL)
+         AND (@whole = 1 OR process_id = @pid OR (@pid IS NULL AND process_id IS NULL))`,
     )
-    .all({ from: startedAt, to: endedAt });
+    .all({ from: startedAt, to: endedAt, ...scopeParams(scope) });
   const names = new Set<string>();
-  for (const r of rows) {
-    for (const part of `${r.dns_query ?? ''},${r.dns_answer ?? ''}`.split(',')) {
-      const name = part.trim().replace(/\.$/, '').toLowerCase();
-      if (name !== '' && net.isIP(name) === 0) names.add(name);
-    }
-  }
+  const add = (part: string) => {
+    const name = part.trim().replace(/\.$/, '').toLowerCase();
+    if (name !== '' && net.isIP(name) === 0) names.add(name);
+  };
+  for (const r of rows) for (const part of `${r.dns_query ?? ''},${r.dns_answer ?? ''}`.split(',')) add(part);
+  if (!scope.whole) endpointNames.forEach(add);
   return [...names].sort().slice(0, MAX_DNS_NAMES);
 }
 
@@ -167,9 +215,12 @@ export function getIncident(db: Db, id: number): IncidentDetail {
   const s = summary(db, id);
   const actions = new ActionStore(db);
   const episodes = new DetectionStore(db).episodesOf(id);
+  const scope = scopeOf(db, s);
   return {
     ...s, episodes: episodes.length > 0 ? episodes : [{ startedAt: s.startedAt, endedAt: s.endedAt }], processes: actions.processes(id), actions: actions.actions(id),
-    scores: scoresAround(db, s.startedAt, s.endedAt), flows: flowsOf(db, s.startedAt, s.endedAt), dns: dnsNamesOf(db, s.startedAt, s.endedAt),
+    scores: s.kind === 'traffic' ? trafficScoresAround(db, scope.processId, s.startedAt, s.endedAt) : scoresAround(db, s.startedAt, s.endedAt),
+    flows: flowsOf(db, s.startedAt, s.endedAt, scope),
+    dns: dnsNamesOf(db, s.startedAt, s.endedAt, scope, s.endpoints.flatMap((e) => (e.name === null ? [] : [e.name]))),
   };
 }
 

@@ -1,5 +1,6 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import type { IncidentDetail as Detail } from '../../../shared/contract';
+import { trafficScope } from '../../../shared/incidentText';
 import { count, directionLabel, formatBytes, formatDateTime, formatDuration, formatPercent, portLabel, scoreComparison } from '../format';
 import { DEFAULT_RANGE, hrefOf } from '../router';
 import { useIncident, useSetIncidentStatus, useSnooze } from '../queries';
@@ -147,11 +148,12 @@ function StandOut({ incident }: { incident: Detail }) {
 }
 
 function Traffic({ incident }: { incident: Detail }) {
+  const scope = trafficScope(incident);
   return (
     <>
-      <h5>Flows during the incident</h5>
+      <h5>{scope.flows}</h5>
       {incident.flows.length === 0 ? (
-        <p className="muted">No flows were recorded in these rounds (packet capture may be off).</p>
+        <p className="muted">{scope.noFlows}</p>
       ) : (
         <table>
           <thead>
@@ -182,7 +184,7 @@ function Traffic({ incident }: { incident: Detail }) {
           </tbody>
         </table>
       )}
-      <h5>DNS names</h5>
+      <h5>{scope.dns}</h5>
       {incident.dns.length === 0 ? <p className="muted">None recorded.</p> : <ul className="dns">{incident.dns.map((name) => <li key={name} className="mono">{name}</li>)}</ul>}
     </>
   );
@@ -330,10 +332,19 @@ export function IncidentDetail({ id }: { id: number }) {
             {data.kind !== 'ports' && <RemoteEnds incident={data} />}
           </Chapter>
           <Chapter id="story-normal" title="Compared with what is normal">
-            <p className="compared">{scoreComparison(data.peakScore, data.threshold)}</p>
+            <p className="compared">{scoreComparison(data.peakScore, data.threshold, data.kind === 'traffic' ? 'window' : 'round')}</p>
             {data.kind !== 'ports' && <StandOut incident={data} />}
-            <h5>Score over the incident&apos;s window</h5>
-            <ScoreChart points={data.scores} label="Scores of the incident's rounds and those around it against the threshold" height={160} />
+            {data.kind === 'traffic' ? (
+              <>
+                <h5>{data.program ? `Score of ${data.program.name ?? 'its program'}'s traffic, window by window` : 'Score of the traffic no program owns, window by window'}</h5>
+                <ScoreChart points={data.scores} label="Scores of the program's traffic windows (ten rounds each) in and around the incident against the traffic model's threshold" height={160} />
+              </>
+            ) : (
+              <>
+                <h5>Score over the incident&apos;s window</h5>
+                <ScoreChart points={data.scores} label="Scores of the incident's rounds and those around it against the threshold" height={160} />
+              </>
+            )}
           </Chapter>
           <IncidentActions incident={data}>
             <Actions incident={data} />

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../../../src/main/engine/store/database';
 import { DetectionStore } from '../../../../src/main/engine/store/detectionStore';
-import { CONTEXT_ROUNDS, getIncident, listIncidents, setIncidentStatus, withTraffic } from '../../../../src/main/engine/queries/incidents';
+import { CONTEXT_ROUNDS, CONTEXT_WINDOWS, getIncident, listIncidents, setIncidentStatus, withTraffic } from '../../../../src/main/engine/queries/incidents';
 import { TrafficStore } from '../../../../src/main/engine/store/trafficStore';
 import { IncidentDetailSchema, IncidentSummarySchema } from '../../../../src/shared/contract';
 import { openTestDb } from '../../../support/db';
@@ -81,6 +81,61 @@ describe('getIncident', () => {
     expect(detail.episodes).toEqual([{ startedAt: detail.startedAt, endedAt: detail.endedAt }]);
   });
 
+  it("lists a traffic incident's own traffic: its program's flows and lookups, and the unnamed flows to its remote ends", () => {
+    // nc beacons to c2.example (203.0.113.7:4444) in rounds 50..52; sshd serves a peer meanwhile.
+    const flow = db.prepare(`INSERT INTO flows (round_id, proto, local_addr, local_port, remote_addr, remote_port, direction, packets, bytes, first_ts, last_ts, process_id)
+      VALUES (?, 'tcp', '10.0.0.2', ?, ?, ?, 'outbound', 1, ?, ?, ?, (SELECT id FROM processes WHERE name = ?))`);
+    const at = (i: number) => T0 + i * MINUTE + 1;
+    flow.run(ids[50], 40_000, '203.0.113.7', 4444, 800, at(50), at(50), 'nc');
+    flow.run(ids[51], 40_001, '::ffff:203.0.113.7', 4444, 700, at(51), at(51), null); // unnamed, to its remote end
+    flow.run(ids[51], 22, '198.51.100.7', 51_000, 50_000, at(51), at(51), 'sshd'); // another program
+    flow.run(ids[52], 40_002, '198.51.100.8', 443, 9_000, at(52), at(52), null); // unnamed, elsewhere
+    flow.run(ids[20], 40_003, '203.0.113.7', 4444, 600, at(20), at(20), 'nc'); // outside
+    const lookup = db.prepare(`INSERT INTO packets (round_id, ts, protocols, length, dns_query, dns_answer, process_id)
+      VALUES (?, ?, 'eth:ipv4:udp:dns', 80, ?, NULL, (SELECT id FROM processes WHERE name = ?))`);
+    lookup.run(ids[50], at(50), 'update.nc.example', 'nc');
+    lookup.run(ids[51], at(51), 'cdn.example', null);
+    lookup.run(ids[52], at(52), 'mirror.example', 'sshd');
+    const names = (d: ReturnType<typeof getIncident>) => d.flows.map((f) => [f.remoteAddr, f.bytes, f.process]);
+
+    const own = getIncident(db, seedTrafficIncident(db, run, ids, { startIndex: 50, endIndex: 52, processName: 'nc' }));
+    expect(IncidentDetailSchema.parse(own)).toEqual(own);
+    expect(names(own)).toEqual([['203.0.113.7', 800, 'nc'], ['::ffff:203.0.113.7', 700, null]]);
+    expect(own.dns).toEqual(['c2.example', 'update.nc.example']);
+
+    // Traffic no program owns: what no program was named for, and its remote ends' names.
+    const unowned = getIncident(db, seedTrafficIncident(db, run, ids, { startIndex: 50, endIndex: 52, processName: null }));
+    expect(names(unowned)).toEqual([['198.51.100.8', 9_000, null], ['::ffff:203.0.113.7', 700, null]]);
+    expect(unowned.dns).toEqual(['c2.example', 'cdn.example']);
+
+    // A port incident over the same rounds: the whole machine.
+    const port = getIncident(db, addIncident(50, 52));
+    expect(names(port).map(([, bytes]) => bytes)).toEqual([50_000, 9_000, 800, 700]);
+    expect(port.dns).toEqual(['cdn.example', 'mirror.example', 'update.nc.example']);
+  });
+
+  it("charts a traffic incident with its program's traffic windows, on the traffic model's scale; a port incident with its rounds", () => {
+    // Windows of ten rounds over the 100 rounds, for nc and for the host-wide row; nc's are anomalous in rounds 50..59.
+    const pid = db.prepare<[string], number>('SELECT id FROM processes WHERE name = ?').pluck().get('nc')!;
+    const windows = Array.from({ length: 10 }, (_, w) => w).flatMap((w) =>
+      [pid, null].map((processId) => ({
+        firstRoundId: ids[w * 10]!, lastRoundId: ids[w * 10 + 9]!, startedAt: T0 + w * 10 * MINUTE, endedAt: T0 + (w * 10 + 9) * MINUTE, processId,
+        score: processId === null ? 1 : w === 5 ? 14.2 : 2 + w / 10, threshold: 9, anomalous: processId !== null && w === 5, heldOut: false, features: new Float32Array(4),
+      })),
+    );
+    new TrafficStore(db).saveWindows(run, 1, windows);
+    const traffic = getIncident(db, seedTrafficIncident(db, run, ids, { startIndex: 50, endIndex: 59, processName: 'nc' }));
+    expect(traffic.scores.map((p) => p.score)).toEqual([2, 2.1, 2.2, 2.3, 2.4, 14.2, 2.6, 2.7, 2.8, 2.9]);
+    expect(traffic.scores.filter((p) => p.anomalous).map((p) => [p.roundId, p.at, p.threshold])).toEqual([[ids[59], T0 + 50 * MINUTE, 9]]);
+    // Up to CONTEXT_WINDOWS windows on each side.
+    for (let w = 10; w < 40; w++) new TrafficStore(db).saveWindows(run, 1, [{ ...windows[0]!, firstRoundId: 1000 + w, lastRoundId: 1000 + w, startedAt: T0 + w * 10 * MINUTE + 1, endedAt: T0 + w * 10 * MINUTE + 2 }]);
+    expect(getIncident(db, traffic.id).scores).toHaveLength(5 + 1 + CONTEXT_WINDOWS);
+    // The host-wide row's incident charts that row's windows; a port incident, the port model's rounds.
+    const unowned = getIncident(db, seedTrafficIncident(db, run, ids, { startIndex: 50, endIndex: 59, processName: null }));
+    expect(new Set(unowned.scores.map((p) => p.score))).toEqual(new Set([1]));
+    expect(getIncident(db, addIncident(50, 52)).scores.map((p) => p.roundId)).toEqual(ids.slice(50 - CONTEXT_ROUNDS, 53 + CONTEXT_ROUNDS));
+  });
+
   it('gives the episodes of an incident whose cause came back after a pause, oldest first', () => {
     const id = addIncident(50, 52);
     new DetectionStore(db).extendIncident(id, { endRoundId: ids[58]!, endedAt: T0 + 58 * MINUTE, rounds: 6, peakScore: 9, sentence: 'again', ports: [incidentPort(4444)], recurrence: T0 + 56 * MINUTE });
@@ -99,6 +154,8 @@ describe('getIncident', () => {
     const flows = planOf(db, 'SELECT * FROM flows f WHERE f.round_id IN (SELECT id FROM rounds WHERE started_at BETWEEN 1 AND 2)');
     expect(flows).toMatch(/SEARCH f USING INDEX flows_round/);
     expect(flows).toMatch(/rounds_started_at/);
+    const windows = planOf(db, 'SELECT score FROM traffic_windows WHERE process_id IS 1 AND started_at < 5 ORDER BY started_at DESC LIMIT 12');
+    expect(windows).toMatch(/traffic_windows_started/);
     const packets = planOf(db, 'SELECT DISTINCT dns_query FROM packets WHERE round_id IN (SELECT id FROM rounds WHERE started_at BETWEEN 1 AND 2)');
     expect(packets).toMatch(/SEARCH packets USING INDEX packets_round/);
   });
@@ -164,7 +221,8 @@ describe('traffic incidents', () => {
     expect(detail.endpoints.map((e) => `${e.address}:${e.port}`)).toEqual(['203.0.113.7:4444', '2001:db8::5:443']);
     expect(detail.endpoints[0]).toMatchObject({ newForProcess: true, newAnywhere: true, periodMs: 60_000, heldSince: T0 + 50 * MINUTE });
     expect(detail.features.map((f) => f.feature)).toEqual(['periodicity', 'new_for_process_share', 'usual_bytes_out']);
-    expect(detail.scores.length).toBeGreaterThan(0);
+    // Its chart is the traffic model's windows, and none were stored here (see "charts a traffic incident").
+    expect(detail.scores).toEqual([]);
   });
 
   it("tell a port incident joined by the same program's traffic as one incident with both explanations", () => {
