@@ -78,8 +78,8 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('traffic
     const features = await rowsOf(detail.getByRole('table', { name: 'Features by their share of the explanation' }));
     expect(features).toEqual([
       'regular beat (beaconing) | 55% | 0.93 | 0.04',
-      'share of hosts new to this program | 25% | 1.00 | 0.08',
-      'its usual bytes sent | 12% | 0.00 | 0.31',
+      'share of hosts new to this program | 25% | 100 % | 8 %',
+      'its usual bytes sent | 12% | 0 B | 2.5 KB',
     ]);
     // The bars follow the shares: the first is the widest.
     const widths = await detail.locator('[data-feature] .share').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
@@ -109,7 +109,8 @@ describe.runIf(process.platform === 'linux' && fs.existsSync(CHROMIUM))('traffic
     const ends = await rowsOf(detail.getByRole('table', { name: 'Remote ends' }));
     expect(ends).toEqual([expect.stringMatching(/^drop\.example\s*192\.0\.2\.50:8443 tcp \| outgoing \| new for this program \| 3 \| 50 MB \| 3\.9 KB \| – \| –$/)]);
     const features = await rowsOf(detail.getByRole('table', { name: 'Features by their share of the explanation' }));
-    expect(features).toEqual(['bytes sent | 61% | 0.97 | 0.12', 'randomness of DNS names | 18% | 0.70 | 0.35']);
+    // In units: the stored values are on the model's scale.
+    expect(features).toEqual(['bytes sent | 61% | 50 MB | 146 KB', 'randomness of DNS names | 18% | 3.7 bits | 1.8 bits']);
     await shot(page, 'incident-both');
 
     // A port incident stays as it was: ports, no traffic sections.

@@ -4,6 +4,7 @@ import { openDatabase } from '../../src/main/engine/store/database';
 import { DetectionStore } from '../../src/main/engine/store/detectionStore';
 import { RoundStore } from '../../src/main/engine/store/rounds';
 import { TrafficStore, type IncidentEndpointRow } from '../../src/main/engine/store/trafficStore';
+import { scaleFeature, TRAFFIC_SCALES } from '../../src/shared/trafficScale';
 
 /**
  * A database written through the engine's stores, for the window's end-to-end tests: an hour of
@@ -86,7 +87,8 @@ export function seed(file: string, end: number): Seeded {
     trafficKind: 'volume-out',
     endpoints: [endpoint({ address: '192.0.2.50', port: 8443, name: 'drop.example', newForProcess: true, opened: 3, bytesOut: 52_000_000, bytesIn: 4_000 })],
     features: [
-      { feature: 'bytes_out', share: 0.61, value: 0.97, expected: 0.12 },
+      // On the model's scale, as the detector stores them: 52 MB sent where about 150 KB was expected.
+      { feature: 'bytes_out', share: 0.61, value: scaleFeature(TRAFFIC_SCALES.bytes_out, 52_000_000), expected: scaleFeature(TRAFFIC_SCALES.bytes_out, 150_000) },
       { feature: 'dns_entropy_max', share: 0.18, value: 0.7, expected: 0.35 },
     ],
     sentence: 'Port 8000/tcp started listening (python3, pid 5151); python3 (pid 5151) sent 52.0 MB to drop.example (192.0.2.50:8443), far more than it usually sends.',

@@ -99,9 +99,3 @@ export function periodLabel(ms: number): string {
   if (ms < 120_000) return `every ${Math.round(ms / 1000)} s`;
   return `every ${Math.round(ms / 60_000)} min`;
 }
-
-/** A feature's value seen or expected, on the model's scale (mostly 0..1; counts log-scaled). */
-export function featureValue(x: number): string {
-  if (!Number.isFinite(x)) return '–';
-  return Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2);
-}

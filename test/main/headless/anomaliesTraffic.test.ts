@@ -54,7 +54,7 @@ describe('portent anomalies with traffic incidents', () => {
     expect(beacon).not.toContain('198.51.100.5');
     expect(beacon).toContain('    and 2 more remote ends (--json lists them)');
     expect(beacon).toContain('    periodicity 55% of the explanation, 0.93 seen, 0.04 expected');
-    expect(beacon).toContain('    usual_bytes_out 12% of the explanation, 0.00 seen, 0.30 expected');
+    expect(beacon).toContain('    usual_bytes_out 12% of the explanation, 0 B seen, 1.9 KB expected');
     // Features follow the remote ends, largest share first.
     expect(beacon.indexOf('periodicity')).toBeLessThan(beacon.indexOf('new_for_process_share'));
     expect(beacon.indexOf('198.51.100.4')).toBeLessThan(beacon.indexOf('periodicity'));
@@ -62,7 +62,8 @@ describe('portent anomalies with traffic incidents', () => {
     expect(both).toContain('    8000/tcp appeared, 80% of the error, python3 (pid 4242)');
     expect(both).toContain('  traffic: volume-out (with the ports above), python3 /usr/bin/python3 user root');
     expect(both).toContain('    drop.example 192.0.2.50:8443/tcp: out, new for every program, 12 opened, 52.0 MB out / 4.0 kB in');
-    expect(both).toContain('    bytes_out 61% of the explanation, 0.97 seen, 0.12 expected');
+    // Read back in units from the model's scale.
+    expect(both).toContain('    bytes_out 61% of the explanation, 44 GB seen, 20 B expected');
 
     expect(port).toContain('    4444/tcp appeared, 80% of the error, nc (pid 4242)');
     expect(port).not.toContain('traffic:');

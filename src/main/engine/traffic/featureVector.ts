@@ -1,3 +1,5 @@
+import { scaleFeature, TRAFFIC_SCALES, type FeatureScale } from '../../../shared/trafficScale';
+
 /**
  * The traffic model's input: one fixed-length vector per (process, window of rounds), in the
  * order of TRAFFIC_FEATURES, which never changes within a schema of the model (a saved model is
@@ -7,7 +9,6 @@
  * differ as much as 10 and 100 and a flood saturates at 1; shares and scores as they are, in
  * [0, 1]. The unscaled values travel beside them for explanations ("50× its usual volume").
  */
-
 export const TRAFFIC_FEATURES = [
   'host',
   'capture',
@@ -57,63 +58,15 @@ export function emptyRaw(): RawTraffic {
   return Object.fromEntries(TRAFFIC_FEATURES.map((name) => [name, 0])) as RawTraffic;
 }
 
-/** Largest alphabet a DNS label uses in practice: a-z, 0-9, '-' and '_'. */
-const DNS_ALPHABET_BITS = Math.log2(38);
-const WEEK_S = 7 * 24 * 3600;
-
-const logCap = (cap: number) => (x: number) => Math.min(1, Math.log1p(Math.max(0, x)) / Math.log1p(cap));
-const share = (x: number) => Math.min(1, Math.max(0, x));
-const ratio = (cap: number) => (x: number) => Math.min(1, Math.max(0, x / cap));
-
-/**
- * How each raw value becomes an input in [0, 1]. The caps are where "more" stops mattering to a
- * desktop's model: a thousand sockets or endpoints in a window, 100 GB, a week of holding a
- * connection, every port number for a scan.
- */
-const SCALE: Record<TrafficFeature, (x: number) => number> = {
-  host: share,
-  capture: share,
-  sockets: logCap(1024),
-  opened: logCap(1024),
-  endpoints: logCap(1024),
-  accepted_peers: logCap(1024),
-  new_for_process: logCap(256),
-  new_for_process_share: share,
-  new_anywhere: logCap(256),
-  remote_ports: logCap(1024),
-  // Bits; 8 bits is 256 ports used evenly.
-  remote_port_entropy: ratio(8),
-  half_open: logCap(256),
-  duration_mean: logCap(WEEK_S),
-  duration_max: logCap(WEEK_S),
-  periodicity: share,
-  bytes_out: logCap(1e11),
-  bytes_in: logCap(1e11),
-  packets_out: logCap(1e8),
-  packets_in: logCap(1e8),
-  out_share: share,
-  failed_attempts: logCap(1024),
-  inbound_attempts: logCap(1024),
-  dns_lookups: logCap(4096),
-  dns_names: logCap(1024),
-  dns_failed: logCap(1024),
-  // Characters; DNS allows 63 in a label.
-  dns_label_mean: ratio(63),
-  dns_label_max: ratio(63),
-  dns_entropy_mean: ratio(DNS_ALPHABET_BITS),
-  dns_entropy_max: ratio(DNS_ALPHABET_BITS),
-  closed_port_attempts: logCap(65_536),
-  max_ports_one_source: logCap(65_536),
-  bytes_out_recent: logCap(1e11),
-  recent_periodicity: share,
-};
+/** How each raw value becomes an input in [0, 1] (shared/trafficScale.ts, where the window reads them back). */
+const SCALE: Record<TrafficFeature, FeatureScale> = TRAFFIC_SCALES;
 
 /** The scaled vector of a row, in TRAFFIC_FEATURES order. */
 export function scaleTraffic(raw: RawTraffic): Float32Array {
   const out = new Float32Array(TRAFFIC_FEATURE_COUNT);
   TRAFFIC_FEATURES.forEach((name, i) => {
     const v = raw[name];
-    out[i] = Number.isFinite(v) ? SCALE[name](v) : 0;
+    out[i] = Number.isFinite(v) ? scaleFeature(SCALE[name], v) : 0;
   });
   return out;
 }

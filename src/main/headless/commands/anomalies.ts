@@ -3,6 +3,7 @@ import { openDatabase, type Db } from '../../engine/store/database';
 import { getIncident, withTraffic } from '../../engine/queries/incidents';
 import { IncidentActionError, stopIncidentProcess } from '../../engine/actions/incidentActions';
 import { incidentAsJson, incidentAsText, outcomeLabel } from '../../../shared/incidentText';
+import { featureAmount } from '../../../shared/trafficScale';
 import type { IncidentDetail, IncidentProcess } from '../../../shared/contract';
 import { DetectionStore } from '../../engine/store/detectionStore';
 import type { IncidentEndpoint, IncidentFeature, IncidentSummary } from '../../../shared/contract';
@@ -170,7 +171,7 @@ function endpointLine(e: IncidentEndpoint): string {
 }
 
 function featureLine(f: IncidentFeature): string {
-  return `    ${f.feature} ${(f.share * 100).toFixed(0)}% of the explanation, ${f.value.toFixed(2)} seen, ${f.expected.toFixed(2)} expected`;
+  return `    ${f.feature} ${(f.share * 100).toFixed(0)}% of the explanation, ${featureAmount(f.feature, f.value)} seen, ${featureAmount(f.feature, f.expected)} expected`;
 }
 
 /** What a traffic (or both) incident adds to the text listing: its kind and program, remote ends and driving features. */

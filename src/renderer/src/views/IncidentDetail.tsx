@@ -1,13 +1,14 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import type { IncidentDetail as Detail } from '../../../shared/contract';
 import { trafficScope } from '../../../shared/incidentText';
+import { featureAmount } from '../../../shared/trafficScale';
 import { count, directionLabel, formatBytes, formatDateTime, formatDuration, formatPercent, portLabel, scoreComparison } from '../format';
 import { DEFAULT_RANGE, hrefOf } from '../router';
 import { useIncident, useSetIncidentStatus, useSnooze } from '../queries';
 import { Problem } from '../components/Problem';
 import { ScoreChart } from '../components/ScoreChart';
 import { IncidentActions } from '../components/IncidentActions';
-import { endpointAddress, featureLabel, featureValue, novelty, periodLabel, trafficKindLabel } from '../trafficLabels';
+import { endpointAddress, featureLabel, novelty, periodLabel, trafficKindLabel } from '../trafficLabels';
 
 /** The incident's time and ten minutes either side: what its processes talked to then. */
 function aroundIncident(incident: { startedAt: number; endedAt: number }): { from: number; to: number } {
@@ -134,13 +135,13 @@ function StandOut({ incident }: { incident: Detail }) {
                     <span className="share" style={{ width: `${(f.share * 5).toFixed(2)}rem` }} aria-hidden="true" />
                     {formatPercent(f.share)}
                   </td>
-                  <td className="mono">{featureValue(f.value)}</td>
-                  <td className="mono">{featureValue(f.expected)}</td>
+                  <td className="mono">{featureAmount(f.feature, f.value)}</td>
+                  <td className="mono">{featureAmount(f.feature, f.expected)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <p className="muted">Seen and expected are on the model&apos;s scale: shares and scores from 0 to 1, counts and bytes compressed so that 1 is a flood.</p>
+          <p className="muted">Seen: what the window held. Expected: what the model took for normal in a window like it. A regular beat and other scores run from 0 to 1.</p>
         </>
       )}
     </section>
