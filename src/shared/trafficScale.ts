@@ -1,14 +1,15 @@
 /**
  * How the traffic model puts each window feature on its input scale of 0 to 1, and back. The
  * engine scales windows with it (engine/traffic/featureVector.ts); the window and `anomalies`
- * read an incident's driving features back in units with it ("3.2 MB seen, about 40 KB
- * expected"), where the stored values are on the model's scale.
+ * read an incident's driving features back in units with it ("3.2 MB seen, 40 KB expected"),
+ * where the stored values are on the model's scale.
  *
  * Counts as log1p(count) / log1p(cap), so that 1 and 10 differ as much as 10 and 100 and a flood
  * saturates at 1; ratios as value / cap; shares and scores as they are. The caps are where "more"
  * stops mattering to a desktop's model: a thousand sockets or endpoints in a window, 100 GB, a
  * week of holding a connection, every port number for a scan.
  */
+import { formatBytes } from './reportFormat';
 
 /** What a feature counts, for reading it back. 'score': a value of 0 to 1 that has no unit of its own. */
 export type FeatureUnit = 'count' | 'bytes' | 'packets' | 'seconds' | 'share' | 'score' | 'characters' | 'bits' | 'windows';
@@ -95,18 +96,6 @@ export function featureScale(feature: string): FeatureScale | undefined {
   return undefined;
 }
 
-function bytes(n: number): string {
-  if (n < 1024) return `${Math.round(n)} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = n / 1024;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[i]}`;
-}
-
 function seconds(s: number): string {
   if (s < 90) return `${Math.round(s)} s`;
   if (s < 90 * 60) return `${Math.round(s / 60)} min`;
@@ -128,7 +117,7 @@ export function featureAmount(feature: string, value: number): string {
   const x = unscaleFeature(s, value);
   switch (s.unit) {
     case 'bytes':
-      return bytes(x);
+      return formatBytes(Math.round(x));
     case 'packets':
       return plural(Math.round(x), 'packet', 'packets');
     case 'seconds':

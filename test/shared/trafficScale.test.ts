@@ -29,7 +29,7 @@ describe("the traffic model's scale, and reading it back in units", () => {
     expect(at('out_share', 0.4)).toBe('40 %');
     expect(at('dns_label_max', 52)).toBe('52 characters');
     expect(at('dns_entropy_mean', 3.1)).toBe('3.1 bits');
-    expect(featureAmount('usual_bytes_out', scaleFeature(TRAFFIC_SCALES.bytes_out, 2048))).toBe('2.0 KB');
+    expect(featureAmount('usual_bytes_out', scaleFeature(TRAFFIC_SCALES.bytes_out, 2048))).toBe('2 KB');
     expect(featureAmount('seen_windows', 0.5)).toBe('3 windows');
     expect(featureAmount('opened', -0.058)).toBe('0');
     expect(featureAmount('periodicity', 0.934)).toBe('0.93');
