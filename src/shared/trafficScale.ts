@@ -106,18 +106,18 @@ function seconds(s: number): string {
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /**
- * A feature's value (seen, or the model's expected one) in words and units: "3.2 MB", "12
- * connections opened"-style counts as whole numbers, "40 %", "3.1 bits a character". A feature of
- * no known scale reads on the model's scale ("0.20").
+ * A feature's value (seen, or the model's expected one) in units: "3.2 MB", counts as whole
+ * numbers, "40 %", "3.1 bits". A feature of no known scale reads on the model's scale ("0.20").
+ * `bytes`: how the caller writes a byte count (the window's "KB", the CLI's "kB").
  */
-export function featureAmount(feature: string, value: number): string {
+export function featureAmount(feature: string, value: number, bytes: (n: number) => string = formatBytes): string {
   if (!Number.isFinite(value)) return '–';
   const s = featureScale(feature);
   if (!s || s.unit === 'score') return value.toFixed(2);
   const x = unscaleFeature(s, value);
   switch (s.unit) {
     case 'bytes':
-      return formatBytes(Math.round(x));
+      return bytes(Math.round(x));
     case 'packets':
       return plural(Math.round(x), 'packet', 'packets');
     case 'seconds':

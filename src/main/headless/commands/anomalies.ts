@@ -10,6 +10,7 @@ import type { IncidentEndpoint, IncidentFeature, IncidentSummary } from '../../.
 import { UsageError, type Command, type CommandContext } from '../command';
 import { resolveDbPath } from '../dbOption';
 import { parseSince } from '../parseTime';
+import { byteSize } from '../format';
 
 function incidentId(text: string | undefined, action: string): number {
   if (text === undefined) throw new UsageError(`anomalies ${action} needs an incident id (\`anomalies\` lists them)`);
@@ -149,13 +150,6 @@ export const anomaliesCommand: Command = {
 const SHOWN_ENDPOINTS = 5;
 const SHOWN_FEATURES = 4;
 
-function bytes(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
-  return `${n} B`;
-}
-
 function endpointLine(e: IncidentEndpoint): string {
   const addr = e.address.includes(':') ? `[${e.address}]` : e.address;
   const where = e.address === '' ? '(resolver not seen)' : e.port > 0 ? `${addr}:${e.port}/${e.proto}` : `${addr} ${e.proto}`;
@@ -163,7 +157,7 @@ function endpointLine(e: IncidentEndpoint): string {
     e.direction === 'out' ? 'out' : 'in',
     ...(e.newForProcess ? [e.newAnywhere ? 'new for every program' : 'new for this program'] : []),
     `${e.opened} opened`,
-    `${bytes(e.bytesOut)} out / ${bytes(e.bytesIn)} in`,
+    `${byteSize(e.bytesOut)} out / ${byteSize(e.bytesIn)} in`,
     ...(e.periodMs ? [`every ${(e.periodMs / 1000).toFixed(e.periodMs < 10_000 ? 1 : 0)} s`] : []),
     ...(e.heldSince !== null ? [`held since ${new Date(e.heldSince).toISOString()}`] : []),
   ];
@@ -171,7 +165,7 @@ function endpointLine(e: IncidentEndpoint): string {
 }
 
 function featureLine(f: IncidentFeature): string {
-  return `    ${f.feature} ${(f.share * 100).toFixed(0)}% of the explanation, ${featureAmount(f.feature, f.value)} seen, ${featureAmount(f.feature, f.expected)} expected`;
+  return `    ${f.feature} ${(f.share * 100).toFixed(0)}% of the explanation, ${featureAmount(f.feature, f.value, byteSize)} seen, ${featureAmount(f.feature, f.expected, byteSize)} expected`;
 }
 
 /** What a traffic (or both) incident adds to the text listing: its kind and program, remote ends and driving features. */
