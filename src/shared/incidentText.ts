@@ -1,4 +1,5 @@
 import type { IncidentAction, IncidentDetail, IncidentEndpoint, IncidentSummary } from './contract';
+import { featureAmount } from './trafficScale';
 
 /**
  * An incident as plain text and as JSON, for a ticket or a chat: the window's copy buttons and
@@ -75,6 +76,10 @@ export function incidentAsText(i: IncidentDetail): string {
   if (i.endpoints.length > 0) {
     lines.push('Remote ends:');
     for (const e of i.endpoints) lines.push(`  ${endpoint(e)}`);
+  }
+  if (i.features.length > 0) {
+    lines.push('What made it stand out:');
+    for (const f of i.features) lines.push(`  ${f.feature} ${Math.round(f.share * 100)}% of the explanation, ${featureAmount(f.feature, f.value)} seen, ${featureAmount(f.feature, f.expected)} expected`);
   }
   if (i.processes.length > 0) {
     lines.push('Processes:');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { incidentAsJson, incidentAsText, trafficScope } from '../../src/shared/incidentText';
+import { scaleFeature, TRAFFIC_SCALES } from '../../src/shared/trafficScale';
 import { ncIncident } from '../support/incidentDetail';
 
 describe('an incident as text and JSON (copy, and anomalies show)', () => {
@@ -44,9 +45,15 @@ describe('an incident as text and JSON (copy, and anomalies show)', () => {
       ncIncident({
         kind: 'traffic', trafficKind: 'beacon', ports: [], processes: [], actions: [], dns: [], program: { name: 'python3', exe: '/usr/bin/python3.12', user: 'ann' },
         endpoints: [{ proto: 'tcp', address: '203.0.113.7', port: 4444, direction: 'out', name: null, newForProcess: true, newAnywhere: true, firstSeenAt: null, heldSince: null, opened: 3, bytesOut: 100, bytesIn: 20, periodMs: 60_000 }],
+        features: [
+          { feature: 'periodicity', share: 0.55, value: 0.93, expected: 0.04 },
+          { feature: 'bytes_out', share: 0.3, value: scaleFeature(TRAFFIC_SCALES.bytes_out, 52_000_000), expected: scaleFeature(TRAFFIC_SCALES.bytes_out, 150_000) },
+        ],
       }),
     );
     expect(text).toContain('About: traffic (beacon)\nProgram: python3 /usr/bin/python3.12, user ann\nRemote ends:\n  203.0.113.7:4444/tcp (out, new for every program, 3 opened, 100 B out, 20 B in)\n');
+    // Why, for a ticket: the driving features, in units.
+    expect(text).toContain('What made it stand out:\n  periodicity 55% of the explanation, 0.93 seen, 0.04 expected\n  bytes_out 30% of the explanation, 50 MB seen, 146 KB expected\n');
   });
 
   it("says whose DNS names it lists: the machine's for a port incident, the program's for its traffic, the unnamed for traffic no program owns", () => {
