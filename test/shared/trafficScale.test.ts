@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { featureAmount, featureScale, scaleFeature, TRAFFIC_SCALES, unscaleFeature } from '../../src/shared/trafficScale';
 import { scaleTraffic, TRAFFIC_FEATURES, type RawTraffic } from '../../src/main/engine/traffic';
-import { MODEL_FEATURES } from '../../src/main/engine/traffic/processContext';
+import { learnHabit, MODEL_FEATURES, withContext, type Habits } from '../../src/main/engine/traffic/processContext';
 
 describe("the traffic model's scale, and reading it back in units", () => {
   it('knows a scale for every feature the model takes but one score of its own', () => {
@@ -16,6 +16,17 @@ describe("the traffic model's scale, and reading it back in units", () => {
       expect(scaled[i]).toBeCloseTo(scaleFeature(TRAFFIC_SCALES[f], raw[f]), 6);
       expect(unscaleFeature(TRAFFIC_SCALES[f], scaled[i]!)).toBeCloseTo(raw[f], raw[f] > 1000 ? -2 : 3);
     });
+  });
+
+  it("reads a process's context back as the engine wrote it: windows seen, and its usual values", () => {
+    const habits: Habits = {};
+    const window = new Float32Array(TRAFFIC_FEATURES.length);
+    window[TRAFFIC_FEATURES.indexOf('bytes_out')] = scaleFeature(TRAFFIC_SCALES.bytes_out, 2048);
+    for (let i = 0; i < 3; i++) learnHabit(habits, 7, window);
+    const input = withContext(window, habits['7']);
+    const at = (f: string) => input[MODEL_FEATURES.indexOf(f)]!;
+    expect(featureAmount('seen_windows', at('seen_windows'))).toBe('3 windows');
+    expect(featureAmount('usual_bytes_out', at('usual_bytes_out'))).toBe('2 KB');
   });
 
   it('says a value in units, a reconstruction outside the scale clamped to it', () => {
