@@ -1,4 +1,4 @@
-import type { IncidentAction, IncidentDetail, IncidentEndpoint, IncidentSummary } from './contract';
+import type { IncidentAction, IncidentDetail, IncidentEndpoint, IncidentFeature, IncidentSummary } from './contract';
 import { featureAmount } from './trafficScale';
 
 /**
@@ -42,6 +42,14 @@ export function trafficScope(i: Pick<IncidentSummary, 'kind' | 'program'>): { fl
   return { flows: 'Flows no program was named for, during the incident', noFlows: `No flows without a program were recorded in these rounds (${off}).`, dns: 'DNS names looked up by no named program' };
 }
 
+/**
+ * One feature that drove a traffic incident: "bytes_out 61% of the explanation, 50 MB seen, 146 KB
+ * expected" (here and in `anomalies`, which writes bytes its own way).
+ */
+export function featureText(f: IncidentFeature, bytes?: (n: number) => string): string {
+  return `${f.feature} ${Math.round(f.share * 100)}% of the explanation, ${featureAmount(f.feature, f.value, bytes)} seen, ${featureAmount(f.feature, f.expected, bytes)} expected`;
+}
+
 /** What an action's outcome means, in words. */
 export function outcomeLabel(outcome: IncidentAction['outcome']): string {
   switch (outcome) {
@@ -79,7 +87,7 @@ export function incidentAsText(i: IncidentDetail): string {
   }
   if (i.features.length > 0) {
     lines.push('What made it stand out:');
-    for (const f of i.features) lines.push(`  ${f.feature} ${Math.round(f.share * 100)}% of the explanation, ${featureAmount(f.feature, f.value)} seen, ${featureAmount(f.feature, f.expected)} expected`);
+    for (const f of i.features) lines.push(`  ${featureText(f)}`);
   }
   if (i.processes.length > 0) {
     lines.push('Processes:');

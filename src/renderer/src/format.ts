@@ -66,8 +66,11 @@ export function formatScore(x: number | null): string {
   return Number(x.toPrecision(3)).toString();
 }
 
-/** A peak score against its threshold in words: how far from normal the most unusual round was. */
-/** `unit`: what was scored, a round (the port model) or a window of ten rounds of a program's traffic (the traffic model). */
+/**
+ * A peak score against its threshold in words: how far from normal the most unusual round was.
+ * `unit`: what was scored, a round (the port model) or a window of ten rounds of a program's
+ * traffic (the traffic model).
+ */
 export function scoreComparison(peak: number, threshold: number, unit: 'round' | 'window' = 'round'): string {
   const base = `Its most unusual ${unit === 'round' ? 'round' : 'window of traffic'} scored ${formatScore(peak)} against a threshold of ${formatScore(threshold)}`;
   if (!(threshold > 0) || !Number.isFinite(peak)) return `${base}.`;

@@ -155,18 +155,21 @@ interface TrafficScope {
   processId: number | null;
   /** The incident's remote addresses, as written and in the IPv4-mapped form a dual-stack socket gives. */
   addresses: string[];
+  /** The names its remote ends were reached by. */
+  names: string[];
 }
 
 const processIdOf = (db: Db, id: number): number | null => db.prepare<[number], number | null>('SELECT process_id FROM incidents WHERE id = ?').pluck().get(id) ?? null;
 
 function scopeOf(db: Db, s: IncidentSummary): TrafficScope {
-  if (s.kind === 'ports') return { whole: true, processId: null, addresses: [] };
-  const processId = processIdOf(db, s.id);
-  const addresses = s.endpoints.flatMap((e) => (e.address.includes(':') ? [e.address] : [e.address, `::ffff:${e.address}`]));
-  return { whole: false, processId, addresses };
+  if (s.kind === 'ports') return { whole: true, processId: null, addresses: [], names: [] };
+  return {
+    whole: false,
+    processId: processIdOf(db, s.id),
+    addresses: s.endpoints.flatMap((e) => (e.address.includes(':') ? [e.address] : [e.address, `::ffff:${e.address}`])),
+    names: s.endpoints.flatMap((e) => (e.name === null ? [] : [e.name])),
+  };
 }
-
-const scopeParams = (scope: TrafficScope) => ({ whole: scope.whole ? 1 : 0, pid: scope.processId, addresses: JSON.stringify(scope.addresses) });
 
 /**
  * Traffic of the incident's rounds in its scope, one row per conversation (a flow seen in several
@@ -184,7 +187,7 @@ function flowsOf(db: Db, startedAt: number, endedAt: number, scope: TrafficScope
        GROUP BY f.proto, f.local_addr, f.local_port, f.remote_addr, f.remote_port, f.direction, f.process_id
        ORDER BY bytes DESC, packets DESC LIMIT @limit`,
     )
-    .all({ from: startedAt, to: endedAt, limit: MAX_FLOWS, ...scopeParams(scope) });
+    .all({ from: startedAt, to: endedAt, limit: MAX_FLOWS, whole: scope.whole ? 1 : 0, pid: scope.processId, addresses: JSON.stringify(scope.addresses) });
 }
 
 /**
@@ -192,21 +195,21 @@ function flowsOf(db: Db, startedAt: number, endedAt: number, scope: TrafficScope
  * program: its own lookups, and the names its remote ends were reached by), sorted. Answers also
  * carry addresses, which are not names and are left out.
  */
-function dnsNamesOf(db: Db, startedAt: number, endedAt: number, scope: TrafficScope, endpointNames: readonly string[]): string[] {
+function dnsNamesOf(db: Db, startedAt: number, endedAt: number, scope: TrafficScope): string[] {
   const rows = db
-    .prepare<{ from: number; to: number; whole: number; pid: number | null; addresses: string }, { dns_query: string | null; dns_answer: string | null }>(
+    .prepare<{ from: number; to: number; whole: number; pid: number | null }, { dns_query: string | null; dns_answer: string | null }>(
       `SELECT DISTINCT dns_query, dns_answer FROM packets
        WHERE round_id IN (${INCIDENT_ROUNDS}) AND (dns_query IS NOT NULL OR dns_answer IS NOT NULL)
          AND (@whole = 1 OR process_id = @pid OR (@pid IS NULL AND process_id IS NULL))`,
     )
-    .all({ from: startedAt, to: endedAt, ...scopeParams(scope) });
+    .all({ from: startedAt, to: endedAt, whole: scope.whole ? 1 : 0, pid: scope.processId });
   const names = new Set<string>();
   const add = (part: string) => {
     const name = part.trim().replace(/\.$/, '').toLowerCase();
     if (name !== '' && net.isIP(name) === 0) names.add(name);
   };
   for (const r of rows) for (const part of `${r.dns_query ?? ''},${r.dns_answer ?? ''}`.split(',')) add(part);
-  if (!scope.whole) endpointNames.forEach(add);
+  scope.names.forEach(add);
   return [...names].sort().slice(0, MAX_DNS_NAMES);
 }
 
@@ -220,7 +223,7 @@ export function getIncident(db: Db, id: number): IncidentDetail {
     ...s, episodes: episodes.length > 0 ? episodes : [{ startedAt: s.startedAt, endedAt: s.endedAt }], processes: actions.processes(id), actions: actions.actions(id),
     scores: s.kind === 'traffic' ? trafficScoresAround(db, scope.processId, s.startedAt, s.endedAt) : scoresAround(db, s.startedAt, s.endedAt),
     flows: flowsOf(db, s.startedAt, s.endedAt, scope),
-    dns: dnsNamesOf(db, s.startedAt, s.endedAt, scope, s.endpoints.flatMap((e) => (e.name === null ? [] : [e.name]))),
+    dns: dnsNamesOf(db, s.startedAt, s.endedAt, scope),
   };
 }
 

@@ -5,9 +5,8 @@ import { scaleFeature, TRAFFIC_SCALES, type FeatureScale } from '../../../shared
  * order of TRAFFIC_FEATURES, which never changes within a schema of the model (a saved model is
  * checked against it). docs/detection.md, "Traffic features", says why each one is there.
  *
- * Values are scaled for an autoencoder: counts as log1p(count) / log1p(cap), so that 1 and 10
- * differ as much as 10 and 100 and a flood saturates at 1; shares and scores as they are, in
- * [0, 1]. The unscaled values travel beside them for explanations ("50× its usual volume").
+ * Values are scaled to [0, 1] for an autoencoder (shared/trafficScale.ts says how, and reads
+ * them back); the unscaled values travel beside them for explanations ("50× its usual volume").
  */
 export const TRAFFIC_FEATURES = [
   'host',

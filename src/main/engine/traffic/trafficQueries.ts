@@ -185,8 +185,8 @@ export const TRAFFIC_SQL = {
   // flows_round: a range of round ids, then only rows with one of the given remote addresses
   // (an IN list SQLite turns into a lookup): the look-back before a batch's windows is read for
   // the remote ends those windows talk with, not for everything six hours of a busy machine did.
-  // One row per round, its flows as lines of space-separated fields (LOOK_BACK_FIELDS; a NULL as
-  // an empty field): an hourly run reads half a million flows here, and handing each to
+  // One row per round, its flows as lines of space-separated fields (LookBackFlow's, after the
+  // round; a NULL as an empty field): an hourly run reads half a million flows here, and handing each to
   // JavaScript as a row of its own cost twice the time of SQLite writing them out as text and
   // JavaScript splitting it (docs/detection.md, "Reading the look-back").
   lookBackFlows: `SELECT round_id, group_concat(concat_ws(' ', proto, ifnull(local_port, ''), remote_addr, ifnull(remote_port, ''), direction, first_ts,

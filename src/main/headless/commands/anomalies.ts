@@ -2,8 +2,7 @@ import { createInterface } from 'node:readline';
 import { openDatabase, type Db } from '../../engine/store/database';
 import { getIncident, withTraffic } from '../../engine/queries/incidents';
 import { IncidentActionError, stopIncidentProcess } from '../../engine/actions/incidentActions';
-import { incidentAsJson, incidentAsText, outcomeLabel } from '../../../shared/incidentText';
-import { featureAmount } from '../../../shared/trafficScale';
+import { featureText, incidentAsJson, incidentAsText, outcomeLabel } from '../../../shared/incidentText';
 import type { IncidentDetail, IncidentProcess } from '../../../shared/contract';
 import { DetectionStore } from '../../engine/store/detectionStore';
 import type { IncidentEndpoint, IncidentFeature, IncidentSummary } from '../../../shared/contract';
@@ -165,7 +164,7 @@ function endpointLine(e: IncidentEndpoint): string {
 }
 
 function featureLine(f: IncidentFeature): string {
-  return `    ${f.feature} ${(f.share * 100).toFixed(0)}% of the explanation, ${featureAmount(f.feature, f.value, byteSize)} seen, ${featureAmount(f.feature, f.expected, byteSize)} expected`;
+  return `    ${featureText(f, byteSize)}`;
 }
 
 /** What a traffic (or both) incident adds to the text listing: its kind and program, remote ends and driving features. */

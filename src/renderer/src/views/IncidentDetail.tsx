@@ -148,6 +148,28 @@ function StandOut({ incident }: { incident: Detail }) {
   );
 }
 
+/**
+ * The chart of the model the incident's score is from: a traffic incident's program's windows
+ * against the traffic model's threshold, or the rounds around a port (or 'both') incident.
+ */
+function IncidentScores({ incident }: { incident: Detail }) {
+  const traffic = incident.kind === 'traffic';
+  const title = !traffic
+    ? "Score over the incident's window"
+    : incident.program
+      ? `Score of ${incident.program.name ?? 'its program'}'s traffic, window by window`
+      : 'Score of the traffic no program owns, window by window';
+  const label = traffic
+    ? "Scores of the program's traffic windows (ten rounds each) in and around the incident against the traffic model's threshold"
+    : "Scores of the incident's rounds and those around it against the threshold";
+  return (
+    <>
+      <h5>{title}</h5>
+      <ScoreChart points={incident.scores} label={label} height={160} />
+    </>
+  );
+}
+
 function Traffic({ incident }: { incident: Detail }) {
   const scope = trafficScope(incident);
   return (
@@ -335,17 +357,7 @@ export function IncidentDetail({ id }: { id: number }) {
           <Chapter id="story-normal" title="Compared with what is normal">
             <p className="compared">{scoreComparison(data.peakScore, data.threshold, data.kind === 'traffic' ? 'window' : 'round')}</p>
             {data.kind !== 'ports' && <StandOut incident={data} />}
-            {data.kind === 'traffic' ? (
-              <>
-                <h5>{data.program ? `Score of ${data.program.name ?? 'its program'}'s traffic, window by window` : 'Score of the traffic no program owns, window by window'}</h5>
-                <ScoreChart points={data.scores} label="Scores of the program's traffic windows (ten rounds each) in and around the incident against the traffic model's threshold" height={160} />
-              </>
-            ) : (
-              <>
-                <h5>Score over the incident&apos;s window</h5>
-                <ScoreChart points={data.scores} label="Scores of the incident's rounds and those around it against the threshold" height={160} />
-              </>
-            )}
+            <IncidentScores incident={data} />
           </Chapter>
           <IncidentActions incident={data}>
             <Actions incident={data} />
