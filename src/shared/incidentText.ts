@@ -44,10 +44,10 @@ export function trafficScope(i: Pick<IncidentSummary, 'kind' | 'program'>): { fl
 
 /**
  * One feature that drove a traffic incident: "bytes_out 61% of the explanation, 50 MB seen, 146 KB
- * expected" (here and in `anomalies`, which writes bytes its own way).
+ * expected" (here and in `anomalies`).
  */
-export function featureText(f: IncidentFeature, bytes?: (n: number) => string): string {
-  return `${f.feature} ${Math.round(f.share * 100)}% of the explanation, ${featureAmount(f.feature, f.value, bytes)} seen, ${featureAmount(f.feature, f.expected, bytes)} expected`;
+export function featureText(f: IncidentFeature): string {
+  return `${f.feature} ${Math.round(f.share * 100)}% of the explanation, ${featureAmount(f.feature, f.value)} seen, ${featureAmount(f.feature, f.expected)} expected`;
 }
 
 /** What an action's outcome means, in words. */

@@ -108,16 +108,15 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
 /**
  * A feature's value (seen, or the model's expected one) in units: "3.2 MB", counts as whole
  * numbers, "40 %", "3.1 bits". A feature of no known scale reads on the model's scale ("0.20").
- * `bytes`: how the caller writes a byte count (the window's "KB", the CLI's "kB").
  */
-export function featureAmount(feature: string, value: number, bytes: (n: number) => string = formatBytes): string {
+export function featureAmount(feature: string, value: number): string {
   if (!Number.isFinite(value)) return '–';
   const s = featureScale(feature);
   if (!s || s.unit === 'score') return value.toFixed(2);
   const x = unscaleFeature(s, value);
   switch (s.unit) {
     case 'bytes':
-      return bytes(Math.round(x));
+      return formatBytes(Math.round(x));
     case 'packets':
       return plural(Math.round(x), 'packet', 'packets');
     case 'seconds':

@@ -91,7 +91,7 @@ export function seed(file: string, end: number): Seeded {
       { feature: 'bytes_out', share: 0.61, value: scaleFeature(TRAFFIC_SCALES.bytes_out, 52_000_000), expected: scaleFeature(TRAFFIC_SCALES.bytes_out, 150_000) },
       { feature: 'dns_entropy_max', share: 0.18, value: 0.7, expected: 0.35 },
     ],
-    sentence: 'Port 8000/tcp started listening (python3, pid 5151); python3 (pid 5151) sent 52.0 MB to drop.example (192.0.2.50:8443), far more than it usually sends.',
+    sentence: 'Port 8000/tcp started listening (python3, pid 5151); python3 (pid 5151) sent 50 MB to drop.example (192.0.2.50:8443), far more than it usually sends.',
   });
   detection.finishRun(run, { endedAt: at(59) + 1000, status: 'ok', roundsScored: ids.length, incidents: 3, modelVersion: 1 });
   db.close();

@@ -33,7 +33,7 @@ function seeded(): { file: string; port: number; beacon: number; both: number } 
       { feature: 'bytes_out', share: 0.61, value: 0.97, expected: 0.12 },
       { feature: 'out_share', share: 0.2, value: 0.99, expected: 0.4 },
     ],
-    sentence: 'Port 8000/tcp started listening; python3 (pid 5151) sent 52.0 MB to drop.example (192.0.2.50:8443), far more than it usually sends.',
+    sentence: 'Port 8000/tcp started listening; python3 (pid 5151) sent 50 MB to drop.example (192.0.2.50:8443), far more than it usually sends.',
   });
   db.close();
   return { file, port, beacon, both };
@@ -49,21 +49,21 @@ describe('portent anomalies with traffic incidents', () => {
     const [both, beacon, port] = blocks as [string, string, string];
 
     expect(beacon).toContain('  traffic: beacon, nc /usr/bin/nc user root');
-    expect(beacon).toContain('    c2.example 203.0.113.7:4444/tcp: out, new for every program, 12 opened, 46.9 kB out / 1.2 kB in, every 60 s, held since ');
-    expect(beacon).toContain('    198.51.100.4:443/tcp: out, 12 opened, 100 B out / 2.0 kB in');
+    expect(beacon).toContain('    c2.example 203.0.113.7:4444/tcp: out, new for every program, 12 opened, 47 KB out / 1.2 KB in, every 60 s, held since ');
+    expect(beacon).toContain('    198.51.100.4:443/tcp: out, 12 opened, 100 B out / 2 KB in');
     expect(beacon).not.toContain('198.51.100.5');
     expect(beacon).toContain('    and 2 more remote ends (--json lists them)');
     expect(beacon).toContain('    periodicity 55% of the explanation, 0.93 seen, 0.04 expected');
-    expect(beacon).toContain('    usual_bytes_out 12% of the explanation, 0 B seen, 1.9 kB expected');
+    expect(beacon).toContain('    usual_bytes_out 12% of the explanation, 0 B seen, 1.9 KB expected');
     // Features follow the remote ends, largest share first.
     expect(beacon.indexOf('periodicity')).toBeLessThan(beacon.indexOf('new_for_process_share'));
     expect(beacon.indexOf('198.51.100.4')).toBeLessThan(beacon.indexOf('periodicity'));
 
     expect(both).toContain('    8000/tcp appeared, 80% of the error, python3 (pid 4242)');
     expect(both).toContain('  traffic: volume-out (with the ports above), python3 /usr/bin/python3 user root');
-    expect(both).toContain('    drop.example 192.0.2.50:8443/tcp: out, new for every program, 12 opened, 49.6 MB out / 3.9 kB in');
+    expect(both).toContain('    drop.example 192.0.2.50:8443/tcp: out, new for every program, 12 opened, 50 MB out / 3.9 KB in');
     // Read back in units from the model's scale; bytes as the CLI writes them everywhere (powers of 1024).
-    expect(both).toContain('    bytes_out 61% of the explanation, 43.6 GB seen, 20 B expected');
+    expect(both).toContain('    bytes_out 61% of the explanation, 44 GB seen, 20 B expected');
 
     expect(port).toContain('    4444/tcp appeared, 80% of the error, nc (pid 4242)');
     expect(port).not.toContain('traffic:');

@@ -38,8 +38,8 @@ describe('portent connections', () => {
     const firefox = blocks[0]!.split('\n');
     expect(firefox[1]).toMatch(/^ENDPOINT\s+PROTO\s+DIRECTION\s+STATES\s+FIRST SEEN\s+LAST SEEN\s+BYTES OUT\s+BYTES IN$/);
     expect(firefox[2]).toMatch(/^151\.101\.1\.1:443 \(new\)\s+tcp\s+out\s+established\s+2026-11-20T09:08:00Z\s+2026-11-20T09:09:00Z\s+-\s+-$/);
-    expect(firefox[3]).toMatch(/^example\.com 93\.184\.216\.34:443\s+tcp\s+out\s+established,close-wait\s+2026-11-20T09:00:00Z\s+2026-11-20T09:09:00Z\s+1\.5 kB\s+48\.8 kB$/);
-    expect(blocks[4]!.split('\n')[2]).toMatch(/^10\.0\.0\.5 \(new\)\s+tcp\s+in :22\s+established\s+2026-11-20T09:02:00Z\s+2026-11-20T09:09:00Z\s+6\.8 kB\s+2\.9 kB$/);
+    expect(firefox[3]).toMatch(/^example\.com 93\.184\.216\.34:443\s+tcp\s+out\s+established,close-wait\s+2026-11-20T09:00:00Z\s+2026-11-20T09:09:00Z\s+1\.5 KB\s+49 KB$/);
+    expect(blocks[4]!.split('\n')[2]).toMatch(/^10\.0\.0\.5 \(new\)\s+tcp\s+in :22\s+established\s+2026-11-20T09:02:00Z\s+2026-11-20T09:09:00Z\s+6\.8 KB\s+2\.9 KB$/);
   });
 
   it('--json gives what the engine query answers, and --process and --host filter it', () => {

@@ -1,3 +1,4 @@
+import { formatBytes } from '../../../shared/reportFormat';
 import type { TrafficFeature } from './featureVector';
 import { MODEL_FEATURES, type DETECTOR_FEATURES } from './processContext';
 
@@ -91,13 +92,6 @@ function clock(t: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
-function bytes(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(0)} kB`;
-  return `${Math.round(n)} bytes`;
-}
-
 function hostOf(e: Pick<TrafficEndpoint, 'address' | 'port' | 'name' | 'direction'>): string {
   const addr = e.address.includes(':') ? `[${e.address}]` : e.address;
   const where = e.direction === 'out' && e.port > 0 ? `${addr}:${e.port}` : addr;
@@ -162,7 +156,7 @@ export function trafficSentence(kind: TrafficKind, row: TrafficRow, since: numbe
     }
     case 'volume-out': {
       const out = row.endpoints.reduce((a, e) => a + e.bytesOut, 0);
-      return `${who} sent ${bytes(out)} to ${list(eps.map(hostOf), more)}${never}, far more than it usually sends${at}.`;
+      return `${who} sent ${formatBytes(out)} to ${list(eps.map(hostOf), more)}${never}, far more than it usually sends${at}.`;
     }
     case 'new-destination': {
       // One connection kept open (a shell), not a span of repeated short check-ins.

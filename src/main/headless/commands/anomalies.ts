@@ -9,7 +9,7 @@ import type { IncidentEndpoint, IncidentFeature, IncidentSummary } from '../../.
 import { UsageError, type Command, type CommandContext } from '../command';
 import { resolveDbPath } from '../dbOption';
 import { parseSince } from '../parseTime';
-import { byteSize } from '../format';
+import { formatBytes } from '../../../shared/reportFormat';
 
 function incidentId(text: string | undefined, action: string): number {
   if (text === undefined) throw new UsageError(`anomalies ${action} needs an incident id (\`anomalies\` lists them)`);
@@ -156,7 +156,7 @@ function endpointLine(e: IncidentEndpoint): string {
     e.direction === 'out' ? 'out' : 'in',
     ...(e.newForProcess ? [e.newAnywhere ? 'new for every program' : 'new for this program'] : []),
     `${e.opened} opened`,
-    `${byteSize(e.bytesOut)} out / ${byteSize(e.bytesIn)} in`,
+    `${formatBytes(e.bytesOut)} out / ${formatBytes(e.bytesIn)} in`,
     ...(e.periodMs ? [`every ${(e.periodMs / 1000).toFixed(e.periodMs < 10_000 ? 1 : 0)} s`] : []),
     ...(e.heldSince !== null ? [`held since ${new Date(e.heldSince).toISOString()}`] : []),
   ];
@@ -164,7 +164,7 @@ function endpointLine(e: IncidentEndpoint): string {
 }
 
 function featureLine(f: IncidentFeature): string {
-  return `    ${featureText(f, byteSize)}`;
+  return `    ${featureText(f)}`;
 }
 
 /** What a traffic (or both) incident adds to the text listing: its kind and program, remote ends and driving features. */

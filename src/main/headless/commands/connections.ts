@@ -2,7 +2,8 @@ import { listConnections } from '../../engine/queries/connections';
 import type { ConnectionEndpoint, Connections } from '../../../shared/contract';
 import { UsageError, type Command, type CommandContext } from '../command';
 import { openForReading, resolveDbPath } from '../dbOption';
-import { byteSize, hostPort, isoTime, plural } from '../format';
+import { hostPort, isoTime, plural } from '../format';
+import { formatBytes } from '../../../shared/reportFormat';
 import { parseSince } from '../parseTime';
 import { formatTable } from '../table';
 
@@ -41,8 +42,8 @@ function render(answer: Connections): string {
           e.states.join(','),
           isoTime(e.firstSeenAt),
           isoTime(e.lastSeenAt),
-          e.traffic && byteSize(e.traffic.bytesOut),
-          e.traffic && byteSize(e.traffic.bytesIn),
+          e.traffic && formatBytes(e.traffic.bytesOut),
+          e.traffic && formatBytes(e.traffic.bytesIn),
         ]),
       ),
   );

@@ -27,6 +27,12 @@ describe('traffic explanations', () => {
     expect(trafficSentence('dns-tunnel', host, T, [])).toBe('Traffic no program on this machine owns made 5 DNS lookups of 5 long, random-looking names under t.metrics-297.test since 14:02.');
   });
 
+  it("writes the bytes of an exfiltration as the incident's remote ends and the rest of Portent write them", () => {
+    const sent = row([endpoint({ bytesOut: 40_000_000, name: 'drop.example', address: '192.0.2.50', port: 8443 }), endpoint({ bytesOut: 12_000_000, address: '198.51.100.4', port: 443 })]);
+    // 52,000,000 bytes are 49.6 MiB: "50 MB", as formatBytes writes them in the window, the CLI and the report.
+    expect(trafficSentence('volume-out', sent, T, [])).toMatch(/^python3 \(pid 4121\) sent 50 MB to drop\.example \(192\.0\.2\.50:8443\)/);
+  });
+
   it('does not call one name looked up again and again a set of random-looking names', () => {
     const nm: TrafficRow = { ...row([]), process: { name: 'NetworkManager', exe: '/usr/sbin/NetworkManager', user: 'root' }, pids: [598], dnsNames: [{ name: 'connectivity-check.example.net', lookups: 4, failed: 0 }] };
     expect(trafficSentence('dns-tunnel', nm, T, [])).toBe('NetworkManager (pid 598) made 4 DNS lookups of connectivity-check.example.net, unlike its usual since 14:02.');
