@@ -1,6 +1,7 @@
 import * as tf from './tf';
 import { leanAdam } from './leanAdam';
 import { CHANNELS, CONTEXT_SIZE, FULL_PORTS, TARGET_TIME_SIZE, targetTime, type RoundFeatures } from './features';
+import { OccupancyBlocks, recordOpenCells } from './occupancyBlocks';
 
 /**
  * The CNN-LSTM autoencoder. Every choice is explained in docs/detection.md; in short:
@@ -61,9 +62,12 @@ export function validateConfig(c: ModelConfig): void {
  * gradient is a plain matMul, so training needs no Conv2DBackpropFilter, a kernel the wasm backend
  * lacks (see docs/detection.md).
  */
-function stridedConv(x: tf.SymbolicTensor, length: number, channels: number, kernel: number, filters: number, name: string, init: Initializers): tf.SymbolicTensor {
+function stridedConv(x: tf.SymbolicTensor, length: number, channels: number, kernel: number, filters: number, name: string, init: Initializers, onOccupancy = false): tf.SymbolicTensor {
   const blocks = tf.layers.reshape({ targetShape: [length / kernel, kernel * channels], name: `${name}_blocks` }).apply(x) as tf.SymbolicTensor;
-  return tf.layers.dense({ units: filters, activation: 'relu', name, kernelInitializer: init.glorot() }).apply(blocks) as tf.SymbolicTensor;
+  // Over the occupancy itself the Dense is OccupancyBlocks: the same layer, its kernel's gradient
+  // summed over the open cells only (occupancyBlocks.ts).
+  const layer = onOccupancy ? new OccupancyBlocks({ units: filters, name, kernelInitializer: init.glorot() }) : tf.layers.dense({ units: filters, activation: 'relu', name, kernelInitializer: init.glorot() });
+  return layer.apply(blocks) as tf.SymbolicTensor;
 }
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
@@ -99,7 +103,7 @@ export function buildModel(config: ModelConfig, portPrior?: Float32Array, seed =
   // The W rounds laid end to end: kernel = stride, and ports is a multiple of it, so no block
   // ever straddles two rounds.
   let x = tf.layers.reshape({ targetShape: [w * ports, CHANNELS], name: 'rounds_end_to_end' }).apply(occupancy) as tf.SymbolicTensor;
-  x = stridedConv(x, w * ports, CHANNELS, config.blockSize, config.blockFilters, 'block_conv', init);
+  x = stridedConv(x, w * ports, CHANNELS, config.blockSize, config.blockFilters, 'block_conv', init, true);
   x = stridedConv(x, (w * ports) / config.blockSize, config.blockFilters, config.groupSize, config.groupFilters, 'group_conv', init);
   const perRound = (ports / (config.blockSize * config.groupSize)) * config.groupFilters;
   x = tf.layers.reshape({ targetShape: [w, perRound], name: 'per_round' }).apply(x) as tf.SymbolicTensor;
@@ -213,7 +217,10 @@ export function fusedWeightedBce(positiveWeight: number) {
     const r = raw as tf.Tensor;
     (save as tf.GradSaveFunc)([y, r]);
     const z = capLogits(r);
-    const sp = step(() => tf.softplus(tf.neg(z)));
+    // softplus(−z) as −log σ(z): the same value within float32 rounding (the cap keeps σ(z) at
+    // least 8·10⁻⁷), three times cheaper on wasm, whose Softplus is a scalar log1p(exp(·)). Only
+    // the reported loss reads it; the gradient below is exact either way.
+    const sp = step(() => tf.neg(tf.log(tf.sigmoid(z))));
     const weighted = step(() => tf.mul(sp, tf.add(1, tf.mul(y, w - 1))), sp);
     const rest = step(() => tf.mul(tf.sub(1, y), z), z);
     const value = step(() => tf.mean(tf.add(weighted, rest), -1), weighted, rest);
@@ -225,7 +232,10 @@ export function fusedWeightedBce(positiveWeight: number) {
         const scaled = step(() => tf.mul(tf.sigmoid(capLogits(tr)), tf.add(1, tf.mul(ty, w - 1))));
         const dz = step(() => tf.sub(scaled, tf.mul(ty, w)), scaled);
         const perCell = step(() => tf.mul(dz, tf.div(tf.expandDims(dy, -1), cells)), dz);
-        const dRaw = step(() => tf.where(tf.logicalAnd(tf.greaterEqual(tr, -LOGIT_CAP), tf.lessEqual(tr, LOGIT_CAP)), perCell, tf.zerosLike(perCell)), perCell);
+        // Passed on where |r| ≤ 14 and 0 beyond, as by tfjs's clipByValue gradient, whose
+        // where(greaterEqual ∧ lessEqual) costs ten times more on wasm than a 0/1 mask of
+        // 1 − step(|r| − 14) (comparisons against a scalar take the backend's slow broadcast path).
+        const dRaw = step(() => tf.mul(perCell, tf.sub(1, tf.step(tf.sub(tf.abs(tr), LOGIT_CAP)))), perCell);
         // The target is data, not a weight: nothing flows back to it.
         return [tf.zerosLike(ty), dRaw];
       },
@@ -239,9 +249,13 @@ export function compileModel(model: tf.LayersModel, config: ModelConfig): void {
   model.compile({ optimizer: leanAdam(config.learningRate), loss: fusedWeightedBce(config.positiveWeight) });
 }
 
-/** A batch of windows as tensors-to-be: occupancy [B, W, ports, 2], context [B, W, 5], target time [B, 25], target [B, ports·2]. */
+/**
+ * A batch of windows as tensors-to-be: occupancy [B, W, ports, 2], context [B, W, 5], target
+ * time [B, 25], target [B, ports·2]; `open`, the occupancy's cells that are 1 (flat indices).
+ */
 export interface Batch {
   occupancy: Float32Array;
+  open: number[];
   context: Float32Array;
   targetTime: Float32Array;
   target: Float32Array;
@@ -255,8 +269,9 @@ export function makeBatch(features: readonly RoundFeatures[], windows: readonly 
   const batch =
     reuse && reuse.occupancy.length >= b * w * cells
       ? reuse
-      : { occupancy: new Float32Array(b * w * cells), context: new Float32Array(b * w * CONTEXT_SIZE), targetTime: new Float32Array(b * TARGET_TIME_SIZE), target: new Float32Array(b * cells), size: b };
+      : { occupancy: new Float32Array(b * w * cells), open: [], context: new Float32Array(b * w * CONTEXT_SIZE), targetTime: new Float32Array(b * TARGET_TIME_SIZE), target: new Float32Array(b * cells), size: b };
   batch.size = b;
+  batch.open.length = 0;
   batch.occupancy.fill(0, 0, b * w * cells);
   batch.target.fill(0, 0, b * cells);
   windows.forEach((win, i) => {
@@ -264,7 +279,11 @@ export function makeBatch(features: readonly RoundFeatures[], windows: readonly 
     inputs.forEach((idx, k) => {
       const f = features[idx]!;
       const base = (i * w + k) * cells;
-      for (const c of f.active) batch.occupancy[base + c] = 1;
+      for (const c of f.active) {
+        if (batch.occupancy[base + c] === 1) continue;
+        batch.occupancy[base + c] = 1;
+        batch.open.push(base + c);
+      }
       batch.context.set(f.context, (i * w + k) * CONTEXT_SIZE);
     });
     const last = features[win[win.length - 1]!]!;
@@ -277,9 +296,11 @@ export function makeBatch(features: readonly RoundFeatures[], windows: readonly 
 export function batchTensors(batch: Batch, config: ModelConfig): { x: tf.Tensor[]; y: tf.Tensor } {
   const { size: b, window: w } = { size: batch.size, window: config.window };
   const cells = config.ports * CHANNELS;
+  const occupancy = tf.tensor4d(batch.occupancy.subarray(0, b * w * cells), [b, w, config.ports, CHANNELS]);
+  recordOpenCells(occupancy, Int32Array.from(batch.open));
   return {
     x: [
-      tf.tensor4d(batch.occupancy.subarray(0, b * w * cells), [b, w, config.ports, CHANNELS]),
+      occupancy,
       tf.tensor3d(batch.context.subarray(0, b * w * CONTEXT_SIZE), [b, w, CONTEXT_SIZE]),
       tf.tensor2d(batch.targetTime.subarray(0, b * TARGET_TIME_SIZE), [b, TARGET_TIME_SIZE]),
     ],

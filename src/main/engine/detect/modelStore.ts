@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from './tf';
-import type { ModelConfig } from './model';
+import { buildModel, type ModelConfig } from './model';
+import { OccupancyBlocks } from './occupancyBlocks';
 import { isHourCounts, type HourCounts } from './hourProfile';
 
 /**
@@ -121,9 +122,32 @@ export async function loadModel(dir: string, config: ModelConfig): Promise<LoadR
   if (meta.hourCounts !== undefined && !isHourCounts(meta.hourCounts)) return { model: null, reason: 'model.json has malformed hour-of-day counts' };
   try {
     const model = await tf.loadLayersModel(new FolderHandler(dir));
-    return { model, meta };
+    return { model: withOccupancyBlocks(model, config), meta };
   } catch (err) {
     return { model: null, reason: `saved model is damaged: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * A model saved before `block_conv` became an OccupancyBlocks layer (until 6 Dec 2026 it was a
+ * Dense, with the same weights) comes back as that Dense: its weights move into the model built
+ * today, which trains the same way, faster. Throws when the weights do not fit.
+ */
+function withOccupancyBlocks(model: tf.LayersModel, config: ModelConfig): tf.LayersModel {
+  if (model.getLayer('block_conv') instanceof OccupancyBlocks) return model;
+  const today = buildModel(config);
+  try {
+    const weights = model.getWeights();
+    const wanted = today.getWeights();
+    const misfit = wanted.findIndex((w, i) => !weights[i] || w.shape.join() !== weights[i]!.shape.join());
+    if (misfit >= 0 || weights.length !== wanted.length) throw new Error(`its weights do not fit the model (weight ${misfit >= 0 ? misfit : wanted.length})`);
+    today.setWeights(weights);
+    return today;
+  } catch (err) {
+    today.dispose();
+    throw err;
+  } finally {
+    model.dispose();
   }
 }
 
