@@ -42,6 +42,23 @@ describe('features from a real SQLite file', () => {
     expect(linuxOnly!.ephemeralUdp).toBe(3);
   });
 
+  it('counts a client\'s ephemeral UDP ports, and keeps a service\'s port in that range as a cell', () => {
+    const own = (process: string, port: number): SocketEntry => ({ ...sock('udp', port), process, exe: `/usr/bin/${process}` });
+    const r = record(T, [own('firefox', 40_001), own('firefox', 40_002), own('wireguard', 51_820), sock('tcp', 22)]);
+    const idOf = (name: string) => db.prepare<[string], number>('SELECT id FROM processes WHERE name = ?').pluck().get(name)!;
+    // firefox is a known client: its ports are counted, wireguard's listening port is a cell.
+    const [f] = readFeatures(db, [r], { ephemeralUdp: [32_768, 60_999], clientUdpOwners: new Set([idOf('firefox')]) });
+    expect(f!.ephemeralUdp).toBe(2);
+    expect([...f!.active]).toEqual([22 * CHANNELS, 51_820 * CHANNELS + 1]);
+    // Without the list of clients every UDP port in the range is counted.
+    const [all] = readFeatures(db, [r], { ephemeralUdp: [32_768, 60_999] });
+    expect(all!.ephemeralUdp).toBe(3);
+    expect([...all!.active]).toEqual([22 * CHANNELS]);
+    // A service's port beyond a smaller test dimension is left out, as any other.
+    const [small] = readFeatures(db, [r], { ports: 1024, ephemeralUdp: [32_768, 60_999], clientUdpOwners: new Set([idOf('firefox')]) });
+    expect([...small!.active]).toEqual([22 * CHANNELS]);
+  });
+
   it('reads many rounds in batches, keeping each round\'s own sockets and order', () => {
     const rounds = [record(T, [sock('tcp', 1)]), record(T + 60_000, []), record(T + 120_000, [sock('tcp', 2), sock('udp', 2)])];
     const features = readFeatures(db, [...rounds].reverse(), { batchSize: 2 });
