@@ -35,6 +35,13 @@ export function installFastTransposedMatMul(): boolean {
     if (!(sameBatch || plain)) return matMul(args);
     const swap = (x: Info): Info => transposeFn({ inputs: { x }, backend, attrs: { perm: x.shape.length === 3 ? [0, 2, 1] : [1, 0] } });
     const mm = (x: Info, y: Info, tb: boolean): Info => matMul({ inputs: { a: x, b: y }, backend, attrs: { transposeA: false, transposeB: tb } });
+    /** (x·y)ᵀ */
+    const productTransposed = (x: Info, y: Info): Info => {
+      const prod = mm(x, y, false);
+      const out = swap(prod);
+      backend.disposeData(prod.dataId);
+      return out;
+    };
     const rank = a.shape.length;
     if (!transposeA) {
       // a·bᵀ with a long shared dimension and a the smaller operand: the decoder's input gradient
@@ -43,10 +50,8 @@ export function installFastTransposedMatMul(): boolean {
       const k = a.shape[rank - 1]!;
       if (!transposeB || k < LONG_SHARED || a.shape.reduce((p, d) => p * d, 1) > b.shape.reduce((p, d) => p * d, 1)) return matMul(args);
       const at = swap(a);
-      const prod = mm(b, at, false);
+      const out = productTransposed(b, at);
       backend.disposeData(at.dataId);
-      const out = swap(prod);
-      backend.disposeData(prod.dataId);
       return out;
     }
     const m = a.shape[rank - 1]!;
@@ -56,10 +61,7 @@ export function installFastTransposedMatMul(): boolean {
     const sizeB = b.shape.reduce((p, d) => p * d, 1);
     if (transposeB) {
       // aᵀ·bᵀ = (b·a)ᵀ
-      const prod = mm(b, a, false);
-      const out = swap(prod);
-      backend.disposeData(prod.dataId);
-      return out;
+      return productTransposed(b, a);
     }
     if (sizeA <= sizeB + batch * m * n) {
       const at = swap(a);
@@ -69,10 +71,8 @@ export function installFastTransposedMatMul(): boolean {
     }
     // aᵀ·b = (bᵀ·a)ᵀ, copying b and the (small) product instead of the large a.
     const bt = swap(b);
-    const prod = mm(bt, a, false);
+    const out = productTransposed(bt, a);
     backend.disposeData(bt.dataId);
-    const out = swap(prod);
-    backend.disposeData(prod.dataId);
     return out;
   };
   tf.unregisterKernel('BatchMatMul', 'wasm');
