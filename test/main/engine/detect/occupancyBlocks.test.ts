@@ -119,6 +119,31 @@ describe('the occupancy blocks layer', () => {
     tf.dispose([r, x, blocksOf, ...tensors.x, tensors.y]);
   });
 
+  for (const backend of ['wasm', 'cpu'] as const) it(`is what the model trains block_conv with: trainOnBatch reads the record of its occupancy, on ${backend}`, async () => {
+    if (backend === 'wasm') await selectDetectionBackend('wasm');
+    else await tf.setBackend('cpu');
+    const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...SMALL };
+    const features = seededRounds(12, 3, config.ports);
+    const windows = [0, 1, 2].map((k) => Array.from({ length: windowSpan(config) }, (_, j) => k + j));
+    const kernelStep = async (emptyRecord: boolean): Promise<number> => {
+      const model = buildModel(config, undefined, 4);
+      model.compile({ optimizer: tf.train.sgd(1), loss: 'meanSquaredError' });
+      const before = model.getLayer('block_conv').getWeights()[0]!.dataSync().slice();
+      const { x, y } = batchTensors(makeBatch(features, windows, config), config);
+      // A record of no open cells: if training reads it, block_conv's kernel gets no gradient.
+      if (emptyRecord) recordOpenCells(x[0]!, new Int32Array(0));
+      await model.trainOnBatch(x, y);
+      const after = model.getLayer('block_conv').getWeights()[0]!.dataSync();
+      let moved = 0;
+      for (let i = 0; i < before.length; i++) moved = Math.max(moved, Math.abs(after[i]! - before[i]!));
+      tf.dispose([...x, y]);
+      model.dispose();
+      return moved;
+    };
+    expect(await kernelStep(false)).toBeGreaterThan(0);
+    expect(await kernelStep(true)).toBe(0);
+  });
+
   it('sums the rows of dy over the open cells', () => {
     // x = [[1, 0, 1], [0, 1, 0]]: xᵀ·dy = [dy0, dy1, dy0].
     const dy = Float32Array.from([1, 2, 10, 20]);
