@@ -425,18 +425,14 @@ function childArgs(c: Case): string[] {
 /** fsyncs every file under `dir`, and the folders themselves. */
 function flushTree(dir: string): void {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const at = path.join(dir, entry.name);
-    if (entry.isDirectory()) flushTree(at);
-    else if (entry.isFile()) {
-      const fd = fs.openSync(at, 'r');
-      try {
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
+    if (entry.isDirectory()) flushTree(path.join(dir, entry.name));
+    else if (entry.isFile()) fsyncPath(path.join(dir, entry.name));
   }
-  const fd = fs.openSync(dir, 'r');
+  fsyncPath(dir);
+}
+
+function fsyncPath(at: string): void {
+  const fd = fs.openSync(at, 'r');
   try {
     fs.fsyncSync(fd);
   } finally {

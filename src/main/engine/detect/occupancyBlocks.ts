@@ -46,6 +46,11 @@ export function sparseTransposedProduct(cells: Int32Array, inDim: number, dy: Fl
   return Float32Array.from(sums);
 }
 
+/** The layer has one input: its shape, however tfjs-layers hands it over. */
+function oneShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+  return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+}
+
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
 interface OccupancyBlocksArgs {
@@ -70,7 +75,7 @@ export class OccupancyBlocks extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = oneShape(inputShape);
     const inDim = shape[shape.length - 1]!;
     this.kernel = this.addWeight('kernel', [inDim, this.units], 'float32', this.kernelInitializer);
     this.bias = this.addWeight('bias', [this.units], 'float32', tf.initializers.zeros());
@@ -78,7 +83,7 @@ export class OccupancyBlocks extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = oneShape(inputShape);
     return [...shape.slice(0, -1), this.units];
   }
 
