@@ -1,9 +1,8 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../store/database';
 import type { Logger, LogFields } from '../log';
 import { selectDetectionBackend } from './backendChoice';
+import { fullCollection } from './fullCollection';
 import { runPortPhase, runTrafficPhase, type DetectorOptions } from './detector';
 import { seededRandom } from '../../../shared/random';
 import type { WorkerInput, WorkerMemory, WorkerMessage } from './workerProtocol';
@@ -27,25 +26,6 @@ function memory(): WorkerMemory {
   const wasm = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
   const m = process.memoryUsage();
   return { wasmHeapBytes: wasm?.HEAPU8?.buffer.byteLength ?? null, jsHeapBytes: m.heapUsed, arrayBuffersBytes: m.arrayBuffers };
-}
-
-/**
- * V8's full collection, for the detector to call between its phases (DetectorOptions.collectGarbage):
- * a run reads far more than it keeps (a million socket rows for a refit, the traffic windows'
- * flows), and V8 left alone collects the old generation only when it has grown well past what is
- * live, so the port model's garbage was still resident when the traffic model read its windows.
- * The function is taken from a fresh context with --expose-gc set for that moment only.
- */
-function fullCollection(): (() => void) | undefined {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? () => (gc as () => void)() : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    v8.setFlagsFromString('--no-expose-gc');
-  }
 }
 
 try {
