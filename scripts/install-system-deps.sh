@@ -3,7 +3,8 @@
 # modules (better-sqlite3, cap), libpcap headers for packet capture, iproute2's `ss` and
 # tcpdump that tests compare against, Chromium with Xvfb for the UI's end-to-end tests, GNU patch
 # and setcap for installs, and the receivers the fleet tests feed: Prometheus, Alertmanager and
-# rsyslog.
+# rsyslog. Then Node.js 22.13 or later (install-node.sh), which installs it when the machine's is
+# older.
 set -euo pipefail
 
 case "$(uname -s)" in
@@ -13,7 +14,7 @@ case "$(uname -s)" in
       echo "Installing Apple's command line tools (needed to build native modules)..."
       xcode-select --install || true
     fi
-    exit 0
+    exec bash "$(dirname "$0")/install-node.sh"
     ;;
   Linux) ;;
   *)
@@ -24,7 +25,7 @@ esac
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "This script knows Debian and Ubuntu (apt). Install the equivalents of:" >&2
-  echo "  build tools (gcc, g++, make, python3, patch), libpcap development headers, iproute2, tcpdump, setcap, chromium, xvfb, prometheus, prometheus-alertmanager, rsyslog, rsyslog-gnutls" >&2
+  echo "  Node.js 22.13 or later, build tools (gcc, g++, make, python3, patch), libpcap development headers, iproute2, tcpdump, setcap, chromium, xvfb, prometheus, prometheus-alertmanager, rsyslog, rsyslog-gnutls" >&2
   exit 1
 fi
 
@@ -43,8 +44,10 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "System packages already installed."
-  exit 0
+else
+  echo "Installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "Installing: ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+exec bash "$(dirname "$0")/install-node.sh"

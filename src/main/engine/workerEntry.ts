@@ -11,7 +11,7 @@ export function startWorkerBeside(moduleUrl: string, name: string, workerData: u
 
 /**
  * Starts a worker thread on the module at `entry` (a file path or file: URL). A `.ts` entry runs
- * under tsx (tests, the CLI from a checkout): Node 20 does not apply `--import tsx` from a
+ * under tsx (tests, the CLI from a checkout): Node does not apply `--import tsx` from a
  * Worker's execArgv to the worker's entry module, so a one-line bootstrap registers tsx's loader
  * in the worker first and then imports the entry.
  */
