@@ -93,6 +93,9 @@ $SUDO tar -xzf "$work/$tarball" -C "$PREFIX" --strip-components=1 --no-same-owne
 hash -r
 was="${have:+ (this machine had $have)}"
 echo "Installed Node.js $NODE_VERSION in $PREFIX$was."
+if [ -n "$have" ]; then
+  echo "Native modules are built for one Node: run \`npm ci\` again in any checkout installed under Node $have."
+fi
 
 if [ "$(command -v node)" != "$PREFIX/bin/node" ]; then
   echo "$PREFIX/bin/node is installed, but \`node\` on PATH is $(command -v node): put $PREFIX/bin before $(dirname "$(command -v node)") on PATH." >&2

@@ -83,6 +83,7 @@ describe('install-node.sh', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Installed Node.js 22.23.5 in');
     expect(r.stdout).toContain('(this machine had 20.20.2)');
+    expect(r.stdout).toContain('run `npm ci` again in any checkout installed under Node 20.20.2.');
     const installed = spawnSync(path.join(prefix, 'bin', 'node'), ['--version'], { encoding: 'utf8' });
     expect(installed.stdout.trim()).toBe('v22.23.5');
     expect(fs.readFileSync(path.join(prefix, 'include', 'node', 'node_version.h'), 'utf8')).toMatch(/#define NODE_MAJOR_VERSION 22\b/);
