@@ -36,7 +36,7 @@ describe('initBackend', () => {
     expect(selection.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(selection.detail).toMatch(/@tensorflow\/tfjs-node is not installed/);
-    // SIMD validates in Node 20's V8; the scalar binary would be ~3x slower.
+    // SIMD validates in Node's V8 (20 and 22); the scalar binary would be ~3x slower.
     expect(selection.detail).toMatch(/wasm \(simd, 1 thread\)/);
     expect(lines.find((l) => l['msg'] === 'tfjs-node not used')?.['reason']).toMatch(/not installed/);
     expect(lines.find((l) => l['msg'] === 'tfjs backend selected')?.['backend']).toBe('wasm');
