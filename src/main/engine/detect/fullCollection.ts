@@ -5,7 +5,7 @@ import vm from 'node:vm';
  * What gc() is asked for. From V8 12 (Node 22) on, a plain major collection keeps the pages it
  * freed in a pool for reuse, still resident: at 30 days x 2,000 listeners that was 40-50 MB of
  * the port model's thread still held when the refit grew the wasm heap, and the hourly run peaked
- * at 410-421 MB instead of 348. The last-resort flavour collects until nothing more is freed and
+ * at 410-421 MB instead of 344-355. The last-resort flavour collects until nothing more is freed and
  * gives the freed pages back to the system. V8 11 (Node 20) takes any options object for a young
  * generation collection, so there gc() gets none, which is a major collection; its pages are not
  * pooled.
