@@ -8,8 +8,8 @@
  *    model (reshape, Dense, LSTM) trains on its stock kernels; ../backendChoice.ts only adds a
  *    faster path for one matMul case.
  *    Variants, as measured on Node 20 (SIMD validates on 22 too): SIMD works and is ~3x faster
- *    than the scalar binary, so it is used when WebAssembly.validate accepts SIMD (tfjs's own check). The threaded-SIMD binary
- *    cannot work in Node with tfjs 4.22: tfjs forces WASM_HAS_MULTITHREAD_SUPPORT off when IS_NODE
+ *    than the scalar binary, so it is used when WebAssembly.validate accepts SIMD (tfjs's own
+ *    check). The threaded-SIMD binary cannot work in Node with tfjs 4.22: tfjs forces WASM_HAS_MULTITHREAD_SUPPORT off when IS_NODE
  *    (tensorflow/tfjs#3830), and forcing it on fails because emscripten starts its pthread workers
  *    from a blob: URL, which node:worker_threads rejects (ERR_WORKER_PATH). Threads would need
  *    cross-origin isolation in a browser anyway. So wasm here is single-threaded; run training in
