@@ -7,13 +7,14 @@
  * 2. 'wasm' from @tensorflow/tfjs-backend-wasm (binaries ship inside the package). The detector's
  *    model (reshape, Dense, LSTM) trains on its stock kernels; ../backendChoice.ts only adds a
  *    faster path for one matMul case.
- *    Variants, as measured on Node 20 (SIMD validates on 22 too): SIMD works and is ~3x faster
- *    than the scalar binary, so it is used when WebAssembly.validate accepts SIMD (tfjs's own
- *    check). The threaded-SIMD binary cannot work in Node with tfjs 4.22: tfjs forces WASM_HAS_MULTITHREAD_SUPPORT off when IS_NODE
- *    (tensorflow/tfjs#3830), and forcing it on fails because emscripten starts its pthread workers
- *    from a blob: URL, which node:worker_threads rejects (ERR_WORKER_PATH). Threads would need
- *    cross-origin isolation in a browser anyway. So wasm here is single-threaded; run training in
- *    a worker thread so it never blocks the process drawing the UI.
+ *    Variants, as measured on Node 20 (SIMD validates on 22 too): SIMD works and is ~3x faster than
+ *    the scalar binary, so it is used when WebAssembly.validate accepts SIMD (tfjs's own check).
+ *    The threaded-SIMD binary cannot work in Node with tfjs 4.22: tfjs forces
+ *    WASM_HAS_MULTITHREAD_SUPPORT off when IS_NODE (tensorflow/tfjs#3830), and forcing it on fails
+ *    because emscripten starts its pthread workers from a blob: URL, which node:worker_threads
+ *    rejects (ERR_WORKER_PATH). Threads would need cross-origin isolation in a browser anyway. So
+ *    wasm here is single-threaded; run training in a worker thread so it never blocks the process
+ *    drawing the UI.
  * 3. 'cpu' (plain JS), 5 to 20 times slower than wasm on the detector's shapes.
  *
  * The "Hi, looks like you are running TensorFlow.js in Node.js" banner comes from the cpu backend
