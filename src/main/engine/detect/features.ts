@@ -102,14 +102,14 @@ export function readFeatures(db: Db, rounds: readonly { id: number; startedAt: n
   const batchSize = options.batchSize ?? 500;
   const clients = options.clientUdpOwners;
   const query = db
-    .prepare<[number, number, number, number, number, string], [number, string | null, string | null]>(
+    .prepare<{ lo: number; hi: number; ports: number; ids: string }, [number, string | null, string | null]>(
       `SELECT round_id,
-              group_concat(CASE WHEN NOT (proto = 'udp' AND port BETWEEN ? AND ?) AND port < ? THEN port * ${CHANNELS} + (proto = 'udp') END),
-              group_concat(CASE WHEN proto = 'udp' AND port BETWEEN ? AND ? THEN port || ' ' || ifnull(owner, '') END)
+              group_concat(CASE WHEN NOT (proto = 'udp' AND port BETWEEN @lo AND @hi) AND port < @ports THEN port * ${CHANNELS} + (proto = 'udp') END),
+              group_concat(CASE WHEN proto = 'udp' AND port BETWEEN @lo AND @hi THEN port || ' ' || ifnull(owner, '') END)
        FROM (SELECT DISTINCT rp.round_id, p.proto, p.port,
                     CASE WHEN pr.name IS NOT NULL OR pr.exe IS NOT NULL THEN rp.process_id END AS owner
              FROM round_sockets rp JOIN ports p ON p.id = rp.port_id LEFT JOIN processes pr ON pr.id = rp.process_id
-             WHERE rp.round_id IN (SELECT value FROM json_each(?)))
+             WHERE rp.round_id IN (SELECT value FROM json_each(@ids)))
        GROUP BY round_id`,
     )
     .raw();
@@ -119,7 +119,7 @@ export function readFeatures(db: Db, rounds: readonly { id: number; startedAt: n
     const cells = new Map<number, Set<number>>(batch.map((r) => [r.id, new Set()]));
     // Each ephemeral (round, port) once, however many sockets or owners it has.
     const ephemeral = new Map<number, Set<number>>();
-    for (const [roundId, listed, udpEphemeral] of query.iterate(ephLo, ephHi, ports, ephLo, ephHi, JSON.stringify(batch.map((r) => r.id)))) {
+    for (const [roundId, listed, udpEphemeral] of query.iterate({ lo: ephLo, hi: ephHi, ports, ids: JSON.stringify(batch.map((r) => r.id)) })) {
       const set = cells.get(roundId);
       if (!set) continue;
       if (listed) for (const cell of listed.split(',')) set.add(Number(cell));
